@@ -1,0 +1,54 @@
+/**
+ * Error codes that cross a process boundary. DO NOT RENAME: clients match on them.
+ *
+ * Domain code throws `DomainError` (libs/platform) with one of these codes; the RPC layer
+ * serializes them as `WireError`, and the gateway maps each code to one HTTP status.
+ */
+export const ErrorCodes = [
+  'VALIDATION_FAILED',
+  'INVALID_BODY',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFLICT',
+  'GONE',
+  'PRECONDITION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UNPROCESSABLE',
+  'RATE_LIMITED',
+  'INSTANCE_NOT_ACTIVE',
+  'NOT_IMPLEMENTED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** One offending field of a request, as reported with VALIDATION_FAILED. */
+export interface FieldIssue {
+  /** Dotted path into the payload, `(root)` for the payload itself. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The serialized form of an error as it travels back over RPC. */
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly fields?: readonly FieldIssue[];
+  /** Trace id of the failing request, set for INTERNAL errors so logs can be found. */
+  readonly traceId?: string;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ErrorCodes as readonly string[]).includes(value);
+}
+
+export function isWireError(value: unknown): value is WireError {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { code?: unknown; message?: unknown };
+  return isErrorCode(candidate.code) && typeof candidate.message === 'string';
+}

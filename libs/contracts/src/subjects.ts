@@ -1,0 +1,108 @@
+/**
+ * THE registry of NATS request/reply subjects.
+ *
+ * DO NOT RENAME a subject or change a payload incompatibly: every service, the gateway and
+ * external tooling address each other by these names. A rename is a breaking change of the
+ * wire protocol and must be called out as such.
+ *
+ * Each entry names the owning service (its queue group) and zod schemas for the request and the
+ * response. Requests are validated by the receiving side; the typed client takes its types from
+ * here, so a wrong subject or payload does not compile.
+ */
+import { z } from 'zod';
+import type { ServiceName } from './services.js';
+
+export interface SubjectDefinition<
+  Svc extends ServiceName = ServiceName,
+  Req extends z.ZodType = z.ZodType,
+  Res extends z.ZodType = z.ZodType,
+> {
+  readonly service: Svc;
+  readonly request: Req;
+  readonly response: Res;
+  /** One line for the README and the OpenAPI-side documentation. */
+  readonly summary: string;
+}
+
+function rpc<Svc extends ServiceName, Req extends z.ZodType, Res extends z.ZodType>(
+  service: Svc,
+  summary: string,
+  request: Req,
+  response: Res,
+): SubjectDefinition<Svc, Req, Res> {
+  return { service, summary, request, response };
+}
+
+export const HealthRequest = z.object({}).strict();
+export const HealthResponse = z.object({
+  service: z.string(),
+  version: z.string(),
+  /** Identifies the answering replica (host + pid), so tests can see load sharing. */
+  replica: z.string(),
+  status: z.enum(['ok', 'degraded']),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** Planned operations whose payloads are fixed by the issue that implements them. */
+const Pending = z.record(z.string(), z.unknown());
+
+const health = <Svc extends ServiceName>(service: Svc) =>
+  rpc(service, `Liveness and version of the ${service} service`, HealthRequest, HealthResponse);
+
+export const Subjects = {
+  'iam.health': health('iam'),
+  'iam.authorize': rpc('iam', 'Decide whether a subject may perform an action on a resource', Pending, Pending),
+  'iam.token.exchange': rpc('iam', 'Exchange an API key or refresh token for an access token', Pending, Pending),
+  'iam.jwks.get': rpc('iam', 'Public keys that verify access tokens', Pending, Pending),
+
+  'kms.health': health('kms'),
+  'kms.instance.create': rpc('kms', 'Create a key-management instance', Pending, Pending),
+  'kms.instance.delete': rpc('kms', 'Delete a key-management instance', Pending, Pending),
+  'kms.key.wrap': rpc('kms', 'Wrap a data encryption key under a root key', Pending, Pending),
+  'kms.key.unwrap': rpc('kms', 'Unwrap a data encryption key', Pending, Pending),
+
+  'crypto.health': health('crypto'),
+  'crypto.envelope.seal': rpc('crypto', 'Encrypt a payload under a fresh data encryption key', Pending, Pending),
+  'crypto.envelope.open': rpc('crypto', 'Decrypt an envelope', Pending, Pending),
+
+  'storage.health': health('storage'),
+  'storage.bucket.create': rpc('storage', 'Create the bucket of an instance', Pending, Pending),
+  'storage.bucket.remove': rpc('storage', 'Remove a bucket and every object in it', Pending, Pending),
+  'storage.object.put': rpc('storage', 'Store an envelope', Pending, Pending),
+  'storage.object.get': rpc('storage', 'Read an envelope', Pending, Pending),
+
+  'secrets.health': health('secrets'),
+  'secrets.secret.create': rpc('secrets', 'Create a secret', Pending, Pending),
+  'secrets.secret.get': rpc('secrets', 'Read a secret with its payload', Pending, Pending),
+
+  'lifecycle.health': health('lifecycle'),
+  'lifecycle.instance.create': rpc('lifecycle', 'Provision a resource instance', Pending, Pending),
+  'lifecycle.instance.get': rpc('lifecycle', 'Read a resource instance', Pending, Pending),
+} as const satisfies Record<string, SubjectDefinition>;
+
+export type Subjects = typeof Subjects;
+export type Subject = keyof Subjects;
+/** What a caller passes (before defaults are applied by the schema). */
+export type RequestOf<S extends Subject> = z.input<Subjects[S]['request']>;
+/** What a handler receives after validation. */
+export type ValidatedRequestOf<S extends Subject> = z.output<Subjects[S]['request']>;
+/** What a handler returns and a caller receives. */
+export type ResponseOf<S extends Subject> = z.output<Subjects[S]['response']>;
+
+/** Subjects owned by one service. */
+export type SubjectOf<Svc extends ServiceName> = {
+  [S in Subject]: Subjects[S]['service'] extends Svc ? S : never;
+}[Subject];
+
+export const allSubjects = Object.keys(Subjects) as Subject[];
+
+export function subjectsOf(service: ServiceName): Subject[] {
+  return allSubjects.filter((subject) => Subjects[subject].service === service);
+}
+
+export function isSubject(value: string): value is Subject {
+  return Object.hasOwn(Subjects, value);
+}
+
+export const healthSubject = <Svc extends ServiceName>(service: Svc) => `${service}.health` as const;

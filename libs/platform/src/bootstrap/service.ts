@@ -1,0 +1,104 @@
+import { Module, type DynamicModule, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { subjectsOf, type ServiceName } from '@sealbox/contracts';
+import type { z } from 'zod';
+import {
+  ConfigError,
+  loadConfig,
+  LogSettings,
+  natsConfigOf,
+  NatsSettings,
+  tracingConfigOf,
+  TracingSettings,
+  type ConfigShape,
+} from '../config/index.js';
+import { JetStreamPublisher } from '../events/jetstream.js';
+import { createLogger, PinoNestLogger, setRootLogger } from '../logging/index.js';
+import { PlatformModule } from '../nest/platform.module.js';
+import { addNotImplementedHandlers } from '../rpc/fallback.js';
+import { natsClient, natsServer, waitForNats } from '../rpc/nats.js';
+import { startTracing } from '../tracing/sdk.js';
+
+/** Settings every distributed service reads. */
+export const ServiceSettings = { ...LogSettings, ...TracingSettings, ...NatsSettings };
+
+type ServiceConfigShape = ConfigShape & typeof ServiceSettings;
+
+export interface RunServiceOptions<S extends z.ZodObject<ServiceConfigShape>> {
+  readonly service: ServiceName;
+  readonly schema: S;
+  readonly module: (config: z.output<S>) => DynamicModule;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Print a configuration error naming the variables and stop the process. */
+export function exitOnConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  throw error;
+}
+
+/**
+ * Start one distributed service: config validated once, JSON logs, tracing, NATS (waited for with
+ * backoff), the domain module as a NATS microservice in the service's queue group, and a
+ * NOT_IMPLEMENTED answer for every declared subject that has no handler yet.
+ */
+export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
+  options: RunServiceOptions<S>,
+): Promise<INestMicroservice> {
+  let config: z.output<S>;
+  let tracing: ReturnType<typeof tracingConfigOf>;
+  try {
+    config = loadConfig(options.schema, options.env);
+    tracing = tracingConfigOf(config);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger({ app: options.service, level: config.SEALBOX_LOG_LEVEL });
+  setRootLogger(logger);
+  const tracingHandle = startTracing(options.service, tracing);
+  const nats = natsConfigOf(config);
+
+  await waitForNats(nats, logger);
+  const publisher = new JetStreamPublisher(nats, options.service, logger);
+  const server = natsServer(nats, options.service);
+  addNotImplementedHandlers(server, subjectsOf(options.service));
+
+  @Module({
+    imports: [
+      PlatformModule.forRoot({
+        logger,
+        clientProxy: natsClient(nats, options.service),
+        rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS,
+        eventPublisher: publisher,
+      }),
+      options.module(config),
+    ],
+  })
+  class ServiceRootModule {}
+
+  const app = await NestFactory.createMicroservice(ServiceRootModule, {
+    strategy: server,
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks();
+  await app.listen();
+  logger.info({ service: options.service, queue: options.service }, 'service ready');
+
+  const shutdown = async () => {
+    await publisher.close();
+    await tracingHandle.shutdown();
+  };
+  process.once('beforeExit', () => void shutdown());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void app
+        .close()
+        .then(shutdown)
+        .finally(() => process.exit(0));
+    });
+  }
+  return app;
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ConfigError } from './loader.js';
+import type { TracingConfig } from '../tracing/sdk.js';
+import type { LogLevel } from '../logging/logger.js';
+
+/** Settings shared by several apps, composed into each app's schema. Nothing secret has a default. */
+
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const LogSettings = {
+  SEALBOX_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Minimum level of JSON log lines on stdout'),
+};
+
+export const TracingSettings = {
+  SEALBOX_TRACING_EXPORTER: z
+    .enum(['none', 'otlp', 'file'])
+    .default('none')
+    .describe('Where finished spans go: nowhere, an OTLP/HTTP collector, or a JSON-lines file'),
+  SEALBOX_TRACING_OTLP_URL: z
+    .url()
+    .optional()
+    .describe('OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces (exporter otlp)'),
+  SEALBOX_TRACING_FILE: z.string().optional().describe('File that receives one JSON line per span (exporter file)'),
+};
+
+export const NatsSettings = {
+  SEALBOX_NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('NATS server(s), comma separated'),
+  SEALBOX_NATS_USER: z.string().optional().describe('NATS user of this service (per-service permissions in docker/nats.conf)'),
+  SEALBOX_NATS_PASSWORD: z.string().optional().describe('NATS password of this service (no default)'),
+  SEALBOX_RPC_TIMEOUT_MS: positiveInt.default(5000).describe('Deadline of one request to another service; then 503 SERVICE_UNAVAILABLE'),
+};
+
+export const DatabaseSettings = {
+  SEALBOX_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .describe('PostgreSQL connection URL (required; holds the password, so it has no default)'),
+};
+
+export const HttpSettings = {
+  SEALBOX_HOST: z.string().default('127.0.0.1').describe('Address the HTTP API listens on'),
+  SEALBOX_PORT: port.default(8080).describe('Port the HTTP API listens on'),
+  SEALBOX_TLS_CERT_FILE: z.string().optional().describe('PEM certificate chain; with the key file, serves HTTPS (TLS 1.2+)'),
+  SEALBOX_TLS_KEY_FILE: z.string().optional().describe('PEM private key for SEALBOX_TLS_CERT_FILE'),
+  SEALBOX_BODY_LIMIT_BYTES: positiveInt.default(1_048_576).describe('Largest accepted request body; larger is 413'),
+};
+
+export const DataDirSettings = {
+  SEALBOX_DATA_DIR: z.string().default('./data').describe('Folder of the embedded SQLite files, object storage and keys'),
+};
+
+type Parsed<T extends Record<string, z.ZodType>> = z.output<z.ZodObject<T>>;
+
+export function tracingConfigOf(config: Parsed<typeof TracingSettings>): TracingConfig {
+  switch (config.SEALBOX_TRACING_EXPORTER) {
+    case 'none':
+      return { exporter: 'none' };
+    case 'otlp':
+      if (!config.SEALBOX_TRACING_OTLP_URL) throw new ConfigError(['SEALBOX_TRACING_OTLP_URL: is required when SEALBOX_TRACING_EXPORTER=otlp']);
+      return { exporter: 'otlp', url: config.SEALBOX_TRACING_OTLP_URL };
+    case 'file':
+      if (!config.SEALBOX_TRACING_FILE) throw new ConfigError(['SEALBOX_TRACING_FILE: is required when SEALBOX_TRACING_EXPORTER=file']);
+      return { exporter: 'file', path: config.SEALBOX_TRACING_FILE };
+  }
+}
+
+export function logLevelOf(config: Parsed<typeof LogSettings>): LogLevel {
+  return config.SEALBOX_LOG_LEVEL;
+}
+
+export interface NatsConnectionConfig {
+  readonly servers: string[];
+  readonly user?: string;
+  readonly pass?: string;
+}
+
+export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectionConfig {
+  return {
+    servers: config.SEALBOX_NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
+    ...(config.SEALBOX_NATS_USER ? { user: config.SEALBOX_NATS_USER } : {}),
+    ...(config.SEALBOX_NATS_PASSWORD ? { pass: config.SEALBOX_NATS_PASSWORD } : {}),
+  };
+}

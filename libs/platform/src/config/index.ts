@@ -1,0 +1,2 @@
+export * from './loader.js';
+export * from './fragments.js';

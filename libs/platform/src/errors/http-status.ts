@@ -1,0 +1,40 @@
+import type { ErrorCode } from '@sealbox/contracts';
+
+/** The one mapping from error codes to HTTP statuses. Exhaustive: a new code fails to compile here. */
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'INVALID_BODY':
+      return 400;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+    case 'ROUTE_NOT_FOUND':
+      return 404;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
+    case 'CONFLICT':
+    case 'INSTANCE_NOT_ACTIVE':
+      return 409;
+    case 'GONE':
+      return 410;
+    case 'PRECONDITION_FAILED':
+      return 412;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'UNPROCESSABLE':
+      return 422;
+    case 'RATE_LIMITED':
+      return 429;
+    case 'INTERNAL':
+      return 500;
+    case 'NOT_IMPLEMENTED':
+      return 501;
+    case 'SERVICE_UNAVAILABLE':
+      return 503;
+  }
+}

@@ -1,0 +1,49 @@
+import type { CloudEvent } from '@sealbox/contracts';
+
+/** Port: where the outbox relay hands events. JetStream when distributed, in process in standalone. */
+export interface EventPublisher {
+  /** Resolves only once the broker has stored the event; `event.id` deduplicates retries. */
+  publish(subject: string, event: CloudEvent): Promise<void>;
+}
+
+export type EventListener = (subject: string, event: CloudEvent) => void | Promise<void>;
+
+/** Port: receiving events (cache invalidation and other reactions). */
+export interface EventSubscriber {
+  /** `pattern` is a NATS-style subject pattern (`events.iam.>`, `events.*.apikey.created`). */
+  subscribe(pattern: string, listener: EventListener): () => void;
+}
+
+/** NATS subject wildcard match: `*` one token, `>` the rest. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const patternTokens = pattern.split('.');
+  const subjectTokens = subject.split('.');
+  for (let index = 0; index < patternTokens.length; index++) {
+    const token = patternTokens[index];
+    if (token === '>') return subjectTokens.length > index;
+    if (index >= subjectTokens.length) return false;
+    if (token !== '*' && token !== subjectTokens[index]) return false;
+  }
+  return patternTokens.length === subjectTokens.length;
+}
+
+/** Publisher and subscriber in one process (standalone and tests). Listeners run asynchronously. */
+export class InProcessEventBus implements EventPublisher, EventSubscriber {
+  private readonly listeners = new Set<{ pattern: string; listener: EventListener }>();
+
+  async publish(subject: string, event: CloudEvent): Promise<void> {
+    // Same round trip as the broker: listeners get a copy parsed from JSON.
+    const text = JSON.stringify(event);
+    for (const entry of this.listeners) {
+      if (subjectMatches(entry.pattern, subject)) {
+        setImmediate(() => void entry.listener(subject, JSON.parse(text) as CloudEvent));
+      }
+    }
+  }
+
+  subscribe(pattern: string, listener: EventListener): () => void {
+    const entry = { pattern, listener };
+    this.listeners.add(entry);
+    return () => this.listeners.delete(entry);
+  }
+}

@@ -1,0 +1,110 @@
+import type { CloudEvent } from '@sealbox/contracts';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { OutboxEventEntity } from './outbox.entity.js';
+import type { EventPublisher } from './publisher.js';
+
+export interface RelayOptions {
+  readonly batchSize: number;
+  /** Poll interval when idle; a nudge from Outbox.record starts a drain at once. */
+  readonly idleMs: number;
+  readonly maxBackoffMs: number;
+}
+
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 100, idleMs: 1000, maxBackoffMs: 30_000 };
+
+/**
+ * Publishes committed outbox rows in order and deletes each once the broker has taken it. A broker
+ * outage only delays events: rows stay until published, with exponential backoff between attempts.
+ * A crash between publish and delete republishes the event with the same id, which JetStream's
+ * duplicate window (and any idempotent consumer) absorbs.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = true;
+  private again = false;
+  private failures = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions = DEFAULT_RELAY_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /** Drain now (called after an event was recorded). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.failures === 0) this.schedule(0);
+  }
+
+  /** Publish everything pending; resolves when the outbox is empty or the broker refused. */
+  async drain(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const batch = await this.dataSource.getRepository(OutboxEventEntity).find({
+        order: { createdAt: 'ASC', id: 'ASC' },
+        take: this.options.batchSize,
+      });
+      for (const row of batch) {
+        try {
+          await this.publisher.publish(row.subject, JSON.parse(row.envelope) as CloudEvent);
+        } catch (error) {
+          await this.dataSource.getRepository(OutboxEventEntity).increment({ id: row.id }, 'attempts', 1);
+          throw error;
+        }
+        await this.dataSource.getRepository(OutboxEventEntity).delete({ id: row.id });
+        published++;
+      }
+      if (batch.length < this.options.batchSize) return published;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.again = false;
+    try {
+      await this.drain();
+      if (this.failures > 0) this.logger.info('event broker reachable again; outbox drained');
+      this.failures = 0;
+    } catch (error) {
+      this.failures++;
+      this.logger.warn(
+        { err: error instanceof Error ? { name: error.name, message: error.message } : String(error), failures: this.failures },
+        'could not publish outbox events; will retry',
+      );
+    } finally {
+      this.running = false;
+    }
+    const delay =
+      this.failures > 0
+        ? Math.min(this.options.maxBackoffMs, 250 * 2 ** Math.min(this.failures, 10))
+        : this.again
+          ? 0
+          : this.options.idleMs;
+    this.schedule(delay);
+  }
+}

@@ -1,0 +1,92 @@
+import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import type { MigrationInterface } from 'typeorm';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ServiceName } from '@sealbox/contracts';
+
+/** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
+export type DatabaseConfig =
+  | { readonly type: 'postgres'; readonly url: string }
+  | { readonly type: 'sqlite'; readonly path: string };
+
+// TypeORM's own typing of entity lists.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type EntityList = MixedList<Function | string | EntitySchema>;
+export type MigrationList = (new () => MigrationInterface)[];
+
+export interface ServiceDatabaseOptions {
+  readonly service: ServiceName;
+  readonly config: DatabaseConfig;
+  readonly entities: EntityList;
+  readonly migrations: MigrationList;
+}
+
+/** The schema (PostgreSQL) a service owns. */
+export const schemaOf = (service: ServiceName) => `sealbox_${service}`;
+
+export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOptions {
+  const common = {
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'sealbox_migrations',
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+  } as const;
+  switch (options.config.type) {
+    case 'postgres':
+      return {
+        ...common,
+        type: 'postgres',
+        url: options.config.url,
+        schema: schemaOf(options.service),
+        applicationName: `sealbox-${options.service}`,
+        extra: { max: 10 },
+      };
+    case 'sqlite':
+      return {
+        ...common,
+        type: 'better-sqlite3',
+        database: options.config.path,
+        enableWAL: options.config.path !== ':memory:',
+      };
+  }
+}
+
+/**
+ * Open a service's database and bring its schema up to date. On PostgreSQL the schema is created if
+ * missing and migrations run under an advisory lock, so replicas starting together migrate once.
+ */
+export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
+  if (options.config.type === 'sqlite' && options.config.path !== ':memory:') {
+    mkdirSync(dirname(options.config.path), { recursive: true, mode: 0o700 });
+  }
+  const dataSource = new DataSource(dataSourceOptions(options));
+  await dataSource.initialize();
+  try {
+    if (options.config.type === 'postgres') {
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      const lockKey = `sealbox:migrate:${options.service}`;
+      try {
+        await runner.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+        await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schemaOf(options.service)}"`);
+        await dataSource.runMigrations({ transaction: 'each' });
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+        await runner.release();
+      }
+    } else {
+      await dataSource.runMigrations({ transaction: 'each' });
+    }
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
+  return dataSource;
+}
+
+/** A cheap round trip, for health checks. */
+export async function pingDatabase(dataSource: DataSource): Promise<void> {
+  await dataSource.query('SELECT 1');
+}

@@ -1,0 +1,2 @@
+export * from './tracer.js';
+export * from './sdk.js';

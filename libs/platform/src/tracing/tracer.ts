@@ -1,0 +1,45 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import type { HeaderMap, HeaderReader } from '../rpc/headers.js';
+
+export const tracer = () => trace.getTracer('sealbox');
+
+/** Trace id of the active span, or undefined outside a trace. */
+export function activeTraceId(): string | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+export function injectTraceContext(into: HeaderMap, from: Context = context.active()): HeaderMap {
+  propagation.inject(from, into);
+  return into;
+}
+
+export function extractTraceContext(reader: HeaderReader | undefined): Context {
+  if (!reader) return context.active();
+  return propagation.extract(context.active(), reader, {
+    get: (carrier, key) => carrier.get(key) || undefined,
+    keys: () => [],
+  });
+}
+
+/** Run `fn` in a new active span; errors mark the span and are rethrown. */
+export async function inSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span: Span) => Promise<T>,
+  parent: Context = context.active(),
+): Promise<T> {
+  return tracer().startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export { SpanKind };
