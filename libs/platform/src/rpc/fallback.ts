@@ -1,5 +1,6 @@
-import type { Server } from '@nestjs/microservices';
+import { RpcException, type Server } from '@nestjs/microservices';
 import type { Subject } from '@sealbox/contracts';
+import { throwError, type Observable } from 'rxjs';
 import { notImplemented } from '../errors/index.js';
 import { consume } from './handler.js';
 
@@ -10,10 +11,18 @@ import { consume } from './handler.js';
  */
 export function addNotImplementedHandlers(server: Pick<Server, 'addHandler'>, subjects: readonly Subject[]): void {
   for (const subject of subjects) {
-    server.addHandler(subject, (data: unknown, ctx: unknown) =>
-      consume(subject, data, ctx, async () => {
+    server.addHandler(subject, async (data: unknown, ctx: unknown): Promise<Observable<never>> => {
+      try {
+        await consume(subject, data, ctx, async () => {
+          throw notImplemented(subject);
+        });
         throw notImplemented(subject);
-      }),
-    );
+      } catch (error) {
+        // Nest's exception filters are not in front of a raw handler: reply with the wire error as
+        // they would.
+        const wire = error instanceof RpcException ? error.getError() : { code: 'INTERNAL', message: 'An internal error occurred' };
+        return throwError(() => wire);
+      }
+    });
   }
 }

@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './crypto.module.js';
+export * from './crypto.controller.js';

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { healthSubject, ServiceNames, type ServiceName } from '@sealbox/contracts';
+import { DomainError, RpcClient, TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+
+export const READINESS_TIMEOUT_MS = 1000;
+
+export interface ServiceReadiness {
+  readonly ok: boolean;
+  readonly version?: string;
+  readonly replica?: string;
+  readonly detail?: string;
+}
+
+export interface ReadinessReport {
+  readonly status: 'ready';
+  readonly transport: string;
+  readonly services: Record<ServiceName, ServiceReadiness>;
+}
+
+/** Ready = the transport is connected and every service answered its health subject, healthy, within 1 s. */
+@Injectable()
+export class ReadinessService {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(TRANSPORT_STATUS) private readonly transport: TransportStatus,
+  ) {}
+
+  async check(): Promise<ReadinessReport> {
+    if (!this.transport.isConnected()) {
+      throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${this.transport.describe()}`);
+    }
+    const results = await Promise.all(ServiceNames.map((service) => this.probe(service)));
+    const services = Object.fromEntries(ServiceNames.map((service, index) => [service, results[index]])) as Record<
+      ServiceName,
+      ServiceReadiness
+    >;
+    const missing = ServiceNames.filter((service) => !services[service].ok).map(
+      (service) => `${service} (${services[service].detail ?? 'not ok'})`,
+    );
+    if (missing.length) throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${missing.join(', ')}`);
+    return { status: 'ready', transport: this.transport.describe(), services };
+  }
+
+  private async probe(service: ServiceName): Promise<ServiceReadiness> {
+    try {
+      const health = await this.rpc.send(healthSubject(service), {}, { timeoutMs: READINESS_TIMEOUT_MS });
+      const failing = Object.entries(health.checks)
+        .filter(([, check]) => !check.ok)
+        .map(([name, check]) => `${name}: ${check.detail ?? 'failed'}`);
+      return {
+        ok: health.status === 'ok',
+        version: health.version,
+        replica: health.replica,
+        ...(failing.length ? { detail: failing.join('; ') } : {}),
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        detail: error instanceof DomainError && error.code === 'SERVICE_UNAVAILABLE' ? 'no answer' : 'error',
+      };
+    }
+  }
+}

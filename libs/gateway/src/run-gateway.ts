@@ -1,0 +1,108 @@
+import { Module } from '@nestjs/common';
+import {
+  ConfigError,
+  createHttpApp,
+  createLogger,
+  exitOnConfigError,
+  JetStreamPublisher,
+  listen,
+  loadConfig,
+  natsClient,
+  NatsClientStatus,
+  natsConfigOf,
+  PlatformModule,
+  setRootLogger,
+  startTracing,
+  tracingConfigOf,
+  waitForNats,
+  type HttpOptions,
+} from '@sealbox/platform';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { GatewayAppConfig } from './config.js';
+import { GatewayModule } from './gateway.module.js';
+import { setupOpenApi } from './openapi.js';
+
+export function httpOptionsFrom(config: {
+  SEALBOX_HOST: string;
+  SEALBOX_PORT: number;
+  SEALBOX_BODY_LIMIT_BYTES: number;
+  SEALBOX_TLS_CERT_FILE?: string | undefined;
+  SEALBOX_TLS_KEY_FILE?: string | undefined;
+}): HttpOptions {
+  const cert = config.SEALBOX_TLS_CERT_FILE;
+  const key = config.SEALBOX_TLS_KEY_FILE;
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError([
+      `${cert ? 'SEALBOX_TLS_KEY_FILE' : 'SEALBOX_TLS_CERT_FILE'}: is required when the other TLS file is set`,
+    ]);
+  }
+  return {
+    host: config.SEALBOX_HOST,
+    port: config.SEALBOX_PORT,
+    bodyLimitBytes: config.SEALBOX_BODY_LIMIT_BYTES,
+    ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+  };
+}
+
+/**
+ * Start the distributed gateway. HTTP comes up at once (`/healthz` answers); NATS is connected in
+ * the background with backoff, and `/readyz` stays 503 until it is.
+ */
+export async function runGateway(env: Record<string, string | undefined> = process.env): Promise<NestFastifyApplication> {
+  let config: GatewayAppConfig;
+  let http: HttpOptions;
+  let tracing: ReturnType<typeof tracingConfigOf>;
+  try {
+    config = loadConfig(GatewayAppConfig, env);
+    http = httpOptionsFrom(config);
+    tracing = tracingConfigOf(config);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL });
+  setRootLogger(logger);
+  const tracingHandle = startTracing('gateway', tracing);
+  const nats = natsConfigOf(config);
+  const client = natsClient(nats, 'gateway');
+  const status = new NatsClientStatus(client.status);
+  const publisher = new JetStreamPublisher(nats, 'gateway', logger);
+
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ logger, clientProxy: client, rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS, eventPublisher: publisher }),
+      GatewayModule.register({ transportStatus: status }),
+    ],
+  })
+  class GatewayRootModule {}
+
+  const app = await createHttpApp(GatewayRootModule, http, logger);
+  setupOpenApi(app);
+  const url = await listen(app, http);
+  logger.info({ url }, 'gateway listening');
+
+  const connecting = new AbortController();
+  void (async () => {
+    while (!connecting.signal.aborted) {
+      if (!(await waitForNats(nats, logger, connecting.signal))) return;
+      try {
+        await client.connect();
+        logger.info('gateway connected to NATS');
+        return;
+      } catch (error) {
+        logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'NATS connect failed; retrying');
+      }
+    }
+  })();
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      connecting.abort();
+      void app
+        .close()
+        .then(() => publisher.close())
+        .then(() => tracingHandle.shutdown())
+        .finally(() => process.exit(0));
+    });
+  }
+  return app;
+}

@@ -1,0 +1,41 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs } from '@sealbox/platform';
+
+/**
+ * An API key. Its value is never stored: `lookup` is a short SHA-256 prefix used only to find
+ * candidate rows, and `hash` is the scrypt hash that verifies the value.
+ */
+@Entity({ name: 'api_keys' })
+@Index('api_keys_lookup', ['lookup'])
+@Index('api_keys_account', ['accountId'])
+export class ApiKeyEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  id!: string;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId!: string;
+
+  @Column({ name: 'iam_id', type: 'varchar', length: 120 })
+  iamId!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  description!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  lookup!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  hash!: string;
+
+  @Column({ type: 'boolean', default: false })
+  locked!: boolean;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+
+  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  expiresAt!: number | null;
+}

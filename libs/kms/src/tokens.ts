@@ -1,0 +1,1 @@
+export const HSM_PROBE = Symbol('sealbox:kms:hsm-probe');

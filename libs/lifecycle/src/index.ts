@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './lifecycle.module.js';
+export * from './lifecycle.controller.js';

@@ -1,0 +1,37 @@
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { DomainError } from '../errors/index.js';
+import { rootLogger } from '../logging/index.js';
+import { activeTraceId } from '../tracing/tracer.js';
+import { domainErrorFromHttp, ibmErrorBody } from './error-body.js';
+import { requestSpanContext } from './tracing-hooks.js';
+
+interface ReplyLike {
+  status(code: number): ReplyLike;
+  header(name: string, value: string): ReplyLike;
+  send(body: unknown): unknown;
+  sent?: boolean;
+}
+
+/**
+ * Turn any error into an IBM error body. Domain errors map by code; unknown errors are 500 with the
+ * trace id and nothing else (the details go to the log).
+ */
+export function sendError(error: unknown, reply: ReplyLike, request?: object): void {
+  const traceId = (request && requestSpanContext(request)?.traceId) ?? activeTraceId() ?? '';
+  let domain = domainErrorFromHttp(error);
+  if (!domain) {
+    rootLogger().error({ err: error, trace: traceId }, 'unexpected error in the HTTP edge');
+    domain = new DomainError('INTERNAL', 'An internal error occurred');
+  }
+  const { status, body } = ibmErrorBody(domain, traceId);
+  if (domain.code === 'RATE_LIMITED') reply.header('retry-after', '1');
+  reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+}
+
+@Catch()
+export class IbmErrorFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendError(exception, http.getResponse<ReplyLike>(), http.getRequest<object>());
+  }
+}

@@ -1,0 +1,4 @@
+export * from './app.js';
+export * from './error-body.js';
+export * from './error.filter.js';
+export * from './tracing-hooks.js';

@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './secrets.module.js';
+export * from './secrets.controller.js';

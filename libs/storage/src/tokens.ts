@@ -1,0 +1,1 @@
+export const OBJECT_STORE_PROBE = Symbol('sealbox:storage:probe');
