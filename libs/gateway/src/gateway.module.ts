@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
 import { HealthController } from './health.controller.js';
+import { routeControllers } from './routes/index.js';
 import { ReadinessService } from './readiness.service.js';
 
 export interface GatewayModuleOptions {
@@ -13,7 +14,7 @@ export class GatewayModule {
   static register(options: GatewayModuleOptions): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController],
+      controllers: [HealthController, ...routeControllers],
       providers: [{ provide: TRANSPORT_STATUS, useValue: options.transportStatus }, ReadinessService],
     };
   }
