@@ -6,10 +6,13 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** Tests run against the TypeScript sources of the libs, never their build output. */
-const alias = readdirSync(`${root}libs`).map((lib) => ({
-  find: new RegExp(`^@sealbox/${lib}$`),
-  replacement: `${root}libs/${lib}/src/index.ts`,
-}));
+const alias = [
+  { find: /^@sealbox\/platform\/testing$/, replacement: `${root}libs/platform/src/testing/index.ts` },
+  ...readdirSync(`${root}libs`).map((lib) => ({
+    find: new RegExp(`^@sealbox/${lib}$`),
+    replacement: `${root}libs/${lib}/src/index.ts`,
+  })),
+];
 
 const swcPlugin = () =>
   swc.vite({

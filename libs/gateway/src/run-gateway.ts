@@ -48,7 +48,7 @@ export function httpOptionsFrom(config: {
  * Start the distributed gateway. HTTP comes up at once (`/healthz` answers); NATS is connected in
  * the background with backoff, and `/readyz` stays 503 until it is.
  */
-export async function runGateway(env: Record<string, string | undefined> = process.env): Promise<NestFastifyApplication> {
+export async function runGateway(env?: Record<string, string | undefined>): Promise<NestFastifyApplication> {
   let config: GatewayAppConfig;
   let http: HttpOptions;
   let tracing: ReturnType<typeof tracingConfigOf>;

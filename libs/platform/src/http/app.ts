@@ -2,13 +2,13 @@ import compress from '@fastify/compress';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/index.js';
 import { PinoNestLogger } from '../logging/index.js';
-import { IbmErrorFilter, sendError } from './error.filter.js';
+import { IbmErrorFilter } from './error.filter.js';
 import { endRequestSpan, RequestTraceInterceptor, startRequestSpan } from './tracing-hooks.js';
 
 export interface HttpOptions {
@@ -35,14 +35,16 @@ function parseForm(_request: FastifyRequest, body: string, done: (error: Error |
   done(null, { ...parseQueryString(body) });
 }
 
-/** Body parsing, limits, errors, compression and request spans, identical in the gateway and standalone. */
+/**
+ * Body parsing and request spans, identical in the gateway and standalone. Errors raised here (bad
+ * JSON, body too large, unsupported type) reach Nest's error handler and so the global IbmErrorFilter.
+ */
 export function configureFastify(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, parseJson);
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
   fastify.addHook('onRequest', async (request) => startRequestSpan(request));
   fastify.addHook('onResponse', async (request, reply) => endRequestSpan(request, reply.statusCode));
-  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => sendError(error, reply, request));
 }
 
 /**

@@ -1,0 +1,113 @@
+import { Module } from '@nestjs/common';
+import { allSubjects } from '@sealbox/contracts';
+import { CryptoModule } from '@sealbox/crypto';
+import { GatewayModule, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
+import { IamModule } from '@sealbox/iam';
+import { KmsModule } from '@sealbox/kms';
+import { LifecycleModule } from '@sealbox/lifecycle';
+import {
+  addNotImplementedHandlers,
+  createHttpApp,
+  createLogger,
+  exitOnConfigError,
+  InProcessBus,
+  InProcessClient,
+  InProcessEventBus,
+  InProcessServer,
+  inProcessStatus,
+  listen,
+  loadConfig,
+  PlatformModule,
+  setRootLogger,
+  startTracing,
+  tracingConfigOf,
+  type Clock,
+  type DatabaseConfig,
+  type HttpOptions,
+} from '@sealbox/platform';
+import { SecretsModule } from '@sealbox/secrets';
+import { StorageModule } from '@sealbox/storage';
+import type { ServiceName } from '@sealbox/contracts';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { StandaloneAppConfig } from './config.js';
+
+export interface StandaloneOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly clock?: Clock;
+  /** Receives the first-start banner (stdout by default). */
+  readonly announce?: (text: string) => void;
+}
+
+export interface Standalone {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  readonly dataDir: string;
+}
+
+/**
+ * Every service module in one process over the in-process transport: same subjects, same JSON round
+ * trip, same error mapping as NATS. SQLite files, filesystem buckets and the soft HSM live under
+ * SEALBOX_DATA_DIR.
+ */
+export async function startStandalone(options: StandaloneOptions = {}): Promise<Standalone> {
+  let config: StandaloneAppConfig;
+  let http: HttpOptions;
+  let tracing: ReturnType<typeof tracingConfigOf>;
+  try {
+    config = loadConfig(StandaloneAppConfig, options.env);
+    http = httpOptionsFrom(config);
+    tracing = tracingConfigOf(config);
+  } catch (error) {
+    exitOnConfigError(error);
+  }
+  const logger = createLogger({ app: 'standalone', level: config.SEALBOX_LOG_LEVEL });
+  setRootLogger(logger);
+  const tracingHandle = startTracing('standalone', tracing);
+
+  const dataDir = resolve(config.SEALBOX_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const database = (service: ServiceName): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
+
+  const bus = new InProcessBus();
+  const server = new InProcessServer(bus);
+  const events = new InProcessEventBus();
+
+  @Module({
+    imports: [
+      PlatformModule.forRoot({
+        logger,
+        clientProxy: new InProcessClient(bus),
+        rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS,
+        eventPublisher: events,
+        eventSubscriber: events,
+        ...(options.clock ? { clock: options.clock } : {}),
+      }),
+      GatewayModule.register({ transportStatus: inProcessStatus }),
+      IamModule.register({
+        database: database('iam'),
+        bootstrap: {
+          adminKeyFile: join(dataDir, 'admin-apikey'),
+          ...(options.announce ? { announce: options.announce } : {}),
+        },
+      }),
+      KmsModule.register({ database: database('kms'), hsm: { backend: 'soft', directory: join(dataDir, 'hsm') } }),
+      CryptoModule.register(),
+      StorageModule.register({ objectStore: { driver: 'filesystem', root: join(dataDir, 'objects') } }),
+      SecretsModule.register({ database: database('secrets') }),
+      LifecycleModule.register({ database: database('lifecycle') }),
+    ],
+  })
+  class StandaloneRootModule {}
+
+  addNotImplementedHandlers(server, allSubjects);
+  const app = await createHttpApp(StandaloneRootModule, http, logger);
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  setupOpenApi(app);
+  const url = await listen(app, http);
+  logger.info({ url, dataDir }, 'sealbox standalone listening');
+  app.getHttpServer().once('close', () => void tracingHandle.shutdown());
+  return { app, url, dataDir };
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: the three tiers in order (unit, medium, e2e), each its own vitest run so the tiers
+// never share NATS subjects or the event stream at the same time. Prints one closing line
+// "N passed, N failed" over all tiers and exits non-zero if any tier failed or ran no test.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'unit,medium,e2e').split(',').map((tier) => tier.trim()).filter(Boolean);
+const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let exitCode = 0;
+
+function run(command, args) {
+  const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  return result.status ?? 1;
+}
+
+if (tiers.includes('e2e')) {
+  // The e2e tier runs the built apps.
+  if (run('npx', ['tsc', '-b', 'tsconfig.build.json']) !== 0) {
+    console.error('build failed');
+    process.exit(1);
+  }
+}
+
+for (const tier of tiers) {
+  const output = join(reports, `${tier}.json`);
+  console.log(`\n=== ${tier} tests ===`);
+  const status = run('npx', ['vitest', 'run', '--project', tier, '--reporter=default', '--reporter=json', `--outputFile.json=${output}`]);
+  let report;
+  try {
+    report = JSON.parse(readFileSync(output, 'utf8'));
+  } catch {
+    report = undefined;
+  }
+  const tierPassed = report?.numPassedTests ?? 0;
+  const tierFailed = (report?.numFailedTests ?? 0) + (report ? 0 : 1);
+  passed += tierPassed;
+  failed += tierFailed;
+  skipped += (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0);
+  if (status !== 0 || tierFailed > 0) exitCode = 1;
+  if (tierPassed === 0) {
+    console.error(`the ${tier} tier ran no test`);
+    exitCode = 1;
+  }
+}
+rmSync(reports, { recursive: true, force: true });
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(exitCode);
