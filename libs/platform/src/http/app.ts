@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/index.js';
@@ -81,9 +82,12 @@ export async function createHttpApp(
   return app;
 }
 
+/** Start listening; returns the URL actually bound (the real port when `options.port` is 0). */
 export async function listen(app: INestApplication, options: HttpOptions): Promise<string> {
   await app.listen(options.port, options.host);
+  const address = (app.getHttpServer() as Server).address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const scheme = options.tls ? 'https' : 'http';
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return `${scheme}://${host}:${options.port}`;
+  return `${scheme}://${host}:${port}`;
 }

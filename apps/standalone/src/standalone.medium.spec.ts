@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startStandalone } from './standalone.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-standalone-'));
+const env = { SEALBOX_DATA_DIR: dataDir, SEALBOX_PORT: '0', SEALBOX_LOG_LEVEL: 'silent' };
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('standalone (npm start)', () => {
+  it('serves /healthz and /readyz with every module in one process, and shows the admin key once', async () => {
+    const announced: string[] = [];
+    const first = await startStandalone({ env, announce: (text) => announced.push(text) });
+    try {
+      const health = await fetch(`${first.url}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await fetch(`${first.url}/readyz`);
+      expect(ready.status).toBe(200);
+      const body = (await ready.json()) as { services: Record<string, { ok: boolean }> };
+      expect(Object.keys(body.services).sort()).toEqual(['crypto', 'iam', 'kms', 'lifecycle', 'secrets', 'storage']);
+      expect(Object.values(body.services).every((service) => service.ok)).toBe(true);
+
+      const keyFile = join(dataDir, 'admin-apikey');
+      const apikey = readFileSync(keyFile, 'utf8').trim();
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(announced).toHaveLength(1);
+      expect(announced[0]).toContain(apikey);
+      for (const file of ['iam.sqlite']) {
+        expect(readFileSync(join(dataDir, 'db', file)).includes(Buffer.from(apikey))).toBe(false);
+      }
+    } finally {
+      await first.app.close();
+    }
+
+    const again: string[] = [];
+    const second = await startStandalone({ env, announce: (text) => again.push(text) });
+    try {
+      expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+      expect(again).toEqual([]);
+    } finally {
+      await second.app.close();
+    }
+  });
+
+  it('answers a declared but unimplemented operation with 501 NOT_IMPLEMENTED through the in-process transport', async () => {
+    const standalone = await startStandalone({ env, announce: () => undefined });
+    try {
+      const response = await fetch(`${standalone.url}/v2/resource_instances/crn%3Av1%3Ax%2Fy`);
+      expect(response.status).toBe(501);
+      const body = (await response.json()) as { errors: { code: string }[]; status_code: number; trace: string };
+      expect(body.errors[0]?.code).toBe('NOT_IMPLEMENTED');
+      expect(body.status_code).toBe(501);
+      expect(body.trace).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      await standalone.app.close();
+    }
+  });
+});
