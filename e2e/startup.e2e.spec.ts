@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+function start(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  return { child, output };
+}
+
+const app = (name: string) => join(root, 'apps', name, 'dist', 'main.js');
+
+describe('start-up', () => {
+  it.each([
+    ['iam', {}, 'SEALBOX_DATABASE_URL: is required'],
+    ['kms', { SEALBOX_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' }, 'SEALBOX_PKCS11_PIN: is required'],
+    ['gateway', { SEALBOX_PORT: 'not-a-port' }, 'SEALBOX_PORT:'],
+    ['standalone', { SEALBOX_TLS_CERT_FILE: '/tmp/cert.pem' }, 'SEALBOX_TLS_KEY_FILE: is required'],
+    ['storage', { SEALBOX_S3_ENDPOINT: 'not a url', SEALBOX_S3_ACCESS_KEY: 'a', SEALBOX_S3_SECRET_KEY: 'b' }, 'SEALBOX_S3_ENDPOINT:'],
+  ])('refuses to start %s with invalid configuration, naming the variable', async (name, env, expected) => {
+    const { child, output } = start(process.execPath, [app(name)], env);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(78);
+    expect(output.stderr).toContain(expected);
+  });
+
+  it('serves /healthz while NATS is unreachable, retries with backoff, and /readyz follows the connection', async () => {
+    const natsPort = await freePort();
+    const httpPort = await freePort();
+    const { output } = start(process.execPath, [app('gateway')], {
+      SEALBOX_PORT: String(httpPort),
+      SEALBOX_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      SEALBOX_LOG_LEVEL: 'info',
+      SEALBOX_RPC_TIMEOUT_MS: '1000',
+    });
+    const base = `http://127.0.0.1:${httpPort}`;
+    await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status, { timeout: 20_000 }).toBe(200);
+
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    const body = (await notReady.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0]?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.errors[0]?.message).toMatch(/nats/i);
+    await expect.poll(() => output.stdout.split('NATS is unreachable; retrying').length - 1, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const delays = [...output.stdout.matchAll(/"retryInMs":(\d+)/g)].map((match) => Number(match[1]));
+    expect(delays[1]).toBeGreaterThan(delays[0] ?? Infinity);
+
+    // NATS comes up (with no service behind it): the gateway connects, and readiness now names the services.
+    start('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(natsPort)], {});
+    await expect
+      .poll(
+        async () => {
+          const response = await fetch(`${base}/readyz`);
+          const payload = (await response.json()) as { errors?: { message: string }[] };
+          return payload.errors?.[0]?.message ?? '';
+        },
+        { timeout: 20_000, interval: 250 },
+      )
+      .toContain('iam (no answer)');
+    expect(output.stdout).toContain('gateway connected to NATS');
+  });
+});
