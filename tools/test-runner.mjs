@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'unit,medium,e2e').split(',').map((tier) => tier.trim()).filter(Boolean);
+const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e').split(',').map((tier) => tier.trim()).filter(Boolean);
 const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
 let passed = 0;
 let failed = 0;
@@ -27,7 +27,19 @@ if (tiers.includes('e2e')) {
   }
 }
 
-for (const tier of tiers) {
+if (tiers.includes('static')) {
+  // Lint and the whole-repo typecheck (including the compile-time tests of the typed RPC client).
+  console.log('\n=== static checks: eslint, tsc ===');
+  const lint = run('npx', ['eslint', '.']);
+  const types = run('npx', ['tsc', '-p', 'tsconfig.spec.json']);
+  if (lint !== 0 || types !== 0) {
+    failed += 1;
+    exitCode = 1;
+    console.error('static checks failed');
+  }
+}
+
+for (const tier of tiers.filter((name) => name !== 'static')) {
   const output = join(reports, `${tier}.json`);
   console.log(`\n=== ${tier} tests ===`);
   const status = run('npx', ['vitest', 'run', '--project', tier, '--reporter=default', '--reporter=json', `--outputFile.json=${output}`]);
