@@ -1,4 +1,4 @@
-import { MessagePattern, NatsContext, RpcException } from '@nestjs/microservices';
+import { Ctx, MessagePattern, NatsContext, Payload, RpcException } from '@nestjs/microservices';
 import { context } from '@opentelemetry/api';
 import {
   Subjects,
@@ -85,6 +85,11 @@ export function RpcHandler<S extends Subject>(subject: S) {
     Object.defineProperty(wrapped, 'name', { value: handler.name });
     descriptor.value = wrapped as unknown as T;
     MessagePattern(subject)(target, propertyKey, descriptor);
+    // Nest passes a handler only the arguments it has parameter metadata for, by default the payload
+    // alone: declare the context too, or the request headers (trace context, caller, request id)
+    // never reach consume().
+    Payload()(target, propertyKey, 0);
+    Ctx()(target, propertyKey, 1);
     return descriptor;
   };
 }

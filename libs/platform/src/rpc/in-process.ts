@@ -7,10 +7,18 @@ import {
   type ReadPacket,
   type WritePacket,
 } from '@nestjs/microservices';
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { fromNatsHeaders, MapHeaders, type HeaderMap } from './headers.js';
 
 type Delivery = (data: string, headers: HeaderMap, reply: (packet: string) => void) => void;
+
+/**
+ * The async context deliveries run in: the one of this module's loading, outside any request. Without
+ * it, AsyncLocalStorage state (the active span, anything request-scoped) would flow from caller to
+ * handler through setImmediate, which NATS cannot do; only what the headers carry may cross.
+ */
+const detachedScope = new AsyncResource('sealbox-in-process-delivery');
 
 /**
  * The broker of the in-process transport: subjects to handlers, as NATS would route them.
@@ -24,16 +32,24 @@ export class InProcessBus {
     this.subscribers.set(subject, deliver);
   }
 
+  /** Remove `deliver` from `subject`, unless another server took the subject over since. */
+  unsubscribe(subject: string, deliver: Delivery): void {
+    if (this.subscribers.get(subject) === deliver) this.subscribers.delete(subject);
+  }
+
   unsubscribeAll(): void {
     this.subscribers.clear();
   }
 
-  /** Returns false when nobody listens; like a NATS request with no responder, the caller then times out. */
+  /**
+   * Returns false when nobody listens. NATS answers such a request at once with a "no responders"
+   * status, so the client reports that instead of waiting for its deadline.
+   */
   publish(subject: string, data: string, headers: HeaderMap, reply: (packet: string) => void): boolean {
     const deliver = this.subscribers.get(subject);
     if (!deliver) return false;
-    // Deliver asynchronously, as a network hop would.
-    setImmediate(() => deliver(data, { ...headers }, reply));
+    // Deliver asynchronously and outside the caller's async context, as a network hop would.
+    detachedScope.runInAsyncScope(() => setImmediate(() => deliver(data, { ...headers }, reply)));
     return true;
   }
 }
@@ -46,6 +62,9 @@ interface WirePacket {
 
 /** Nest transport strategy that serves handlers on an InProcessBus (used by apps/standalone). */
 export class InProcessServer extends Server implements CustomTransportStrategy {
+  /** This server's subscriptions: closing it must leave the other services on the bus serving. */
+  private readonly subscriptions = new Map<string, Delivery>();
+
   constructor(private readonly bus: InProcessBus) {
     super();
     this.transportId = Symbol('sealbox-in-process');
@@ -53,11 +72,13 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 
   listen(callback: (...optionalParams: unknown[]) => unknown): void {
     for (const subject of this.messageHandlers.keys()) {
-      this.bus.subscribe(subject, (data, headers, reply) => {
+      const deliver: Delivery = (data, headers, reply) => {
         void this.handleMessage(subject, data, headers, reply).catch((error: unknown) =>
           this.logger.error(error),
         );
-      });
+      };
+      this.bus.subscribe(subject, deliver);
+      this.subscriptions.set(subject, deliver);
     }
     callback();
   }
@@ -80,7 +101,8 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   }
 
   close(): void {
-    this.bus.unsubscribeAll();
+    for (const [subject, deliver] of this.subscriptions) this.bus.unsubscribe(subject, deliver);
+    this.subscriptions.clear();
   }
 
   on(): void {
@@ -121,11 +143,18 @@ export class InProcessClient extends ClientProxy {
     const headers = record ? fromNatsHeaders(record.headers) : {};
     const subject = this.normalizePattern(partial.pattern);
     let active = true;
-    this.bus.publish(subject, JSON.stringify({ id, pattern: subject, data }), headers, (raw) => {
+    const delivered = this.bus.publish(subject, JSON.stringify({ id, pattern: subject, data }), headers, (raw) => {
       if (!active) return;
       const { err, response, isDisposed } = JSON.parse(raw) as WritePacket;
       callback(err || isDisposed ? { err, response, isDisposed: true } : { err, response });
     });
+    if (!delivered) {
+      // What Nest's NATS client reports for NATS's "no responders" status (an empty reply).
+      const noResponders = new Error(`Empty response. There are no subscribers listening to that message ("${subject}")`);
+      setImmediate(() => {
+        if (active) callback({ err: noResponders, isDisposed: true });
+      });
+    }
     return () => {
       active = false;
     };
