@@ -2,14 +2,14 @@ import compress from '@fastify/compress';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/index.js';
 import { PinoNestLogger } from '../logging/index.js';
-import { IbmErrorFilter } from './error.filter.js';
+import { IbmErrorFilter, sendError } from './error.filter.js';
 import { endRequestSpan, RequestTraceInterceptor, startRequestSpan } from './tracing-hooks.js';
 
 export interface HttpOptions {
@@ -49,6 +49,23 @@ export function configureFastify(fastify: FastifyInstance): void {
 }
 
 /**
+ * Longest accepted path parameter (percent-encoded). Fastify's default of 100 rejects a real CRN
+ * (`crn:v1:bluemix:public:secrets-manager:us-south:a/<32 hex>:<uuid>::` is 140 characters encoded),
+ * which the Resource Controller SDK sends as an instance id.
+ */
+export const MAX_PARAM_LENGTH = 2048;
+
+/**
+ * The router rejects a malformed URL or an over-long parameter before any hook runs; answer those
+ * with an IBM error body and a request span too.
+ */
+function frameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  startRequestSpan(request);
+  sendError(error, reply, request);
+  endRequestSpan(request, reply.statusCode);
+}
+
+/**
  * Create the HTTP edge as a Nest Fastify application around `module`. Nest's own body parsers are
  * off: ours accept what the IBM SDKs send and answer bad input with IBM error bodies.
  */
@@ -67,7 +84,8 @@ export async function createHttpApp(
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes,
     ...(https ? { https } : {}),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {

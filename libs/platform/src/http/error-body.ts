@@ -41,6 +41,8 @@ export function domainErrorFromHttp(error: unknown): DomainError | undefined {
       return new DomainError('INVALID_BODY', 'The request body could not be parsed');
     case 'FST_ERR_BAD_URL':
       return new DomainError('ROUTE_NOT_FOUND', 'The requested URL is malformed');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DomainError('ROUTE_NOT_FOUND', 'A path parameter of the requested URL is too long');
     default:
       break;
   }

@@ -37,7 +37,7 @@ export function startRequestSpan(request: TracedRequest): void {
 /** Fastify onResponse hook. */
 export function endRequestSpan(request: TracedRequest, statusCode: number): void {
   const span = request[SPAN];
-  if (!span) return;
+  if (!span || !span.isRecording()) return;
   if (request.routeOptions?.url) {
     span.updateName(`${request.method} ${request.routeOptions.url}`);
     span.setAttribute('http.route', request.routeOptions.url);

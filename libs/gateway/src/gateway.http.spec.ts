@@ -1,0 +1,364 @@
+import 'reflect-metadata';
+import { Controller, Get } from '@nestjs/common';
+import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
+import { notFound, RpcHandler, startTracing, type TracingHandle } from '@sealbox/platform';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectIbmError, send, type TestResponse } from './testing/http-client.js';
+import { startTestGateway, TEST_BODY_LIMIT_BYTES, type TestGateway } from './testing/test-gateway.js';
+
+const SECRET_DETAIL = 'postgres://admin:hunter2@db.internal/sealbox';
+
+/** Lifecycle answering `lifecycle.instance.get` with the id it received. */
+@Controller()
+class EchoLifecycle {
+  @RpcHandler('lifecycle.instance.get')
+  async get(request: ValidatedRequestOf<'lifecycle.instance.get'>): Promise<ResponseOf<'lifecycle.instance.get'>> {
+    return { received: request['id'] };
+  }
+}
+
+/** Secrets failing the two ways a service can fail. */
+@Controller()
+class FailingSecrets {
+  @RpcHandler('secrets.secret.get')
+  async get(request: ValidatedRequestOf<'secrets.secret.get'>): Promise<ResponseOf<'secrets.secret.get'>> {
+    throw notFound(`Secret ${String(request['id'])}`);
+  }
+
+  @RpcHandler('secrets.secret.create')
+  async create(): Promise<ResponseOf<'secrets.secret.create'>> {
+    throw new Error(`cannot connect to ${SECRET_DETAIL}`);
+  }
+}
+
+/** An HTTP route with a bug. */
+@Controller('test')
+class BrokenRoute {
+  @Get('boom')
+  boom(): never {
+    throw new TypeError(`Cannot read properties of undefined (reading 'x') at ${SECRET_DETAIL}`);
+  }
+}
+
+let tracing: TracingHandle;
+let gateway: TestGateway;
+
+const post = (path: string, contentType: string | undefined, body: string, headers: Record<string, string> = {}) =>
+  send(gateway.url, {
+    method: 'POST',
+    path,
+    headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },
+    body,
+  });
+
+function expectNotImplemented(response: TestResponse, subject: string): void {
+  const body = expectIbmError(response, 501, 'NOT_IMPLEMENTED');
+  expect(body.errors[0]?.message).toContain(subject);
+}
+
+beforeAll(async () => {
+  // Real span ids, as every app has (exporter `none` still starts the SDK).
+  tracing = startTracing('gateway-test', { exporter: 'none' });
+  gateway = await startTestGateway({ controllers: [EchoLifecycle, FailingSecrets, BrokenRoute] });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await tracing?.shutdown();
+});
+
+describe('gateway HTTP edge: routing and errors', () => {
+  it('answers /healthz', async () => {
+    const response = await send(gateway.url, { path: '/healthz' });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'ok', version: expect.any(String) });
+  });
+
+  it('answers an unknown route with 404 ROUTE_NOT_FOUND in the IBM error shape', async () => {
+    const response = await send(gateway.url, { path: '/no/such/route' });
+    const body = expectIbmError(response, 404, 'ROUTE_NOT_FOUND');
+    expect(Object.keys(body).sort()).toEqual(['errors', 'status_code', 'trace']);
+  });
+
+  it('answers an unknown method on a known path with an IBM error', async () => {
+    const response = await send(gateway.url, { method: 'DELETE', path: '/healthz' });
+    expectIbmError(response, 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('continues an incoming traceparent: the error trace is the caller trace id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await send(gateway.url, {
+      path: '/no/such/route',
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').trace).toBe(traceId);
+  });
+
+  it('hides an unexpected error in a route: 500 INTERNAL with the trace id and no internal message', async () => {
+    const response = await send(gateway.url, { path: '/test/boom' });
+    const body = expectIbmError(response, 500, 'INTERNAL');
+    expect(body.errors[0]?.message).toBe('An internal error occurred');
+    expect(response.text()).not.toContain('hunter2');
+    expect(response.text()).not.toContain('TypeError');
+  });
+
+  it('hides an unexpected error in a service the same way', async () => {
+    const response = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/json', '{"name":"s"}');
+    const body = expectIbmError(response, 500, 'INTERNAL');
+    expect(response.text()).not.toContain('hunter2');
+    expect(body.errors[0]?.message).not.toContain('connect');
+  });
+
+  it('maps a DomainError NOT_FOUND from a service to 404 NOT_FOUND', async () => {
+    const response = await send(gateway.url, { path: '/secrets-manager/inst-1/api/v2/secrets/s-42' });
+    const body = expectIbmError(response, 404, 'NOT_FOUND');
+    expect(body.errors[0]?.message).toBe('Secret s-42 was not found');
+  });
+
+  it('passes a percent-encoded CRN (with %2F) to lifecycle decoded, as one path parameter', async () => {
+    const response = await send(gateway.url, { path: '/v2/resource_instances/crn%3Av1%3Ax%2Fy' });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ received: 'crn:v1:x/y' });
+  });
+
+  it('passes a real-length percent-encoded CRN through (longer than Fastify\'s default 100-character parameter limit)', async () => {
+    const crn = 'crn:v1:bluemix:public:secrets-manager:us-south:a/a5ebf2570dcaedf18d7ed78e216c263a:f1bc94a6-64aa-4c55-b00f-f6cd70e4b2ce::';
+    const response = await send(gateway.url, { path: `/v2/resource_instances/${encodeURIComponent(crn)}` });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ received: crn });
+  });
+
+  it('answers a path parameter over the limit with an IBM 404 ROUTE_NOT_FOUND', async () => {
+    const response = await send(gateway.url, { path: `/v2/resource_instances/${'a'.repeat(3000)}` });
+    expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').errors[0]?.message).toContain('too long');
+  });
+
+  it('answers a malformed percent-encoding with an IBM 404 ROUTE_NOT_FOUND', async () => {
+    const response = await send(gateway.url, { path: '/v2/resource_instances/%E0%A4%A' });
+    expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').errors[0]?.message).toContain('malformed');
+  });
+
+  it('answers a subject without a handler yet with 501 NOT_IMPLEMENTED', async () => {
+    expectNotImplemented(await send(gateway.url, { path: '/identity/keys' }), 'iam.jwks.get');
+  });
+
+  it('rejects an action on a key without the Bluemix-Instance header: 400 VALIDATION_FAILED naming the header', async () => {
+    const response = await post('/kms/api/v2/keys/k1/actions/wrap', 'application/json', '{}');
+    const body = expectIbmError(response, 400, 'VALIDATION_FAILED');
+    expect(body.errors[0]?.message).toContain('Bluemix-Instance');
+  });
+
+  it('answers an unknown key action with 404 NOT_FOUND', async () => {
+    const response = await post('/kms/api/v2/keys/k1/actions/explode', 'application/json', '{}', { 'bluemix-instance': 'i1' });
+    expectIbmError(response, 404, 'NOT_FOUND');
+  });
+});
+
+describe('gateway HTTP edge: request bodies', () => {
+  it('rejects malformed JSON with 400 INVALID_BODY', async () => {
+    expectIbmError(await post('/v2/resource_instances', 'application/json', '{"name": '), 400, 'INVALID_BODY');
+  });
+
+  it('rejects malformed JSON sent with a vendor +json type with 400 INVALID_BODY', async () => {
+    const response = await post('/v2/resource_instances', 'application/vnd.ibm.kms.key+json', 'not json');
+    expectIbmError(response, 400, 'INVALID_BODY');
+  });
+
+  it('rejects a JSON array body with 400 INVALID_BODY', async () => {
+    expectIbmError(await post('/v2/resource_instances', 'application/json', '[1,2]'), 400, 'INVALID_BODY');
+  });
+
+  it('rejects a JSON scalar body with 400 INVALID_BODY', async () => {
+    expectIbmError(await post('/v2/resource_instances', 'application/json', '"text"'), 400, 'INVALID_BODY');
+  });
+
+  it('rejects a JSON body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
+    const body = JSON.stringify({ blob: 'x'.repeat(TEST_BODY_LIMIT_BYTES) });
+    expectIbmError(await post('/v2/resource_instances', 'application/json', body), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('accepts a JSON body just under the limit', async () => {
+    const filler = 'x'.repeat(TEST_BODY_LIMIT_BYTES - 20);
+    const body = JSON.stringify({ blob: filler });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(TEST_BODY_LIMIT_BYTES);
+    expectNotImplemented(await post('/v2/resource_instances', 'application/json', body), 'lifecycle.instance.create');
+  });
+
+  it('rejects a text/plain body with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    expectIbmError(await post('/v2/resource_instances', 'text/plain', 'hello'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('accepts application/merge-patch+json (Secrets Manager PATCH)', async () => {
+    const response = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/merge-patch+json', '{"name":"s"}');
+    // Reaches the service (which fails on purpose with a 500), so parsing passed.
+    expectIbmError(response, 500, 'INTERNAL');
+    const parsingFailed = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/merge-patch+json', '{');
+    expectIbmError(parsingFailed, 400, 'INVALID_BODY');
+  });
+
+  it('accepts application/vnd.ibm.kms.key_action_wrap+json (Key Protect wrap)', async () => {
+    const response = await post(
+      '/kms/api/v2/keys/k1/actions/wrap',
+      'application/vnd.ibm.kms.key_action_wrap+json',
+      '{"plaintext":"c2VjcmV0"}',
+      { 'bluemix-instance': 'kp-1' },
+    );
+    expectNotImplemented(response, 'kms.key.wrap');
+  });
+
+  it('accepts a JSON content type with a charset parameter', async () => {
+    const response = await post('/v2/resource_instances', 'application/json; charset=utf-8', '{"name":"i"}');
+    expectNotImplemented(response, 'lifecycle.instance.create');
+  });
+
+  it('accepts application/x-www-form-urlencoded (IAM token exchange)', async () => {
+    const response = await post(
+      '/identity/token',
+      'application/x-www-form-urlencoded',
+      'grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey=abc&response_type=cloud_iam',
+    );
+    expectNotImplemented(response, 'iam.token.exchange');
+  });
+
+  it('accepts an empty body with Content-Type: application/json (Content-Length: 0)', async () => {
+    const response = await post('/kms/api/v2/keys/k1/actions/wrap', 'application/json', '', { 'bluemix-instance': 'kp-1' });
+    expectNotImplemented(response, 'kms.key.wrap');
+  });
+
+  it('accepts an empty body with a vendor JSON type', async () => {
+    const response = await post('/kms/api/v2/keys/k1/actions/wrap', 'application/vnd.ibm.kms.key_action_wrap+json', '', {
+      'bluemix-instance': 'kp-1',
+    });
+    expectNotImplemented(response, 'kms.key.wrap');
+  });
+
+  it('accepts a gzip-compressed request body (SDK option enableGzipCompression)', async () => {
+    const response = await send(gateway.url, {
+      method: 'POST',
+      path: '/secrets-manager/inst-1/api/v2/secrets',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync('{"name":"s"}'),
+    });
+    // Reaches the service (which fails on purpose), so the body was inflated and parsed.
+    expectIbmError(response, 500, 'INTERNAL');
+  });
+
+  it('applies the body limit to the inflated size: a small gzip bomb is 413 PAYLOAD_TOO_LARGE', async () => {
+    const bomb = gzipSync(JSON.stringify({ blob: 'x'.repeat(3 * TEST_BODY_LIMIT_BYTES) }));
+    expect(bomb.length).toBeLessThan(TEST_BODY_LIMIT_BYTES / 10);
+    const response = await send(gateway.url, {
+      method: 'POST',
+      path: '/v2/resource_instances',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    expectIbmError(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('rejects a body that claims gzip but is not with 400 INVALID_BODY', async () => {
+    const response = await send(gateway.url, {
+      method: 'POST',
+      path: '/v2/resource_instances',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: '{"name":"i"}',
+    });
+    expectIbmError(response, 400, 'INVALID_BODY');
+  });
+
+  it('rejects a form body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
+    const body = `apikey=${'x'.repeat(TEST_BODY_LIMIT_BYTES)}`;
+    expectIbmError(await post('/identity/token', 'application/x-www-form-urlencoded', body), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('accepts a POST with no body and no content type', async () => {
+    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances' });
+    expectNotImplemented(response, 'lifecycle.instance.create');
+  });
+});
+
+describe('gateway HTTP edge: OpenAPI, docs and compression', () => {
+  it('serves an OpenAPI 3 document listing /healthz and /readyz', async () => {
+    const response = await send(gateway.url, { path: '/openapi.json' });
+    expect(response.status).toBe(200);
+    const document = response.json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/v2/resource_instances/{id}']));
+  });
+
+  it('serves the docs UI as HTML', async () => {
+    const response = await send(gateway.url, { path: '/docs' });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/html/);
+    expect(response.text()).toMatch(/<html/i);
+  });
+
+  it('gzips a large response when the client accepts gzip', async () => {
+    const plain = await send(gateway.url, { path: '/openapi.json' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await send(gateway.url, { path: '/openapi.json', headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+  });
+
+  it('gzips error bodies too only when they are large enough: a small error stays plain', async () => {
+    const response = await send(gateway.url, { path: '/nope', headers: { 'accept-encoding': 'gzip' } });
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expectIbmError(response, 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('gateway HTTP edge: readiness', () => {
+  it('is ready (200) when every service answers its health subject', async () => {
+    const response = await send(gateway.url, { path: '/readyz' });
+    expect(response.status).toBe(200);
+    const report = response.json<{ status: string; transport: string; services: Record<string, { ok: boolean }> }>();
+    expect(report.status).toBe('ready');
+    expect(report.transport).toBe('in-process');
+    expect(Object.keys(report.services).sort()).toEqual(['crypto', 'iam', 'kms', 'lifecycle', 'secrets', 'storage']);
+    expect(Object.values(report.services).every((service) => service.ok)).toBe(true);
+  });
+
+  it('is 503 SERVICE_UNAVAILABLE naming the service that does not answer', async () => {
+    const partial = await startTestGateway({ services: { lifecycle: 'absent' }, rpcTimeoutMs: 100 });
+    try {
+      const response = await send(partial.url, { path: '/readyz' });
+      const body = expectIbmError(response, 503, 'SERVICE_UNAVAILABLE');
+      expect(body.errors[0]?.message).toContain('lifecycle (no answer)');
+      for (const healthy of ['iam', 'kms', 'crypto', 'storage', 'secrets']) {
+        expect(body.errors[0]?.message).not.toContain(healthy);
+      }
+      // A request routed to the absent service fails after the RPC deadline instead of hanging.
+      const routed = await send(partial.url, { path: '/v2/resource_instances/abc' });
+      expect(expectIbmError(routed, 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toContain('lifecycle');
+    } finally {
+      await partial.close();
+    }
+  });
+
+  it('is 503 naming a service whose health check fails, with the failing check', async () => {
+    const degraded = await startTestGateway({ services: { storage: 'degraded' } });
+    try {
+      const body = expectIbmError(await send(degraded.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
+      expect(body.errors[0]?.message).toContain('storage (database: test dependency is down)');
+    } finally {
+      await degraded.close();
+    }
+  });
+
+  it('is 503 SERVICE_UNAVAILABLE when the transport is disconnected', async () => {
+    const disconnected = await startTestGateway({
+      transportStatus: { isConnected: () => false, describe: () => 'nats disconnected' },
+    });
+    try {
+      const body = expectIbmError(await send(disconnected.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
+      expect(body.errors[0]?.message).toContain('nats disconnected');
+      // Liveness does not depend on the transport.
+      expect((await send(disconnected.url, { path: '/healthz' })).status).toBe(200);
+    } finally {
+      await disconnected.close();
+    }
+  });
+});
