@@ -6,25 +6,29 @@
  * `events.<name>`. Payloads never carry secret material, DEKs or tokens.
  */
 import { z } from 'zod';
-import type { ServiceName } from './services.js';
+import type { AppName } from './services.js';
 
 export const EVENTS_STREAM = 'SEALBOX_EVENTS';
 export const EVENTS_SUBJECT_PREFIX = 'events';
 export const CLOUDEVENT_TYPE_PREFIX = 'com.sealbox';
 
-export interface EventDefinition<Svc extends ServiceName = ServiceName, Data extends z.ZodType = z.ZodType> {
+export interface EventDefinition<Svc extends AppName = AppName, Data extends z.ZodType = z.ZodType> {
   readonly source: Svc;
   readonly data: Data;
   readonly summary: string;
 }
 
-function event<Svc extends ServiceName, Data extends z.ZodType>(
+function event<Svc extends AppName, Data extends z.ZodType>(
   source: Svc,
   summary: string,
   data: Data,
 ): EventDefinition<Svc, Data> {
   return { source, summary, data };
 }
+
+const apikeyRef = z.object({ accountId: z.string(), apikeyId: z.string(), iamId: z.string() });
+const serviceIdRef = z.object({ accountId: z.string(), serviceId: z.string(), iamId: z.string() });
+const policyRef = z.object({ accountId: z.string(), policyId: z.string(), type: z.enum(['access', 'authorization']) });
 
 export const EventTypes = {
   'iam.account.created': event(
@@ -36,6 +40,32 @@ export const EventTypes = {
     'iam',
     'An API key was created (the key value is never part of the event)',
     z.object({ accountId: z.string(), apikeyId: z.string(), iamId: z.string(), name: z.string() }),
+  ),
+  'iam.apikey.updated': event('iam', 'An API key was renamed or its description changed', apikeyRef),
+  'iam.apikey.locked': event('iam', 'An API key was locked', apikeyRef),
+  'iam.apikey.unlocked': event('iam', 'An API key was unlocked', apikeyRef),
+  'iam.apikey.deleted': event('iam', 'An API key was deleted', apikeyRef),
+  'iam.serviceid.created': event('iam', 'A service ID was created', serviceIdRef),
+  'iam.serviceid.deleted': event('iam', 'A service ID and its API keys were deleted', serviceIdRef),
+  'iam.policy.created': event('iam', 'An access or authorization policy was created', policyRef),
+  'iam.policy.updated': event('iam', 'A policy was replaced', policyRef),
+  'iam.policy.deleted': event('iam', 'A policy was deleted', policyRef),
+  'iam.signing-key.rotated': event('iam', 'Access tokens are now signed with a new key', z.object({ kid: z.string() })),
+  'audit.request': event(
+    'gateway',
+    'One HTTP request at the gateway: who, what, on which resource, with what outcome (never a secret or token)',
+    z.object({
+      iamId: z.string().optional(),
+      accountId: z.string().optional(),
+      action: z.string().optional(),
+      target: z.string().optional(),
+      method: z.string(),
+      route: z.string(),
+      status: z.number().int(),
+      outcome: z.enum(['success', 'failure', 'denied']),
+      sourceIp: z.string(),
+      traceId: z.string(),
+    }),
   ),
 } as const satisfies Record<string, EventDefinition>;
 

@@ -3,3 +3,5 @@ export * from './services.js';
 export * from './subjects.js';
 export * from './events.js';
 export * from './headers.js';
+export * from './iam/roles.js';
+export * as IamWire from './iam/schemas.js';

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { ServiceName } from './services.js';
+import * as Iam from './iam/schemas.js';
 
 export interface SubjectDefinition<
   Svc extends ServiceName = ServiceName,
@@ -52,9 +53,35 @@ const health = <Svc extends ServiceName>(service: Svc) =>
 
 export const Subjects = {
   'iam.health': health('iam'),
-  'iam.authorize': rpc('iam', 'Decide whether a subject may perform an action on a resource', Pending, Pending),
-  'iam.token.exchange': rpc('iam', 'Exchange an API key or refresh token for an access token', Pending, Pending),
-  'iam.jwks.get': rpc('iam', 'Public keys that verify access tokens', Pending, Pending),
+  'iam.authorize': rpc('iam', 'Decide whether a subject may perform an action on a resource', Iam.AuthorizeRequest, Iam.Decision),
+  'iam.authorization.check': rpc(
+    'iam',
+    'Does a service-to-service authorization let a source service instance use a target resource',
+    Iam.AuthorizationCheckRequest,
+    Iam.Decision,
+  ),
+  'iam.token.exchange': rpc('iam', 'Exchange an API key or refresh token for an access token', Iam.TokenRequest, Iam.TokenResponse),
+  'iam.jwks.get': rpc('iam', 'Public keys that verify access tokens', Iam.Empty, Iam.JwksResponse),
+  'iam.signing-key.rotate': rpc('iam', 'Start signing with a new key; the old one verifies until its tokens expire', Iam.Empty, Iam.RotateSigningKeyResponse),
+  'iam.account.create': rpc('iam', 'Create an account with an administrator and its first API key (operator tooling)', Iam.CreateAccountRequest, Iam.CreateAccountResponse),
+  'iam.serviceid.create': rpc('iam', 'Create a service ID', Iam.CreateServiceIdRequest, Iam.ServiceId),
+  'iam.serviceid.list': rpc('iam', 'List service IDs of an account', Iam.ListServiceIdsRequest, Iam.ServiceIdList),
+  'iam.serviceid.get': rpc('iam', 'Get a service ID', Iam.ServiceIdRef, Iam.ServiceId),
+  'iam.serviceid.delete': rpc('iam', 'Delete a service ID and its API keys', Iam.ServiceIdRef, Iam.Empty),
+  'iam.apikey.create': rpc('iam', 'Create an API key (the value is returned once)', Iam.CreateApiKeyRequest, Iam.ApiKey),
+  'iam.apikey.list': rpc('iam', 'List API keys', Iam.ListApiKeysRequest, Iam.ApiKeyList),
+  'iam.apikey.get': rpc('iam', 'Get an API key', Iam.ApiKeyRef, Iam.ApiKey),
+  'iam.apikey.details': rpc('iam', 'Get an API key by its value', Iam.ApiKeyDetailsRequest, Iam.ApiKey),
+  'iam.apikey.update': rpc('iam', 'Update an API key (If-Match)', Iam.UpdateApiKeyRequest, Iam.ApiKey),
+  'iam.apikey.lock': rpc('iam', 'Lock an API key', Iam.ApiKeyRef, Iam.Empty),
+  'iam.apikey.unlock': rpc('iam', 'Unlock an API key', Iam.ApiKeyRef, Iam.Empty),
+  'iam.apikey.delete': rpc('iam', 'Delete an API key', Iam.ApiKeyRef, Iam.Empty),
+  'iam.policy.create': rpc('iam', 'Create an access or authorization policy', Iam.PolicyBody, Iam.Policy),
+  'iam.policy.list': rpc('iam', 'List policies of an account', Iam.ListPoliciesRequest, Iam.PolicyList),
+  'iam.policy.get': rpc('iam', 'Get a policy', Iam.PolicyRef, Iam.Policy),
+  'iam.policy.replace': rpc('iam', 'Replace a policy (If-Match)', Iam.ReplacePolicyRequest, Iam.Policy),
+  'iam.policy.delete': rpc('iam', 'Delete a policy', Iam.PolicyRef, Iam.Empty),
+  'iam.role.list': rpc('iam', 'List the roles and the actions they grant', Iam.ListRolesRequest, Iam.RoleList),
 
   'kms.health': health('kms'),
   'kms.instance.create': rpc('kms', 'Create a key-management instance', Pending, Pending),

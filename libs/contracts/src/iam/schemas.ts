@@ -1,0 +1,258 @@
+/** Wire shapes of the IAM subjects (IBM field names, as the gateway serves them). */
+import { z } from 'zod';
+
+// ---------- tokens ----------
+
+export const APIKEY_GRANT = 'urn:ibm:params:oauth:grant-type:apikey';
+
+export const TokenRequest = z.discriminatedUnion('grant_type', [
+  z.object({
+    grant_type: z.literal(APIKEY_GRANT),
+    apikey: z.string().min(1).max(512),
+    response_type: z.string().optional(),
+    scope: z.string().optional(),
+  }),
+  z.object({
+    grant_type: z.literal('refresh_token'),
+    refresh_token: z.string().min(1).max(512),
+    response_type: z.string().optional(),
+    scope: z.string().optional(),
+  }),
+]);
+export type TokenRequest = z.infer<typeof TokenRequest>;
+
+export const TokenResponse = z.object({
+  access_token: z.string(),
+  refresh_token: z.string(),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int(),
+  expiration: z.number().int(),
+  scope: z.string(),
+});
+export type TokenResponse = z.infer<typeof TokenResponse>;
+
+export const Jwk = z
+  .object({ kty: z.string(), kid: z.string(), alg: z.string(), use: z.string() })
+  .catchall(z.unknown());
+export const JwksResponse = z.object({ keys: z.array(Jwk) });
+export type JwksResponse = z.infer<typeof JwksResponse>;
+
+/** Claims of a Sealbox access token (a subset of IBM's). */
+export const AccessTokenClaims = z.object({
+  iss: z.string(),
+  sub: z.string(),
+  sub_type: z.enum(['user', 'ServiceId']),
+  iam_id: z.string(),
+  id: z.string(),
+  account: z.object({ bss: z.string() }),
+  grant_type: z.string(),
+  scope: z.string(),
+  jti: z.string(),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
+
+export const RotateSigningKeyResponse = z.object({ kid: z.string(), retiring: z.array(z.string()) });
+
+// ---------- paging ----------
+
+export const PageQuery = z.object({
+  pagesize: z.coerce.number().int().min(1).max(100).default(20),
+  pagetoken: z.string().max(200).optional(),
+});
+
+// ---------- service IDs ----------
+
+export const ServiceId = z.object({
+  id: z.string(),
+  iam_id: z.string(),
+  account_id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  crn: z.string(),
+  locked: z.boolean(),
+  created_at: z.string(),
+  modified_at: z.string(),
+  entity_tag: z.string(),
+});
+export type ServiceId = z.infer<typeof ServiceId>;
+
+export const CreateServiceIdRequest = z.object({
+  account_id: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+  description: z.string().max(1024).optional(),
+});
+export const ListServiceIdsRequest = PageQuery.extend({ account_id: z.string().min(1).max(64).optional(), name: z.string().optional() });
+export const ServiceIdList = z.object({
+  offset: z.number().int().optional(),
+  limit: z.number().int(),
+  first: z.string().optional(),
+  next: z.string().optional(),
+  serviceids: z.array(ServiceId),
+});
+export const ServiceIdRef = z.object({ id: z.string().min(1).max(120) });
+
+// ---------- API keys ----------
+
+export const ApiKey = z.object({
+  id: z.string(),
+  crn: z.string(),
+  name: z.string(),
+  description: z.string(),
+  iam_id: z.string(),
+  account_id: z.string(),
+  locked: z.boolean(),
+  disabled: z.boolean(),
+  created_at: z.string(),
+  created_by: z.string(),
+  modified_at: z.string(),
+  entity_tag: z.string(),
+  expires_at: z.string().optional(),
+  /** Only in the answer to create: the key value, shown once. */
+  apikey: z.string().optional(),
+});
+export type ApiKey = z.infer<typeof ApiKey>;
+
+export const CreateApiKeyRequest = z.object({
+  name: z.string().min(1).max(200),
+  iam_id: z.string().min(1).max(120),
+  description: z.string().max(1024).optional(),
+  account_id: z.string().min(1).max(64).optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  store_value: z.boolean().optional(),
+  entity_lock: z.boolean().optional(),
+});
+export const ListApiKeysRequest = PageQuery.extend({
+  account_id: z.string().min(1).max(64).optional(),
+  iam_id: z.string().min(1).max(120).optional(),
+});
+export const ApiKeyList = z.object({
+  offset: z.number().int().optional(),
+  limit: z.number().int(),
+  first: z.string().optional(),
+  next: z.string().optional(),
+  apikeys: z.array(ApiKey),
+});
+export const ApiKeyRef = z.object({ id: z.string().min(1).max(120) });
+export const ApiKeyDetailsRequest = z.object({ apikey: z.string().min(1).max(512) });
+export const UpdateApiKeyRequest = z.object({
+  id: z.string().min(1).max(120),
+  if_match: z.string().min(1).max(200),
+  name: z.string().min(1).max(200).optional(),
+  description: z.string().max(1024).optional(),
+});
+
+// ---------- policies ----------
+
+export const PolicyAttribute = z.object({
+  name: z.string().min(1).max(64),
+  value: z.string().min(1).max(512),
+  operator: z.enum(['stringEquals', 'stringMatch']).optional(),
+});
+export const PolicySubject = z.object({ attributes: z.array(PolicyAttribute).min(1).max(10) });
+export const PolicyResource = z.object({
+  attributes: z.array(PolicyAttribute).min(1).max(10),
+  tags: z.array(z.unknown()).optional(),
+});
+export const PolicyRole = z.object({ role_id: z.string().min(1).max(200), display_name: z.string().optional() });
+
+export const PolicyBody = z.object({
+  type: z.enum(['access', 'authorization']),
+  subjects: z.array(PolicySubject).length(1),
+  roles: z.array(PolicyRole).min(1).max(10),
+  resources: z.array(PolicyResource).length(1),
+  description: z.string().max(300).optional(),
+});
+export type PolicyBody = z.infer<typeof PolicyBody>;
+
+export const Policy = PolicyBody.extend({
+  id: z.string(),
+  href: z.string(),
+  created_at: z.string(),
+  created_by_id: z.string(),
+  last_modified_at: z.string(),
+  last_modified_by_id: z.string(),
+  state: z.enum(['active', 'deleted']),
+  /** Also sent as the ETag header by the gateway. */
+  etag: z.string(),
+});
+export type Policy = z.infer<typeof Policy>;
+
+export const ListPoliciesRequest = z.object({
+  account_id: z.string().min(1).max(64),
+  iam_id: z.string().max(120).optional(),
+  type: z.enum(['access', 'authorization']).optional(),
+  service_type: z.string().optional(),
+  service_name: z.string().optional(),
+  state: z.enum(['active', 'deleted']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  start: z.string().max(200).optional(),
+});
+export const PolicyList = z.object({
+  limit: z.number().int(),
+  first: z.object({ href: z.string() }),
+  next: z.object({ href: z.string(), start: z.string() }).optional(),
+  policies: z.array(Policy),
+});
+export const PolicyRef = z.object({ id: z.string().min(1).max(120) });
+export const ReplacePolicyRequest = PolicyBody.extend({ id: z.string().min(1).max(120), if_match: z.string().min(1).max(200) });
+
+export const RoleInfo = z.object({
+  role_id: z.string(),
+  crn: z.string(),
+  name: z.string(),
+  display_name: z.string(),
+  description: z.string(),
+  actions: z.array(z.string()),
+});
+export const ListRolesRequest = z.object({
+  account_id: z.string().optional(),
+  service_name: z.string().optional(),
+  source_service_name: z.string().optional(),
+  policy_type: z.string().optional(),
+});
+export const RoleList = z.object({
+  custom_roles: z.array(RoleInfo),
+  service_roles: z.array(RoleInfo),
+  system_roles: z.array(RoleInfo),
+});
+
+// ---------- decisions ----------
+
+/** A resource as policies address it. `accountId` is always the owning account. */
+export const ResourceAttributes = z.object({
+  accountId: z.string().min(1),
+  serviceName: z.string().min(1),
+  serviceInstance: z.string().optional(),
+  resourceType: z.string().optional(),
+  resource: z.string().optional(),
+});
+export type ResourceAttributes = z.infer<typeof ResourceAttributes>;
+
+export const AuthorizeRequest = z.object({
+  subject: z.object({ iamId: z.string().min(1), accountId: z.string().min(1) }),
+  action: z.string().min(1),
+  resource: ResourceAttributes,
+});
+export const Decision = z.object({ allowed: z.boolean(), policyId: z.string().optional(), reason: z.string().optional() });
+export type Decision = z.infer<typeof Decision>;
+
+/** Does a service-to-service authorization cover `source` using `target` (kms checks this on every wrap/unwrap)? */
+export const AuthorizationCheckRequest = z.object({
+  source: z.object({ accountId: z.string().min(1), serviceName: z.string().min(1), serviceInstance: z.string().optional() }),
+  target: ResourceAttributes,
+  role: z.enum(['Reader', 'Writer', 'Manager']).default('Reader'),
+});
+
+// ---------- accounts (operator tooling over NATS only) ----------
+
+export const CreateAccountRequest = z.object({ name: z.string().min(1).max(200) });
+export const CreateAccountResponse = z.object({
+  account_id: z.string(),
+  admin_iam_id: z.string(),
+  apikey_id: z.string(),
+  apikey: z.string(),
+});
+
+export const Empty = z.object({});
