@@ -24,3 +24,4 @@ export * from './nest/service-database.module.js';
 export * from './bootstrap/service.js';
 export * from './http/index.js';
 export * from './rpc/transport-status.js';
+export * from './jwt/index.js';
