@@ -1,3 +1,4 @@
+import { IamSettings } from '@sealbox/iam';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
 
@@ -7,6 +8,7 @@ export const StandaloneAppConfig = z.object({
   ...TracingSettings,
   ...HttpSettings,
   ...DataDirSettings,
+  ...IamSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

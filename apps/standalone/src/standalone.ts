@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { allSubjects } from '@sealbox/contracts';
 import { CryptoModule } from '@sealbox/crypto';
 import { GatewayModule, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
-import { IamModule } from '@sealbox/iam';
+import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { KmsModule } from '@sealbox/kms';
 import { LifecycleModule } from '@sealbox/lifecycle';
 import {
@@ -91,6 +91,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
           adminKeyFile: join(dataDir, 'admin-apikey'),
           ...(options.announce ? { announce: options.announce } : {}),
         },
+        iam: iamDomainOptions(config, join(dataDir, 'iam-master.key')),
       }),
       KmsModule.register({ database: database('kms'), hsm: { backend: 'soft', directory: join(dataDir, 'hsm') } }),
       CryptoModule.register(),

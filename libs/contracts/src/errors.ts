@@ -7,6 +7,7 @@
 export const ErrorCodes = [
   'VALIDATION_FAILED',
   'INVALID_BODY',
+  'INVALID_GRANT',
   'UNAUTHORIZED',
   'FORBIDDEN',
   'NOT_FOUND',

@@ -2,10 +2,27 @@ import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import type { IamModuleOptions } from './iam.module.js';
 
+const seconds = z.coerce.number().int().positive();
+
+/** Settings of the IAM domain shared by apps/iam and apps/standalone. */
+export const IamSettings = {
+  SEALBOX_IAM_ACCESS_TOKEN_TTL_S: seconds.max(86_400).default(3600).describe('Lifetime of access tokens in seconds'),
+  SEALBOX_IAM_REFRESH_TOKEN_TTL_S: seconds.default(2_592_000).describe('Lifetime of refresh tokens in seconds (30 days)'),
+  SEALBOX_IAM_SIGNING_KEY_OVERLAP_S: seconds
+    .default(3600)
+    .describe('How long a rotated-out token signing key still verifies (at least the access token lifetime)'),
+  SEALBOX_IAM_ISSUER: z.string().default('sealbox').describe('`iss` claim of access tokens'),
+};
+
 /** Configuration of apps/iam. */
 export const IamAppConfig = z.object({
   ...ServiceSettings,
   ...DatabaseSettings,
+  ...IamSettings,
+  SEALBOX_IAM_MASTER_KEY_FILE: z
+    .string()
+    .min(1)
+    .describe('File with the platform master key sealing the token signing keys; created with mode 0600 if missing, shared by replicas'),
   SEALBOX_IAM_ADMIN_KEY_FILE: z
     .string()
     .optional()
@@ -13,9 +30,23 @@ export const IamAppConfig = z.object({
 });
 export type IamAppConfig = z.output<typeof IamAppConfig>;
 
+export function iamDomainOptions(
+  config: z.output<z.ZodObject<typeof IamSettings>>,
+  masterKeyFile: string,
+): IamModuleOptions['iam'] {
+  return {
+    masterKeyFile,
+    accessTokenTtlSeconds: config.SEALBOX_IAM_ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlSeconds: config.SEALBOX_IAM_REFRESH_TOKEN_TTL_S,
+    signingKeyOverlapSeconds: Math.max(config.SEALBOX_IAM_SIGNING_KEY_OVERLAP_S, config.SEALBOX_IAM_ACCESS_TOKEN_TTL_S),
+    issuer: config.SEALBOX_IAM_ISSUER,
+  };
+}
+
 export function iamOptionsFrom(config: IamAppConfig): IamModuleOptions {
   return {
     database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
     bootstrap: config.SEALBOX_IAM_ADMIN_KEY_FILE ? { adminKeyFile: config.SEALBOX_IAM_ADMIN_KEY_FILE } : {},
+    iam: iamDomainOptions(config, config.SEALBOX_IAM_MASTER_KEY_FILE),
   };
 }

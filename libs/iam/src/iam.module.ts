@@ -3,11 +3,17 @@ import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
 import { IAM_BOOTSTRAP_OPTIONS, IamBootstrap, type IamBootstrapOptions } from './bootstrap/bootstrap.service.js';
 import { iamEntities } from './entities/index.js';
 import { IamRpcController } from './iam.controller.js';
+import { identityEntities, identityMigrations, IdentityService } from './identities/index.js';
 import { iamMigrations } from './migrations/index.js';
+import { policyEntities, policyMigrations, PolicyService } from './policies/index.js';
+import { AccessDecider, AccountAdminGrant, ApiKeyVerifier } from './ports.js';
+import { tokenEntities, tokenMigrations, TokenService } from './tokens/index.js';
+import { IAM_OPTIONS, type IamOptions } from './options.js';
 
 export interface IamModuleOptions {
   readonly database: DatabaseConfig;
   readonly bootstrap: IamBootstrapOptions;
+  readonly iam: IamOptions;
 }
 
 /** Identities, API keys, tokens and policies. */
@@ -17,11 +23,26 @@ export class IamModule {
     return {
       module: IamModule,
       imports: [
-        ServiceDatabaseModule.register({ service: 'iam', config: options.database, entities: iamEntities, migrations: iamMigrations }),
+        ServiceDatabaseModule.register({
+          service: 'iam',
+          config: options.database,
+          entities: [...iamEntities, ...identityEntities, ...policyEntities, ...tokenEntities],
+          migrations: [...iamMigrations, ...identityMigrations, ...policyMigrations, ...tokenMigrations],
+        }),
       ],
       controllers: [IamRpcController],
-      providers: [{ provide: IAM_BOOTSTRAP_OPTIONS, useValue: options.bootstrap }, IamBootstrap],
-      exports: [IamBootstrap],
+      providers: [
+        { provide: IAM_BOOTSTRAP_OPTIONS, useValue: options.bootstrap },
+        { provide: IAM_OPTIONS, useValue: options.iam },
+        IamBootstrap,
+        TokenService,
+        IdentityService,
+        PolicyService,
+        { provide: AccessDecider, useExisting: PolicyService },
+        { provide: AccountAdminGrant, useExisting: PolicyService },
+        { provide: ApiKeyVerifier, useExisting: IdentityService },
+      ],
+      exports: [IamBootstrap, AccessDecider],
     };
   }
 }

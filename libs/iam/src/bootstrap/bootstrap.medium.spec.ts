@@ -33,7 +33,17 @@ async function startIam(database: DatabaseConfig, adminKeyFile: string, events =
         eventSubscriber: events,
         clock: new ManualClock(),
       }),
-      IamModule.register({ database, bootstrap: { adminKeyFile, announce: (text) => announced.push(text) } }),
+      IamModule.register({
+        database,
+        bootstrap: { adminKeyFile, announce: (text) => announced.push(text) },
+        iam: {
+          masterKeyFile: `${adminKeyFile}.master`,
+          accessTokenTtlSeconds: 3600,
+          refreshTokenTtlSeconds: 86_400,
+          signingKeyOverlapSeconds: 3600,
+          issuer: 'sealbox-test',
+        },
+      }),
     ],
   }).compile();
   const app = await moduleRef.init();

@@ -5,6 +5,7 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'VALIDATION_FAILED':
     case 'INVALID_BODY':
+    case 'INVALID_GRANT':
       return 400;
     case 'UNAUTHORIZED':
       return 401;

@@ -1,0 +1,15 @@
+export const IAM_OPTIONS = Symbol('sealbox:iam:options');
+
+/** Settings of the IAM domain, mapped from the app's configuration. */
+export interface IamOptions {
+  /** File holding the 32-byte platform master key that seals the token signing keys (created 0600 if missing). */
+  readonly masterKeyFile: string;
+  /** Access token lifetime. */
+  readonly accessTokenTtlSeconds: number;
+  /** Refresh token lifetime. */
+  readonly refreshTokenTtlSeconds: number;
+  /** How long a rotated-out signing key still verifies (at least the access token lifetime). */
+  readonly signingKeyOverlapSeconds: number;
+  /** `iss` claim of access tokens. */
+  readonly issuer: string;
+}
