@@ -1,4 +1,5 @@
 import type { CloudEvent } from '@sealbox/contracts';
+import { rootLogger } from '../logging/logger.js';
 
 /** Port: where the outbox relay hands events. JetStream when distributed, in process in standalone. */
 export interface EventPublisher {
@@ -27,7 +28,19 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   return patternTokens.length === subjectTokens.length;
 }
 
-/** Publisher and subscriber in one process (standalone and tests). Listeners run asynchronously. */
+/** Run one listener; its failure is logged and stays its own (as with a separate NATS consumer). */
+async function deliver(listener: EventListener, subject: string, text: string): Promise<void> {
+  try {
+    await listener(subject, JSON.parse(text) as CloudEvent);
+  } catch (error) {
+    rootLogger().error({ err: error, subject }, 'an event listener failed');
+  }
+}
+
+/**
+ * Publisher and subscriber in one process (standalone and tests). Listeners run asynchronously, each
+ * on its own copy of the event; one that throws or rejects neither stops the others nor the process.
+ */
 export class InProcessEventBus implements EventPublisher, EventSubscriber {
   private readonly listeners = new Set<{ pattern: string; listener: EventListener }>();
 
@@ -36,7 +49,7 @@ export class InProcessEventBus implements EventPublisher, EventSubscriber {
     const text = JSON.stringify(event);
     for (const entry of this.listeners) {
       if (subjectMatches(entry.pattern, subject)) {
-        setImmediate(() => void entry.listener(subject, JSON.parse(text) as CloudEvent));
+        setImmediate(() => void deliver(entry.listener, subject, text));
       }
     }
   }
