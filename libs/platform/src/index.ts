@@ -25,3 +25,5 @@ export * from './bootstrap/service.js';
 export * from './http/index.js';
 export * from './rpc/transport-status.js';
 export * from './jwt/index.js';
+export * from './events/buffered-publisher.js';
+export * from './events/nats-subscriber.js';

@@ -61,3 +61,11 @@ export function fromWireError(value: unknown): DomainError {
   if (isWireError(value)) return DomainError.fromWire(value);
   return new DomainError('INTERNAL', 'An internal error occurred in a remote service');
 }
+
+/** Too many requests; the HTTP edge sends `Retry-After` with the seconds to wait. */
+export class RateLimitedError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', `Too many requests; retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}

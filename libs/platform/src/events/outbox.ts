@@ -5,13 +5,41 @@ import {
   type CloudEvent,
   type EventDataOf,
   type EventName,
+  type AppName,
   type ServiceName,
 } from '@sealbox/contracts';
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../time/clock.js';
 import { injectTraceContext } from '../tracing/tracer.js';
+import { orderedEventId } from './event-id.js';
 import { OutboxEventEntity } from './outbox.entity.js';
+
+/**
+ * A CloudEvents 1.0 envelope for a registry event, validated against its schema, carrying the active
+ * trace context. `source` is the emitting app.
+ */
+export function buildCloudEvent<E extends EventName>(
+  source: AppName,
+  name: E,
+  data: EventDataOf<E>,
+  at: Date,
+  subject?: string,
+): CloudEvent {
+  const checked = EventTypes[name].data.parse(data);
+  const traceparent = injectTraceContext({})['traceparent'];
+  return {
+    specversion: '1.0',
+    // Sorts in recording order, which is the order the outbox relay publishes in.
+    id: orderedEventId(at.getTime()),
+    source: `/sealbox/${source}`,
+    type: cloudEventType(name),
+    ...(subject ? { subject } : {}),
+    time: at.toISOString(),
+    datacontenttype: 'application/json',
+    data: checked,
+    ...(traceparent ? { traceparent } : {}),
+  };
+}
 
 /**
  * Records events in the same transaction as the state change they describe. Pass the transaction's
@@ -30,21 +58,8 @@ export class Outbox {
     data: EventDataOf<E>,
     subject?: string,
   ): Promise<CloudEvent> {
-    const definition = EventTypes[name];
-    const checked = definition.data.parse(data);
-    const traceparent = injectTraceContext({})['traceparent'];
     const now = this.clock.now();
-    const event: CloudEvent = {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: `/sealbox/${this.service}`,
-      type: cloudEventType(name),
-      ...(subject ? { subject } : {}),
-      time: now.toISOString(),
-      datacontenttype: 'application/json',
-      data: checked,
-      ...(traceparent ? { traceparent } : {}),
-    };
+    const event = buildCloudEvent(this.service, name, data, now, subject);
     await manager.insert(OutboxEventEntity, {
       id: event.id,
       subject: eventSubject(name),

@@ -1,5 +1,5 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { DomainError } from '../errors/index.js';
+import { DomainError, RateLimitedError } from '../errors/index.js';
 import { rootLogger } from '../logging/index.js';
 import { activeTraceId } from '../tracing/tracer.js';
 import { domainErrorFromHttp, ibmErrorBody } from './error-body.js';
@@ -24,7 +24,9 @@ export function sendError(error: unknown, reply: ReplyLike, request?: object): v
     domain = new DomainError('INTERNAL', 'An internal error occurred');
   }
   const { status, body } = ibmErrorBody(domain, traceId);
-  if (domain.code === 'RATE_LIMITED') reply.header('retry-after', '1');
+  if (domain.code === 'RATE_LIMITED') {
+    reply.header('retry-after', String(domain instanceof RateLimitedError ? domain.retryAfterSeconds : 1));
+  }
   reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 

@@ -1,0 +1,71 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CloudEvent } from '@sealbox/contracts';
+import type { Logger } from 'pino';
+import type { NatsConnectionConfig } from '../config/fragments.js';
+import type { EventListener, EventSubscriber } from './publisher.js';
+
+/**
+ * Core NATS subscriptions on event subjects: at-most-once, for reactions that are safe to miss now
+ * and then (cache invalidation bounded by a TTL). Durable processing uses a JetStream consumer.
+ */
+export class NatsEventSubscriber implements EventSubscriber {
+  private connection: Promise<NatsConnection> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly nats: NatsConnectionConfig,
+    private readonly name: string,
+    private readonly logger: Logger,
+  ) {}
+
+  subscribe(pattern: string, listener: EventListener): () => void {
+    let unsubscribe: (() => void) | undefined;
+    let cancelled = false;
+    void this.connect()
+      .then((nc) => {
+        if (cancelled) return;
+        const subscription = nc.subscribe(pattern, {
+          callback: (error, message) => {
+            if (error) return;
+            try {
+              const event = CloudEvent.parse(message.json());
+              void Promise.resolve(listener(message.subject, event)).catch((reason: unknown) =>
+                this.logger.warn({ reason: String(reason), subject: message.subject }, 'event listener failed'),
+              );
+            } catch {
+              this.logger.warn({ subject: message.subject }, 'ignoring a message that is not a CloudEvent');
+            }
+          },
+        });
+        unsubscribe = () => subscription.unsubscribe();
+      })
+      .catch((error: unknown) => this.logger.warn({ reason: String(error), pattern }, 'cannot subscribe to events'));
+    return () => {
+      cancelled = true;
+      unsubscribe?.();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await (await connection.catch(() => undefined))?.close();
+  }
+
+  private connect(): Promise<NatsConnection> {
+    if (this.closed) return Promise.reject(new Error('closed'));
+    this.connection ??= connect({
+      servers: this.nats.servers,
+      ...(this.nats.user ? { user: this.nats.user } : {}),
+      ...(this.nats.pass ? { pass: this.nats.pass } : {}),
+      name: `${this.name}-events-sub`,
+      maxReconnectAttempts: -1,
+      waitOnFirstConnect: true,
+    }).catch((error: unknown) => {
+      this.connection = undefined;
+      throw error;
+    });
+    return this.connection;
+  }
+}
