@@ -10,7 +10,7 @@ import {
   isEventName,
   type EventName,
 } from './events.js';
-import { ServiceNames } from './services.js';
+import { AppNames } from './services.js';
 
 const eventNames = Object.keys(EventTypes) as EventName[];
 const WIRE_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
@@ -22,10 +22,18 @@ describe('event registry', () => {
     expect(CLOUDEVENT_TYPE_PREFIX).toBe('com.sealbox');
   });
 
-  it.each(eventNames)('%s is published by the service its name starts with', (name) => {
+  it.each(eventNames)('%s is published by an app, and its name starts with that app (or is an audit record)', (name) => {
     const { source } = EventTypes[name];
-    expect(ServiceNames).toContain(source);
-    expect(name.split('.')[0]).toBe(source);
+    expect(AppNames).toContain(source);
+    // Audit records (`audit.*`) are one category whoever writes them, so subscribers bind one
+    // consumer to `events.audit.>`; every other event is named after its source.
+    const prefix = name.split('.')[0];
+    expect(prefix === 'audit' ? 'audit' : source).toBe(prefix);
+  });
+
+  it('audit records are the only events not named after their source', () => {
+    const foreign = eventNames.filter((name) => !name.startsWith(`${EventTypes[name].source}.`));
+    expect(foreign.every((name) => name.startsWith('audit.'))).toBe(true);
   });
 
   it.each(eventNames)('%s is a plain subject under events.> with a summary and a data schema', (name) => {

@@ -25,7 +25,9 @@ export const TracingSettings = {
     .default('none')
     .describe('Where finished spans go: nowhere, an OTLP/HTTP collector, or a JSON-lines file'),
   SEALBOX_TRACING_OTLP_URL: z
-    .url()
+    // http(s) only: `otel-collector:4318` parses as a URL of scheme "otel-collector" and would only
+    // fail at the first export.
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
     .optional()
     .describe('OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces (exporter otlp)'),
   SEALBOX_TRACING_FILE: z.string().optional().describe('File that receives one JSON line per span (exporter file)'),

@@ -30,6 +30,8 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+const isSet = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
 /**
  * Validate an app's configuration once, at start. Throws ConfigError naming every offending variable.
  * The only place that reads `process.env`.
@@ -42,9 +44,11 @@ export function loadConfig<S extends z.ZodObject<ConfigShape>>(
   const fromFile = filePath ? readConfigFile(filePath) : {};
   const input: Record<string, unknown> = {};
   for (const name of Object.keys(schema.shape)) {
-    const value = env[name] ?? fromFile[name];
-    // An empty variable counts as unset, so `FOO=` falls back to the default or is reported missing.
-    if (value !== undefined && value !== '') input[name] = typeof value === 'number' ? String(value) : value;
+    // An empty variable counts as unset, so `FOO=` falls back to the file, then to the default, or is
+    // reported missing.
+    const value = isSet(env[name]) ? env[name] : fromFile[name];
+    // JSON numbers and booleans are read like the text of an environment variable.
+    if (isSet(value)) input[name] = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
   }
   const result = schema.safeParse(input);
   if (!result.success) {

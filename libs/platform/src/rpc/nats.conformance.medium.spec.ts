@@ -1,5 +1,5 @@
 import { Controller, Inject, type INestApplicationContext, type INestMicroservice } from '@nestjs/common';
-import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
+import type { HealthResponse, ValidatedRequestOf } from '@sealbox/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnectionConfig } from '../config/fragments.js';
 import {
@@ -8,8 +8,10 @@ import {
   startService,
 } from '../testing/transport-conformance.js';
 import type { RpcClient } from './client.js';
-import { RpcHandler } from './handler.js';
-import { natsClient, natsServer } from './nats.js';
+import { RpcHandler, type RpcMeta } from './handler.js';
+import { natsClient, natsServer, waitForNats } from './nats.js';
+import { pino } from 'pino';
+import { SEALBOX_VERSION } from '../version.js';
 
 /** The NATS server every medium test uses (see vitest.config.ts: NATS files run one at a time). */
 const NATS: NatsConnectionConfig = { servers: ['nats://127.0.0.1:4222'] };
@@ -20,9 +22,9 @@ describeTransportConformance('NATS', () => ({
   close: async () => undefined,
 }));
 
-/** What one replica saw: the sequence numbers of the requests it answered. */
+/** What one replica saw: the request ids it answered. */
 class ReplicaLog {
-  readonly answered: number[] = [];
+  readonly answered: string[] = [];
   constructor(readonly name: string) {}
 }
 const REPLICA = Symbol('queue-test:replica');
@@ -31,11 +33,10 @@ const REPLICA = Symbol('queue-test:replica');
 class StorageReplicaController {
   constructor(@Inject(REPLICA) private readonly replica: ReplicaLog) {}
 
-  @RpcHandler('storage.object.put')
-  async put(request: ValidatedRequestOf<'storage.object.put'>): Promise<ResponseOf<'storage.object.put'>> {
-    const sequence = Number(request['sequence']);
-    this.replica.answered.push(sequence);
-    return { sequence, replica: this.replica.name };
+  @RpcHandler('storage.health')
+  async health(_request: ValidatedRequestOf<'storage.health'>, meta: RpcMeta): Promise<HealthResponse> {
+    this.replica.answered.push(meta.requestId ?? '');
+    return { service: 'storage', version: SEALBOX_VERSION, replica: this.replica.name, status: 'ok', checks: {} };
   }
 }
 
@@ -61,20 +62,51 @@ describe('NATS queue group: two replicas of one service', () => {
   });
 
   it('answers each request exactly once, sharing the requests between the replicas', async () => {
-    const sequences = Array.from({ length: 40 }, (_, index) => index);
-    const responses = await Promise.all(sequences.map((sequence) => caller.client.send('storage.object.put', { sequence })));
+    const requestIds = Array.from({ length: 40 }, (_, index) => `req-${String(index).padStart(2, '0')}`);
+    const answers = await Promise.all(requestIds.map((requestId) => caller.client.send('storage.health', {}, { requestId })));
 
-    // Every request got its own answer, from the replica that logged it.
-    expect(responses.map((response) => response['sequence'])).toEqual(sequences);
-    for (const response of responses) {
-      const replica = replicas.find((candidate) => candidate.name === response['replica']);
-      expect(replica?.answered).toContain(response['sequence']);
-    }
+    // Every request got an answer from a replica that logged that request.
+    answers.forEach((answer, index) => {
+      const replica = replicas.find((candidate) => candidate.name === answer.replica);
+      expect(replica?.answered).toContain(requestIds[index]);
+    });
     // No request was handled twice (a plain subscription per replica would deliver it to both).
-    const handled = replicas.flatMap((replica) => replica.answered).sort((a, b) => a - b);
-    expect(handled).toEqual(sequences);
+    expect(replicas.flatMap((replica) => replica.answered).sort()).toEqual(requestIds);
     // Both replicas took part (NATS picks a queue member at random: 40 requests all to one of two
     // has a probability of 2^-39).
     for (const replica of replicas) expect(replica.answered.length).toBeGreaterThan(0);
+  });
+});
+
+describe('waitForNats', () => {
+  function capturingLogger(onLine: (line: Record<string, unknown>) => void = () => undefined) {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      {
+        write: (text: string) => {
+          const line = JSON.parse(text) as Record<string, unknown>;
+          lines.push(line);
+          onLine(line);
+        },
+      },
+    );
+    return { logger, lines };
+  }
+
+  it('resolves at once when NATS answers, logging nothing', async () => {
+    const { logger, lines } = capturingLogger();
+    await expect(waitForNats(NATS, logger)).resolves.toBe(true);
+    expect(lines).toEqual([]);
+  });
+
+  it('logs each failed attempt with the delay before the next, and gives up when aborted', async () => {
+    const abort = new AbortController();
+    const { logger, lines } = capturingLogger(() => abort.abort());
+    const unreachable: NatsConnectionConfig = { servers: ['nats://127.0.0.1:1'], user: 'svc', pass: 'nats-pw-not-logged' };
+    await expect(waitForNats(unreachable, logger, abort.signal)).resolves.toBe(false);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'NATS is unreachable; retrying', attempt: 1, retryInMs: 250, servers: ['nats://127.0.0.1:1'] });
+    expect(JSON.stringify(lines)).not.toContain('nats-pw-not-logged');
   });
 });

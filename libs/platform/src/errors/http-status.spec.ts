@@ -1,0 +1,40 @@
+import { ErrorCodes, type ErrorCode } from '@sealbox/contracts';
+import { describe, expect, it } from 'vitest';
+import { httpStatusOf } from './http-status.js';
+
+describe('httpStatusOf', () => {
+  it.each(ErrorCodes)('maps %s to an HTTP error status', (code) => {
+    const status = httpStatusOf(code);
+    expect(Number.isInteger(status)).toBe(true);
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(600);
+  });
+
+  it.each<[ErrorCode, number]>([
+    ['VALIDATION_FAILED', 400],
+    ['INVALID_BODY', 400],
+    ['UNAUTHORIZED', 401],
+    ['FORBIDDEN', 403],
+    ['NOT_FOUND', 404],
+    ['ROUTE_NOT_FOUND', 404],
+    ['METHOD_NOT_ALLOWED', 405],
+    ['CONFLICT', 409],
+    ['INSTANCE_NOT_ACTIVE', 409],
+    ['GONE', 410],
+    ['PRECONDITION_FAILED', 412],
+    ['PAYLOAD_TOO_LARGE', 413],
+    ['UNSUPPORTED_MEDIA_TYPE', 415],
+    ['UNPROCESSABLE', 422],
+    ['RATE_LIMITED', 429],
+    ['INTERNAL', 500],
+    ['NOT_IMPLEMENTED', 501],
+    ['SERVICE_UNAVAILABLE', 503],
+  ])('%s is %i', (code, status) => {
+    expect(httpStatusOf(code)).toBe(status);
+  });
+
+  it('blames the server only for INTERNAL, NOT_IMPLEMENTED and SERVICE_UNAVAILABLE', () => {
+    const serverSide = ErrorCodes.filter((code) => httpStatusOf(code) >= 500);
+    expect(serverSide).toEqual(['NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
+  });
+});
