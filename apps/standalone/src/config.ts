@@ -1,3 +1,4 @@
+import { EdgeSettings } from '@sealbox/gateway';
 import { IamSettings } from '@sealbox/iam';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
@@ -9,6 +10,7 @@ export const StandaloneAppConfig = z.object({
   ...HttpSettings,
   ...DataDirSettings,
   ...IamSettings,
+  ...EdgeSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { allSubjects } from '@sealbox/contracts';
 import { CryptoModule } from '@sealbox/crypto';
-import { GatewayModule, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
+import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { KmsModule } from '@sealbox/kms';
 import { LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
+  BufferedEventPublisher,
+  SystemClock,
   createHttpApp,
   createLogger,
   exitOnConfigError,
@@ -73,6 +75,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const bus = new InProcessBus();
   const server = new InProcessServer(bus);
   const events = new InProcessEventBus();
+  const clock = options.clock ?? new SystemClock();
+  const gateway = gatewayOptionsFrom(config);
+  const audit = new BufferedEventPublisher(events, logger.child({ component: 'audit' }));
 
   @Module({
     imports: [
@@ -82,9 +87,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS,
         eventPublisher: events,
         eventSubscriber: events,
-        ...(options.clock ? { clock: options.clock } : {}),
+        clock,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus }),
+      GatewayModule.register({ transportStatus: inProcessStatus, gateway }),
       IamModule.register({
         database: database('iam'),
         bootstrap: {
@@ -104,6 +109,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
 
   addNotImplementedHandlers(server, allSubjects);
   const app = await createHttpApp(StandaloneRootModule, http, logger);
+  configureGateway(app, gateway, audit, clock);
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   setupOpenApi(app);

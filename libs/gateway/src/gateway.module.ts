@@ -1,21 +1,38 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+import { AccessGuard } from './auth/access.guard.js';
+import { DecisionService } from './auth/decision.service.js';
+import { RouteAccessCheck } from './auth/route-check.js';
+import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
-import { routeControllers } from './routes/index.js';
+import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
 import { ReadinessService } from './readiness.service.js';
+import { routeControllers } from './routes/index.js';
 
 export interface GatewayModuleOptions {
   readonly transportStatus: TransportStatus;
+  readonly gateway?: GatewayOptions;
 }
 
-/** The HTTP edge: IBM-compatible REST surfaces over the services' subjects. */
+/** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
 @Module({})
 export class GatewayModule {
   static register(options: GatewayModuleOptions): DynamicModule {
     return {
       module: GatewayModule,
+      imports: [DiscoveryModule],
       controllers: [HealthController, ...routeControllers],
-      providers: [{ provide: TRANSPORT_STATUS, useValue: options.transportStatus }, ReadinessService],
+      providers: [
+        { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
+        { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
+        ReadinessService,
+        TokenVerifier,
+        DecisionService,
+        RouteAccessCheck,
+        { provide: APP_GUARD, useClass: AccessGuard },
+      ],
+      exports: [DecisionService, TokenVerifier],
     };
   }
 }

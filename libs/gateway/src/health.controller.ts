@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from './auth/access.decorators.js';
 import { SEALBOX_VERSION } from '@sealbox/platform';
 import { ReadinessService, type ReadinessReport } from './readiness.service.js';
 
 @ApiTags('Health')
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly readiness: ReadinessService) {}

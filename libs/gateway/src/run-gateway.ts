@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import {
+  BufferedEventPublisher,
   ConfigError,
+  NatsEventSubscriber,
+  SystemClock,
   createHttpApp,
   createLogger,
   exitOnConfigError,
@@ -18,7 +21,8 @@ import {
   type HttpOptions,
 } from '@sealbox/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { GatewayAppConfig } from './config.js';
+import { GatewayAppConfig, gatewayOptionsFrom } from './config.js';
+import { configureGateway } from './gateway-hooks.js';
 import { GatewayModule } from './gateway.module.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -66,16 +70,28 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const client = natsClient(nats, 'gateway');
   const status = new NatsClientStatus(client.status);
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
+  const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
+  const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
+  const clock = new SystemClock();
+  const gateway = gatewayOptionsFrom(config);
 
   @Module({
     imports: [
-      PlatformModule.forRoot({ logger, clientProxy: client, rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS, eventPublisher: publisher }),
-      GatewayModule.register({ transportStatus: status }),
+      PlatformModule.forRoot({
+        logger,
+        clientProxy: client,
+        rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS,
+        eventPublisher: publisher,
+        eventSubscriber: subscriber,
+        clock,
+      }),
+      GatewayModule.register({ transportStatus: status, gateway }),
     ],
   })
   class GatewayRootModule {}
 
   const app = await createHttpApp(GatewayRootModule, http, logger);
+  configureGateway(app, gateway, audit, clock);
   setupOpenApi(app);
   const url = await listen(app, http);
   logger.info({ url }, 'gateway listening');
@@ -99,6 +115,8 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
       connecting.abort();
       void app
         .close()
+        .then(() => audit.close())
+        .then(() => subscriber.close())
         .then(() => publisher.close())
         .then(() => tracingHandle.shutdown())
         .finally(() => process.exit(0));

@@ -53,25 +53,31 @@ const operators: PlatformRole[] = ['Operator', 'Editor', 'Administrator'];
 const editors: PlatformRole[] = ['Editor', 'Administrator'];
 const administrators: PlatformRole[] = ['Administrator'];
 
-const kmsActions = (service: 'kms' | 'hs-crypto') =>
-  ({
-    [`${service}.key.list`]: readers,
-    [`${service}.key.read`]: readers,
-    [`${service}.key.wrap`]: readers,
-    [`${service}.key.unwrap`]: readers,
-    [`${service}.key.rewrap`]: readers,
-    [`${service}.key.create`]: writers,
-    [`${service}.key.import`]: writers,
-    [`${service}.key.rotate`]: writers,
-    [`${service}.key.disable`]: managers,
-    [`${service}.key.enable`]: managers,
-    [`${service}.key.delete`]: managers,
-    [`${service}.key.restore`]: managers,
-    [`${service}.key.purge`]: managers,
-    [`${service}.registration.read`]: readers,
-    [`${service}.instance.read`]: readers,
-    [`${service}.instance.manage`]: managers,
-  }) as const;
+const kmsVerbs = {
+  'key.list': readers,
+  'key.read': readers,
+  'key.wrap': readers,
+  'key.unwrap': readers,
+  'key.rewrap': readers,
+  'key.create': writers,
+  'key.import': writers,
+  'key.rotate': writers,
+  'key.disable': managers,
+  'key.enable': managers,
+  'key.delete': managers,
+  'key.restore': managers,
+  'key.purge': managers,
+  'registration.read': readers,
+  'instance.read': readers,
+  'instance.manage': managers,
+} as const;
+
+/** The same key actions for Key Protect-like (`kms`) and HPCS-like (`hs-crypto`) instances. */
+function kmsActions<S extends 'kms' | 'hs-crypto'>(service: S) {
+  return Object.fromEntries(Object.entries(kmsVerbs).map(([verb, roles]) => [`${service}.${verb}`, roles])) as {
+    [V in keyof typeof kmsVerbs as `${S}.${V}`]: (typeof kmsVerbs)[V];
+  };
+}
 
 /** action → roles that grant it. The README shows this table. */
 export const ActionRoles = {

@@ -1,7 +1,7 @@
-import { IamRoutes } from './iam.routes.js';
+import { IamRoutes, PolicyRoutes } from './iam.routes.js';
 import { KmsRoutes } from './kms.routes.js';
 import { ResourceControllerRoutes } from './resource-controller.routes.js';
 import { SecretsManagerRoutes } from './secrets-manager.routes.js';
 
 /** Fixed routing of the HTTP edge; each later capability fills in its surface here. */
-export const routeControllers = [IamRoutes, ResourceControllerRoutes, KmsRoutes, SecretsManagerRoutes];
+export const routeControllers = [IamRoutes, PolicyRoutes, ResourceControllerRoutes, KmsRoutes, SecretsManagerRoutes];

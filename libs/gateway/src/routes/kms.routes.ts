@@ -1,7 +1,15 @@
 import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DomainError, RpcClient } from '@sealbox/platform';
+import { DomainError, RpcClient, type Caller } from '@sealbox/platform';
+import { CurrentCaller, header, param, RequiresAction, type RouteRequest } from '../auth/access.decorators.js';
 import { objectBody } from './body.js';
+
+const keyResource = (request: RouteRequest) => ({
+  serviceName: 'kms',
+  serviceInstance: header(request, 'bluemix-instance'),
+  resourceType: 'key',
+  resource: param(request, 'id'),
+});
 
 /** Key Protect v2 under /kms; the instance travels in the `Bluemix-Instance` header. */
 @ApiTags('Key Protect')
@@ -9,26 +17,28 @@ import { objectBody } from './body.js';
 export class KmsRoutes {
   constructor(private readonly rpc: RpcClient) {}
 
-  @Post('keys/:id/actions/:action')
+  @Post('keys/:id/actions/wrap')
+  @RequiresAction('kms.key.wrap', keyResource, { deniedAs: 'NOT_FOUND' })
   @HttpCode(200)
-  @ApiOperation({ summary: 'Key actions (wrap, unwrap)' })
-  action(
-    @Param('id') id: string,
-    @Param('action') action: string,
-    @Headers('bluemix-instance') instance: string | undefined,
-    @Body() body: unknown,
-  ): Promise<Record<string, unknown>> {
-    if (!instance) throw new DomainError('VALIDATION_FAILED', 'The Bluemix-Instance header is required', [
+  @ApiOperation({ summary: 'Wrap a data key' })
+  wrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    return this.rpc.send('kms.key.wrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+  }
+
+  @Post('keys/:id/actions/unwrap')
+  @RequiresAction('kms.key.unwrap', keyResource, { deniedAs: 'NOT_FOUND' })
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Unwrap a data key' })
+  unwrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    return this.rpc.send('kms.key.unwrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+  }
+}
+
+function requireInstance(instance: string | undefined): string {
+  if (!instance) {
+    throw new DomainError('VALIDATION_FAILED', 'The Bluemix-Instance header is required', [
       { field: 'Bluemix-Instance', message: 'required header' },
     ]);
-    const request = { ...objectBody(body), instance, id };
-    switch (action) {
-      case 'wrap':
-        return this.rpc.send('kms.key.wrap', request);
-      case 'unwrap':
-        return this.rpc.send('kms.key.unwrap', request);
-      default:
-        throw new DomainError('NOT_FOUND', `Key action ${action} does not exist`);
-    }
   }
+  return instance;
 }

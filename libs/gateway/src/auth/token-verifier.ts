@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { IamWire } from '@sealbox/contracts';
+import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, verifyJwt, type Caller } from '@sealbox/platform';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+
+const REFETCH_MIN_INTERVAL_MS = 1000;
+const REFRESH_INTERVAL_MS = 60_000;
+
+const unauthorized = (reason: string) => new DomainError('UNAUTHORIZED', reason);
+
+/**
+ * Verifies access tokens locally against the iam service's JWKS: no NATS hop per request. The key set
+ * is refreshed every minute (so retired keys stop verifying) and at once on an unknown `kid` (at most
+ * once a second, so garbage tokens cannot make the gateway hammer iam).
+ */
+@Injectable()
+export class TokenVerifier {
+  private keys = new Map<string, KeyObject>();
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  private inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async verify(authorization: string | undefined): Promise<Caller> {
+    if (!authorization) throw unauthorized('Authentication required: send Authorization: Bearer <access token>');
+    const match = /^Bearer\s+([A-Za-z0-9_.-]+)$/i.exec(authorization.trim());
+    if (!match?.[1]) throw unauthorized('The Authorization header must be a Bearer access token');
+    const token = match[1];
+    const { kid } = peekJwtHeader(token);
+    const now = this.clock.nowMs();
+    if (now - this.fetchedAt > REFRESH_INTERVAL_MS) await this.refresh();
+    let key = this.keys.get(kid);
+    if (!key && now - this.fetchedAt >= REFETCH_MIN_INTERVAL_MS) {
+      await this.refresh();
+      key = this.keys.get(kid);
+    }
+    if (!key) throw unauthorized('The access token is not valid: unknown signing key');
+    const claims = IamWire.AccessTokenClaims.safeParse(verifyJwt(token, key, { now: Math.floor(now / 1000) }));
+    if (!claims.success) throw unauthorized('The access token is not valid: unexpected claims');
+    return {
+      iamId: claims.data.iam_id,
+      accountId: claims.data.account.bss,
+      subType: claims.data.sub_type === 'ServiceId' ? 'service_id' : 'user',
+    };
+  }
+
+  private refresh(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const { keys } = await this.rpc.send('iam.jwks.get', {});
+        const next = new Map<string, KeyObject>();
+        for (const jwk of keys) {
+          if (jwk.alg === 'ES256' && jwk.use === 'sig') next.set(jwk.kid, publicKeyFromJwk(jwk as JsonWebKey));
+        }
+        this.keys = next;
+        this.fetchedAt = this.clock.nowMs();
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+}
