@@ -1,6 +1,14 @@
 import type { CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  DataSource,
+  EntitySubscriberInterface,
+  InsertEvent,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { OutboxEventEntity } from './outbox.entity.js';
 import type { EventPublisher } from './publisher.js';
 
@@ -21,10 +29,33 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 100, idleMs: 100
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private running: Promise<void> | undefined;
   private stopped = true;
   private again = false;
   private failures = 0;
+  /**
+   * Timers run in the context the relay was created in, not in the one of whoever nudged it: a drain
+   * must not join a request's trace, nor be taken for part of the caller's open transaction.
+   */
+  private readonly detached = AsyncLocalStorage.snapshot();
+  /** Transactions that recorded an event and have not ended yet. */
+  private readonly recording = new WeakSet<QueryRunner>();
+  /** Nudges the relay when a transaction that recorded an event commits, not before. */
+  private readonly commitListener: EntitySubscriberInterface = {
+    afterInsert: (event: InsertEvent<unknown>) => {
+      if (event.metadata.target === OutboxEventEntity && event.queryRunner.isTransactionActive) {
+        this.recording.add(event.queryRunner);
+      }
+    },
+    afterTransactionCommit: (event: TransactionCommitEvent) => {
+      if (event.queryRunner.isTransactionActive || !this.recording.has(event.queryRunner)) return;
+      this.recording.delete(event.queryRunner);
+      this.nudge();
+    },
+    afterTransactionRollback: (event: TransactionRollbackEvent) => {
+      if (!event.queryRunner.isTransactionActive) this.recording.delete(event.queryRunner);
+    },
+  };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -35,13 +66,16 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
+    if (!this.dataSource.subscribers.includes(this.commitListener)) this.dataSource.subscribers.push(this.commitListener);
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    const index = this.dataSource.subscribers.indexOf(this.commitListener);
+    if (index >= 0) this.dataSource.subscribers.splice(index, 1);
     if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((resolve) => setTimeout(resolve, 10));
+    await this.running;
   }
 
   /** Drain now (called after an event was recorded). */
@@ -79,12 +113,13 @@ export class OutboxRelay {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = this.detached(() => setTimeout(() => void this.tick(), delayMs));
   }
 
   private async tick(): Promise<void> {
     if (this.running || this.stopped) return;
-    this.running = true;
+    let done: () => void = () => undefined;
+    this.running = new Promise((resolve) => (done = resolve));
     this.again = false;
     try {
       await this.drain();
@@ -97,7 +132,8 @@ export class OutboxRelay {
         'could not publish outbox events; will retry',
       );
     } finally {
-      this.running = false;
+      this.running = undefined;
+      done();
     }
     const delay =
       this.failures > 0

@@ -3,6 +3,7 @@ import type { MigrationInterface } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
+import { serializeSqliteAccess } from './sqlite-access.js';
 
 /** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
 export type DatabaseConfig =
@@ -41,7 +42,9 @@ export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOp
         url: options.config.url,
         schema: schemaOf(options.service),
         applicationName: `sealbox-${options.service}`,
-        extra: { max: 10 },
+        // Unqualified names (raw SQL in a migration or query) resolve in the service's own schema,
+        // never in `public` or another service's.
+        extra: { max: 10, options: `-c search_path=${schemaOf(options.service)}` },
       };
     case 'sqlite':
       return {
@@ -78,6 +81,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
       }
     } else {
       await dataSource.runMigrations({ transaction: 'each' });
+      serializeSqliteAccess(dataSource);
     }
   } catch (error) {
     await dataSource.destroy().catch(() => undefined);

@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase } from '../testing/postgres.js';
+import { describeServiceDatabaseConformance } from '../testing/service-database-conformance.js';
+import { schemaOf } from './database.js';
+
+describeServiceDatabaseConformance('PostgreSQL', {
+  async fresh() {
+    const database = await createTestDatabase();
+    return { config: { type: 'postgres', url: database.url }, drop: () => database.drop() };
+  },
+  async tablesOf(dataSource, service) {
+    const rows: { table_name: string }[] = await dataSource.query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+      [schemaOf(service)],
+    );
+    // Nothing leaked into the default schema.
+    const outside: unknown[] = await dataSource.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    if (outside.length) throw new Error(`tables outside the service schema: ${JSON.stringify(outside)}`);
+    return rows.map((row) => row.table_name);
+  },
+});
+
+describeServiceDatabaseConformance('SQLite', {
+  async fresh() {
+    const dir = mkdtempSync(join(tmpdir(), 'sealbox-sqlite-'));
+    return {
+      // A nested folder: openServiceDatabase creates it.
+      config: { type: 'sqlite', path: join(dir, 'data', 'iam.sqlite') },
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+  async tablesOf(dataSource) {
+    const rows: { name: string }[] = await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    return rows.map((row) => row.name);
+  },
+});
