@@ -1,20 +1,21 @@
 import 'reflect-metadata';
 import { Controller, Get } from '@nestjs/common';
 import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
-import { notFound, RpcHandler, startTracing, type TracingHandle } from '@sealbox/platform';
+import { notFound, RpcHandler, startTracing, type RpcMeta, type TracingHandle } from '@sealbox/platform';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Public } from './auth/access.decorators.js';
 import { expectIbmError, send, type TestResponse } from './testing/http-client.js';
-import { startTestGateway, TEST_BODY_LIMIT_BYTES, type TestGateway } from './testing/test-gateway.js';
+import { startTestGateway, TEST_BODY_LIMIT_BYTES, TEST_CALLER, type TestGateway } from './testing/test-gateway.js';
 
 const SECRET_DETAIL = 'postgres://admin:hunter2@db.internal/sealbox';
 
-/** Lifecycle answering `lifecycle.instance.get` with the id it received. */
+/** Lifecycle answering `lifecycle.instance.get` with the id and the caller it received. */
 @Controller()
 class EchoLifecycle {
   @RpcHandler('lifecycle.instance.get')
-  async get(request: ValidatedRequestOf<'lifecycle.instance.get'>): Promise<ResponseOf<'lifecycle.instance.get'>> {
-    return { received: request['id'] };
+  async get(request: ValidatedRequestOf<'lifecycle.instance.get'>, meta: RpcMeta): Promise<ResponseOf<'lifecycle.instance.get'>> {
+    return { received: request['id'], caller: meta.caller };
   }
 }
 
@@ -36,6 +37,7 @@ class FailingSecrets {
 @Controller('test')
 class BrokenRoute {
   @Get('boom')
+  @Public()
   boom(): never {
     throw new TypeError(`Cannot read properties of undefined (reading 'x') at ${SECRET_DETAIL}`);
   }
@@ -44,13 +46,17 @@ class BrokenRoute {
 let tracing: TracingHandle;
 let gateway: TestGateway;
 
+/** A POST as an authenticated caller. */
 const post = (path: string, contentType: string | undefined, body: string, headers: Record<string, string> = {}) =>
   send(gateway.url, {
     method: 'POST',
     path,
-    headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },
+    headers: { ...gateway.auth(), ...(contentType ? { 'content-type': contentType } : {}), ...headers },
     body,
   });
+
+/** A GET as an authenticated caller. */
+const get = (path: string, headers: Record<string, string> = {}) => send(gateway.url, { path, headers: { ...gateway.auth(), ...headers } });
 
 function expectNotImplemented(response: TestResponse, subject: string): void {
   const body = expectIbmError(response, 501, 'NOT_IMPLEMENTED');
@@ -111,36 +117,36 @@ describe('gateway HTTP edge: routing and errors', () => {
   });
 
   it('maps a DomainError NOT_FOUND from a service to 404 NOT_FOUND', async () => {
-    const response = await send(gateway.url, { path: '/secrets-manager/inst-1/api/v2/secrets/s-42' });
+    const response = await get('/secrets-manager/inst-1/api/v2/secrets/s-42');
     const body = expectIbmError(response, 404, 'NOT_FOUND');
     expect(body.errors[0]?.message).toBe('Secret s-42 was not found');
   });
 
-  it('passes a percent-encoded CRN (with %2F) to lifecycle decoded, as one path parameter', async () => {
-    const response = await send(gateway.url, { path: '/v2/resource_instances/crn%3Av1%3Ax%2Fy' });
+  it('passes a percent-encoded CRN (with %2F) to lifecycle decoded, as one path parameter, with the caller', async () => {
+    const response = await get('/v2/resource_instances/crn%3Av1%3Ax%2Fy');
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ received: 'crn:v1:x/y' });
+    expect(response.json()).toEqual({ received: 'crn:v1:x/y', caller: { ...TEST_CALLER, subType: 'user' } });
   });
 
   it('passes a real-length percent-encoded CRN through (longer than Fastify\'s default 100-character parameter limit)', async () => {
     const crn = 'crn:v1:bluemix:public:secrets-manager:us-south:a/a5ebf2570dcaedf18d7ed78e216c263a:f1bc94a6-64aa-4c55-b00f-f6cd70e4b2ce::';
-    const response = await send(gateway.url, { path: `/v2/resource_instances/${encodeURIComponent(crn)}` });
+    const response = await get(`/v2/resource_instances/${encodeURIComponent(crn)}`);
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ received: crn });
+    expect(response.json()).toMatchObject({ received: crn });
   });
 
   it('answers a path parameter over the limit with an IBM 404 ROUTE_NOT_FOUND', async () => {
-    const response = await send(gateway.url, { path: `/v2/resource_instances/${'a'.repeat(3000)}` });
+    const response = await get(`/v2/resource_instances/${'a'.repeat(3000)}`);
     expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').errors[0]?.message).toContain('too long');
   });
 
   it('answers a malformed percent-encoding with an IBM 404 ROUTE_NOT_FOUND', async () => {
-    const response = await send(gateway.url, { path: '/v2/resource_instances/%E0%A4%A' });
+    const response = await get('/v2/resource_instances/%E0%A4%A');
     expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').errors[0]?.message).toContain('malformed');
   });
 
   it('answers a subject without a handler yet with 501 NOT_IMPLEMENTED', async () => {
-    expectNotImplemented(await send(gateway.url, { path: '/identity/keys' }), 'iam.jwks.get');
+    expectNotImplemented(await post('/v2/resource_instances', 'application/json', '{"name":"i"}'), 'lifecycle.instance.create');
   });
 
   it('rejects an action on a key without the Bluemix-Instance header: 400 VALIDATION_FAILED naming the header', async () => {
@@ -149,9 +155,9 @@ describe('gateway HTTP edge: routing and errors', () => {
     expect(body.errors[0]?.message).toContain('Bluemix-Instance');
   });
 
-  it('answers an unknown key action with 404 NOT_FOUND', async () => {
+  it('answers an unknown key action with 404 ROUTE_NOT_FOUND', async () => {
     const response = await post('/kms/api/v2/keys/k1/actions/explode', 'application/json', '{}', { 'bluemix-instance': 'i1' });
-    expectIbmError(response, 404, 'NOT_FOUND');
+    expectIbmError(response, 404, 'ROUTE_NOT_FOUND');
   });
 });
 
@@ -237,7 +243,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: '/secrets-manager/inst-1/api/v2/secrets',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: gzipSync('{"name":"s"}'),
     });
     // Reaches the service (which fails on purpose), so the body was inflated and parsed.
@@ -250,7 +256,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: '/v2/resource_instances',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: bomb,
     });
     expectIbmError(response, 413, 'PAYLOAD_TOO_LARGE');
@@ -260,7 +266,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: '/v2/resource_instances',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: '{"name":"i"}',
     });
     expectIbmError(response, 400, 'INVALID_BODY');
@@ -272,7 +278,7 @@ describe('gateway HTTP edge: request bodies', () => {
   });
 
   it('accepts a POST with no body and no content type', async () => {
-    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances' });
+    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: gateway.auth() });
     expectNotImplemented(response, 'lifecycle.instance.create');
   });
 });
@@ -331,7 +337,7 @@ describe('gateway HTTP edge: readiness', () => {
         expect(body.errors[0]?.message).not.toContain(healthy);
       }
       // A request routed to the absent service fails after the RPC deadline instead of hanging.
-      const routed = await send(partial.url, { path: '/v2/resource_instances/abc' });
+      const routed = await send(partial.url, { path: '/v2/resource_instances/abc', headers: partial.auth() });
       expect(expectIbmError(routed, 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toContain('lifecycle');
     } finally {
       await partial.close();

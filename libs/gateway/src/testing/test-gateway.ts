@@ -1,9 +1,21 @@
 import 'reflect-metadata';
 import { Module, type Type } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { healthSubject, ServiceNames, subjectsOf, type HealthResponse, type ServiceName } from '@sealbox/contracts';
+import {
+  healthSubject,
+  ServiceNames,
+  subjectsOf,
+  type IamWire,
+  type ResponseOf,
+  type ServiceName,
+  type Subject,
+  type ValidatedRequestOf,
+} from '@sealbox/contracts';
 import {
   addNotImplementedHandlers,
+  BufferedEventPublisher,
+  Clock,
   consume,
   createHttpApp,
   createLogger,
@@ -15,13 +27,17 @@ import {
   inProcessStatus,
   listen,
   PlatformModule,
+  signJwt,
+  SystemClock,
   type HttpOptions,
   type TransportStatus,
 } from '@sealbox/platform';
-import { RpcException } from '@nestjs/microservices';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { throwError, type Observable } from 'rxjs';
+import { configureGateway } from '../gateway-hooks.js';
 import { GatewayModule } from '../gateway.module.js';
 import { setupOpenApi } from '../openapi.js';
+import type { GatewayOptions } from '../options.js';
 
 /**
  * How a fake service behaves: `ok` answers its health subject healthy, `degraded` answers with a
@@ -29,18 +45,31 @@ import { setupOpenApi } from '../openapi.js';
  */
 export type TestServiceState = 'ok' | 'degraded' | 'absent';
 
+export type TestAuthorize = (request: ValidatedRequestOf<'iam.authorize'>) => IamWire.Decision;
+
 export interface TestGatewayOptions {
   /** Per service; unspecified services are `ok`. */
   readonly services?: Partial<Record<ServiceName, TestServiceState>>;
   /**
-   * Extra controllers in the root module: `@RpcHandler` ones replace the NOT_IMPLEMENTED fallback of
-   * their subject, HTTP ones add routes.
+   * Extra controllers in the root module: `@RpcHandler` ones replace the fallback answer of their
+   * subject (also the fake IAM's), HTTP ones add routes (and need an access rule).
    */
   readonly controllers?: readonly Type<unknown>[];
+  /** The fake iam's decision on `iam.authorize`; allows everything by default. */
+  readonly authorize?: TestAuthorize;
   readonly transportStatus?: TransportStatus;
   readonly rpcTimeoutMs?: number;
   readonly bodyLimitBytes?: number;
   readonly tls?: HttpOptions['tls'];
+  /** Rate limits and decision cache; generous by default so tests are not limited by accident. */
+  readonly gateway?: Partial<GatewayOptions>;
+  readonly clock?: Clock;
+}
+
+export interface TestCaller {
+  readonly iamId: string;
+  readonly accountId: string;
+  readonly subType?: 'user' | 'ServiceId';
 }
 
 export interface TestGateway {
@@ -48,29 +77,35 @@ export interface TestGateway {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
   readonly bus: InProcessBus;
+  /** The process's event bus: audit events arrive here (`events.audit.request`). */
   readonly events: InProcessEventBus;
+  /** Decisions the fake iam was asked for. */
+  readonly authorizations: ValidatedRequestOf<'iam.authorize'>[];
+  /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
+  token(caller?: TestCaller, overrides?: Partial<IamWire.AccessTokenClaims>): string;
+  /** `{ authorization: 'Bearer <token>' }`. */
+  auth(caller?: TestCaller): Record<string, string>;
   close(): Promise<void>;
 }
 
 export const TEST_BODY_LIMIT_BYTES = 1_048_576;
+export const TEST_CALLER: TestCaller = { iamId: 'IBMid-test-user', accountId: 'acc-test' };
+export const TEST_SIGNING_KID = 'test-key-1';
 
-/** Health handler of a fake service, registered like the NOT_IMPLEMENTED fallback (raw, no Nest filters). */
-function healthHandler(service: ServiceName, state: 'ok' | 'degraded') {
-  const subject = healthSubject(service);
-  return async (data: unknown, ctx: unknown): Promise<HealthResponse | Observable<never>> => {
+const GENEROUS: GatewayOptions = {
+  rateLimitPerIp: { perSecond: 10_000, burst: 10_000 },
+  rateLimitPerIdentity: { perSecond: 10_000, burst: 10_000 },
+  decisionCacheTtlMs: 0,
+  decisionCacheSize: 1,
+};
+
+type RawHandler = (data: unknown, ctx: unknown) => Promise<unknown>;
+
+/** A raw handler (no Nest filters in front), registered like the NOT_IMPLEMENTED fallback. */
+function rawHandler<S extends Subject>(subject: S, answer: (request: ValidatedRequestOf<S>) => Promise<ResponseOf<S>>): RawHandler {
+  return async (data, ctx): Promise<ResponseOf<S> | Observable<never>> => {
     try {
-      return await consume(subject, data, ctx, () =>
-        healthReport(
-          service,
-          state === 'ok'
-            ? {}
-            : {
-                database: async () => {
-                  throw new Error('test dependency is down');
-                },
-              },
-        ),
-      );
+      return await consume(subject, data, ctx, (request) => answer(request));
     } catch (error) {
       const wire = error instanceof RpcException ? error.getError() : { code: 'INTERNAL', message: 'An internal error occurred' };
       return throwError(() => wire);
@@ -78,16 +113,50 @@ function healthHandler(service: ServiceName, state: 'ok' | 'degraded') {
   };
 }
 
+function healthHandler(service: ServiceName, state: 'ok' | 'degraded'): RawHandler {
+  return rawHandler(healthSubject(service), () =>
+    healthReport(
+      service,
+      state === 'ok'
+        ? {}
+        : {
+            database: async () => {
+              throw new Error('test dependency is down');
+            },
+          },
+    ),
+  );
+}
+
+/** The signing key of the fake iam, and its JWKS. */
+function signingKey(): { privateKey: KeyObject; jwks: IamWire.JwksResponse } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  return {
+    privateKey,
+    jwks: { keys: [{ ...jwk, kty: jwk.kty ?? 'EC', kid: TEST_SIGNING_KID, alg: 'ES256', use: 'sig' }] },
+  };
+}
+
 /**
- * The gateway HTTP edge exactly as `runGateway` builds it (createHttpApp + GatewayModule + OpenAPI),
- * but over the in-process transport, with fake services answering on a microservice of the same
- * app: every declared subject answers NOT_IMPLEMENTED unless a test controller handles it, and each
- * service's health subject answers as `options.services` says. Listens on a free loopback port.
+ * The gateway HTTP edge exactly as `runGateway` builds it (createHttpApp, GatewayModule,
+ * configureGateway, OpenAPI), but over the in-process transport, with fake services answering on a
+ * microservice of the same app:
+ * - every declared subject answers NOT_IMPLEMENTED unless a test controller handles it;
+ * - each service's health subject answers as `options.services` says;
+ * - a fake iam serves `iam.jwks.get` (tokens from `gateway.token()` verify) and `iam.authorize`
+ *   (`options.authorize`, allow-all by default).
+ * Listens on a free loopback port.
  */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const bus = new InProcessBus();
   const events = new InProcessEventBus();
   const logger = createLogger({ app: 'test', level: 'silent' });
+  const clock = options.clock ?? new SystemClock();
+  const gatewayOptions: GatewayOptions = { ...GENEROUS, ...options.gateway };
+  const key = signingKey();
+  const authorizations: ValidatedRequestOf<'iam.authorize'>[] = [];
+  const authorize: TestAuthorize = options.authorize ?? (() => ({ allowed: true, policyId: 'test-policy' }));
   const http: HttpOptions = {
     host: '127.0.0.1',
     port: 0,
@@ -103,14 +172,17 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         rpcTimeoutMs: options.rpcTimeoutMs ?? 2000,
         eventPublisher: events,
         eventSubscriber: events,
+        clock,
       }),
-      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus }),
+      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions }),
     ],
     controllers: [...(options.controllers ?? [])],
   })
   class TestRootModule {}
 
   const app = await createHttpApp(TestRootModule, http, logger);
+  const audit = new BufferedEventPublisher(events, logger);
+  configureGateway(app, gatewayOptions, audit, clock);
   const server = new InProcessServer(bus);
   for (const service of ServiceNames) {
     const state = options.services?.[service] ?? 'ok';
@@ -118,12 +190,54 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     addNotImplementedHandlers(server, subjectsOf(service));
     server.addHandler(healthSubject(service), healthHandler(service, state));
   }
+  if ((options.services?.iam ?? 'ok') !== 'absent') {
+    server.addHandler('iam.jwks.get', rawHandler('iam.jwks.get', async () => key.jwks));
+    server.addHandler(
+      'iam.authorize',
+      rawHandler('iam.authorize', async (request) => {
+        authorizations.push(request);
+        return authorize(request);
+      }),
+    );
+  }
   app.connectMicroservice({ strategy: server });
   setupOpenApi(app);
+
+  const token = (caller: TestCaller = TEST_CALLER, overrides: Partial<IamWire.AccessTokenClaims> = {}): string => {
+    const now = Math.floor(clock.nowMs() / 1000);
+    const claims: IamWire.AccessTokenClaims = {
+      iss: 'sealbox-test',
+      sub: caller.iamId,
+      sub_type: caller.subType ?? 'user',
+      iam_id: caller.iamId,
+      id: caller.iamId,
+      account: { bss: caller.accountId },
+      grant_type: 'urn:ibm:params:oauth:grant-type:apikey',
+      scope: 'ibm openid',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 3600,
+      ...overrides,
+    };
+    return signJwt(claims, key.privateKey, TEST_SIGNING_KID);
+  };
+
   try {
     await app.startAllMicroservices();
     const url = await listen(app, http);
-    return { app, url, bus, events, close: () => app.close() };
+    return {
+      app,
+      url,
+      bus,
+      events,
+      authorizations,
+      token,
+      auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
+      close: async () => {
+        await app.close();
+        await audit.close(0);
+      },
+    };
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;
