@@ -1,0 +1,14 @@
+import { Bench } from '../bench.js';
+import type { BenchSettings } from '../config.js';
+import { httpCases } from './http.js';
+import { natsRawCases } from './nats.js';
+import { nestRpcCases } from './nest-rpc.js';
+
+/** Every row of `npm run bench`. A new row: add a BenchCase here (after the baseline it names). */
+export function createBench(settings: BenchSettings): Bench {
+  const bench = new Bench();
+  for (const benchCase of [...httpCases(settings), ...natsRawCases(settings), ...nestRpcCases(settings)]) {
+    bench.add(benchCase);
+  }
+  return bench;
+}

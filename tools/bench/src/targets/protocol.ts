@@ -1,0 +1,21 @@
+/** What an HTTP target child process tells the case process once it listens. */
+export interface TargetReady {
+  readonly kind: 'ready';
+  readonly port: number;
+}
+
+export type TargetKind = 'fastify' | 'gateway';
+
+export const TARGET_KINDS: readonly TargetKind[] = ['fastify', 'gateway'];
+
+export function isTargetReady(message: unknown): message is TargetReady {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { kind?: unknown }).kind === 'ready' &&
+    typeof (message as { port?: unknown }).port === 'number'
+  );
+}
+
+/** The route both targets serve, with the same JSON body. */
+export const HEALTH_PATH = '/healthz';
