@@ -1,0 +1,233 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { waitForReady } from './http.js';
+import {
+  createDatabase,
+  dropDatabase,
+  freePort,
+  initSoftHsmToken,
+  NATS_SERVER,
+  randomHex,
+  startNatsServer,
+  startS3rver,
+  type RunningS3,
+  waitForNatsServer,
+} from './infra.js';
+import { logTails } from './logs.js';
+import { assertAppsBuilt, spawnApp, stopProcesses, trackedProcesses } from './processes.js';
+import { StackApps, type ProcessEnv, type StackApp, type StackInfo } from './stack.js';
+
+/**
+ * One distributed stack per `vitest run --project e2e`: a fresh PostgreSQL database, a NATS server,
+ * s3rver and a SoftHSM2 token of the run's own, and the seven apps as separate processes. Everything
+ * is torn down at the end; a run that died without its teardown is cleaned up by the next one.
+ *
+ * Settings (for CI or diagnosis only, the defaults fit this machine):
+ * - SEALBOX_E2E_POSTGRES_URL: admin URL of the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
+ * - SEALBOX_E2E_NATS_URL: use this NATS server instead of starting one (it must not be shared with
+ *   other stacks: any process on it answering a service's subjects would join this stack)
+ * - SEALBOX_E2E_KEEP_DIR=1: keep the run's folder (logs, spans) after teardown and print its path
+ *   (until the next run, which removes it with the rest of finished runs)
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const WORK_DIR_PREFIX = 'sealbox-e2e-';
+const RUN_FILE = 'run.json';
+const READY_TIMEOUT_MS = 60_000;
+/** Short enough that a request to a stopped service fails fast, long enough for a loaded 2-core machine. */
+const RPC_TIMEOUT_MS = 3_000;
+const TOKEN_LABEL = 'sealbox';
+
+interface RunRecord {
+  /** The vitest process that owns the run, and its start time (so a reused pid is not taken for it). */
+  readonly ownerPid: number;
+  readonly ownerStart: string;
+  readonly adminUrl: string;
+  readonly database: string;
+}
+
+/** Cleanup steps, run last-in first-out; every step runs even when one fails. */
+class Teardown {
+  private readonly steps: { readonly name: string; readonly run: () => Promise<void> | void }[] = [];
+
+  add(name: string, run: () => Promise<void> | void): void {
+    this.steps.push({ name, run });
+  }
+
+  async run(): Promise<void> {
+    const failures: string[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        failures.push(`${step.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (failures.length) throw new Error(`e2e teardown failed:\n  ${failures.join('\n  ')}`);
+  }
+}
+
+/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), or undefined if it is gone. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stop the processes, drop the database and remove the folder of runs whose vitest is gone (killed hard). */
+async function reapAbandonedRuns(): Promise<void> {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(WORK_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    let record: RunRecord;
+    try {
+      record = JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8')) as RunRecord;
+    } catch {
+      continue;
+    }
+    if (startTimeOf(record.ownerPid) === record.ownerStart) continue;
+    await stopProcesses(trackedProcesses(join(dir, 'pids')), { signal: 'SIGKILL' });
+    await dropDatabase(record.adminUrl, record.database).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Like Promise.all, but waits for every start to settle first, so none finishes after the teardown. */
+async function allStarted<T extends readonly unknown[]>(starts: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+function baseEnv(): Record<string, string> {
+  // Nothing of the caller's environment but PATH: a stray SEALBOX_* variable must not change the stack.
+  return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  assertAppsBuilt(ROOT, StackApps);
+  await reapAbandonedRuns();
+
+  const runId = randomHex(6);
+  const workDir = mkdtempSync(join(tmpdir(), `${WORK_DIR_PREFIX}${runId}-`));
+  const logDir = join(workDir, 'logs');
+  const spanDir = join(workDir, 'spans');
+  const pidFile = join(workDir, 'pids');
+  for (const dir of [logDir, spanDir]) mkdirSync(dir, { mode: 0o700 });
+
+  const adminUrl = process.env.SEALBOX_E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const database = `sealbox_e2e_${runId}`;
+  const run: RunRecord = { ownerPid: process.pid, ownerStart: startTimeOf(process.pid) ?? '', adminUrl, database };
+  writeFileSync(join(workDir, RUN_FILE), JSON.stringify(run), { mode: 0o600 });
+
+  const teardown = new Teardown();
+  teardown.add('remove the run folder', () => {
+    if (process.env.SEALBOX_E2E_KEEP_DIR) process.stdout.write(`e2e: run folder kept at ${workDir}\n`);
+    else rmSync(workDir, { recursive: true, force: true });
+  });
+
+  // Registered before anything starts (each step copes with what never started), so a setup that
+  // fails halfway leaves nothing behind either. Last in, first out: the processes go first.
+  let s3: RunningS3 | undefined;
+  teardown.add('drop the database', () => dropDatabase(adminUrl, database));
+  teardown.add('stop s3rver', () => s3?.close());
+  teardown.add('stop the processes', async () => {
+    // The apps first (SIGTERM: a clean shutdown), then the NATS server they were connected to.
+    const processes = trackedProcesses(pidFile);
+    await stopProcesses(processes.filter((entry) => entry.name !== NATS_SERVER), { signal: 'SIGTERM', graceMs: 5000 });
+    await stopProcesses(processes.filter((entry) => entry.name === NATS_SERVER), { signal: 'SIGTERM', graceMs: 5000 });
+  });
+
+  try {
+    const externalNats = process.env.SEALBOX_E2E_NATS_URL;
+    const [databaseUrl, objectStore, natsUrl, gatewayPort] = await allStarted([
+      createDatabase(adminUrl, database),
+      startS3rver(join(workDir, 's3')).then((started) => (s3 = started)),
+      externalNats
+        ? waitForNatsServer(externalNats, 15_000).then(() => externalNats)
+        : startNatsServer({ directory: join(workDir, 'nats'), logDir, pidFile }),
+      freePort(),
+    ] as const);
+    const token = initSoftHsmToken(join(workDir, 'softhsm'), TOKEN_LABEL);
+
+    const common = (app: StackApp): Record<string, string> => ({
+      ...baseEnv(),
+      SEALBOX_NATS_URL: natsUrl,
+      SEALBOX_RPC_TIMEOUT_MS: String(RPC_TIMEOUT_MS),
+      SEALBOX_LOG_LEVEL: 'info',
+      SEALBOX_TRACING_EXPORTER: 'file',
+      SEALBOX_TRACING_FILE: join(spanDir, `${app}.jsonl`),
+    });
+    const appEnv: Record<StackApp, ProcessEnv> = {
+      gateway: { ...common('gateway'), SEALBOX_HOST: '127.0.0.1', SEALBOX_PORT: String(gatewayPort) },
+      iam: {
+        ...common('iam'),
+        SEALBOX_DATABASE_URL: databaseUrl,
+        SEALBOX_IAM_MASTER_KEY_FILE: join(workDir, 'iam-master-key'),
+        SEALBOX_IAM_ADMIN_KEY_FILE: join(workDir, 'admin-api-key'),
+      },
+      kms: {
+        ...common('kms'),
+        SEALBOX_DATABASE_URL: databaseUrl,
+        SEALBOX_PKCS11_LIBRARY: '/usr/lib/softhsm/libsofthsm2.so',
+        SEALBOX_PKCS11_TOKEN_LABEL: token.label,
+        SEALBOX_PKCS11_PIN: token.pin,
+        SOFTHSM2_CONF: token.confFile,
+      },
+      crypto: common('crypto'),
+      storage: {
+        ...common('storage'),
+        SEALBOX_S3_ENDPOINT: objectStore.endpoint,
+        SEALBOX_S3_ACCESS_KEY: objectStore.accessKey,
+        SEALBOX_S3_SECRET_KEY: objectStore.secretKey,
+      },
+      secrets: { ...common('secrets'), SEALBOX_DATABASE_URL: databaseUrl },
+      lifecycle: { ...common('lifecycle'), SEALBOX_DATABASE_URL: databaseUrl },
+    };
+
+    const stack: StackInfo = {
+      root: ROOT,
+      runId,
+      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      workDir,
+      spanDir,
+      logDir,
+      pidFile,
+      rpcTimeoutMs: RPC_TIMEOUT_MS,
+      natsUrl,
+      databaseUrl,
+      s3Endpoint: objectStore.endpoint,
+      adminKeyFile: appEnv.iam.SEALBOX_IAM_ADMIN_KEY_FILE ?? '',
+      appEnv,
+    };
+
+    const exits = new Map<StackApp, string>();
+    for (const app of StackApps) {
+      spawnApp(stack, app, appEnv[app]).once('exit', (code, signal) => exits.set(app, signal ?? `exit code ${code}`));
+    }
+    try {
+      await waitForReady(stack.gatewayUrl, {
+        timeoutMs: READY_TIMEOUT_MS,
+        failFast: () =>
+          exits.size ? [...exits].map(([app, how]) => `${app} stopped (${how})`).join(', ') : undefined,
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`${reason}\n${logTails(logDir, [...StackApps, ...(externalNats ? [] : [NATS_SERVER])])}`);
+    }
+    if (!existsSync(stack.adminKeyFile)) throw new Error(`e2e: iam did not write the admin API key to ${stack.adminKeyFile}`);
+
+    project.provide('sealbox', stack);
+  } catch (error) {
+    await teardown.run().catch((cleanup: unknown) => process.stderr.write(`${String(cleanup)}\n`));
+    throw error;
+  }
+  return () => teardown.run();
+}

@@ -1,0 +1,154 @@
+import { connect } from '@nats-io/transport-node';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import S3rver from 's3rver';
+import { spawnTracked } from './processes.js';
+
+/** A port nothing listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A secret for a throwaway token or database name: node:crypto randomness, hex. */
+export function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+// --- PostgreSQL --------------------------------------------------------------------------------
+
+function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const E2E_DATABASE = /^sealbox_e2e_[0-9a-f]+$/;
+
+/** A fresh, empty database for one run. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!E2E_DATABASE.test(name)) throw new Error(`e2e: refusing to create database ${name}`);
+  await withAdmin(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  return databaseUrl(adminUrl, name);
+}
+
+/** Drop a run's database, closing whatever connections are left. Only ever an e2e database. */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!E2E_DATABASE.test(name)) throw new Error(`e2e: refusing to drop database ${name}`);
+  await withAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+// --- S3 (s3rver, in the vitest main process) ---------------------------------------------------
+
+export interface RunningS3 {
+  readonly endpoint: string;
+  /** s3rver checks the access key only (it never verifies signatures). */
+  readonly accessKey: 'S3RVER';
+  readonly secretKey: 'S3RVER';
+  close(): Promise<void>;
+}
+
+export async function startS3rver(directory: string): Promise<RunningS3> {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
+  const address = await server.run();
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    close: () => server.close(),
+  };
+}
+
+// --- SoftHSM2 ----------------------------------------------------------------------------------
+
+export interface SoftHsmToken {
+  /** SOFTHSM2_CONF for the processes that use the token. */
+  readonly confFile: string;
+  readonly label: string;
+  readonly pin: string;
+}
+
+/** A SoftHSM2 token of its own in `directory`, with random user and SO PINs. */
+export function initSoftHsmToken(directory: string, label: string): SoftHsmToken {
+  const tokenDir = join(directory, 'tokens');
+  mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
+  const confFile = join(directory, 'softhsm2.conf');
+  writeFileSync(confFile, `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\n`, { mode: 0o600 });
+  const pin = randomHex(16);
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', randomHex(16)], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SOFTHSM2_CONF: confFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { confFile, label, pin };
+}
+
+// --- NATS --------------------------------------------------------------------------------------
+
+/** Name of the run's NATS server in the pid file and of its log file. */
+export const NATS_SERVER = 'nats-server';
+
+/** Wait until a NATS server accepts a connection. */
+export async function waitForNatsServer(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await connect({ servers: [url], reconnect: false, timeout: 1000 });
+      await connection.close();
+      return;
+    } catch (error) {
+      if (performance.now() > deadline) {
+        throw new Error(`e2e: NATS at ${url} is not reachable (${error instanceof Error ? error.message : String(error)})`);
+      }
+      await sleep(100);
+    }
+  }
+}
+
+/**
+ * A NATS server with JetStream for this run only (the `nats-server` binary, in a temp store), so no
+ * other process on the machine can answer this stack's subjects or receive its events.
+ */
+export async function startNatsServer(options: {
+  readonly directory: string;
+  readonly logDir: string;
+  readonly pidFile: string;
+}): Promise<string> {
+  mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+  const port = await freePort();
+  spawnTracked({
+    name: NATS_SERVER,
+    command: 'nats-server',
+    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', options.directory],
+    cwd: options.directory,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
+    logFile: join(options.logDir, `${NATS_SERVER}.log`),
+    pidFile: options.pidFile,
+    marker: options.directory,
+  });
+  const url = `nats://127.0.0.1:${port}`;
+  await waitForNatsServer(url, 15_000);
+  return url;
+}

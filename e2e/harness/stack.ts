@@ -1,0 +1,42 @@
+import { ServiceNames } from '@sealbox/contracts';
+
+/** The seven processes of the distributed stack: the HTTP edge and one process per service. */
+export const StackApps = ['gateway', ...ServiceNames] as const;
+export type StackApp = (typeof StackApps)[number];
+
+/** Environment of one process: exactly what it was started with, so a test can start it again. */
+export type ProcessEnv = Readonly<Record<string, string>>;
+
+/** What the global setup shares with every e2e test file (through vitest `provide`/`inject`). */
+export interface StackInfo {
+  /** Repository root: the cwd of every app process. */
+  readonly root: string;
+  /** Unique per run; also passed as an argument to every process this run starts. */
+  readonly runId: string;
+  /** Base URL of the gateway, e.g. `http://127.0.0.1:40123`. */
+  readonly gatewayUrl: string;
+  /** Temp folder of the run: logs/, spans/, s3/, softhsm/, nats/ and the pid file. */
+  readonly workDir: string;
+  /** One `<app>.spans.jsonl` per app (FileSpanExporter, one JSON line per span). */
+  readonly spanDir: string;
+  /** One `<app>.log` per app: stdout and stderr of every start of it. */
+  readonly logDir: string;
+  /** Every process started for this run, one `<pid> <name> <marker>` line each; teardown stops them all. */
+  readonly pidFile: string;
+  /** SEALBOX_RPC_TIMEOUT_MS of every process. */
+  readonly rpcTimeoutMs: number;
+  readonly natsUrl: string;
+  /** The run's own database (dropped at teardown). */
+  readonly databaseUrl: string;
+  readonly s3Endpoint: string;
+  /** Where iam wrote the admin API key on its first start (mode 0600). */
+  readonly adminKeyFile: string;
+  /** The environment each app was started with. */
+  readonly appEnv: Readonly<Record<StackApp, ProcessEnv>>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sealbox: StackInfo;
+  }
+}
