@@ -7,7 +7,7 @@ import { identityEntities, identityMigrations, IdentityService } from './identit
 import { iamMigrations } from './migrations/index.js';
 import { policyEntities, policyMigrations, PolicyService } from './policies/index.js';
 import { AccessDecider, AccountAdminGrant, ApiKeyVerifier } from './ports.js';
-import { tokenEntities, tokenMigrations, TokenService } from './tokens/index.js';
+import { tokenEntities, tokenMigrations, tokenProviders } from './tokens/index.js';
 import { IAM_OPTIONS, type IamOptions } from './options.js';
 
 export interface IamModuleOptions {
@@ -35,7 +35,7 @@ export class IamModule {
         { provide: IAM_BOOTSTRAP_OPTIONS, useValue: options.bootstrap },
         { provide: IAM_OPTIONS, useValue: options.iam },
         IamBootstrap,
-        TokenService,
+        ...tokenProviders,
         IdentityService,
         PolicyService,
         { provide: AccessDecider, useExisting: PolicyService },
