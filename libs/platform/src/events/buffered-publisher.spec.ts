@@ -1,0 +1,125 @@
+import type { CloudEvent } from '@sealbox/contracts';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BufferedEventPublisher } from './buffered-publisher.js';
+import type { EventPublisher } from './publisher.js';
+
+const event = (id: string): CloudEvent => ({
+  specversion: '1.0',
+  id,
+  source: '/sealbox/gateway',
+  type: 'com.sealbox.audit.request',
+  time: '2026-01-01T00:00:00.000Z',
+  datacontenttype: 'application/json',
+  data: {},
+});
+
+/** A broker whose publish calls the test settles one by one, in order. */
+class ControlledBroker implements EventPublisher {
+  readonly stored: string[] = [];
+  readonly calls: { id: string; succeed(): void; fail(): void }[] = [];
+  private arrived: (() => void) | undefined;
+
+  publish(_subject: string, published: CloudEvent): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.calls.push({
+        id: published.id,
+        succeed: () => {
+          this.stored.push(published.id);
+          resolve();
+        },
+        fail: () => reject(new Error('broker unavailable')),
+      });
+      this.arrived?.();
+    });
+  }
+
+  /** The n-th publish call (1-based), once it was made. */
+  async call(n: number): Promise<{ id: string; succeed(): void; fail(): void }> {
+    while (this.calls.length < n) await new Promise<void>((resolve) => (this.arrived = resolve));
+    return this.calls[n - 1] as { id: string; succeed(): void; fail(): void };
+  }
+}
+
+const lines: string[] = [];
+const logger = () => pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+
+beforeEach(() => {
+  lines.length = 0;
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('BufferedEventPublisher', () => {
+  it('publishes queued events one at a time, in order', async () => {
+    const broker = new ControlledBroker();
+    const buffer = new BufferedEventPublisher(broker, logger());
+    buffer.enqueue('events.audit.request', event('e1'));
+    buffer.enqueue('events.audit.request', event('e2'));
+    buffer.enqueue('events.audit.request', event('e3'));
+    expect(buffer.pending).toBe(3);
+    for (let n = 1; n <= 3; n++) {
+      const call = await broker.call(n);
+      expect(broker.calls).toHaveLength(n);
+      call.succeed();
+    }
+    await broker.call(3);
+    await vi.waitFor(() => expect(buffer.pending).toBe(0));
+    expect(broker.stored).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('retries the same event with backoff while the broker fails, losing nothing', async () => {
+    vi.useFakeTimers();
+    const broker = new ControlledBroker();
+    const buffer = new BufferedEventPublisher(broker, logger());
+    buffer.enqueue('events.audit.request', event('e1'));
+    buffer.enqueue('events.audit.request', event('e2'));
+    (await broker.call(1)).fail();
+    await vi.advanceTimersByTimeAsync(250);
+    (await broker.call(2)).fail();
+    await vi.advanceTimersByTimeAsync(500);
+    const third = await broker.call(3);
+    expect(broker.calls.map((call) => call.id)).toEqual(['e1', 'e1', 'e1']);
+    third.succeed();
+    (await broker.call(4)).succeed();
+    expect(broker.calls.map((call) => call.id)).toEqual(['e1', 'e1', 'e1', 'e2']);
+    await vi.waitFor(() => expect(buffer.pending).toBe(0));
+    expect(broker.stored).toEqual(['e1', 'e2']);
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      'could not publish events; will retry',
+      'could not publish events; will retry',
+    ]);
+  });
+
+  it('drops the oldest queued events when full, and says how many', async () => {
+    const broker = new ControlledBroker();
+    const buffer = new BufferedEventPublisher(broker, logger(), 3);
+    buffer.enqueue('events.audit.request', event('e1'));
+    const inFlight = await broker.call(1);
+    for (const id of ['e2', 'e3', 'e4', 'e5']) buffer.enqueue('events.audit.request', event(id));
+    expect(buffer.pending).toBe(3);
+    inFlight.succeed();
+    for (let n = 2; broker.stored.length < 3; n++) (await broker.call(n)).succeed();
+    await vi.waitFor(() => expect(buffer.pending).toBe(0));
+    // e1 was already on its way; the two oldest waiting (e2, e3) made room for e4 and e5.
+    expect(broker.stored).toEqual(['e1', 'e4', 'e5']);
+    // One warning at the first drop (then one per thousand), not one per event.
+    expect(lines.map((line) => JSON.parse(line) as { msg: string; dropped: number })).toEqual([
+      expect.objectContaining({ msg: 'event buffer full: dropping the oldest events', dropped: 1 }),
+    ]);
+  });
+
+  it('stops accepting once closed, after trying to publish what was queued', async () => {
+    const broker = new ControlledBroker();
+    const buffer = new BufferedEventPublisher(broker, logger());
+    buffer.enqueue('events.audit.request', event('e1'));
+    const closing = buffer.close(5000);
+    (await broker.call(1)).succeed();
+    await closing;
+    buffer.enqueue('events.audit.request', event('late'));
+    expect(buffer.pending).toBe(0);
+    expect(broker.calls.map((call) => call.id)).toEqual(['e1']);
+  });
+});
