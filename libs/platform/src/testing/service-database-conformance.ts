@@ -25,7 +25,7 @@ import { OutboxRelay, type RelayOptions } from '../events/relay.js';
 import { PlatformModule } from '../nest/platform.module.js';
 import { ServiceDatabaseModule } from '../nest/service-database.module.js';
 import { dataSourceToken, outboxToken } from '../nest/tokens.js';
-import { openServiceDatabase, type DatabaseConfig } from '../persistence/database.js';
+import { openServiceDatabase, pingDatabase, type DatabaseConfig } from '../persistence/database.js';
 import { ManualClock } from '../time/clock.js';
 
 /** A database of one backend, fresh for one test. */
@@ -71,6 +71,21 @@ export class CreateWidgets1764374400001 implements MigrationInterface {
 
   async down(runner: QueryRunner): Promise<void> {
     await runner.dropTable('widgets');
+  }
+}
+
+/** Fails while `failing` is set, after creating a table: the failure must leave no trace. */
+export class FlakyMigration1764374400002 implements MigrationInterface {
+  static failing = false;
+  name = 'FlakyMigration1764374400002';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.createTable(new Table({ name: 'flaky', columns: [{ name: 'id', type: 'varchar', length: '36', isPrimary: true }] }));
+    if (FlakyMigration1764374400002.failing) throw new Error('migration failed halfway');
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.dropTable('flaky');
   }
 }
 
@@ -148,12 +163,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 export function describeServiceDatabaseConformance(name: string, backend: DatabaseBackend): void {
   describe(`service database and outbox: ${name}`, () => {
     let database: TestDatabase;
-    const open: DataSource[] = [];
+    const opened: DataSource[] = [];
     let clock: ManualClock;
 
     const openDatabase = async () => {
       const dataSource = await openServiceDatabase({ service: SERVICE, config: database.config, entities: ENTITIES, migrations: MIGRATIONS });
-      open.push(dataSource);
+      opened.push(dataSource);
       return dataSource;
     };
     const outboxRows = (dataSource: DataSource) =>
@@ -168,7 +183,7 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
     });
 
     afterEach(async () => {
-      for (const dataSource of open.splice(0)) {
+      for (const dataSource of opened.splice(0)) {
         if (dataSource.isInitialized) await dataSource.destroy();
       }
       await database.drop();
@@ -190,6 +205,28 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
         const second = await openDatabase();
         expect(CreateWidgets1764374400001.runs).toBe(1);
         expect(await second.getRepository(WidgetEntity).find()).toEqual([{ id: 'w1', name: 'kept' }]);
+      });
+
+      it('answers a ping once open', async () => {
+        await expect(pingDatabase(await openDatabase())).resolves.toBeUndefined();
+      });
+
+      it('fails to open when a migration fails, keeps what migrated before it, and retries it on the next open', async () => {
+        const open = (failing: boolean) => {
+          FlakyMigration1764374400002.failing = failing;
+          return openServiceDatabase({ service: SERVICE, config: database.config, entities: ENTITIES, migrations: [...MIGRATIONS, FlakyMigration1764374400002] });
+        };
+        await expect(open(true)).rejects.toThrow('migration failed halfway');
+        const reopened = await open(false);
+        opened.push(reopened);
+        expect((await backend.tablesOf(reopened, SERVICE)).sort()).toEqual(['flaky', 'outbox_events', 'sealbox_migrations', 'widgets']);
+        expect(CreateWidgets1764374400001.runs).toBe(1);
+        const executed = await reopened.query('SELECT name FROM sealbox_migrations ORDER BY name');
+        expect(executed.map((row: { name: string }) => row.name)).toEqual([
+          'CreateOutbox1764374400000',
+          'CreateWidgets1764374400001',
+          'FlakyMigration1764374400002',
+        ]);
       });
 
       it('migrates once when two replicas open the same database at the same time', async () => {
