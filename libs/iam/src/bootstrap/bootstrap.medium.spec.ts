@@ -19,10 +19,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyApiKey } from '../apikeys/apikey-secret.js';
 import { ApiKeyEntity } from '../entities/index.js';
 import { IamModule } from '../iam.module.js';
-import { IamBootstrap } from './bootstrap.service.js';
+import { FakeAccessDecider, FakeAccountAdminGrant } from '../identities/testing/access-fakes.js';
+import { AccountAdminGrant, ApiKeyVerifier } from '../ports.js';
+import { IdentityService } from '../identities/identity.service.js';
+import { IamBootstrap, type BootstrapResult } from './bootstrap.service.js';
 
-async function startIam(database: DatabaseConfig, adminKeyFile: string, events = new InProcessEventBus()) {
+/**
+ * One IAM replica. Replicas of one database share its master key file, as a deployment does. The
+ * account-admin grant is the policies area's (built in parallel): a recording fake stands in for it.
+ */
+async function startIam(database: DatabaseConfig, files: { adminKeyFile: string; masterKeyFile: string }, events = new InProcessEventBus()) {
   const announced: string[] = [];
+  const adminGrant = new FakeAccountAdminGrant(new FakeAccessDecider());
   const moduleRef = await Test.createTestingModule({
     imports: [
       PlatformModule.forRoot({
@@ -35,9 +43,9 @@ async function startIam(database: DatabaseConfig, adminKeyFile: string, events =
       }),
       IamModule.register({
         database,
-        bootstrap: { adminKeyFile, announce: (text) => announced.push(text) },
+        bootstrap: { adminKeyFile: files.adminKeyFile, announce: (text) => announced.push(text) },
         iam: {
-          masterKeyFile: `${adminKeyFile}.master`,
+          masterKeyFile: files.masterKeyFile,
           accessTokenTtlSeconds: 3600,
           refreshTokenTtlSeconds: 86_400,
           signingKeyOverlapSeconds: 3600,
@@ -45,9 +53,12 @@ async function startIam(database: DatabaseConfig, adminKeyFile: string, events =
         },
       }),
     ],
-  }).compile();
+  })
+    .overrideProvider(AccountAdminGrant)
+    .useValue(adminGrant)
+    .compile();
   const app = await moduleRef.init();
-  return { app, announced };
+  return { app, announced, adminGrant };
 }
 
 function describeBootstrap(name: string, database: () => Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }>) {
@@ -72,7 +83,7 @@ function describeBootstrap(name: string, database: () => Promise<{ config: Datab
         received.push(event);
       });
       const keyFile = join(dir, 'admin-apikey');
-      const { app, announced } = await startIam(config, keyFile, events);
+      const { app, announced, adminGrant } = await startIam(config, { adminKeyFile: keyFile, masterKeyFile: join(dir, 'master-key') }, events);
       try {
         expect(announced).toHaveLength(1);
         const apikey = readFileSync(keyFile, 'utf8').trim();
@@ -87,10 +98,22 @@ function describeBootstrap(name: string, database: () => Promise<{ config: Datab
         expect(await verifyApiKey(apikey, row.hash)).toBe(true);
         expect(await verifyApiKey(`${apikey}x`, row.hash)).toBe(false);
 
-        await expect.poll(() => received.map((event) => event.type).sort()).toEqual([
-          'com.sealbox.iam.account.created',
-          'com.sealbox.iam.apikey.created',
-        ]);
+        const result = await app.get(IamBootstrap).ensureBootstrapped();
+        expect(result).toEqual({ accountId: row.accountId, adminIamId: row.iamId, apikeyId: row.id });
+        expect(await app.get(ApiKeyVerifier).verify(apikey)).toEqual({
+          apikeyId: row.id,
+          iamId: row.iamId,
+          accountId: row.accountId,
+          subType: 'user',
+          name: 'admin',
+        });
+        // The administrator holds the account-admin grant, given in the creating transaction.
+        expect(adminGrant.granted).toEqual([{ accountId: row.accountId, iamId: row.iamId, nowMs: row.createdAt }]);
+
+        const identityEvents = ['com.sealbox.iam.account.created', 'com.sealbox.iam.apikey.created'];
+        await expect
+          .poll(() => received.map((event) => event.type).filter((type) => identityEvents.includes(type)).sort())
+          .toEqual(identityEvents);
         expect(JSON.stringify(received)).not.toContain(apikey);
       } finally {
         await app.close();
@@ -98,7 +121,7 @@ function describeBootstrap(name: string, database: () => Promise<{ config: Datab
     });
 
     it('prints nothing secret on later starts and keeps the data', async () => {
-      const { app, announced } = await startIam(config, join(dir, 'second-apikey'));
+      const { app, announced } = await startIam(config, { adminKeyFile: join(dir, 'second-apikey'), masterKeyFile: join(dir, 'master-key') });
       try {
         expect(announced).toEqual([]);
         const result = await app.get(IamBootstrap).ensureBootstrapped();
@@ -106,6 +129,26 @@ function describeBootstrap(name: string, database: () => Promise<{ config: Datab
         expect(await app.get<DataSource>(dataSourceToken('iam')).getRepository(ApiKeyEntity).count()).toBe(1);
       } finally {
         await app.close();
+      }
+    });
+
+    it('starts again after the first-start key was deleted', async () => {
+      const files = { adminKeyFile: join(dir, 'third-apikey'), masterKeyFile: join(dir, 'master-key') };
+      const before = await startIam(config, files);
+      let first: BootstrapResult;
+      try {
+        first = await before.app.get(IamBootstrap).ensureBootstrapped();
+        await before.app.get(IdentityService).deleteApiKey({ iamId: first.adminIamId, accountId: first.accountId }, first.apikeyId);
+      } finally {
+        await before.app.close();
+      }
+      const after = await startIam(config, files);
+      try {
+        expect(after.announced).toEqual([]);
+        expect(await after.app.get(IamBootstrap).ensureBootstrapped()).toEqual(first);
+        expect(await after.app.get<DataSource>(dataSourceToken('iam')).getRepository(ApiKeyEntity).count()).toBe(0);
+      } finally {
+        await after.app.close();
       }
     });
   });
@@ -127,9 +170,15 @@ describe('IAM first start with replicas racing (PostgreSQL)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sealbox-iam-race-'));
     try {
       const config: DatabaseConfig = { type: 'postgres', url: database.url };
-      const [first, second] = await Promise.all([startIam(config, join(dir, 'a')), startIam(config, join(dir, 'b'))]);
+      const masterKeyFile = join(dir, 'master-key');
+      const [first, second] = await Promise.all([
+        startIam(config, { adminKeyFile: join(dir, 'a'), masterKeyFile }),
+        startIam(config, { adminKeyFile: join(dir, 'b'), masterKeyFile }),
+      ]);
       try {
         expect(first.announced.length + second.announced.length).toBe(1);
+        // Only the winner created the account, so only it granted the administrator.
+        expect(first.adminGrant.granted.length + second.adminGrant.granted.length).toBe(1);
         expect(await first.app.get<DataSource>(dataSourceToken('iam')).getRepository(ApiKeyEntity).count()).toBe(1);
       } finally {
         await Promise.all([first.app.close(), second.app.close()]);

@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { Clock, dataSourceToken, LOGGER, outboxToken, type Outbox } from '@sealbox/platform';
-import { randomUUID } from 'node:crypto';
+import { Clock, dataSourceToken, LOGGER } from '@sealbox/platform';
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { apiKeyLookup, generateApiKeyValue, hashApiKey } from '../apikeys/apikey-secret.js';
-import { AccountEntity, ApiKeyEntity, BootstrapStateEntity, IdentityEntity } from '../entities/index.js';
+import { BootstrapStateEntity } from '../entities/index.js';
+import { IdentityService } from '../identities/identity.service.js';
 
 export const IAM_BOOTSTRAP_OPTIONS = Symbol('sealbox:iam:bootstrap-options');
 
@@ -27,15 +26,16 @@ export interface BootstrapResult {
 const BOOTSTRAP_ROW = 'bootstrap';
 
 /**
- * First start: create the account, its administrator and one API key, print the key once. The
- * bootstrap row's primary key guarantees one winner when several replicas start together; later
- * starts find the row and print nothing secret.
+ * First start: create the account, its administrator (with the account-admin grant) and one API key
+ * exactly as `iam.account.create` does, and print the key once. The bootstrap row's primary key
+ * guarantees one winner when several replicas start together; later starts find the row and print
+ * nothing secret.
  */
 @Injectable()
 export class IamBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(dataSourceToken('iam')) private readonly dataSource: DataSource,
-    @Inject(outboxToken('iam')) private readonly outbox: Outbox,
+    private readonly identities: IdentityService,
     @Inject(IAM_BOOTSTRAP_OPTIONS) private readonly options: IamBootstrapOptions,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly clock: Clock,
@@ -47,38 +47,25 @@ export class IamBootstrap implements OnApplicationBootstrap {
 
   async ensureBootstrapped(): Promise<BootstrapResult> {
     const existing = await this.dataSource.getRepository(BootstrapStateEntity).findOneBy({ id: BOOTSTRAP_ROW });
-    if (existing) return this.describe(existing.accountId);
+    if (existing) return this.describe(existing);
 
-    const apikey = generateApiKeyValue();
-    const hash = await hashApiKey(apikey);
-    const now = this.clock.nowMs();
-    const accountId = randomUUID().replaceAll('-', '');
-    const adminIamId = `IBMid-${randomUUID()}`;
-    const apikeyId = `ApiKey-${randomUUID()}`;
+    const account = await this.identities.prepareAccount('Sealbox', 'Created on first start');
+    const { accountId, adminIamId, apikeyId, apikey } = account;
     try {
       await this.dataSource.transaction(async (manager) => {
-        await manager.insert(BootstrapStateEntity, { id: BOOTSTRAP_ROW, accountId, completedAt: now });
-        await manager.insert(AccountEntity, { id: accountId, name: 'Sealbox', createdAt: now });
-        await manager.insert(IdentityEntity, { iamId: adminIamId, accountId, kind: 'user', name: 'admin', createdAt: now });
-        await manager.insert(ApiKeyEntity, {
-          id: apikeyId,
+        await manager.insert(BootstrapStateEntity, {
+          id: BOOTSTRAP_ROW,
           accountId,
-          iamId: adminIamId,
-          name: 'admin',
-          description: 'Created on first start',
-          lookup: apiKeyLookup(apikey),
-          hash,
-          locked: false,
-          createdAt: now,
-          expiresAt: null,
+          adminIamId,
+          apikeyId,
+          completedAt: this.clock.nowMs(),
         });
-        await this.outbox.record(manager, 'iam.account.created', { accountId, adminIamId });
-        await this.outbox.record(manager, 'iam.apikey.created', { accountId, apikeyId, iamId: adminIamId, name: 'admin' });
+        await this.identities.insertAccount(manager, account);
       });
     } catch (error) {
       // Another replica won the race: its row is there now.
       const winner = await this.dataSource.getRepository(BootstrapStateEntity).findOneBy({ id: BOOTSTRAP_ROW });
-      if (winner) return this.describe(winner.accountId);
+      if (winner) return this.describe(winner);
       throw error;
     }
 
@@ -102,11 +89,9 @@ export class IamBootstrap implements OnApplicationBootstrap {
     return { accountId, adminIamId, apikeyId, apikey };
   }
 
-  private async describe(accountId: string): Promise<BootstrapResult> {
-    const key = await this.dataSource.getRepository(ApiKeyEntity).findOneOrFail({
-      where: { accountId, name: 'admin' },
-      order: { createdAt: 'ASC' },
-    });
-    return { accountId, adminIamId: key.iamId, apikeyId: key.id };
+  private describe(state: BootstrapStateEntity): BootstrapResult {
+    // Both columns are written with the row and backfilled for rows older than them.
+    if (state.adminIamId === null || state.apikeyId === null) throw new Error('The IAM bootstrap row is incomplete');
+    return { accountId: state.accountId, adminIamId: state.adminIamId, apikeyId: state.apikeyId };
   }
 }

@@ -8,6 +8,8 @@ import { epochMs } from '@sealbox/platform';
 @Entity({ name: 'api_keys' })
 @Index('api_keys_lookup', ['lookup'])
 @Index('api_keys_account', ['accountId'])
+@Index('api_keys_identity', ['iamId'])
+@Index('api_keys_page', ['accountId', 'createdAt', 'id'])
 export class ApiKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
@@ -30,11 +32,23 @@ export class ApiKeyEntity {
   @Column({ type: 'varchar', length: 200 })
   hash!: string;
 
+  /** A locked key still works for tokens; it only cannot be changed or deleted. */
   @Column({ type: 'boolean', default: false })
   locked!: boolean;
 
+  /** Version counter, bumped by every change; the wire `entity_tag` that If-Match compares. */
+  @Column({ name: 'entity_tag', type: 'integer', default: 1 })
+  entityTag!: number;
+
+  /** iam_id of the caller that created the key. */
+  @Column({ name: 'created_by', type: 'varchar', length: 120, default: '' })
+  createdBy!: string;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  @Column({ name: 'modified_at', type: 'bigint', default: 0, transformer: epochMs })
+  modifiedAt!: number;
 
   @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
   expiresAt!: number | null;

@@ -10,6 +10,14 @@ export class BootstrapStateEntity {
   @Column({ name: 'account_id', type: 'varchar', length: 64 })
   accountId!: string;
 
+  /** The administrator created on first start (null only in rows older than the column and not backfilled). */
+  @Column({ name: 'admin_iam_id', type: 'varchar', length: 120, nullable: true })
+  adminIamId!: string | null;
+
+  /** The API key created on first start; it may have been deleted since. */
+  @Column({ name: 'apikey_id', type: 'varchar', length: 64, nullable: true })
+  apikeyId!: string | null;
+
   @Column({ name: 'completed_at', type: 'bigint', transformer: epochMs })
   completedAt!: number;
 }

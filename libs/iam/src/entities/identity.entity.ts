@@ -3,9 +3,13 @@ import { epochMs } from '@sealbox/platform';
 
 export type IdentityKind = 'user' | 'service_id';
 
-/** A user (`IBMid-…`) or service ID (`iam-ServiceId-…`) of an account. */
+/**
+ * A user (`IBMid-…`) or service ID (`iam-ServiceId-…`) of an account. A service ID's public id is
+ * its iam_id without the `iam-` prefix (`ServiceId-…`), as in IBM Cloud.
+ */
 @Entity({ name: 'identities' })
 @Index('identities_account', ['accountId'])
+@Index('identities_page', ['accountId', 'kind', 'createdAt', 'iamId'])
 export class IdentityEntity {
   @PrimaryColumn({ name: 'iam_id', type: 'varchar', length: 120 })
   iamId!: string;
@@ -19,6 +23,20 @@ export class IdentityEntity {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
+  @Column({ type: 'varchar', length: 1024, default: '' })
+  description!: string;
+
+  /** Version counter, bumped by every change; the wire `entity_tag`. */
+  @Column({ name: 'entity_tag', type: 'integer', default: 1 })
+  entityTag!: number;
+
+  /** iam_id of the caller that created it (an account's first user created itself). */
+  @Column({ name: 'created_by', type: 'varchar', length: 120, default: '' })
+  createdBy!: string;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  @Column({ name: 'modified_at', type: 'bigint', default: 0, transformer: epochMs })
+  modifiedAt!: number;
 }

@@ -1,4 +1,12 @@
+import type { MigrationInterface } from 'typeorm';
+import { IdentityDetails1764420000001 } from './1764420000001-identity-details.js';
+
 export * from './identity.service.js';
-/** Entities and migrations of the identities area (beyond the foundation's accounts/identities/api_keys). */
+export { apiKeyCrn, serviceIdCrn, serviceIdIamId, serviceIdOf } from './wire.js';
+
+/**
+ * Entities and migrations of the identities area. Its entities (accounts, identities, api_keys,
+ * bootstrap_state) are the foundation's `iamEntities`; this area's migrations extend their tables.
+ */
 export const identityEntities: (new () => object)[] = [];
-export const identityMigrations: (new () => import('typeorm').MigrationInterface)[] = [];
+export const identityMigrations: (new () => MigrationInterface)[] = [IdentityDetails1764420000001];

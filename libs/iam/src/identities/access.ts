@@ -1,0 +1,95 @@
+import type { Action } from '@sealbox/contracts';
+import { DomainError, forbidden } from '@sealbox/platform';
+import type { IdentityEntity } from '../entities/index.js';
+import type { AccessDecider, Principal, ResourceAttributes } from '../ports.js';
+import { IAM_IDENTITY, serviceIdOf } from './wire.js';
+
+export type ApiKeyAction = Extract<Action, `iam-identity.apikey.${string}`>;
+export type ServiceIdAction = Extract<Action, `iam-identity.serviceid.${string}`>;
+
+/** What a decision about an identity (or its API keys) needs to know of it. */
+export type IdentityRef = Pick<IdentityEntity, 'iamId' | 'accountId' | 'kind'>;
+
+/** The whole account's identity resources: every user, every service ID. */
+export const accountResource = (accountId: string): ResourceAttributes => ({ accountId, serviceName: IAM_IDENTITY });
+
+/**
+ * The policy resource of an identity: a service ID is addressed by its id (so a policy can grant one
+ * service ID), a user only through the account.
+ */
+export function identityResource(identity: IdentityRef): ResourceAttributes {
+  return identity.kind === 'service_id'
+    ? { ...accountResource(identity.accountId), resourceType: 'serviceid', resource: serviceIdOf(identity.iamId) }
+    : accountResource(identity.accountId);
+}
+
+/** Which identities' keys a caller may list: all of the account, or only these iam_ids. */
+export type Visibility = { readonly all: true } | { readonly all: false; readonly iamIds: ReadonlySet<string> };
+
+/**
+ * The identities area's access rules on top of the policy decisions. A caller may always manage its
+ * own API keys; anything else of its account needs a policy. An item the caller may not even read
+ * answers NOT_FOUND, exactly like a missing one; an item it may read but not change answers FORBIDDEN.
+ */
+export class IdentityAccess {
+  constructor(private readonly decider: Pick<AccessDecider, 'authorize'>) {}
+
+  async allows(caller: Principal, action: Action, resource: ResourceAttributes): Promise<boolean> {
+    if (resource.accountId !== caller.accountId) return false;
+    return (await this.decider.authorize(caller, action, resource)).allowed;
+  }
+
+  /** An account-wide action without a specific item (create a service ID): FORBIDDEN when not allowed. */
+  async requireOnAccount(caller: Principal, action: Action, accountId: string): Promise<void> {
+    if (!(await this.allows(caller, action, accountResource(accountId)))) throw forbidden();
+  }
+
+  /** May the caller perform `action` on the API keys of `owner`? */
+  async allowsOnKeysOf(caller: Principal, owner: IdentityRef, action: ApiKeyAction): Promise<boolean> {
+    if (owner.accountId !== caller.accountId) return false;
+    return owner.iamId === caller.iamId || this.allows(caller, action, identityResource(owner));
+  }
+
+  /** `action` on the API keys of `owner`; `notFound` when the caller may not read them. */
+  async requireOnKeysOf(caller: Principal, owner: IdentityRef, action: ApiKeyAction, notFound: () => DomainError): Promise<void> {
+    if (owner.accountId !== caller.accountId) throw notFound();
+    if (owner.iamId === caller.iamId) return;
+    await this.require(caller, identityResource(owner), action, 'iam-identity.apikey.read', notFound);
+  }
+
+  /** `action` on one service ID; `notFound` when the caller may not read it. */
+  async requireOnServiceId(caller: Principal, serviceId: IdentityRef, action: ServiceIdAction, notFound: () => DomainError): Promise<void> {
+    if (serviceId.accountId !== caller.accountId) throw notFound();
+    await this.require(caller, identityResource(serviceId), action, 'iam-identity.serviceid.read', notFound);
+  }
+
+  /**
+   * Whose items a caller may list in its account: everything with an account-wide grant, else its
+   * own iam_id plus each service ID of the account it holds a grant on (loaded only when needed).
+   */
+  async visible(
+    caller: Principal,
+    action: ApiKeyAction | ServiceIdAction,
+    serviceIdsOfAccount: () => Promise<readonly IdentityRef[]>,
+  ): Promise<Visibility> {
+    if (await this.allows(caller, action, accountResource(caller.accountId))) return { all: true };
+    const granted = await Promise.all(
+      (await serviceIdsOfAccount()).map(async (serviceId) =>
+        (await this.allows(caller, action, identityResource(serviceId))) ? serviceId.iamId : undefined,
+      ),
+    );
+    return { all: false, iamIds: new Set([caller.iamId, ...granted.filter((iamId): iamId is string => iamId !== undefined)]) };
+  }
+
+  private async require(
+    caller: Principal,
+    resource: ResourceAttributes,
+    action: Action,
+    readAction: Action,
+    notFound: () => DomainError,
+  ): Promise<void> {
+    if (await this.allows(caller, action, resource)) return;
+    if (action !== readAction && (await this.allows(caller, readAction, resource))) throw forbidden();
+    throw notFound();
+  }
+}

@@ -1,0 +1,140 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { IamWire, roleCrn, type ErrorCode } from '@sealbox/contracts';
+import {
+  createLogger,
+  DomainError,
+  InProcessBus,
+  InProcessClient,
+  InProcessEventBus,
+  ManualClock,
+  PlatformModule,
+  type DatabaseConfig,
+} from '@sealbox/platform';
+import { createTestDatabase } from '@sealbox/platform/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IamBootstrap } from '../bootstrap/bootstrap.service.js';
+import { IamModule } from '../iam.module.js';
+import { PolicyService } from '../policies/policy.service.js';
+import { ApiKeyVerifier, type Principal } from '../ports.js';
+import { IdentityService } from './identity.service.js';
+
+/** The identities area with the real policies area behind its ports: the resources it asks about match real policies. */
+
+async function codeOf(promise: Promise<unknown>): Promise<ErrorCode> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error.code;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const createKey = (fields: { name: string; iam_id: string }) => IamWire.CreateApiKeyRequest.parse(fields);
+
+function describeWithPolicies(name: string, database: () => Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }>) {
+  describe(`IAM identities with real policies (${name})`, () => {
+    let app: INestApplicationContext;
+    let cleanup: () => Promise<void>;
+    let dir: string;
+
+    beforeAll(async () => {
+      let config: DatabaseConfig;
+      ({ config, cleanup } = await database());
+      dir = mkdtempSync(join(tmpdir(), 'sealbox-identities-policies-'));
+      const bus = new InProcessEventBus();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          PlatformModule.forRoot({
+            logger: createLogger({ app: 'test', level: 'silent' }),
+            clientProxy: new InProcessClient(new InProcessBus()),
+            rpcTimeoutMs: 1000,
+            eventPublisher: bus,
+            eventSubscriber: bus,
+            clock: new ManualClock(),
+          }),
+          IamModule.register({
+            database: config,
+            bootstrap: { announce: () => undefined },
+            iam: {
+              masterKeyFile: join(dir, 'master.key'),
+              accessTokenTtlSeconds: 3600,
+              refreshTokenTtlSeconds: 86_400,
+              signingKeyOverlapSeconds: 3600,
+              issuer: 'sealbox-test',
+            },
+          }),
+        ],
+      }).compile();
+      app = await moduleRef.init();
+    });
+    afterAll(async () => {
+      await app?.close();
+      await cleanup?.();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('gives the first-start administrator the account-admin policy', async () => {
+      const first = await app.get(IamBootstrap).ensureBootstrapped();
+      const caller: Principal = { iamId: first.adminIamId, accountId: first.accountId };
+      const robot = await app.get(IdentityService).createServiceId(caller, { account_id: caller.accountId, name: 'first' });
+      expect(robot.account_id).toBe(first.accountId);
+    });
+
+    it('lets a new account administrator manage identities, and a granted service ID only what it was granted', async () => {
+      const identities = app.get(IdentityService);
+      const created = await identities.createAccount({ name: 'Account P' });
+      const admin = await app.get(ApiKeyVerifier).verify(created.apikey);
+      const adminCaller: Principal = { iamId: admin.iamId, accountId: admin.accountId };
+
+      const robot = await identities.createServiceId(adminCaller, { account_id: adminCaller.accountId, name: 'robot' });
+      const target = await identities.createServiceId(adminCaller, { account_id: adminCaller.accountId, name: 'target' });
+      const adminKey = await identities.createApiKey(adminCaller, createKey({ name: 'for target', iam_id: target.iam_id }));
+      const robotCaller: Principal = { iamId: robot.iam_id, accountId: robot.account_id };
+
+      // No policy yet: the target and its keys do not exist for the robot.
+      expect(await codeOf(identities.createApiKey(robotCaller, createKey({ name: 'x', iam_id: target.iam_id })))).toBe('NOT_FOUND');
+      expect(await codeOf(identities.getApiKey(robotCaller, adminKey.id))).toBe('NOT_FOUND');
+      expect(await codeOf(identities.createServiceId(robotCaller, { account_id: robotCaller.accountId, name: 'y' }))).toBe('FORBIDDEN');
+
+      await app.get(PolicyService).create(adminCaller, {
+        type: 'access',
+        subjects: [{ attributes: [{ name: 'iam_id', value: robot.iam_id }] }],
+        roles: [{ role_id: roleCrn('Operator') }],
+        resources: [
+          {
+            attributes: [
+              { name: 'accountId', value: adminCaller.accountId },
+              { name: 'serviceName', value: 'iam-identity' },
+              { name: 'resourceType', value: 'serviceid' },
+              { name: 'resource', value: target.id },
+            ],
+          },
+        ],
+      });
+
+      const granted = await identities.createApiKey(robotCaller, createKey({ name: 'granted', iam_id: target.iam_id }));
+      expect(granted.created_by).toBe(robot.iam_id);
+      expect((await identities.getApiKey(robotCaller, adminKey.id)).id).toBe(adminKey.id);
+      const listed = await identities.listApiKeys(robotCaller, IamWire.ListApiKeysRequest.parse({}));
+      expect(listed.apikeys.map((key) => key.id).sort()).toEqual([adminKey.id, granted.id].sort());
+      // The grant names one service ID: the account's other identities stay hidden.
+      expect(await codeOf(identities.createApiKey(robotCaller, createKey({ name: 'x', iam_id: adminCaller.iamId })))).toBe('NOT_FOUND');
+      expect(await codeOf(identities.createServiceId(robotCaller, { account_id: robotCaller.accountId, name: 'y' }))).toBe('FORBIDDEN');
+    });
+  });
+}
+
+describeWithPolicies('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealbox-identities-policies-db-'));
+  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describeWithPolicies('PostgreSQL', async () => {
+  const database = await createTestDatabase();
+  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
+});

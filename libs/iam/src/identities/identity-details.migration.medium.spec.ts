@@ -1,0 +1,102 @@
+import { openServiceDatabase, schemaOf, type DatabaseConfig } from '@sealbox/platform';
+import { createTestDatabase } from '@sealbox/platform/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ApiKeyEntity, BootstrapStateEntity, iamEntities, IdentityEntity } from '../entities/index.js';
+import { iamMigrations } from '../migrations/index.js';
+import { identityMigrations } from './index.js';
+
+const CREATED = 1_764_000_000_000;
+
+/** Rows as the foundation wrote them before IdentityDetails1764420000001 (fixed test values, inlined). */
+async function seedLegacy(config: DatabaseConfig): Promise<void> {
+  const legacy = await openServiceDatabase({ service: 'iam', config, entities: [], migrations: iamMigrations });
+  const table = (name: string) => (config.type === 'postgres' ? `"${schemaOf('iam')}"."${name}"` : `"${name}"`);
+  try {
+    await legacy.query(`INSERT INTO ${table('accounts')} (id, name, created_at) VALUES ('acc1', 'Sealbox', ${CREATED})`);
+    await legacy.query(
+      `INSERT INTO ${table('identities')} (iam_id, account_id, kind, name, created_at) VALUES ('IBMid-admin', 'acc1', 'user', 'admin', ${CREATED})`,
+    );
+    await legacy.query(
+      `INSERT INTO ${table('api_keys')} (id, account_id, iam_id, name, description, lookup, hash, locked, created_at, expires_at)
+       VALUES ('ApiKey-first', 'acc1', 'IBMid-admin', 'admin', 'Created on first start', '0123456789abcdef',
+               'scrypt$1$1$1$s$h', false, ${CREATED}, NULL)`,
+    );
+    await legacy.query(`INSERT INTO ${table('bootstrap_state')} (id, account_id, completed_at) VALUES ('bootstrap', 'acc1', ${CREATED})`);
+  } finally {
+    await legacy.destroy();
+  }
+}
+
+function describeMigration(name: string, database: () => Promise<{ config: DatabaseConfig; cleanup(): Promise<void> }>) {
+  describe(`IdentityDetails migration (${name})`, () => {
+    it('backfills existing rows and can be reverted', async () => {
+      const { config, cleanup } = await database();
+      try {
+        await seedLegacy(config);
+        const current = await openServiceDatabase({
+          service: 'iam',
+          config,
+          entities: iamEntities,
+          migrations: [...iamMigrations, ...identityMigrations],
+        });
+        try {
+          expect(await current.getRepository(BootstrapStateEntity).findOneByOrFail({ id: 'bootstrap' })).toMatchObject({
+            accountId: 'acc1',
+            adminIamId: 'IBMid-admin',
+            apikeyId: 'ApiKey-first',
+          });
+          expect(await current.getRepository(IdentityEntity).findOneByOrFail({ iamId: 'IBMid-admin' })).toMatchObject({
+            description: '',
+            entityTag: 1,
+            createdBy: 'IBMid-admin',
+            createdAt: CREATED,
+            modifiedAt: CREATED,
+          });
+          expect(await current.getRepository(ApiKeyEntity).findOneByOrFail({ id: 'ApiKey-first' })).toMatchObject({
+            description: 'Created on first start',
+            entityTag: 1,
+            createdBy: 'IBMid-admin',
+            modifiedAt: CREATED,
+            locked: false,
+          });
+
+          const runner = current.createQueryRunner();
+          const shape = async (table: string) => {
+            const found = await runner.getTable(table);
+            if (!found) throw new Error(`table ${table} is missing`);
+            return { columns: found.columns.map((column) => column.name), indices: found.indices.map((index) => index.name) };
+          };
+          try {
+            expect((await shape('api_keys')).columns).toContain('entity_tag');
+            expect((await shape('api_keys')).indices).toContain('api_keys_page');
+            await current.undoLastMigration({ transaction: 'each' });
+            expect((await shape('api_keys')).columns).not.toContain('entity_tag');
+            expect((await shape('api_keys')).indices).not.toContain('api_keys_page');
+            expect((await shape('api_keys')).indices).toContain('api_keys_lookup');
+            expect((await shape('identities')).columns).not.toContain('modified_at');
+            expect((await shape('bootstrap_state')).columns).not.toContain('admin_iam_id');
+          } finally {
+            await runner.release();
+          }
+        } finally {
+          await current.destroy();
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
+
+describeMigration('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealbox-identity-migration-'));
+  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describeMigration('PostgreSQL', async () => {
+  const database = await createTestDatabase();
+  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
+});
