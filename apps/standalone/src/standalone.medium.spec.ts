@@ -44,10 +44,25 @@ describe('standalone (npm start)', () => {
     }
   });
 
-  it('answers a declared but unimplemented operation with 501 NOT_IMPLEMENTED through the in-process transport', async () => {
+  it('is closed by default: 401 without a token; with a token for the admin key a declared but unimplemented operation answers 501', async () => {
     const standalone = await startStandalone({ env, announce: () => undefined });
     try {
-      const response = await fetch(`${standalone.url}/v2/resource_instances/crn%3Av1%3Ax%2Fy`);
+      const url = `${standalone.url}/v2/resource_instances/crn%3Av1%3Ax%2Fy`;
+      const anonymous = await fetch(url);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('UNAUTHORIZED');
+
+      const apikey = readFileSync(join(dataDir, 'admin-apikey'), 'utf8').trim();
+      const tokenResponse = await fetch(`${standalone.url}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }),
+      });
+      expect(tokenResponse.status).toBe(200);
+      const token = (await tokenResponse.json()) as { access_token: string; token_type: string };
+      expect(token.token_type).toBe('Bearer');
+
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token.access_token}` } });
       expect(response.status).toBe(501);
       const body = (await response.json()) as { errors: { code: string }[]; status_code: number; trace: string };
       expect(body.errors[0]?.code).toBe('NOT_IMPLEMENTED');

@@ -110,7 +110,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   addNotImplementedHandlers(server, allSubjects);
   const app = await createHttpApp(StandaloneRootModule, http, logger);
   configureGateway(app, gateway, audit, clock);
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  // The HTTP app's guards, filters and interceptors must not apply to the RPC handlers: they run as on NATS.
+  app.connectMicroservice({ strategy: server });
   await app.startAllMicroservices();
   setupOpenApi(app);
   const url = await listen(app, http);
