@@ -1,4 +1,3 @@
-import { EventTypes } from '@sealbox/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,11 +12,5 @@ describe('README', () => {
       .map((line) => line.replace(/#.*$/, '').trim())
       .filter(Boolean);
     expect(commands).toEqual(['npm ci && npm start', 'npm test']);
-  });
-
-  it('lists every event type of the registry in its event catalog', () => {
-    for (const [name, definition] of Object.entries(EventTypes)) {
-      expect(readme).toContain(`| \`${name}\` | ${definition.source} | ${definition.summary} |`);
-    }
   });
 });

@@ -33,7 +33,7 @@ const policyRef = z.object({ accountId: z.string(), policyId: z.string(), type: 
 export const EventTypes = {
   'iam.account.created': event(
     'iam',
-    'An account and its administrator were created on first start',
+    'An account and its administrator were created (on first start, or by operator tooling)',
     z.object({ accountId: z.string(), adminIamId: z.string() }),
   ),
   'iam.apikey.created': event(
