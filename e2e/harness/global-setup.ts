@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { waitForReady } from './http.js';
 import {
+  assertNoServiceAnswers,
   createDatabase,
   dropDatabase,
   freePort,
@@ -27,8 +28,10 @@ import { StackApps, type ProcessEnv, type StackApp, type StackInfo } from './sta
  *
  * Settings (for CI or diagnosis only, the defaults fit this machine):
  * - SEALBOX_E2E_POSTGRES_URL: admin URL of the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
- * - SEALBOX_E2E_NATS_URL: use this NATS server instead of starting one (it must not be shared with
- *   other stacks: any process on it answering a service's subjects would join this stack)
+ * - SEALBOX_E2E_NATS_URL: the NATS server (with JetStream) the stack uses; default the machine's
+ *   nats://127.0.0.1:4222. Before starting, the harness checks that no other process answers a
+ *   service's health subject there (it would join this stack) and stops with a clear message if one does.
+ * - SEALBOX_E2E_NATS_URL=private: start a NATS server of the run's own on a free port instead
  * - SEALBOX_E2E_KEEP_DIR=1: keep the run's folder (logs, spans) after teardown and print its path
  *   (until the next run, which removes it with the rest of finished runs)
  */
@@ -37,6 +40,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORK_DIR_PREFIX = 'sealbox-e2e-';
 const RUN_FILE = 'run.json';
 const READY_TIMEOUT_MS = 60_000;
+const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** Short enough that a request to a stopped service fails fast, long enough for a loaded 2-core machine. */
 const RPC_TIMEOUT_MS = 3_000;
 const TOKEN_LABEL = 'sealbox';
@@ -146,12 +150,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   try {
-    const externalNats = process.env.SEALBOX_E2E_NATS_URL;
+    const natsSetting = process.env.SEALBOX_E2E_NATS_URL ?? DEFAULT_NATS_URL;
+    const externalNats = natsSetting === 'private' ? undefined : natsSetting;
     const [databaseUrl, objectStore, natsUrl, gatewayPort] = await allStarted([
       createDatabase(adminUrl, database),
       startS3rver(join(workDir, 's3')).then((started) => (s3 = started)),
       externalNats
-        ? waitForNatsServer(externalNats, 15_000).then(() => externalNats)
+        ? waitForNatsServer(externalNats, 15_000)
+            .then(() => assertNoServiceAnswers(externalNats))
+            .then(() => externalNats)
         : startNatsServer({ directory: join(workDir, 'nats'), logDir, pidFile }),
       freePort(),
     ] as const);

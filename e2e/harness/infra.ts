@@ -1,3 +1,4 @@
+import { ServiceNames } from '@sealbox/contracts';
 import { connect } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -124,6 +125,36 @@ export async function waitForNatsServer(url: string, timeoutMs: number): Promise
       }
       await sleep(100);
     }
+  }
+}
+
+/**
+ * Refuse a shared NATS server on which some other process already serves a Sealbox service: it would
+ * answer this stack's requests (queue groups share the load) and a killed service would not look dead.
+ */
+export async function assertNoServiceAnswers(url: string): Promise<void> {
+  const connection = await connect({ servers: [url], reconnect: false, timeout: 2000 });
+  try {
+    const answering: string[] = [];
+    await Promise.all(
+      ServiceNames.map(async (service) => {
+        const request = JSON.stringify({ pattern: `${service}.health`, data: {}, id: `e2e-preflight-${service}` });
+        try {
+          await connection.request(`${service}.health`, request, { timeout: 500 });
+          answering.push(service);
+        } catch {
+          // No responder (or no answer in time): nobody serves it.
+        }
+      }),
+    );
+    if (answering.length) {
+      throw new Error(
+        `e2e: processes on ${url} already serve ${answering.join(', ')}; stop them (another Sealbox stack?) ` +
+          'or run with SEALBOX_E2E_NATS_URL=private',
+      );
+    }
+  } finally {
+    await connection.close();
   }
 }
 
