@@ -178,3 +178,33 @@ describe('rootLogger', () => {
     }
   });
 });
+
+describe('deep redaction', () => {
+  it('replaces sensitive keys at any depth and in any case, in objects, arrays and errors', async () => {
+    const { redactDeep } = await import('./logger.js');
+    const redacted = redactDeep({
+      req: { body: { Password: 'p1', nested: [{ ApiKey: 'k1' }] } },
+      config: { headers: { Authorization: 'Bearer t1', accept: 'json' } },
+      token_type: 'Bearer',
+    });
+    const text = JSON.stringify(redacted);
+    for (const secret of ['p1', 'k1', 't1']) expect(text).not.toContain(secret);
+    expect(text).toContain('"token_type":"Bearer"');
+    expect(text).toContain('"accept":"json"');
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(JSON.stringify(redactDeep(cyclic))).toContain('[Circular]');
+  });
+});
+
+describe('createLogger deep redaction', () => {
+  it('keeps secrets out of log lines however deep they sit, including in logged errors', () => {
+    const logger = createLogger({ app: 'test', level: 'info' }, capture);
+    logger.info({ req: { body: { PASSWORD: SECRET } } }, 'deep');
+    const error = Object.assign(new Error('request failed'), { config: { headers: { Authorization: `Bearer ${SECRET}` } } });
+    logger.error({ err: error }, 'with error');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain(SECRET);
+    expect(lines.join('\n')).toContain('request failed');
+  });
+});

@@ -28,6 +28,55 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
 ].flatMap((path) => [path, `*.${path}`]);
 
+/** Key names whose values are replaced wherever they appear in a logged object (compared lower-case). */
+export const SENSITIVE_KEYS = new Set([
+  'password',
+  'passphrase',
+  'apikey',
+  'api_key',
+  'iam-apikey',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'payload',
+  'secret',
+  'secret_key',
+  'secretkey',
+  'client_secret',
+  'privatekey',
+  'private_key',
+  'plaintext',
+  'dek',
+  'pin',
+  'so_pin',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-auth-token',
+]);
+
+const REDACTED = '[REDACTED]';
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of `value` with every sensitive key's value replaced, at any depth and in any letter case
+ * (pino's path redaction only reaches fixed paths). Cycles and very deep objects are cut short.
+ */
+export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[Truncated]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1, seen));
+  if (Buffer.isBuffer(value)) return `[Buffer ${value.length} bytes]`;
+  const copy: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    copy[key] = SENSITIVE_KEYS.has(key.toLowerCase()) ? REDACTED : redactDeep(inner, depth + 1, seen);
+  }
+  return copy;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface LoggerConfig {
@@ -40,7 +89,9 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
   const options: LoggerOptions = {
     level: config.level,
     base: { app: config.app, pid: process.pid },
-    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    redact: { paths: REDACTED_PATHS, censor: REDACTED },
+    formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
+    serializers: { err: (error: Error) => redactDeep(pino.stdSerializers.err(error)) },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin() {
       const spanContext = trace.getActiveSpan()?.spanContext();
