@@ -70,6 +70,8 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, depth + 1, seen));
   if (Buffer.isBuffer(value)) return `[Buffer ${value.length} bytes]`;
+  // Errors keep their type, message and stack (not enumerable) and lose their secrets.
+  if (value instanceof Error) return redactDeep({ ...pino.stdSerializers.err(value) }, depth, seen);
   const copy: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
     copy[key] = SENSITIVE_KEYS.has(key.toLowerCase()) ? REDACTED : redactDeep(inner, depth + 1, seen);
@@ -91,7 +93,6 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
     base: { app: config.app, pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: REDACTED },
     formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
-    serializers: { err: (error: Error) => redactDeep(pino.stdSerializers.err(error)) },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin() {
       const spanContext = trace.getActiveSpan()?.spanContext();
