@@ -6,7 +6,7 @@ import { IamRpcController } from './iam.controller.js';
 import { identityEntities, identityMigrations, IdentityService } from './identities/index.js';
 import { iamMigrations } from './migrations/index.js';
 import { policyEntities, policyMigrations, PolicyService } from './policies/index.js';
-import { AccessDecider, AccountAdminGrant, ApiKeyVerifier } from './ports.js';
+import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, SubjectPolicyCleanup } from './ports.js';
 import { tokenEntities, tokenMigrations, tokenProviders } from './tokens/index.js';
 import { IAM_OPTIONS, type IamOptions } from './options.js';
 
@@ -40,6 +40,7 @@ export class IamModule {
         PolicyService,
         { provide: AccessDecider, useExisting: PolicyService },
         { provide: AccountAdminGrant, useExisting: PolicyService },
+        { provide: SubjectPolicyCleanup, useExisting: PolicyService },
         { provide: ApiKeyVerifier, useExisting: IdentityService },
       ],
       exports: [IamBootstrap, AccessDecider],

@@ -39,3 +39,8 @@ export abstract class ApiKeyVerifier {
   /** The same key again (for refresh): INVALID_GRANT if it was deleted or expired since. */
   abstract current(apikeyId: string): Promise<VerifiedApiKey>;
 }
+
+/** Removes the access policies naming an identity that is being deleted (inside the deleting transaction). */
+export abstract class SubjectPolicyCleanup {
+  abstract deletePoliciesOf(manager: EntityManager, accountId: string, iamId: string): Promise<number>;
+}

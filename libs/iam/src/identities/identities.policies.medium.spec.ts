@@ -125,6 +125,15 @@ function describeWithPolicies(name: string, database: () => Promise<{ config: Da
       // The grant names one service ID: the account's other identities stay hidden.
       expect(await codeOf(identities.createApiKey(robotCaller, createKey({ name: 'x', iam_id: adminCaller.iamId })))).toBe('NOT_FOUND');
       expect(await codeOf(identities.createServiceId(robotCaller, { account_id: robotCaller.accountId, name: 'y' }))).toBe('FORBIDDEN');
+
+      // Deleting the robot takes its policy with it: nothing of a deleted identity keeps granting.
+      const policies = app.get(PolicyService);
+      const before = await policies.list(adminCaller, IamWire.ListPoliciesRequest.parse({ account_id: adminCaller.accountId, iam_id: robot.iam_id }));
+      expect(before.policies).toHaveLength(1);
+      await identities.deleteServiceId(adminCaller, robot.id);
+      const after = await policies.list(adminCaller, IamWire.ListPoliciesRequest.parse({ account_id: adminCaller.accountId, iam_id: robot.iam_id }));
+      expect(after.policies).toEqual([]);
+      expect(await codeOf(policies.get(adminCaller, before.policies[0]?.id ?? ''))).toBe('NOT_FOUND');
     });
   });
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey, verifyApiKey } from '../apikeys/apikey-secret.js';
 import { AccountEntity, ApiKeyEntity, IdentityEntity } from '../entities/index.js';
-import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, type Principal, type VerifiedApiKey } from '../ports.js';
+import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, type Principal, type VerifiedApiKey, SubjectPolicyCleanup } from '../ports.js';
 import { IdentityAccess, type ApiKeyAction, type IdentityRef, type Visibility } from './access.js';
 import { ADMIN_NAME, newApiKeyId, prepareAccount, type NewAccount } from './accounts.js';
 import { decodePageToken, pageUrl, toPage, type PageCursor } from './paging.js';
@@ -40,6 +40,7 @@ export class IdentityService extends ApiKeyVerifier {
     private readonly clock: Clock,
     decider: AccessDecider,
     private readonly adminGrant: AccountAdminGrant,
+    private readonly policies: SubjectPolicyCleanup,
   ) {
     super();
     this.access = new IdentityAccess(decider);
@@ -199,6 +200,7 @@ export class IdentityService extends ApiKeyVerifier {
         await manager.delete(ApiKeyEntity, { id: key.id, accountId: key.accountId });
         await this.outbox.record(manager, 'iam.apikey.deleted', { accountId: key.accountId, apikeyId: key.id, iamId: key.iamId });
       }
+      await this.policies.deletePoliciesOf(manager, row.accountId, row.iamId);
       const deleted = await manager.delete(IdentityEntity, { iamId: row.iamId, accountId: row.accountId });
       if (deleted.affected === 0) throw serviceIdNotFound(id)();
       await this.outbox.record(manager, 'iam.serviceid.deleted', { accountId: row.accountId, serviceId: id, iamId: row.iamId });

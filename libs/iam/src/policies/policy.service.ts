@@ -11,7 +11,7 @@ import {
 import { Clock, dataSourceToken, DomainError, forbidden, notFound, outboxToken, validationFailed, type Outbox } from '@sealbox/platform';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AccessDecider, type AccountAdminGrant, type Decision, type Principal, type ResourceAttributes } from '../ports.js';
+import { AccessDecider, type AccountAdminGrant, type SubjectPolicyCleanup, type Decision, type Principal, type ResourceAttributes } from '../ports.js';
 import { decide, decideAuthorization, decideRoles, type AccessGrant } from './engine.js';
 import { canListPolicies, canReadPolicies, missingManagementRole, type PolicyScope } from './management.js';
 import {
@@ -39,7 +39,7 @@ const newEtag = () => randomBytes(16).toString('hex');
 
 /** Access and authorization policies, roles, and the decisions made from them. */
 @Injectable()
-export class PolicyService extends AccessDecider implements AccountAdminGrant {
+export class PolicyService extends AccessDecider implements AccountAdminGrant, SubjectPolicyCleanup {
   constructor(
     @Inject(dataSourceToken('iam')) private readonly dataSource: DataSource,
     @Inject(outboxToken('iam')) private readonly outbox: Outbox,
@@ -88,6 +88,16 @@ export class PolicyService extends AccessDecider implements AccountAdminGrant {
       description: 'Account administrator',
     };
     await this.insert(manager, this.newRow(accountId, policy, SYSTEM_ACTOR, nowMs));
+  }
+
+  /** Access policies of a deleted identity go with it, each with its event (SubjectPolicyCleanup). */
+  async deletePoliciesOf(manager: EntityManager, accountId: string, iamId: string): Promise<number> {
+    const rows = await manager.findBy(PolicyEntity, { accountId, type: 'access', subjectKey: iamId });
+    for (const row of rows) {
+      await new PolicyStore(manager).remove(accountId, row.id);
+      await this.outbox.record(manager, 'iam.policy.deleted', { accountId, policyId: row.id, type: 'access' });
+    }
+    return rows.length;
   }
 
   // ---------- policies ----------
