@@ -10,4 +10,3 @@ export * from './auth/access.decorators.js';
 export * from './auth/token-verifier.js';
 export * from './auth/decision.service.js';
 export * from './auth/rate-limiter.js';
-export * from './auth/ttl-cache.js';

@@ -3,6 +3,7 @@ import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
 import { hsmProbe, type HsmConfig } from './hsm-probe.js';
 import { KmsRpcController } from './kms.controller.js';
 import { HSM_PROBE } from './tokens.js';
+import { ServiceAuthorizations } from './authorization/service-authorizations.js';
 
 export interface KmsModuleOptions {
   readonly database: DatabaseConfig;
@@ -17,7 +18,8 @@ export class KmsModule {
       module: KmsModule,
       imports: [ServiceDatabaseModule.register({ service: 'kms', config: options.database, entities: [], migrations: [] })],
       controllers: [KmsRpcController],
-      providers: [{ provide: HSM_PROBE, useFactory: () => hsmProbe(options.hsm) }],
+      providers: [{ provide: HSM_PROBE, useFactory: () => hsmProbe(options.hsm) }, ServiceAuthorizations],
+      exports: [ServiceAuthorizations],
     };
   }
 }

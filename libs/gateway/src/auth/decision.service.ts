@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Action, IamWire } from '@sealbox/contracts';
-import { Clock, EVENT_SUBSCRIBER, RpcClient, type Caller, type EventSubscriber } from '@sealbox/platform';
+import { Clock, EVENT_SUBSCRIBER, RpcClient, TtlCache, type Caller, type EventSubscriber } from '@sealbox/platform';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../options.js';
-import { TtlCache } from './ttl-cache.js';
+
 
 /**
  * `iam.authorize` with a short-lived, bounded cache. Any policy event clears it at once, so a revoked

@@ -13,6 +13,7 @@ import {
   type ConfigShape,
 } from '../config/index.js';
 import { JetStreamPublisher } from '../events/jetstream.js';
+import { NatsEventSubscriber } from '../events/nats-subscriber.js';
 import { createLogger, PinoNestLogger, setRootLogger } from '../logging/index.js';
 import { PlatformModule } from '../nest/platform.module.js';
 import { addNotImplementedHandlers } from '../rpc/fallback.js';
@@ -63,6 +64,7 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
 
   await waitForNats(nats, logger);
   const publisher = new JetStreamPublisher(nats, options.service, logger);
+  const subscriber = new NatsEventSubscriber(nats, options.service, logger);
   const server = natsServer(nats, options.service);
   addNotImplementedHandlers(server, subjectsOf(options.service));
 
@@ -73,6 +75,7 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
         clientProxy: natsClient(nats, options.service),
         rpcTimeoutMs: config.SEALBOX_RPC_TIMEOUT_MS,
         eventPublisher: publisher,
+        eventSubscriber: subscriber,
       }),
       options.module(config),
     ],
@@ -88,6 +91,7 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
   logger.info({ service: options.service, queue: options.service }, 'service ready');
 
   const shutdown = async () => {
+    await subscriber.close();
     await publisher.close();
     await tracingHandle.shutdown();
   };

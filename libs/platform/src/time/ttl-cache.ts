@@ -1,4 +1,4 @@
-import type { Clock } from '@sealbox/platform';
+import type { Clock } from './clock.js';
 
 /** A bounded map whose entries expire: least recently used entries go first when full. */
 export class TtlCache<V> {

@@ -1,0 +1,75 @@
+import type { IamWire, RequestOf } from '@sealbox/contracts';
+import { DomainError, InProcessEventBus, ManualClock, type RpcClient } from '@sealbox/platform';
+import { describe, expect, it } from 'vitest';
+import { AUTHORIZATION_CACHE_TTL_MS, ServiceAuthorizations } from './service-authorizations.js';
+
+/** A typed fake of the one RpcClient method used: answers `iam.authorization.check` from a switch. */
+class FakeIam {
+  allowed = false;
+  calls: RequestOf<'iam.authorization.check'>[] = [];
+  async send(subject: 'iam.authorization.check', request: RequestOf<'iam.authorization.check'>): Promise<IamWire.Decision> {
+    expect(subject).toBe('iam.authorization.check');
+    this.calls.push(request);
+    return this.allowed ? { allowed: true, policyId: 'p1' } : { allowed: false, reason: 'none' };
+  }
+}
+
+const source = { accountId: 'a1', serviceName: 'secrets-manager', serviceInstance: 'sm-1' };
+const target = { accountId: 'a1', serviceName: 'kms', serviceInstance: 'kp-1', resourceType: 'key', resource: 'k1' };
+
+function setup() {
+  const iam = new FakeIam();
+  const clock = new ManualClock();
+  const events = new InProcessEventBus();
+  const authorizations = new ServiceAuthorizations(iam as unknown as RpcClient, clock, events);
+  return { iam, clock, events, authorizations };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'allowed';
+  } catch (error) {
+    return error instanceof DomainError ? error.code : 'unexpected';
+  }
+}
+
+describe('ServiceAuthorizations', () => {
+  it('asks iam for role Reader and refuses with FORBIDDEN naming the missing authorization', async () => {
+    const { iam, authorizations } = setup();
+    await expect(authorizations.require(source, target)).rejects.toThrow(/No authorization lets secrets-manager instance sm-1 use key k1/);
+    expect(await codeOf(authorizations.require(source, target))).toBe('FORBIDDEN');
+    expect(iam.calls[0]).toEqual({ source, target, role: 'Reader' });
+  });
+
+  it('reuses a decision for at most 5 s', async () => {
+    const { iam, clock, authorizations } = setup();
+    iam.allowed = true;
+    await authorizations.require(source, target);
+    await authorizations.require(source, target);
+    expect(iam.calls).toHaveLength(1);
+    iam.allowed = false;
+    clock.advance(AUTHORIZATION_CACHE_TTL_MS - 1);
+    expect(await codeOf(authorizations.require(source, target))).toBe('allowed');
+    clock.advance(1);
+    expect(await codeOf(authorizations.require(source, target))).toBe('FORBIDDEN');
+    expect(iam.calls).toHaveLength(2);
+  });
+
+  it('drops cached decisions at once when a policy event arrives', async () => {
+    const { iam, events, authorizations } = setup();
+    iam.allowed = true;
+    await authorizations.require(source, target);
+    iam.allowed = false;
+    await events.publish('events.iam.policy.deleted', {
+      specversion: '1.0',
+      id: 'e1',
+      source: '/sealbox/iam',
+      type: 'com.sealbox.iam.policy.deleted',
+      time: new Date(0).toISOString(),
+      datacontenttype: 'application/json',
+      data: { accountId: 'a1', policyId: 'p1', type: 'authorization' },
+    });
+    await expect.poll(() => codeOf(authorizations.require(source, target))).toBe('FORBIDDEN');
+  });
+});
