@@ -12,6 +12,8 @@
 import { z } from 'zod';
 import type { ServiceName } from './services.js';
 import * as Iam from './iam/schemas.js';
+import * as Kms from './kms/schemas.js';
+import * as Crypto from './crypto/schemas.js';
 
 export interface SubjectDefinition<
   Svc extends ServiceName = ServiceName,
@@ -84,14 +86,20 @@ export const Subjects = {
   'iam.role.list': rpc('iam', 'List the roles and the actions they grant', Iam.ListRolesRequest, Iam.RoleList),
 
   'kms.health': health('kms'),
-  'kms.instance.create': rpc('kms', 'Create a key-management instance', Pending, Pending),
-  'kms.instance.delete': rpc('kms', 'Delete a key-management instance', Pending, Pending),
-  'kms.key.wrap': rpc('kms', 'Wrap a data encryption key under a root key', Pending, Pending),
-  'kms.key.unwrap': rpc('kms', 'Unwrap a data encryption key', Pending, Pending),
+  'kms.instance.create': rpc('kms', 'Create a key-management instance (lifecycle; tests)', Kms.CreateKmsInstanceRequest, Kms.KmsInstance),
+  'kms.instance.get': rpc('kms', 'Describe a key-management instance', Kms.KmsInstanceRef, Kms.KmsInstance),
+  'kms.instance.delete': rpc('kms', 'Delete a key-management instance (409 while keys remain)', Kms.KmsInstanceRef, Kms.Empty),
+  'kms.key.wrap': rpc('kms', 'Wrap a data encryption key for another service (authorization checked)', Kms.ServiceWrapRequest, Kms.ServiceWrapResponse),
+  'kms.key.unwrap': rpc('kms', 'Unwrap a data encryption key for another service (authorization checked)', Kms.ServiceUnwrapRequest, Kms.ServiceUnwrapResponse),
+  'kms.key.rewrap': rpc('kms', 'Rewrap a data encryption key under the newest key version', Kms.ServiceRewrapRequest, Kms.ServiceRewrapResponse),
+  'kms.api.key.wrap': rpc('kms', 'Key Protect API: wrap (user-facing)', Pending, Pending),
+  'kms.api.key.unwrap': rpc('kms', 'Key Protect API: unwrap (user-facing)', Pending, Pending),
+  'kms.registration.create': rpc('kms', 'Record that a resource\'s data is protected by a key', Kms.RegistrationRequest, Kms.Registration),
+  'kms.registration.delete': rpc('kms', 'Remove a registration (uses the service-to-service authorization)', Kms.RegistrationRef, Kms.Empty),
 
   'crypto.health': health('crypto'),
-  'crypto.envelope.seal': rpc('crypto', 'Encrypt a payload under a fresh data encryption key', Pending, Pending),
-  'crypto.envelope.open': rpc('crypto', 'Decrypt an envelope', Pending, Pending),
+  'crypto.envelope.seal': rpc('crypto', 'Encrypt a payload under a fresh data encryption key', Crypto.SealRequest, Crypto.SealResponse),
+  'crypto.envelope.open': rpc('crypto', 'Decrypt an envelope', Crypto.OpenRequest, Crypto.OpenResponse),
 
   'storage.health': health('storage'),
   'storage.bucket.create': rpc('storage', 'Create the bucket of an instance', Pending, Pending),

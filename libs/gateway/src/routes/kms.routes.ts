@@ -22,7 +22,7 @@ export class KmsRoutes {
   @HttpCode(200)
   @ApiOperation({ summary: 'Wrap a data key' })
   wrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.key.wrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+    return this.rpc.send('kms.api.key.wrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
   }
 
   @Post('keys/:id/actions/unwrap')
@@ -30,7 +30,7 @@ export class KmsRoutes {
   @HttpCode(200)
   @ApiOperation({ summary: 'Unwrap a data key' })
   unwrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.key.unwrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+    return this.rpc.send('kms.api.key.unwrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
   }
 }
 
