@@ -210,7 +210,7 @@ describe('gateway HTTP edge: request bodies', () => {
       '{"plaintext":"c2VjcmV0"}',
       { 'bluemix-instance': 'kp-1' },
     );
-    expectNotImplemented(response, 'kms.key.wrap');
+    expectNotImplemented(response, 'kms.api.key.wrap');
   });
 
   it('accepts a JSON content type with a charset parameter', async () => {
@@ -229,14 +229,14 @@ describe('gateway HTTP edge: request bodies', () => {
 
   it('accepts an empty body with Content-Type: application/json (Content-Length: 0)', async () => {
     const response = await post('/kms/api/v2/keys/k1/actions/wrap', 'application/json', '', { 'bluemix-instance': 'kp-1' });
-    expectNotImplemented(response, 'kms.key.wrap');
+    expectNotImplemented(response, 'kms.api.key.wrap');
   });
 
   it('accepts an empty body with a vendor JSON type', async () => {
     const response = await post('/kms/api/v2/keys/k1/actions/wrap', 'application/vnd.ibm.kms.key_action_wrap+json', '', {
       'bluemix-instance': 'kp-1',
     });
-    expectNotImplemented(response, 'kms.key.wrap');
+    expectNotImplemented(response, 'kms.api.key.wrap');
   });
 
   it('accepts a gzip-compressed request body (SDK option enableGzipCompression)', async () => {
