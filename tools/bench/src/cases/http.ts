@@ -11,15 +11,20 @@ import { HEALTH_PATH, isTargetReady, type TargetKind } from '../targets/protocol
 const TARGET_SCRIPT = fileURLToPath(new URL('../targets/http-target.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 
-interface RunningTarget {
-  readonly url: string;
+export interface RunningTarget {
+  /** `http://127.0.0.1:<port>`, no path. */
+  readonly origin: string;
   stop(): Promise<void>;
 }
 
-/** Start an HTTP server in a child process, so it does not share an event loop with autocannon. */
-async function startTarget(kind: TargetKind, tracing: boolean): Promise<RunningTarget> {
+/**
+ * Start an HTTP server in a child process, so it does not share an event loop with autocannon.
+ * `env`: the child's whole environment (default: this process's).
+ */
+export async function startTarget(kind: TargetKind, tracing: boolean, env?: NodeJS.ProcessEnv): Promise<RunningTarget> {
   const child = fork(TARGET_SCRIPT, [kind, SEALBOX_VERSION, tracing ? 'on' : 'off'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(env ? { env } : {}),
   });
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -31,7 +36,7 @@ async function startTarget(kind: TargetKind, tracing: boolean): Promise<RunningT
   };
   try {
     const port = await waitForPort(child);
-    return { url: `http://127.0.0.1:${port}${HEALTH_PATH}`, stop };
+    return { origin: `http://127.0.0.1:${port}`, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -57,12 +62,21 @@ function waitForPort(child: ChildProcess): Promise<number> {
   });
 }
 
-/** One autocannon run; latency samples come from its per-response timings (float ms, not its 1 ms histogram). */
-function cannon(url: string, connections: number, durationS: number): Promise<Measurement> {
+/** ` (12x 401, 3x 429)`, or nothing without failed responses. */
+function statusTally(statuses: ReadonlyMap<number, number>): string {
+  return statuses.size === 0 ? '' : ` (${[...statuses].map(([status, count]) => `${count}x ${status}`).join(', ')})`;
+}
+
+/**
+ * One autocannon run; latency samples come from its per-response timings (float ms, not its 1 ms
+ * histogram). Every non-2xx response counts as an error.
+ */
+export function cannon(url: string, connections: number, durationS: number, headers: Record<string, string> = {}): Promise<Measurement> {
   const samples = new LatencySamples();
   let failedResponses = 0;
+  const failedStatuses = new Map<number, number>();
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: durationS }, (error: unknown, result) => {
+    const instance = autocannon({ url, connections, duration: durationS, headers }, (error: unknown, result) => {
       if (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
@@ -77,31 +91,39 @@ function cannon(url: string, connections: number, durationS: number): Promise<Me
         errors,
         elapsedMs: result.duration * 1000,
         ...(errors > 0
-          ? { firstError: `${failedResponses} non-2xx, ${result.errors} connection errors (${result.timeouts} timeouts)` }
+          ? { firstError: `${failedResponses} non-2xx${statusTally(failedStatuses)}, ${result.errors} connection errors (${result.timeouts} timeouts)` }
           : {}),
       });
     });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) samples.push(responseTime);
-      else failedResponses++;
+      else {
+        failedResponses++;
+        failedStatuses.set(statusCode, (failedStatuses.get(statusCode) ?? 0) + 1);
+      }
     });
   });
 }
 
 /** Check the route answers 200 with JSON before loading it, so a wrong route fails loudly. */
-async function preflight(url: string): Promise<void> {
-  const response = await fetch(url);
+export async function preflight(url: string, headers: Record<string, string> = {}): Promise<void> {
+  const response = await fetch(url, { headers });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${body.slice(0, 200)}`);
   JSON.parse(body);
 }
 
+/** Preflight, warm up (unmeasured), then measure one URL with the run's connections. */
+export async function warmThenCannon(url: string, settings: BenchSettings, headers: Record<string, string> = {}): Promise<Measurement> {
+  await preflight(url, headers);
+  if (settings.warmupS > 0) await cannon(url, settings.connections, settings.warmupS, headers);
+  return cannon(url, settings.connections, settings.durationS, headers);
+}
+
 async function measureHttp(kind: TargetKind, settings: BenchSettings): Promise<Measurement> {
   const target = await startTarget(kind, settings.tracing);
   try {
-    await preflight(target.url);
-    if (settings.warmupS > 0) await cannon(target.url, settings.connections, settings.warmupS);
-    return await cannon(target.url, settings.connections, settings.durationS);
+    return await warmThenCannon(`${target.origin}${HEALTH_PATH}`, settings);
   } finally {
     await target.stop();
   }

@@ -3,11 +3,17 @@ import type { BenchSettings } from '../config.js';
 import { httpCases } from './http.js';
 import { natsRawCases } from './nats.js';
 import { nestRpcCases } from './nest-rpc.js';
+import { standaloneCases } from './standalone.js';
 
 /** Every row of `npm run bench`. A new row: add a BenchCase here (after the baseline it names). */
 export function createBench(settings: BenchSettings): Bench {
   const bench = new Bench();
-  for (const benchCase of [...httpCases(settings), ...natsRawCases(settings), ...nestRpcCases(settings)]) {
+  for (const benchCase of [
+    ...httpCases(settings),
+    ...standaloneCases(settings),
+    ...natsRawCases(settings),
+    ...nestRpcCases(settings),
+  ]) {
     bench.add(benchCase);
   }
   return bench;

@@ -1,5 +1,5 @@
 /**
- * Child process entry: `node http-target.js <fastify|gateway> <version> <tracing on|off>`. Starts one
+ * Child process entry: `node http-target.js <fastify|gateway|standalone> <version> <tracing on|off>`. Starts one
  * HTTP server on 127.0.0.1 (free port), reports the port over IPC, and exits when the parent goes away.
  */
 import { TARGET_KINDS, type TargetKind, type TargetReady } from './protocol.js';
@@ -17,6 +17,8 @@ async function start(): Promise<number> {
       return (await import('./fastify-target.js')).startFastifyTarget(version);
     case 'gateway':
       return (await import('./gateway-target.js')).startGatewayTarget(tracing === 'on');
+    case 'standalone':
+      return (await import('./standalone-target.js')).startStandaloneTarget();
   }
 }
 

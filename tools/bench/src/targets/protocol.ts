@@ -4,9 +4,9 @@ export interface TargetReady {
   readonly port: number;
 }
 
-export type TargetKind = 'fastify' | 'gateway';
+export type TargetKind = 'fastify' | 'gateway' | 'standalone';
 
-export const TARGET_KINDS: readonly TargetKind[] = ['fastify', 'gateway'];
+export const TARGET_KINDS: readonly TargetKind[] = ['fastify', 'gateway', 'standalone'];
 
 export function isTargetReady(message: unknown): message is TargetReady {
   return (
@@ -17,5 +17,5 @@ export function isTargetReady(message: unknown): message is TargetReady {
   );
 }
 
-/** The route both targets serve, with the same JSON body. */
+/** The route every target serves, with the same JSON body. */
 export const HEALTH_PATH = '/healthz';
