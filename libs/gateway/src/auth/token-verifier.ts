@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { IamWire } from '@sealbox/contracts';
-import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, verifyJwt, type Caller } from '@sealbox/platform';
-import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, TtlCache, verifyJwt, type Caller } from '@sealbox/platform';
+import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 const REFETCH_MIN_INTERVAL_MS = 1000;
 const REFRESH_INTERVAL_MS = 60_000;
+/** A verified token is remembered this long at most (and never past its `exp`). */
+const VERIFIED_TTL_MS = 60_000;
 
 const unauthorized = (reason: string) => new DomainError('UNAUTHORIZED', reason);
 
@@ -18,11 +20,15 @@ export class TokenVerifier {
   private keys = new Map<string, KeyObject>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
+  /** sha256(token) → caller and expiry: the signature check is the costliest step of a request. */
+  private readonly verified: TtlCache<{ caller: Caller; expMs: number; kid: string }>;
 
   constructor(
     private readonly rpc: RpcClient,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.verified = new TtlCache(clock, VERIFIED_TTL_MS, 10_000);
+  }
 
   async verify(authorization: string | undefined): Promise<Caller> {
     if (!authorization) throw unauthorized('Authentication required: send Authorization: Bearer <access token>');
@@ -32,6 +38,10 @@ export class TokenVerifier {
     const { kid } = peekJwtHeader(token);
     const now = this.clock.nowMs();
     if (now - this.fetchedAt > REFRESH_INTERVAL_MS) await this.refresh();
+    const digest = createHash('sha256').update(token).digest('hex');
+    const known = this.verified.get(digest);
+    // Reused only while unexpired and while its signing key is still published.
+    if (known && known.expMs > now && this.keys.has(known.kid)) return known.caller;
     let key = this.keys.get(kid);
     if (!key && now - this.fetchedAt >= REFETCH_MIN_INTERVAL_MS) {
       await this.refresh();
@@ -40,11 +50,13 @@ export class TokenVerifier {
     if (!key) throw unauthorized('The access token is not valid: unknown signing key');
     const claims = IamWire.AccessTokenClaims.safeParse(verifyJwt(token, key, { now: Math.floor(now / 1000) }));
     if (!claims.success) throw unauthorized('The access token is not valid: unexpected claims');
-    return {
+    const caller: Caller = {
       iamId: claims.data.iam_id,
       accountId: claims.data.account.bss,
       subType: claims.data.sub_type === 'ServiceId' ? 'service_id' : 'user',
     };
+    this.verified.set(digest, { caller, expMs: claims.data.exp * 1000, kid });
+    return caller;
   }
 
   private refresh(): Promise<void> {
