@@ -1,0 +1,148 @@
+import { connect } from '@nats-io/transport-node';
+import { IamWire, roleCrn, type RoleName } from '@sealbox/contracts';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { accessToken, bearer } from './auth.js';
+import { request, type JsonResponse } from './http.js';
+import type { StackInfo } from './stack.js';
+
+/** Header and claims of a compact JWS, decoded without any check (what the IBM SDK does too). */
+export function decodeJwt(token: string): { header: Record<string, unknown>; claims: IamWire.AccessTokenClaims } {
+  const [header, payload] = token.split('.');
+  const json = (part: string | undefined): unknown => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+  return { header: json(header) as Record<string, unknown>, claims: IamWire.AccessTokenClaims.parse(json(payload)) };
+}
+
+type CreateAccountResponse = z.infer<typeof IamWire.CreateAccountResponse>;
+
+/**
+ * A second account through the operator subject `iam.account.create` (NATS only, not on HTTP): one
+ * request in Nest's wire format, answered `{response}` or `{err}`.
+ */
+export async function createAccountOverNats(stack: Pick<StackInfo, 'natsUrl' | 'rpcTimeoutMs'>, name: string): Promise<CreateAccountResponse> {
+  const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
+  try {
+    const message = await connection.request(
+      'iam.account.create',
+      JSON.stringify({ pattern: 'iam.account.create', data: { name }, id: randomUUID() }),
+      { timeout: stack.rpcTimeoutMs + 2_000 },
+    );
+    const reply = message.json<{ response?: unknown; err?: unknown }>();
+    if (reply.err !== undefined || reply.response === undefined) {
+      throw new Error(`e2e: iam.account.create failed: ${JSON.stringify(reply.err ?? reply)}`);
+    }
+    return IamWire.CreateAccountResponse.parse(reply.response);
+  } finally {
+    await connection.close();
+  }
+}
+
+type ServiceId = z.infer<typeof IamWire.ServiceId>;
+type ApiKey = z.infer<typeof IamWire.ApiKey>;
+type Policy = z.infer<typeof IamWire.Policy>;
+
+export interface AdminSession {
+  readonly stack: Pick<StackInfo, 'gatewayUrl' | 'rpcTimeoutMs'>;
+  readonly accountId: string;
+  readonly token: string;
+}
+
+/** Setup through the HTTP API (raw HTTP, not under test here): fails loudly on anything but `expected`. */
+function expectStatus<T>(response: JsonResponse, expected: number, what: string, schema: z.ZodType<T>): T {
+  if (response.status !== expected) {
+    throw new Error(`e2e: ${what}: expected ${expected}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return schema.parse(response.body);
+}
+
+const deadline = (session: AdminSession) => session.stack.rpcTimeoutMs + 5_000;
+
+export async function createServiceId(session: AdminSession, name: string): Promise<ServiceId> {
+  const response = await request(`${session.stack.gatewayUrl}/v1/serviceids`, {
+    method: 'POST',
+    headers: bearer(session.token),
+    body: { account_id: session.accountId, name },
+    deadlineMs: deadline(session),
+  });
+  return expectStatus(response, 201, `create service ID ${name}`, IamWire.ServiceId);
+}
+
+/** The resource attributes of an access policy, in the caller's account. */
+export type ResourceSpec = { readonly serviceName?: string; readonly serviceInstance?: string };
+
+export async function createAccessPolicy(session: AdminSession, iamId: string, role: RoleName, resource: ResourceSpec): Promise<Policy> {
+  const attributes = [
+    { name: 'accountId', value: session.accountId },
+    ...(resource.serviceName ? [{ name: 'serviceName', value: resource.serviceName }] : []),
+    ...(resource.serviceInstance ? [{ name: 'serviceInstance', value: resource.serviceInstance }] : []),
+  ];
+  const response = await request(`${session.stack.gatewayUrl}/v1/policies`, {
+    method: 'POST',
+    headers: bearer(session.token),
+    body: {
+      type: 'access',
+      subjects: [{ attributes: [{ name: 'iam_id', value: iamId }] }],
+      roles: [{ role_id: roleCrn(role) }],
+      resources: [{ attributes }],
+    },
+    deadlineMs: deadline(session),
+  });
+  return expectStatus(response, 201, `create a ${role} policy for ${iamId}`, IamWire.Policy);
+}
+
+/** A new API key of `iamId`: the record and its value (returned only here). */
+export async function createApiKey(session: AdminSession, iamId: string, name: string): Promise<ApiKey & { apikey: string }> {
+  const response = await request(`${session.stack.gatewayUrl}/v1/apikeys`, {
+    method: 'POST',
+    headers: bearer(session.token),
+    body: { name, iam_id: iamId },
+    deadlineMs: deadline(session),
+  });
+  const key = await expectStatus(response, 201, `create API key ${name}`, IamWire.ApiKey);
+  if (key.apikey === undefined) throw new Error(`e2e: API key ${name} was created without its value`);
+  return { ...key, apikey: key.apikey };
+}
+
+/** An admin session of an account from its administrator's API key. */
+export async function adminSession(stack: Pick<StackInfo, 'gatewayUrl' | 'rpcTimeoutMs'>, apikey: string): Promise<AdminSession> {
+  const token = await accessToken(stack, apikey);
+  return { stack, accountId: decodeJwt(token).claims.account.bss, token };
+}
+
+const IamErrorResult = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string() })) });
+
+/** What the official SDKs reject with: `status` and the parsed IBM error body in `result`. */
+export interface SdkFailure {
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+}
+
+/** `err.status` and the error code of `err.result`, as the SDK rejects. */
+function failureOf(error: unknown): SdkFailure {
+  if (typeof error !== 'object' || error === null) throw error;
+  const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
+  const result = 'result' in error ? IamErrorResult.safeParse(error.result) : undefined;
+  return { status, code: result?.success ? result.data.errors[0]?.code : undefined };
+}
+
+/**
+ * The failure of an SDK call, read from `err.status` and `err.result` (the SDK replaces the message of
+ * 401/403 answers, so the body is the only place the error code is). Fails when the call succeeds.
+ */
+export async function sdkFailure(call: Promise<unknown>): Promise<SdkFailure> {
+  try {
+    await call;
+  } catch (error: unknown) {
+    return failureOf(error);
+  }
+  throw new Error('expected the SDK call to fail, but it succeeded');
+}
+
+/** The HTTP status of an SDK call, whether it succeeded or failed. */
+export async function sdkStatus(call: Promise<{ readonly status: number }>): Promise<number | undefined> {
+  try {
+    return (await call).status;
+  } catch (error: unknown) {
+    return failureOf(error).status;
+  }
+}

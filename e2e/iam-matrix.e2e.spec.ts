@@ -1,0 +1,524 @@
+import {
+  PlatformRoles,
+  rolesGranting,
+  ServiceRoles,
+  serviceOfAction,
+  type Action,
+  type IamServiceName,
+  type RoleName,
+} from '@sealbox/contracts';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { accessToken, bearer } from './harness/auth.js';
+import { stackInfo } from './harness/context.js';
+import { request, type JsonResponse } from './harness/http.js';
+import {
+  adminSession,
+  createAccessPolicy,
+  createAccountOverNats,
+  createApiKey,
+  createServiceId,
+  type AdminSession,
+} from './harness/iam.js';
+
+/**
+ * The authorization matrix: two accounts, in each one identity per role (each with ONE access policy
+ * on the service the role is about), one identity without any policy and the account administrator;
+ * every identity sends the HTTP request of every representative action at the gateway, against a
+ * resource of its own account and one of the other account. The expected answer of every request is
+ * computed from the one action table (`rolesGranting`) and the policy the identity holds, and every
+ * answer is checked; then the counts: at least 200 requests, zero unauthorized successes.
+ *
+ * What "a resource of account X" is today: Secrets Manager, Key Protect and Resource Controller do not
+ * implement these operations yet (their services answer 501 NOT_IMPLEMENTED), and no instance can be
+ * provisioned, so each account gets instance, key and secret ids that only its own policies name. A
+ * PERMITTED request passes the gateway and reaches the service (501); a DENIED one is answered by the
+ * gateway (403, or 404 for reads of one item). IAM resources (service IDs, API keys, policies) are real.
+ *
+ * Cross-account rows. The gateway decides on the caller's policies in the caller's own account, and
+ * the service then enforces that the instance belongs to the caller's account. So an account-A token
+ * naming account B's instance gets the decision A's policies give for that instance id:
+ * - an instance-scoped policy (the Secrets Manager identities hold theirs on their account's instance)
+ *   does not name B's instance: denied by the gateway (403/404);
+ * - a service-wide policy (Key Protect, Resource Controller) matches any instance id: the request
+ *   reaches the service, which answers 501 today; once it is implemented it must answer 404 there.
+ * What this matrix asserts for every cross-account row is the honest part that holds today and must
+ * keep holding: no request on another account's resource succeeds (2xx), and no answer carries account
+ * B data. IAM-owned resources of the other account (its service IDs, API keys, policies, its account id
+ * in a list or create) are decided by iam itself and answer 403/404 to every caller, administrator
+ * included. The role catalog (`GET /v2/roles`) belongs to no account: the same answer either way.
+ */
+
+const stack = stackInfo();
+const gateway = stack.gatewayUrl;
+const deadlineMs = stack.rpcTimeoutMs + 5_000;
+/** Request pacing: well under the per-IP limit (200/s, burst 400), so a 429 can only be a bug. */
+const PACE = { concurrency: 4, perSecond: 100 } as const;
+
+// ---------- identities ----------
+
+/** One access policy: a role on one service of the caller's account, optionally on one instance only. */
+interface Grant {
+  readonly role: RoleName;
+  readonly serviceName: IamServiceName;
+  readonly instanceScoped: boolean;
+}
+
+type Holding = { readonly kind: 'admin' } | { readonly kind: 'none' } | { readonly kind: 'grant'; readonly grant: Grant };
+
+const serviceGrants = (serviceName: IamServiceName, instanceScoped: boolean): Grant[] =>
+  ServiceRoles.map((role) => ({ role, serviceName, instanceScoped }));
+const platformGrants = (serviceName: IamServiceName): Grant[] =>
+  PlatformRoles.map((role) => ({ role, serviceName, instanceScoped: false }));
+
+/** Service roles on Secrets Manager (one instance) and Key Protect (the service); platform roles on the three platform services. */
+const GRANTS: readonly Grant[] = [
+  ...serviceGrants('secrets-manager', true),
+  ...serviceGrants('kms', false),
+  ...platformGrants('resource-controller'),
+  ...platformGrants('iam-identity'),
+  ...platformGrants('iam-access-management'),
+];
+
+const HOLDINGS: readonly Holding[] = [
+  { kind: 'admin' },
+  { kind: 'none' },
+  ...GRANTS.map((grant): Holding => ({ kind: 'grant', grant })),
+];
+
+const holdingLabel = (holding: Holding) =>
+  holding.kind === 'grant'
+    ? `${holding.grant.role}@${holding.grant.serviceName}${holding.grant.instanceScoped ? '/instance' : ''}`
+    : holding.kind;
+
+interface Account {
+  readonly label: 'A' | 'B';
+  readonly session: AdminSession;
+  readonly adminIamId: string;
+  /** Prefix of the name of everything made in this account: found in an answer to the other account, it is a leak. */
+  readonly marker: string;
+  readonly smInstance: string;
+  readonly secretId: string;
+  readonly kmsInstance: string;
+  readonly keyId: string;
+  readonly resourceGroup: string;
+  readonly rcInstance: string;
+  /** IAM resources the matrix reads and uses: a service ID with an API key and a policy. */
+  readonly target: { readonly serviceId: string; readonly iamId: string; readonly apikeyId: string; readonly policyId: string };
+}
+
+interface Caller {
+  readonly account: Account;
+  readonly holding: Holding;
+  readonly token: string;
+}
+
+const accountId = (account: Account) => account.session.accountId;
+
+/** Does the holding grant `action` on a resource named by `instance` (the caller's account decides)? */
+function holds(caller: Caller, action: Action, instance: string | undefined): boolean {
+  const { holding } = caller;
+  if (holding.kind !== 'grant') return holding.kind === 'admin';
+  const { grant } = holding;
+  return (
+    rolesGranting(action).includes(grant.role) &&
+    grant.serviceName === serviceOfAction(action) &&
+    (!grant.instanceScoped || instance === caller.account.smInstance)
+  );
+}
+
+// ---------- actions ----------
+
+interface Outcome {
+  readonly status: number;
+  readonly code?: string;
+}
+
+const ok = (status: number): Outcome => ({ status });
+const REACHED_SERVICE: Outcome = { status: 501, code: 'NOT_IMPLEMENTED' };
+const FORBIDDEN: Outcome = { status: 403, code: 'FORBIDDEN' };
+const NOT_FOUND: Outcome = { status: 404, code: 'NOT_FOUND' };
+const UNAUTHORIZED: Outcome = { status: 401, code: 'UNAUTHORIZED' };
+
+interface MatrixAction {
+  readonly name: string;
+  readonly action: Action;
+  /**
+   * `gateway`: the route declares the action and the gateway asks iam on the caller's account.
+   * `iam`: the route needs an authenticated caller and iam decides on the item itself.
+   */
+  readonly decidedBy: 'gateway' | 'iam';
+  /** The instance the request names (what an instance-scoped policy is compared with). */
+  readonly instance?: (target: Account) => string;
+  readonly permitted: Outcome;
+  readonly denied: (caller: Caller) => Outcome;
+  /** iam-decided: the answer to any caller about the other account's item. */
+  readonly otherAccount?: Outcome;
+  /** False only for the role catalog, which is no account's data. */
+  readonly accountOwned: boolean;
+  readonly send: (headers: Record<string, string>, caller: Account, target: Account) => Promise<JsonResponse>;
+}
+
+const call = (method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse> =>
+  request(`${gateway}${path}`, { method, headers, ...(body === undefined ? {} : { body }), deadlineMs });
+
+const ACTIONS: readonly MatrixAction[] = [
+  {
+    name: 'SM create secret',
+    action: 'secrets-manager.secret.create',
+    decidedBy: 'gateway',
+    instance: (target) => target.smInstance,
+    permitted: REACHED_SERVICE,
+    denied: () => FORBIDDEN,
+    accountOwned: true,
+    send: (headers, caller, target) =>
+      call('POST', `/secrets-manager/${target.smInstance}/api/v2/secrets`, headers, {
+        secret_type: 'arbitrary',
+        name: `${caller.marker}-secret`,
+        payload: 'matrix',
+      }),
+  },
+  {
+    name: 'SM get secret',
+    action: 'secrets-manager.secret.read',
+    decidedBy: 'gateway',
+    instance: (target) => target.smInstance,
+    permitted: REACHED_SERVICE,
+    denied: () => NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/secrets-manager/${target.smInstance}/api/v2/secrets/${target.secretId}`, headers),
+  },
+  {
+    name: 'KMS wrap',
+    action: 'kms.key.wrap',
+    decidedBy: 'gateway',
+    instance: (target) => target.kmsInstance,
+    permitted: REACHED_SERVICE,
+    denied: () => NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) =>
+      call(
+        'POST',
+        `/kms/api/v2/keys/${target.keyId}/actions/wrap`,
+        { ...headers, 'bluemix-instance': target.kmsInstance, 'content-type': 'application/vnd.ibm.kms.key_action_wrap+json' },
+        { plaintext: Buffer.from('matrix data key!').toString('base64') },
+      ),
+  },
+  {
+    name: 'RC create instance',
+    action: 'resource-controller.instance.create',
+    decidedBy: 'gateway',
+    permitted: REACHED_SERVICE,
+    denied: () => FORBIDDEN,
+    accountOwned: true,
+    send: (headers, caller, target) =>
+      call('POST', '/v2/resource_instances', headers, {
+        name: `${caller.marker}-instance`,
+        target: 'us-south',
+        resource_group: target.resourceGroup,
+        resource_plan_id: 'secrets-manager-standard',
+      }),
+  },
+  {
+    name: 'RC get instance',
+    action: 'resource-controller.instance.read',
+    decidedBy: 'gateway',
+    permitted: REACHED_SERVICE,
+    denied: () => NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/v2/resource_instances/${target.rcInstance}`, headers),
+  },
+  {
+    name: 'IAM list roles',
+    action: 'iam-access-management.role.list',
+    decidedBy: 'gateway',
+    permitted: ok(200),
+    denied: () => FORBIDDEN,
+    accountOwned: false,
+    send: (headers, _caller, target) => call('GET', `/v2/roles?account_id=${accountId(target)}`, headers),
+  },
+  {
+    name: 'IAM create service ID',
+    action: 'iam-identity.serviceid.create',
+    decidedBy: 'iam',
+    permitted: ok(201),
+    denied: () => FORBIDDEN,
+    otherAccount: FORBIDDEN,
+    accountOwned: true,
+    send: (headers, caller, target) =>
+      call('POST', '/v1/serviceids', headers, { account_id: accountId(target), name: `${caller.marker}-made-${randomUUID()}` }),
+  },
+  {
+    name: 'IAM list policies',
+    action: 'iam-access-management.policy.list',
+    decidedBy: 'iam',
+    permitted: ok(200),
+    denied: () => FORBIDDEN,
+    otherAccount: FORBIDDEN,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/v1/policies?account_id=${accountId(target)}`, headers),
+  },
+  {
+    name: 'IAM create API key for a service ID',
+    action: 'iam-identity.apikey.create',
+    decidedBy: 'iam',
+    permitted: ok(201),
+    // A caller who may read the service ID's keys is told it may not create one; anyone else learns nothing.
+    denied: (caller) => (holds(caller, 'iam-identity.apikey.read', undefined) ? FORBIDDEN : NOT_FOUND),
+    otherAccount: NOT_FOUND,
+    accountOwned: true,
+    send: (headers, caller, target) => call('POST', '/v1/apikeys', headers, { name: `${caller.marker}-key`, iam_id: target.target.iamId }),
+  },
+  {
+    name: 'IAM get service ID',
+    action: 'iam-identity.serviceid.read',
+    decidedBy: 'iam',
+    permitted: ok(200),
+    denied: () => NOT_FOUND,
+    otherAccount: NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/v1/serviceids/${target.target.serviceId}`, headers),
+  },
+  {
+    name: 'IAM get API key',
+    action: 'iam-identity.apikey.read',
+    decidedBy: 'iam',
+    permitted: ok(200),
+    denied: () => NOT_FOUND,
+    otherAccount: NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/v1/apikeys/${target.target.apikeyId}`, headers),
+  },
+  {
+    name: 'IAM get policy',
+    action: 'iam-access-management.policy.read',
+    decidedBy: 'iam',
+    permitted: ok(200),
+    denied: () => NOT_FOUND,
+    otherAccount: NOT_FOUND,
+    accountOwned: true,
+    send: (headers, _caller, target) => call('GET', `/v1/policies/${target.target.policyId}`, headers),
+  },
+];
+
+/** The one oracle: what the gateway must answer `caller` for `action` on a resource of `target`. */
+function expectedOutcome(caller: Caller, action: MatrixAction, target: Account): { outcome: Outcome; permitted: boolean } {
+  const own = caller.account === target;
+  if (action.decidedBy === 'iam' && !own) return { outcome: action.otherAccount ?? NOT_FOUND, permitted: false };
+  const permitted = holds(caller, action.action, action.instance?.(target));
+  return { outcome: permitted ? action.permitted : action.denied(caller), permitted };
+}
+
+// ---------- running ----------
+
+/** Run `work` over `items` with a few workers, starting at most `perSecond` per second overall. */
+async function runPaced<T, R>(
+  items: readonly T[],
+  work: (item: T) => Promise<R>,
+  options: { readonly concurrency: number; readonly perSecond: number },
+): Promise<R[]> {
+  const results: R[] = [];
+  const interval = 1000 / options.perSecond;
+  let next = 0;
+  let slot = performance.now();
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      const startAt = Math.max(slot, performance.now());
+      slot = startAt + interval;
+      const wait = startAt - performance.now();
+      if (wait > 0) await sleep(wait);
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return results;
+}
+
+async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; callers: Caller[] }> {
+  const created = await createAccountOverNats(stack, `matrix ${label} ${stack.runId}`);
+  const session = await adminSession(stack, created.apikey);
+  expect(session.accountId).toBe(created.account_id);
+  const marker = `mx-${stack.runId}-${label}`;
+
+  const targetId = await createServiceId(session, `${marker}-target`);
+  const targetPolicy = await createAccessPolicy(session, targetId.iam_id, 'Reader', { serviceName: 'secrets-manager' });
+  const targetKey = await createApiKey(session, targetId.iam_id, `${marker}-target-key`);
+  const account: Account = {
+    label,
+    session,
+    adminIamId: created.admin_iam_id,
+    marker,
+    smInstance: randomUUID(),
+    secretId: randomUUID(),
+    kmsInstance: randomUUID(),
+    keyId: randomUUID(),
+    resourceGroup: randomUUID().replaceAll('-', ''),
+    rcInstance: randomUUID(),
+    target: { serviceId: targetId.id, iamId: targetId.iam_id, apikeyId: targetKey.id, policyId: targetPolicy.id },
+  };
+
+  const callers = await runPaced(
+    HOLDINGS,
+    async (holding): Promise<Caller> => {
+      if (holding.kind === 'admin') return { account, holding, token: session.token };
+      const name = `${marker}-${holdingLabel(holding).replaceAll(/[@/]/g, '-')}`;
+      const serviceId = await createServiceId(session, name);
+      if (holding.kind === 'grant') {
+        const { role, serviceName, instanceScoped } = holding.grant;
+        await createAccessPolicy(session, serviceId.iam_id, role, {
+          serviceName,
+          ...(instanceScoped ? { serviceInstance: account.smInstance } : {}),
+        });
+      }
+      const key = await createApiKey(session, serviceId.iam_id, `${name}-key`);
+      return { account, holding, token: await accessToken(stack, key.apikey) };
+    },
+    { concurrency: 3, perSecond: 50 },
+  );
+  return { account, callers };
+}
+
+interface Row {
+  readonly who: string;
+  readonly action: MatrixAction;
+  readonly target: Account;
+  readonly cross: boolean;
+  readonly expected: Outcome;
+  /** The caller's policies allow it (it passes the gateway / iam). */
+  readonly permitted: boolean;
+  /** Authentication is missing or broken: nothing but 401 is right. */
+  readonly unauthenticated: boolean;
+  /** The caller's account, for checking that an answer carries nothing of the other one. */
+  readonly callerAccount: Account;
+  readonly headers: Record<string, string>;
+}
+
+interface Result {
+  readonly row: Row;
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly text: string;
+}
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
+/** Got past the gateway's and iam's checks: a success, or the not-implemented answer of the service. */
+const passedChecks = (status: number) => isSuccess(status) || status === 501;
+
+function errorCodeOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('errors' in body) || !Array.isArray(body.errors)) return undefined;
+  const first: unknown = body.errors[0];
+  return typeof first === 'object' && first !== null && 'code' in first && typeof first.code === 'string' ? first.code : undefined;
+}
+
+/** Why this answer is wrong, or undefined. */
+function mismatch(result: Result, accounts: readonly Account[]): string | undefined {
+  const { row, status, code, text } = result;
+  const where = `${row.who} → ${row.action.name} on ${row.target.label}`;
+  if (status !== row.expected.status || (row.expected.code !== undefined && code !== row.expected.code)) {
+    return `${where}: expected ${row.expected.status} ${row.expected.code ?? ''}, got ${status} ${code ?? ''} ${text.slice(0, 200)}`;
+  }
+  const other = accounts.find((account) => account !== row.callerAccount);
+  if (other && (text.includes(other.marker) || text.includes(other.adminIamId))) return `${where}: the answer carries account ${other.label} data: ${text.slice(0, 300)}`;
+  if (other && isSuccess(status) && text.includes(accountId(other))) return `${where}: a success names account ${other.label}: ${text.slice(0, 300)}`;
+  return undefined;
+}
+
+describe('the authorization matrix (two accounts × every role × representative actions, distributed stack)', () => {
+  let accounts: Account[] = [];
+  let callers: Caller[] = [];
+
+  beforeAll(async () => {
+    const made = [await makeAccount('A'), await makeAccount('B')];
+    accounts = made.map((entry) => entry.account);
+    callers = made.flatMap((entry) => entry.callers);
+  }, 240_000);
+
+  it('answers every request as the action table and the caller’s one policy say: ≥ 200 requests, zero unauthorized successes', async ({ annotate }) => {
+    const [a, b] = accounts as [Account, Account];
+    expect(accountId(a)).not.toBe(accountId(b));
+    expect(callers).toHaveLength(2 * HOLDINGS.length);
+
+    const rows: Row[] = [];
+    for (const caller of callers) {
+      for (const action of ACTIONS) {
+        for (const target of accounts) {
+          const { outcome, permitted } = expectedOutcome(caller, action, target);
+          rows.push({
+            who: `${caller.account.label}:${holdingLabel(caller.holding)}`,
+            action,
+            target,
+            cross: caller.account !== target,
+            expected: outcome,
+            permitted,
+            unauthenticated: false,
+            callerAccount: caller.account,
+            headers: bearer(caller.token),
+          });
+        }
+      }
+    }
+    // Unauthenticated and broken credentials, on every action and both accounts: 401 before anything else.
+    const adminToken = a.session.token;
+    const [head, payload, signature] = adminToken.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+    const broken: Record<string, Record<string, string>> = {
+      'no Authorization': {},
+      'not a JWT': { authorization: 'Bearer not-a-token' },
+      'bad signature': { authorization: `Bearer ${head}.${payload}.${flipped}` },
+    };
+    for (const [who, headers] of Object.entries(broken)) {
+      for (const action of ACTIONS) {
+        for (const target of accounts) {
+          rows.push({
+            who,
+            action,
+            target,
+            cross: false,
+            expected: UNAUTHORIZED,
+            permitted: false,
+            unauthenticated: true,
+            callerAccount: a,
+            headers,
+          });
+        }
+      }
+    }
+
+    const results = await runPaced(
+      rows,
+      async (row): Promise<Result> => {
+        const response = await row.action.send(row.headers, row.callerAccount, row.target);
+        return { row, status: response.status, code: errorCodeOf(response.body), text: JSON.stringify(response.body ?? null) };
+      },
+      PACE,
+    );
+
+    const mismatches = results.map((result) => mismatch(result, accounts)).filter((text): text is string => text !== undefined);
+    expect(mismatches).toEqual([]);
+
+    const count = (predicate: (result: Result) => boolean) => results.filter(predicate).length;
+    const unauthorizedSuccesses = count((result) => !result.row.permitted && passedChecks(result.status));
+    const crossAccountSuccesses = count((result) => result.row.cross && result.row.action.accountOwned && isSuccess(result.status));
+    const rateLimited = count((result) => result.status === 429);
+    const permitted = count((result) => result.row.permitted);
+    const denied = count((result) => !result.row.permitted && !result.row.unauthenticated);
+    const crossReachedService = count((result) => result.row.cross && result.status === 501);
+
+    expect(results.length).toBeGreaterThanOrEqual(200);
+    expect(unauthorizedSuccesses).toBe(0);
+    expect(crossAccountSuccesses).toBe(0);
+    expect(rateLimited).toBe(0);
+    // Not vacuous: both sides of every decision occur, for every action.
+    for (const action of ACTIONS) {
+      const of = results.filter((result) => result.row.action === action && !result.row.unauthenticated);
+      expect(of.some((result) => result.row.permitted && passedChecks(result.status)), `${action.name} permitted`).toBe(true);
+      expect(of.some((result) => !result.row.permitted && !passedChecks(result.status)), `${action.name} denied`).toBe(true);
+    }
+    await annotate(
+      `${results.length} requests: ${permitted} permitted, ${denied} denied, ${results.length - permitted - denied} unauthenticated; ` +
+        `${crossReachedService} cross-account requests reached a service (501, service-wide policies); ` +
+        `unauthorized successes ${unauthorizedSuccesses}, cross-account successes ${crossAccountSuccesses}, rate limited ${rateLimited}`,
+    );
+  }, 180_000);
+});
