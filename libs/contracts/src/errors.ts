@@ -21,6 +21,10 @@ export const ErrorCodes = [
   'UNPROCESSABLE',
   'RATE_LIMITED',
   'INSTANCE_NOT_ACTIVE',
+  /** An envelope that is not a well-formed Sealbox envelope (magic, version, lengths, truncation, encoding). */
+  'ENVELOPE_INVALID',
+  /** Authenticated data that does not verify: a tampered envelope, another key's or another context's ciphertext. */
+  'INTEGRITY_FAILED',
   'NOT_IMPLEMENTED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',

@@ -13,6 +13,7 @@ describe('httpStatusOf', () => {
   it.each<[ErrorCode, number]>([
     ['VALIDATION_FAILED', 400],
     ['INVALID_BODY', 400],
+    ['ENVELOPE_INVALID', 400],
     ['UNAUTHORIZED', 401],
     ['FORBIDDEN', 403],
     ['NOT_FOUND', 404],
@@ -25,6 +26,7 @@ describe('httpStatusOf', () => {
     ['PAYLOAD_TOO_LARGE', 413],
     ['UNSUPPORTED_MEDIA_TYPE', 415],
     ['UNPROCESSABLE', 422],
+    ['INTEGRITY_FAILED', 422],
     ['RATE_LIMITED', 429],
     ['INTERNAL', 500],
     ['NOT_IMPLEMENTED', 501],

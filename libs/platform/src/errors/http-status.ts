@@ -6,6 +6,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'VALIDATION_FAILED':
     case 'INVALID_BODY':
     case 'INVALID_GRANT':
+    case 'ENVELOPE_INVALID':
       return 400;
     case 'UNAUTHORIZED':
       return 401;
@@ -28,6 +29,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'UNPROCESSABLE':
+    case 'INTEGRITY_FAILED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
