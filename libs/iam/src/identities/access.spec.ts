@@ -38,6 +38,24 @@ describe('identity resources', () => {
 });
 
 describe('IdentityAccess on API keys', () => {
+  it("never lets a policy grant managing another user's keys, even an Operator or everything on iam-identity", async () => {
+    const { decider, access } = setup();
+    decider.grantEverything(alice);
+    for (const action of ['iam-identity.apikey.create', 'iam-identity.apikey.update', 'iam-identity.apikey.lock', 'iam-identity.apikey.delete'] as const) {
+      expect(await codeOf(access.requireOnKeysOf(alice, bob, action, missing))).toBe('FORBIDDEN');
+      expect(await access.allowsOnKeysOf(alice, bob, action)).toBe(false);
+      // The same grant does cover a service ID's keys.
+      expect(await codeOf(access.requireOnKeysOf(alice, robot, action, missing))).toBe('OK');
+    }
+    // Reading another user's key records (never values) can be granted.
+    expect(await codeOf(access.requireOnKeysOf(alice, bob, 'iam-identity.apikey.read', missing))).toBe('OK');
+  });
+
+  it("answers NOT_FOUND for another user's keys when the caller may not even read them", async () => {
+    const { access } = setup();
+    expect(await codeOf(access.requireOnKeysOf(alice, bob, 'iam-identity.apikey.create', missing))).toBe('NOT_FOUND');
+  });
+
   it('lets a caller manage its own keys without asking for a policy', async () => {
     const { decider, access } = setup();
     const self: IdentityRef = { ...alice, kind: 'user' };
@@ -78,12 +96,13 @@ describe('IdentityAccess on API keys', () => {
     });
   });
 
-  it('lets an account-wide Operator manage the keys of every identity of the account', async () => {
+  it("lets an account-wide Operator manage the keys of every service ID of the account, but not a user's", async () => {
     const { decider, access } = setup();
     decider.grantRole(alice, 'Operator');
-    for (const owner of [robot, other, bob]) {
+    for (const owner of [robot, other]) {
       expect(await codeOf(access.requireOnKeysOf(alice, owner, 'iam-identity.apikey.delete', missing))).toBe('OK');
     }
+    expect(await codeOf(access.requireOnKeysOf(alice, bob, 'iam-identity.apikey.delete', missing))).toBe('FORBIDDEN');
   });
 });
 

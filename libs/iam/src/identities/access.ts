@@ -23,6 +23,18 @@ export function identityResource(identity: IdentityRef): ResourceAttributes {
     : accountResource(identity.accountId);
 }
 
+/** Actions on another identity's keys that only read them (metadata, never values). */
+const KEY_READ_ACTIONS: ReadonlySet<ApiKeyAction> = new Set(['iam-identity.apikey.read', 'iam-identity.apikey.list']);
+
+/**
+ * A USER's API keys are theirs alone to create, change, lock or delete: no policy grants that over
+ * another user (otherwise an Operator on iam-identity could mint a key for the account administrator
+ * and act as them). Policies can grant reading them, and managing service IDs' keys.
+ */
+function onlyOwnerMayManage(owner: IdentityRef, action: ApiKeyAction): boolean {
+  return owner.kind === 'user' && !KEY_READ_ACTIONS.has(action);
+}
+
 /** Which identities' keys a caller may list: all of the account, or only these iam_ids. */
 export type Visibility = { readonly all: true } | { readonly all: false; readonly iamIds: ReadonlySet<string> };
 
@@ -47,13 +59,21 @@ export class IdentityAccess {
   /** May the caller perform `action` on the API keys of `owner`? */
   async allowsOnKeysOf(caller: Principal, owner: IdentityRef, action: ApiKeyAction): Promise<boolean> {
     if (owner.accountId !== caller.accountId) return false;
-    return owner.iamId === caller.iamId || this.allows(caller, action, identityResource(owner));
+    if (owner.iamId === caller.iamId) return true;
+    if (onlyOwnerMayManage(owner, action)) return false;
+    return this.allows(caller, action, identityResource(owner));
   }
 
   /** `action` on the API keys of `owner`; `notFound` when the caller may not read them. */
   async requireOnKeysOf(caller: Principal, owner: IdentityRef, action: ApiKeyAction, notFound: () => DomainError): Promise<void> {
     if (owner.accountId !== caller.accountId) throw notFound();
     if (owner.iamId === caller.iamId) return;
+    if (onlyOwnerMayManage(owner, action)) {
+      if (await this.allows(caller, 'iam-identity.apikey.read', identityResource(owner))) {
+        throw forbidden("Only a user can create, change, lock or delete the user's own API keys");
+      }
+      throw notFound();
+    }
     await this.require(caller, identityResource(owner), action, 'iam-identity.apikey.read', notFound);
   }
 
