@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Action, IamWire } from '@sealbox/contracts';
-import { Clock, EVENT_SUBSCRIBER, RpcClient, TtlCache, type Caller, type EventSubscriber } from '@sealbox/platform';
+import { Clock, EVENT_SUBSCRIBER, EventClearedCache, RpcClient, type Caller, type EventSubscriber } from '@sealbox/platform';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../options.js';
 
 
@@ -10,8 +10,7 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from '../options.js';
  */
 @Injectable()
 export class DecisionService implements OnModuleDestroy {
-  private readonly cache: TtlCache<IamWire.Decision>;
-  private readonly unsubscribe: () => void;
+  private readonly cache: EventClearedCache<IamWire.Decision>;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -19,8 +18,7 @@ export class DecisionService implements OnModuleDestroy {
     @Inject(GATEWAY_OPTIONS) options: GatewayOptions,
     @Inject(EVENT_SUBSCRIBER) events: EventSubscriber | null,
   ) {
-    this.cache = new TtlCache(clock, options.decisionCacheTtlMs, options.decisionCacheSize);
-    this.unsubscribe = events?.subscribe('events.iam.policy.>', () => this.cache.clear()) ?? (() => undefined);
+    this.cache = new EventClearedCache(clock, options.decisionCacheTtlMs, options.decisionCacheSize, events, ['events.iam.policy.>']);
   }
 
   async decide(caller: Caller, action: Action, resource: IamWire.ResourceAttributes): Promise<IamWire.Decision> {
@@ -41,6 +39,6 @@ export class DecisionService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe();
+    this.cache.dispose();
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IamWire } from '@sealbox/contracts';
-import { Clock, DomainError, EVENT_SUBSCRIBER, RpcClient, TtlCache, type EventSubscriber } from '@sealbox/platform';
+import { Clock, DomainError, EVENT_SUBSCRIBER, EventClearedCache, RpcClient, type EventSubscriber } from '@sealbox/platform';
 
 /** How long an authorization decision is reused; any policy event drops every cached decision at once. */
 export const AUTHORIZATION_CACHE_TTL_MS = 5000;
@@ -19,16 +19,14 @@ export interface AuthorizationSource {
  */
 @Injectable()
 export class ServiceAuthorizations implements OnModuleDestroy {
-  private readonly cache: TtlCache<IamWire.Decision>;
-  private readonly unsubscribe: () => void;
+  private readonly cache: EventClearedCache<IamWire.Decision>;
 
   constructor(
     private readonly rpc: RpcClient,
     clock: Clock,
     @Inject(EVENT_SUBSCRIBER) events: EventSubscriber | null,
   ) {
-    this.cache = new TtlCache(clock, AUTHORIZATION_CACHE_TTL_MS, 10_000);
-    this.unsubscribe = events?.subscribe('events.iam.policy.>', () => this.cache.clear()) ?? (() => undefined);
+    this.cache = new EventClearedCache(clock, AUTHORIZATION_CACHE_TTL_MS, 10_000, events, ['events.iam.policy.>']);
   }
 
   /** Resolves when allowed; FORBIDDEN naming the missing authorization otherwise. */
@@ -58,6 +56,6 @@ export class ServiceAuthorizations implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe();
+    this.cache.dispose();
   }
 }

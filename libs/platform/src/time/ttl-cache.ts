@@ -41,3 +41,26 @@ export class TtlCache<V> {
     return this.entries.size;
   }
 }
+
+/** The part of an event subscriber a cache needs. */
+export interface ClearingEvents {
+  subscribe(pattern: string, listener: () => void): () => void;
+}
+
+/**
+ * A TtlCache emptied at once whenever an event matching one of `patterns` arrives (e.g. any
+ * `events.iam.policy.>` for cached authorization decisions). `events` may be absent (no subscriber in
+ * the process): then only the TTL bounds staleness. Call `dispose()` on shutdown.
+ */
+export class EventClearedCache<V> extends TtlCache<V> {
+  private readonly unsubscribes: (() => void)[];
+
+  constructor(clock: Clock, ttlMs: number, maxEntries: number, events: ClearingEvents | null, patterns: readonly string[]) {
+    super(clock, ttlMs, maxEntries);
+    this.unsubscribes = events ? patterns.map((pattern) => events.subscribe(pattern, () => this.clear())) : [];
+  }
+
+  dispose(): void {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
+  }
+}
