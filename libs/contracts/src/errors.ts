@@ -21,6 +21,19 @@ export const ErrorCodes = [
   'UNPROCESSABLE',
   'RATE_LIMITED',
   'INSTANCE_NOT_ACTIVE',
+  // Key management (kms). Key Protect's own spelling where its clients match on it (REQ_TOO_EARLY_ERR).
+  'KEY_DISABLED',
+  'KEY_DESTROYED',
+  'KEY_DELETION_PREVENTED',
+  'DUAL_AUTH_REQUIRED',
+  'REQ_TOO_EARLY_ERR',
+  'KEY_RESTORE_EXPIRED',
+  'INSTANCE_NOT_INITIALIZED',
+  'INVALID_CIPHERTEXT',
+  'INVALID_PLAINTEXT',
+  'INVALID_KEY_MATERIAL',
+  'IMPORT_TOKEN_EXPIRED',
+  'IMPORT_TOKEN_EXHAUSTED',
   /** An envelope that is not a well-formed Sealbox envelope (magic, version, lengths, truncation, encoding). */
   'ENVELOPE_INVALID',
   /** Authenticated data that does not verify: a tampered envelope, another key's or another context's ciphertext. */

@@ -29,6 +29,10 @@ function event<Svc extends AppName, Data extends z.ZodType>(
 const apikeyRef = z.object({ accountId: z.string(), apikeyId: z.string(), iamId: z.string() });
 const serviceIdRef = z.object({ accountId: z.string(), serviceId: z.string(), iamId: z.string() });
 const policyRef = z.object({ accountId: z.string(), policyId: z.string(), type: z.enum(['access', 'authorization']) });
+/** KMS events carry `instanceId` and, for keys, `keyId`: crypto purges its cached data keys by them. */
+const kmsInstanceRef = z.object({ accountId: z.string(), instanceId: z.string() });
+const kmsKeyRef = kmsInstanceRef.extend({ keyId: z.string() });
+const kmsRegistrationRef = kmsKeyRef.extend({ resourceCrn: z.string() });
 
 export const EventTypes = {
   'iam.account.created': event(
@@ -51,6 +55,31 @@ export const EventTypes = {
   'iam.policy.updated': event('iam', 'A policy was replaced', policyRef),
   'iam.policy.deleted': event('iam', 'A policy was deleted', policyRef),
   'iam.signing-key.rotated': event('iam', 'Access tokens are now signed with a new key', z.object({ kid: z.string() })),
+  'kms.instance.created': event('kms', 'A key-management instance was created', kmsInstanceRef.extend({ serviceName: z.string(), provider: z.string() })),
+  'kms.instance.deleted': event('kms', 'A key-management instance was deleted (it held no keys any more)', kmsInstanceRef),
+  'kms.instance.master-key-loaded': event(
+    'kms',
+    'HPCS key ceremony: the last master key part was loaded and the master key is active (never the key or a part)',
+    kmsInstanceRef.extend({ verificationPattern: z.string() }),
+  ),
+  'kms.instance.master-key-zeroized': event(
+    'kms',
+    'The master key of an HPCS instance was destroyed: every key of the instance is unusable at once',
+    kmsInstanceRef,
+  ),
+  'kms.key.created': event(
+    'kms',
+    'A root key was created (generated or imported); never the key material',
+    kmsKeyRef.extend({ name: z.string(), imported: z.boolean(), keyVersionId: z.string() }),
+  ),
+  'kms.key.rotated': event('kms', 'A root key has a new version; older versions still unwrap', kmsKeyRef.extend({ keyVersionId: z.string() })),
+  'kms.key.disabled': event('kms', 'A root key was disabled (state 2): wrap and unwrap fail until it is enabled', kmsKeyRef),
+  'kms.key.enabled': event('kms', 'A disabled root key was enabled again (state 1)', kmsKeyRef),
+  'kms.key.deleted': event('kms', 'A root key was deleted (state 5, restorable for 30 days)', kmsKeyRef.extend({ force: z.boolean() })),
+  'kms.key.restored': event('kms', 'A deleted root key was restored (state 1)', kmsKeyRef),
+  'kms.key.purged': event('kms', 'A deleted root key was purged: its material and metadata are gone for good', kmsKeyRef),
+  'kms.registration.created': event('kms', "A resource's data is now recorded as protected by a root key", kmsRegistrationRef),
+  'kms.registration.deleted': event('kms', 'A registration between a resource and a root key was removed', kmsRegistrationRef),
   'audit.request': event(
     'gateway',
     'One HTTP request at the gateway: who, what, on which resource, with what outcome (never a secret or token)',

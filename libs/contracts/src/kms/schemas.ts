@@ -90,3 +90,5 @@ export const RegistrationRef = z.object({
   resourceCrn: z.string().min(1).max(512),
 });
 export const Empty = z.object({});
+
+export * from './api.js';

@@ -2,7 +2,7 @@ import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError, RpcClient, type Caller } from '@sealbox/platform';
 import { CurrentCaller, header, param, RequiresAction, type RouteRequest } from '../auth/access.decorators.js';
-import { objectBody } from './body.js';
+import { objectBody, requestFor } from './body.js';
 
 const keyResource = (request: RouteRequest) => ({
   serviceName: 'kms',
@@ -22,7 +22,7 @@ export class KmsRoutes {
   @HttpCode(200)
   @ApiOperation({ summary: 'Wrap a data key' })
   wrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.api.key.wrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+    return this.rpc.send('kms.api.key.wrap', requestFor('kms.api.key.wrap', { ...objectBody(body), instanceId: requireInstance(instance), id }), { caller });
   }
 
   @Post('keys/:id/actions/unwrap')
@@ -30,7 +30,7 @@ export class KmsRoutes {
   @HttpCode(200)
   @ApiOperation({ summary: 'Unwrap a data key' })
   unwrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.api.key.unwrap', { ...objectBody(body), instance: requireInstance(instance), id }, { caller });
+    return this.rpc.send('kms.api.key.unwrap', requestFor('kms.api.key.unwrap', { ...objectBody(body), instanceId: requireInstance(instance), id }), { caller });
   }
 }
 

@@ -7,6 +7,9 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_BODY':
     case 'INVALID_GRANT':
     case 'ENVELOPE_INVALID':
+    case 'INVALID_CIPHERTEXT':
+    case 'INVALID_PLAINTEXT':
+    case 'INVALID_KEY_MATERIAL':
       return 400;
     case 'UNAUTHORIZED':
       return 401;
@@ -19,8 +22,17 @@ export function httpStatusOf(code: ErrorCode): number {
       return 405;
     case 'CONFLICT':
     case 'INSTANCE_NOT_ACTIVE':
+    case 'KEY_DISABLED':
+    case 'KEY_DELETION_PREVENTED':
+    case 'DUAL_AUTH_REQUIRED':
+    case 'REQ_TOO_EARLY_ERR':
+    case 'INSTANCE_NOT_INITIALIZED':
+    case 'IMPORT_TOKEN_EXPIRED':
+    case 'IMPORT_TOKEN_EXHAUSTED':
       return 409;
     case 'GONE':
+    case 'KEY_DESTROYED':
+    case 'KEY_RESTORE_EXPIRED':
       return 410;
     case 'PRECONDITION_FAILED':
       return 412;
