@@ -2,6 +2,13 @@ import { Controller } from '@nestjs/common';
 import type { HealthResponse } from '@sealbox/contracts';
 import { healthReport, RpcHandler } from '@sealbox/platform';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  EnvelopeService,
+  type OpenRequest,
+  type OpenResponse,
+  type SealRequest,
+  type SealResponse,
+} from './envelope/envelope.service.js';
 
 /** Known-answer style self-test: AES-256-GCM must round-trip and reject a flipped tag. */
 export async function aeadSelfTest(): Promise<void> {
@@ -31,8 +38,20 @@ export async function aeadSelfTest(): Promise<void> {
 
 @Controller()
 export class CryptoRpcController {
+  constructor(private readonly envelopes: EnvelopeService) {}
+
   @RpcHandler('crypto.health')
   async health(): Promise<HealthResponse> {
     return healthReport('crypto', { aead: aeadSelfTest });
+  }
+
+  @RpcHandler('crypto.envelope.seal')
+  async seal(request: SealRequest): Promise<SealResponse> {
+    return this.envelopes.seal(request);
+  }
+
+  @RpcHandler('crypto.envelope.open')
+  async open(request: OpenRequest): Promise<OpenResponse> {
+    return this.envelopes.open(request);
   }
 }

@@ -2,30 +2,56 @@
 import { z } from 'zod';
 import { RootKeyRef, ServiceSource } from '../kms/schemas.js';
 
+/**
+ * A context field: encoded as UTF-8 into the envelope's AAD, so it must be well-formed Unicode (a lone
+ * surrogate would encode as U+FFFD and two different strings would bind the same context).
+ */
+const contextField = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !/\p{Surrogate}/u.test(value), 'must be well-formed Unicode (no lone surrogates)');
+
 /** What a sealed payload is bound to: it opens only with the same context. */
 export const EnvelopeContext = z.object({
-  instanceCrn: z.string().min(1).max(512),
-  secretId: z.string().min(1).max(128),
-  versionId: z.string().min(1).max(128),
+  instanceCrn: contextField(512),
+  secretId: contextField(128),
+  versionId: contextField(128),
 });
 export type EnvelopeContext = z.infer<typeof EnvelopeContext>;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
+/** Largest payload a v1 envelope holds (the `plaintext` of a seal, decoded). */
+export const MAX_PAYLOAD_BYTES = 1_048_576;
+/**
+ * Largest v1 envelope: fixed fields (magic 3, version 1, lengths 2 + 1, commitment 32, nonce 12,
+ * tag 16), a wrapped key of at most 8192 bytes, a key version id of at most 255 bytes, the payload.
+ */
+export const MAX_ENVELOPE_BYTES = 67 + 8192 + 255 + MAX_PAYLOAD_BYTES;
+const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
+
 export const SealRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
   context: EnvelopeContext,
-  /** The payload, base64 (at most 1 MiB decoded). */
-  plaintext: base64.max(1_398_104),
+  /** The payload, canonical padded base64 (at most 1 MiB decoded). */
+  plaintext: base64.max(base64Length(MAX_PAYLOAD_BYTES)),
 });
-export const SealResponse = z.object({ envelope: z.string(), keyVersion: z.object({ id: z.string() }) });
+export const SealResponse = z.object({
+  /** The envelope (format v1, see the README section "Envelope format v1"), base64. */
+  envelope: z.string(),
+  /** The root key version that wrapped the data key. */
+  keyVersion: z.object({ id: z.string() }),
+});
 
 export const OpenRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
   context: EnvelopeContext,
-  envelope: base64.min(1),
+  /** An envelope made by `crypto.envelope.seal` (or returned as `rewrapped`), canonical padded base64. */
+  envelope: base64.min(1).max(base64Length(MAX_ENVELOPE_BYTES)),
 });
 export const OpenResponse = z.object({
   plaintext: z.string(),
