@@ -1,0 +1,2 @@
+export * from './hsm-conformance.js';
+export * from './softhsm2.js';
