@@ -72,7 +72,7 @@ describe('EnvelopeService key material', () => {
   it('zeroes the generated DEK when kms refuses to wrap it', async () => {
     const { kms, seal } = envelopeFixture();
     kms.disable(key.instanceId, key.keyId);
-    expect(await codeOf(seal(Buffer.from('payload')))).toBe('CONFLICT');
+    expect(await codeOf(seal(Buffer.from('payload')))).toBe('KEY_DISABLED');
     expect(handedOut).toHaveLength(1);
     expect(isZero(handedOut[0] ?? Buffer.of(1))).toBe(true);
   });

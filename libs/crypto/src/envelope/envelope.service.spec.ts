@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { codeOf, context, domainErrorOf, envelopeFixture, key, source } from '../testing/envelope-fixture.js';
 import { FAKE_DISABLED_CODE, FakeKms } from '../testing/fake-kms.js';
 import { DekCache, DEFAULT_DEK_CACHE_OPTIONS } from '../dek-cache/dek-cache.js';
-import { ManualClock } from '@sealbox/platform';
+import { DomainError, ManualClock } from '@sealbox/platform';
 import type { RequestOf, ResponseOf } from '@sealbox/contracts';
-import { EnvelopeService } from './envelope.service.js';
+import { EnvelopeService, fromUnwrapError } from './envelope.service.js';
 import { canonicalContext, encodeEnvelope, encodeHeader, kmsAadOf, parseEnvelope, TAG_BYTES } from './format.js';
 import { commitmentOf, deriveKeys, encryptPayload, zeroKeys } from './primitives.js';
 
@@ -182,6 +182,29 @@ describe('EnvelopeService: kms errors', () => {
     kms.enable(key.instanceId, key.keyId);
     expect((await open(envelope)).toString()).toBe('payload');
   });
+
+  it('reports a wrapped DEK kms does not take for a ciphertext (INVALID_CIPHERTEXT) as the envelope\'s INTEGRITY_FAILED', async () => {
+    const { kms, open } = envelopeFixture();
+    const canonical = canonicalContext(context);
+    const keys = deriveKeys(randomBytes(32));
+    const nonce = randomBytes(12);
+    // Canonical base64 the parser accepts, but far too short to be a kms ciphertext.
+    const header = encodeHeader({ wrappedDek: 'AAAA', keyVersionId: 'root-1-v1', commitment: commitmentOf(keys.commitmentKey, canonical), nonce });
+    const { ciphertext, tag } = encryptPayload(keys.encryptionKey, nonce, Buffer.concat([header, canonical]), Buffer.from('x'));
+    zeroKeys(keys);
+    const error = await domainErrorOf(open(encodeEnvelope(header, ciphertext, tag).toString('base64')));
+    expect(error.code).toBe('INTEGRITY_FAILED');
+    expect(error.message).toMatch(/wrapped data key/);
+    expect(kms.calls.unwrap).toBe(1);
+  });
+
+  it.each(['KEY_DISABLED', 'KEY_DESTROYED', 'NOT_FOUND', 'FORBIDDEN', 'INSTANCE_NOT_INITIALIZED', 'SERVICE_UNAVAILABLE', 'INTEGRITY_FAILED'] as const)(
+    'passes kms\'s %s on unwrap through unchanged',
+    async (code) => {
+      const error = new DomainError(code, `kms says ${code}`);
+      expect(fromUnwrapError(error)).toBe(error);
+    },
+  );
 
   it('treats a wrapped key kms returns that the format cannot hold as its own failure (INTERNAL), not the caller\'s', async () => {
     class OversizedWrap extends FakeKms {

@@ -127,12 +127,11 @@ export class EnvelopeService {
     const cached = this.cache.get(fingerprint);
     if (cached) return cached.rewrapped ? { dek: cached.dek, rewrapped: cached.rewrapped } : { dek: cached.dek };
     const ticket = this.cache.ticket();
-    const unwrapped = await this.kms.send('kms.key.unwrap', {
-      source: request.source,
-      key: request.key,
-      ciphertext: parsed.wrappedDek,
-      aad: [aad],
-    });
+    const unwrapped = await this.kms
+      .send('kms.key.unwrap', { source: request.source, key: request.key, ciphertext: parsed.wrappedDek, aad: [aad] })
+      .catch((error: unknown) => {
+        throw fromUnwrapError(error);
+      });
     const dek = decodeDek(unwrapped.plaintext);
     // kms opened it under this key and aad, but it is not a 256-bit key: not one of our envelopes.
     if (!dek) throw integrityFailed('the wrapped key is not a 256-bit data encryption key');
@@ -149,6 +148,18 @@ export class EnvelopeService {
     const { ciphertext, tag } = encryptPayload(keys.encryptionKey, nonce, Buffer.concat([header, context]), plaintext);
     return encodeEnvelope(header, ciphertext, tag);
   }
+}
+
+/**
+ * kms's errors reach the caller unchanged (KEY_DISABLED, NOT_FOUND, FORBIDDEN, INTEGRITY_FAILED...),
+ * except INVALID_CIPHERTEXT: the ciphertext came out of the envelope, so for the caller it is the
+ * envelope that does not authenticate — the same INTEGRITY_FAILED as any other altered byte.
+ */
+export function fromUnwrapError(error: unknown): unknown {
+  if (error instanceof DomainError && error.code === 'INVALID_CIPHERTEXT') {
+    return integrityFailed('kms does not take its wrapped data key for a ciphertext of this key');
+  }
+  return error;
 }
 
 function scopeOf(request: OpenRequest): DekScope {

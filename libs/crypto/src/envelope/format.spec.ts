@@ -84,6 +84,8 @@ describe('envelope format v1: layout', () => {
   it('refuses to encode fields the format cannot hold (a kms contract breach, not a caller error)', () => {
     expect(() => encodeHeader({ ...fields, wrappedDek: '' })).toThrow(/wrapped key/);
     expect(() => encodeHeader({ ...fields, wrappedDek: 'not base64!' })).toThrow(/wrapped key/);
+    expect(() => encodeHeader({ ...fields, wrappedDek: 'AAECAw' })).toThrow(/wrapped key/);
+    expect(() => encodeHeader({ ...fields, wrappedDek: 'AAECAx==' })).toThrow(/wrapped key/);
     expect(() => encodeHeader({ ...fields, wrappedDek: 'A'.repeat(8193) })).toThrow(/wrapped key/);
     expect(() => encodeHeader({ ...fields, keyVersionId: '' })).toThrow(/key version/);
     expect(() => encodeHeader({ ...fields, keyVersionId: 'x'.repeat(256) })).toThrow(/key version/);
@@ -130,11 +132,14 @@ describe('envelope format v1: strict parser', () => {
     }
   });
 
-  it('refuses a wrapped key that is not base64', async () => {
-    const bytes = envelope();
-    bytes[6] = 0x21; // "!"
-    expect(await parseCode(bytes)).toBe('ENVELOPE_INVALID');
-    expect(parseMessage(bytes)).toMatch(/not base64/);
+  it('refuses a wrapped key that is not canonical padded base64', async () => {
+    const notBase64 = envelope();
+    notBase64[6] = 0x21; // "!"
+    expect(await parseCode(notBase64)).toBe('ENVELOPE_INVALID');
+    expect(parseMessage(notBase64)).toMatch(/wrapped key is not canonical padded base64/);
+    const extraBits = envelope();
+    extraBits[6 + 6] = 'R'.charCodeAt(0); // "AAECAwR=": bits set after the last byte
+    expect(parseMessage(extraBits)).toMatch(/wrapped key is not canonical padded base64/);
   });
 
   it('refuses an empty key version id, one past the end, or one that is not UTF-8', async () => {

@@ -50,9 +50,18 @@ export interface ParsedEnvelope extends HeaderFields {
   readonly tag: Buffer;
 }
 
-/** Whether `text` can be stored as a wrapped DEK: kms's base64 alphabet, 1..8192 bytes. */
+/**
+ * Whether `text` can be stored as a wrapped DEK: 1..8192 characters of canonical padded base64, which
+ * is what kms returns (and the only form its unwrap accepts).
+ */
 export function isStorableWrappedDek(text: string): boolean {
-  return text.length >= 1 && text.length <= MAX_WRAPPED_DEK_BYTES && BASE64.test(text);
+  return (
+    text.length >= 1 &&
+    text.length <= MAX_WRAPPED_DEK_BYTES &&
+    text.length % 4 === 0 &&
+    BASE64.test(text) &&
+    Buffer.from(text, 'base64').toString('base64') === text
+  );
 }
 
 /** Whether `text` can be stored as a key version id: 1..255 bytes of well-formed UTF-8. */
@@ -120,7 +129,7 @@ export function parseEnvelope(bytes: Buffer): ParsedEnvelope {
     throw envelopeInvalid('it is truncated (the wrapped key length runs past the end)');
   }
   const wrappedDek = bytes.toString('latin1', offset, offset + wrappedLength);
-  if (!BASE64.test(wrappedDek)) throw envelopeInvalid('the wrapped key is not base64');
+  if (!isStorableWrappedDek(wrappedDek)) throw envelopeInvalid('the wrapped key is not canonical padded base64');
   offset += wrappedLength;
 
   const keyVersionLength = bytes[offset++];

@@ -17,8 +17,8 @@ interface RootKey {
 type WrapRequest = ValidatedRequestOf<'kms.key.wrap'>;
 type UnwrapRequest = ValidatedRequestOf<'kms.key.unwrap'>;
 
-/** Code the fake answers for a disabled key (kms's own code passes through crypto unchanged). */
-export const FAKE_DISABLED_CODE = 'CONFLICT';
+/** kms's code for a disabled key (it passes through crypto unchanged). */
+export const FAKE_DISABLED_CODE = 'KEY_DISABLED';
 
 export class FakeKms implements KmsKeyClient {
   readonly calls = { wrap: 0, unwrap: 0 };
@@ -92,10 +92,13 @@ export class FakeKms implements KmsKeyClient {
     if (this.unwrapGate) await this.unwrapGate;
     const { instanceId, keyId } = request.key;
     const key = this.usableKey(instanceId, keyId);
+    // As kms: INVALID_CIPHERTEXT when it cannot be a ciphertext, INTEGRITY_FAILED when it does not authenticate.
     const blob = Buffer.from(request.ciphertext, 'base64');
+    if (blob.toString('base64') !== request.ciphertext) throw new DomainError('INVALID_CIPHERTEXT', 'The ciphertext must be canonical base64');
+    if (blob.length <= 1 + 12 + 16) throw new DomainError('INVALID_CIPHERTEXT', 'The ciphertext is too short to be one made by this service');
     const index = blob[0] ?? 255;
     const version = key.versions[index];
-    if (!version || blob.length < 1 + 12 + 16) throw new DomainError('INTEGRITY_FAILED', 'The ciphertext was not made by this key');
+    if (!version) throw new DomainError('INTEGRITY_FAILED', 'The ciphertext was not made by this key');
     const decipher = createDecipheriv('aes-256-gcm', version.material, blob.subarray(1, 13), { authTagLength: 16 })
       .setAAD(this.aad(instanceId, keyId, index, request.aad))
       .setAuthTag(blob.subarray(blob.length - 16));
