@@ -1,3 +1,4 @@
+import { CryptoSettings } from '@sealbox/crypto';
 import { EdgeSettings } from '@sealbox/gateway';
 import { IamSettings } from '@sealbox/iam';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
@@ -11,6 +12,7 @@ export const StandaloneAppConfig = z.object({
   ...DataDirSettings,
   ...IamSettings,
   ...EdgeSettings,
+  ...CryptoSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

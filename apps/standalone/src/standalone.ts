@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { allSubjects } from '@sealbox/contracts';
-import { CryptoModule } from '@sealbox/crypto';
+import { CryptoModule, cryptoOptionsFrom } from '@sealbox/crypto';
 import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { KmsModule } from '@sealbox/kms';
@@ -99,7 +99,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         iam: iamDomainOptions(config, join(dataDir, 'iam-master.key')),
       }),
       KmsModule.register({ database: database('kms'), hsm: { backend: 'soft', directory: join(dataDir, 'hsm') } }),
-      CryptoModule.register(),
+      CryptoModule.register(cryptoOptionsFrom(config)),
       StorageModule.register({ objectStore: { driver: 'filesystem', root: join(dataDir, 'objects') } }),
       SecretsModule.register({ database: database('secrets') }),
       LifecycleModule.register({ database: database('lifecycle') }),
