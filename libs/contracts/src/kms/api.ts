@@ -294,3 +294,17 @@ export const MasterKeyStatus = z.object({
   /** Identifies the active master key (a keyed hash), never the key. */
   verificationPattern: z.string().optional(),
 });
+
+export type KeyPolicy = z.infer<typeof KeyPolicy>;
+export type KeyRegistration = z.infer<typeof KeyRegistration>;
+export type MasterKeyStatus = z.infer<typeof MasterKeyStatus>;
+export type ImportToken = z.infer<typeof ImportToken>;
+export type ImportTokenMetadata = z.infer<typeof ImportTokenMetadata>;
+export type KeyCount = z.infer<typeof KeyCount>;
+export type WrapResponse = z.infer<typeof WrapResponse>;
+export type UnwrapResponse = z.infer<typeof UnwrapResponse>;
+export type RewrapResponse = z.infer<typeof RewrapResponse>;
+export type KeyVersionCollection = z.infer<typeof KeyVersionCollection>;
+export type AliasCollection = z.infer<typeof AliasCollection>;
+export type KeyPolicyCollection = z.infer<typeof KeyPolicyCollection>;
+export type RegistrationCollection = z.infer<typeof RegistrationCollection>;
