@@ -1,19 +1,52 @@
 import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import type { KmsModuleOptions } from './kms.module.js';
+import type { KmsDomainOptions } from './tokens.js';
+
+const providerKind = z.enum(['key-protect', 'hpcs', 'local-hsm']);
+
+/** Settings of the kms domain shared by apps/kms and apps/standalone. */
+export const KmsSettings = {
+  SEALBOX_KMS_PROVIDER_KMS: providerKind
+    .default('key-protect')
+    .describe('Provider plugin backing new `kms` (Key Protect-like) instances: key-protect, hpcs or local-hsm'),
+  SEALBOX_KMS_PROVIDER_HS_CRYPTO: providerKind
+    .default('hpcs')
+    .describe('Provider plugin backing new `hs-crypto` (HPCS-like) instances: hpcs, key-protect or local-hsm'),
+  SEALBOX_KMS_HPCS_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(8)
+    .default(2)
+    .describe('Master key parts an HPCS-like instance needs when it is created without a threshold'),
+  SEALBOX_KMS_IMPORT_TOKEN_RSA_BITS: z.enum(['2048', '3072', '4096']).default('4096').describe('RSA modulus of import tokens (Key Protect: 4096)'),
+};
 
 /** Configuration of apps/kms (distributed: keys in a PKCS#11 token). */
 export const KmsAppConfig = z.object({
   ...ServiceSettings,
   ...DatabaseSettings,
+  ...KmsSettings,
   SEALBOX_PKCS11_LIBRARY: z
     .string()
     .default('/usr/lib/softhsm/libsofthsm2.so')
     .describe('PKCS#11 module of the HSM (SoftHSM2 by default)'),
-  SEALBOX_PKCS11_TOKEN_LABEL: z.string().default('sealbox').describe('Label of the token that holds the keys'),
+  SEALBOX_PKCS11_TOKEN_LABEL: z.string().min(1).max(32).default('sealbox').describe('Label of the token that holds the keys'),
   SEALBOX_PKCS11_PIN: z.string().min(4).describe('User PIN of the token (required, no default)'),
 });
 export type KmsAppConfig = z.output<typeof KmsAppConfig>;
+
+type KmsSettings = z.output<z.ZodObject<typeof KmsSettings>>;
+
+/** Provider selection and plugin settings from the kms settings. */
+export function kmsDomainOptions(config: KmsSettings): Pick<KmsModuleOptions, 'providers' | 'domain'> {
+  const domain: Partial<KmsDomainOptions> = {
+    providerFor: { kms: config.SEALBOX_KMS_PROVIDER_KMS, 'hs-crypto': config.SEALBOX_KMS_PROVIDER_HS_CRYPTO },
+    importTokenRsaBits: Number(config.SEALBOX_KMS_IMPORT_TOKEN_RSA_BITS),
+  };
+  return { providers: [{ kind: 'hpcs', defaultThreshold: config.SEALBOX_KMS_HPCS_THRESHOLD }], domain };
+}
 
 export function kmsOptionsFrom(config: KmsAppConfig): KmsModuleOptions {
   return {
@@ -24,5 +57,6 @@ export function kmsOptionsFrom(config: KmsAppConfig): KmsModuleOptions {
       tokenLabel: config.SEALBOX_PKCS11_TOKEN_LABEL,
       pin: config.SEALBOX_PKCS11_PIN,
     },
+    ...kmsDomainOptions(config),
   };
 }

@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './kms.module.js';
 export * from './kms.controller.js';
-export * from './hsm-probe.js';
+export * from './tokens.js';
 export * from './authorization/service-authorizations.js';
+export * from './domain/ciphertext.js';

@@ -1,24 +1,50 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { createHsm, type Hsm, type HsmConfig } from '@sealbox/hsm';
+import { ProviderRegistry, type KmsProviderConfigInput } from '@sealbox/kms-plugins';
 import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
-import { hsmProbe, type HsmConfig } from './hsm-probe.js';
-import { KmsRpcController } from './kms.controller.js';
-import { HSM_PROBE } from './tokens.js';
 import { ServiceAuthorizations } from './authorization/service-authorizations.js';
+import { KmsApiController } from './handlers/api.controller.js';
+import { KmsServiceController } from './handlers/service.controller.js';
+import { KmsRpcController } from './kms.controller.js';
+import { kmsMigrations } from './persistence/1764500000001-kms.js';
+import { kmsEntities } from './persistence/entities.js';
+import { ImportTokenService } from './services/import-token.service.js';
+import { InstanceService } from './services/instance.service.js';
+import { KeyService } from './services/key.service.js';
+import { RegistrationService } from './services/registration.service.js';
+import { ServiceSealer } from './services/service-sealer.js';
+import { WrapService } from './services/wrap.service.js';
+import { DEFAULT_KMS_DOMAIN_OPTIONS, KMS_HSM, KMS_OPTIONS, KMS_PROVIDERS, type KmsDomainOptions } from './tokens.js';
 
 export interface KmsModuleOptions {
   readonly database: DatabaseConfig;
+  /** The HSM backend (`createHsm`): pkcs11 in the distributed deployment, soft in standalone. */
   readonly hsm: HsmConfig;
+  /** Settings of provider plugins (kinds left out get their defaults). */
+  readonly providers?: readonly KmsProviderConfigInput[];
+  readonly domain?: Partial<KmsDomainOptions>;
 }
 
-/** Key-management instances and root keys, via provider plugins. */
+/** Key-management instances and root keys, via provider plugins; the Key Protect API behind the gateway. */
 @Module({})
 export class KmsModule {
   static register(options: KmsModuleOptions): DynamicModule {
     return {
       module: KmsModule,
-      imports: [ServiceDatabaseModule.register({ service: 'kms', config: options.database, entities: [], migrations: [] })],
-      controllers: [KmsRpcController],
-      providers: [{ provide: HSM_PROBE, useFactory: () => hsmProbe(options.hsm) }, ServiceAuthorizations],
+      imports: [ServiceDatabaseModule.register({ service: 'kms', config: options.database, entities: kmsEntities, migrations: kmsMigrations })],
+      controllers: [KmsRpcController, KmsServiceController, KmsApiController],
+      providers: [
+        { provide: KMS_HSM, useFactory: () => createHsm(options.hsm) },
+        { provide: KMS_PROVIDERS, inject: [KMS_HSM], useFactory: (hsm: Hsm) => new ProviderRegistry({ hsm }, options.providers ?? []) },
+        { provide: KMS_OPTIONS, useValue: { ...DEFAULT_KMS_DOMAIN_OPTIONS, ...options.domain } satisfies KmsDomainOptions },
+        ServiceAuthorizations,
+        ServiceSealer,
+        InstanceService,
+        ImportTokenService,
+        KeyService,
+        WrapService,
+        RegistrationService,
+      ],
       exports: [ServiceAuthorizations],
     };
   }
