@@ -1,6 +1,9 @@
 import { Bench } from '../bench.js';
 import type { BenchSettings } from '../config.js';
+import { envelopeCases } from './envelope.js';
+import { hsmCases } from './hsm.js';
 import { httpCases } from './http.js';
+import { kmsCases } from './kms.js';
 import { natsRawCases } from './nats.js';
 import { nestRpcCases } from './nest-rpc.js';
 import { standaloneCases } from './standalone.js';
@@ -13,6 +16,9 @@ export function createBench(settings: BenchSettings): Bench {
     ...standaloneCases(settings),
     ...natsRawCases(settings),
     ...nestRpcCases(settings),
+    ...hsmCases(settings),
+    ...kmsCases(settings),
+    ...envelopeCases(),
   ]) {
     bench.add(benchCase);
   }

@@ -1,0 +1,201 @@
+/**
+ * The hsm rows' wrap + unwrap pair as crypto gets it: `kms.key.wrap` / `kms.key.unwrap` over NATS to
+ * the real kms module (KmsModule.register: its controllers, services, SQLite database, key-protect
+ * provider, Pkcs11Hsm on a throwaway SoftHSM2 token), served as a Nest ServerNats in the `kms` queue
+ * as runService does. kms asks `iam.authorization.check` on a wrap/unwrap whose decision it has not
+ * cached (5 s); a bench-only controller in the `iam` queue allows, so the row measures kms + HSM +
+ * NATS with the authorization cached as in production.
+ */
+import { connect } from '@nats-io/transport-node';
+import { Controller, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { ClientNats, ServerNats } from '@nestjs/microservices';
+import type { IamWire, ResponseOf } from '@sealbox/contracts';
+import { KmsModule } from '@sealbox/kms';
+import {
+  createLogger,
+  InProcessEventBus,
+  natsClient,
+  natsServer,
+  PinoNestLogger,
+  PlatformModule,
+  RpcClient,
+  RpcHandler,
+  setRootLogger,
+  startTracing,
+  type NatsConnectionConfig,
+} from '@sealbox/platform';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { BenchCase, Measurement } from '../bench.js';
+import { natsServersOf, type BenchSettings } from '../config.js';
+import { warmThenMeasure } from '../loop.js';
+import { assertNobodyAnswers } from './nats.js';
+import { createBenchToken, SOFTHSM2_LIBRARY, type BenchToken } from './softhsm2.js';
+
+/** Subjects the row answers or calls: nobody else may serve them on the NATS server it uses. */
+const SUBJECTS = ['kms.key.wrap', 'kms.key.unwrap', 'kms.instance.create', 'iam.authorization.check'] as const;
+
+/** What the bench's iam stand-in has answered (kms caches each decision 5 s, so a few per run). */
+export const authorizationChecks = { count: 0 };
+
+/** Bench-only `iam.authorization.check`: every service-to-service authorization is allowed. */
+@Controller()
+class BenchAuthorizationController {
+  @RpcHandler('iam.authorization.check')
+  async check(): Promise<IamWire.Decision> {
+    authorizationChecks.count += 1;
+    return { allowed: true, policyId: 'bench-allow-all' };
+  }
+}
+
+@Module({ controllers: [BenchAuthorizationController] })
+class BenchIamModule {}
+
+/** A Nest microservice on NATS, its PlatformModule as runService builds it (events stay in-process). */
+async function startService(
+  name: string,
+  module: DynamicModule | Type<unknown>,
+  nats: NatsConnectionConfig,
+  logger: Logger,
+): Promise<INestMicroservice> {
+  @Module({
+    imports: [
+      PlatformModule.forRoot({ logger, clientProxy: natsClient(nats, name), rpcTimeoutMs: 5000, eventPublisher: new InProcessEventBus() }),
+      module,
+    ],
+  })
+  class BenchServiceRootModule {}
+
+  const server: ServerNats = natsServer(nats, name);
+  const app = await NestFactory.createMicroservice(BenchServiceRootModule, { strategy: server, logger: new PinoNestLogger(logger) });
+  await app.listen();
+  return app;
+}
+
+interface KmsFixture {
+  /** crypto's side: an RpcClient on a NATS connection of its own. */
+  readonly rpc: RpcClient;
+  readonly source: { accountId: string; serviceName: string; serviceInstance: string };
+  readonly key: { instanceId: string; keyId: string };
+  close(): Promise<void>;
+}
+
+/** The subscriptions may reach the server a moment after listen(): retry the first call briefly. */
+async function untilAnswering<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function startKms(settings: BenchSettings): Promise<KmsFixture> {
+  const logger = createLogger({ app: 'bench', level: 'silent' });
+  setRootLogger(logger);
+  if (settings.tracing) startTracing('bench', { exporter: 'none' });
+  const nats: NatsConnectionConfig = { servers: natsServersOf(settings) };
+  const probe = await connect({ servers: nats.servers, name: 'sealbox-bench-probe' });
+  try {
+    for (const subject of SUBJECTS) await assertNobodyAnswers(probe, subject);
+  } finally {
+    await probe.close();
+  }
+
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const token: BenchToken = await createBenchToken();
+    closers.push(() => token.remove());
+    const dataDir = await mkdtemp(join(tmpdir(), 'sealbox-bench-kms-'));
+    closers.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    const kmsModule = KmsModule.register({
+      database: { type: 'sqlite', path: join(dataDir, 'kms.sqlite') },
+      hsm: { backend: 'pkcs11', library: SOFTHSM2_LIBRARY, tokenLabel: token.label, pin: token.pin },
+    });
+    const kms = await startService('kms', kmsModule, nats, logger);
+    closers.push(() => kms.close());
+    const iam = await startService('iam', BenchIamModule, nats, logger);
+    closers.push(() => iam.close());
+
+    const client: ClientNats = natsClient(nats, 'crypto');
+    const rpc = new RpcClient(client, { timeoutMs: 5000 });
+    closers.push(() => client.close());
+    await client.connect();
+
+    // An instance and a root key through kms's own API: lifecycle's subject, then Key Protect's create.
+    const accountId = `bench-${randomUUID().slice(0, 8)}`;
+    const instanceId = randomUUID();
+    const instance = await untilAnswering(() =>
+      rpc.send('kms.instance.create', { accountId, instanceId, serviceName: 'kms', region: 'local' }),
+    );
+    if (instance.provider !== 'key-protect') throw new Error(`kms made a ${instance.provider} instance, expected key-protect`);
+    const created: ResponseOf<'kms.api.key.create'> = await rpc.send(
+      'kms.api.key.create',
+      { instanceId, resources: [{ name: 'bench-root-key', extractable: false }] },
+      { caller: { iamId: 'IBMid-bench', accountId, subType: 'user' } },
+    );
+    const keyId = created.resources[0]?.id;
+    if (!keyId) throw new Error('kms.api.key.create returned no key');
+    return {
+      rpc,
+      source: { accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() },
+      key: { instanceId, keyId },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function measureKms(settings: BenchSettings, concurrency: number): Promise<Measurement> {
+  const fixture = await startKms(settings);
+  try {
+    const dek = randomBytes(32);
+    const plaintext = dek.toString('base64');
+    // The aad crypto sends: one fixed-size entry binding the envelope context.
+    const aad = [`sealbox-envelope-v1:${createHash('sha256').update(randomUUID()).digest('hex')}`];
+    const { rpc, source, key } = fixture;
+    const operation = async (): Promise<void> => {
+      const wrapped = await rpc.send('kms.key.wrap', { source, key, plaintext, aad });
+      const unwrapped = await rpc.send('kms.key.unwrap', { source, key, ciphertext: wrapped.ciphertext, aad });
+      if (unwrapped.plaintext !== plaintext) throw new Error('kms unwrapped another DEK than it wrapped');
+    };
+    await operation();
+    if (authorizationChecks.count === 0) throw new Error('kms wrapped without asking iam.authorization.check');
+    const result = await warmThenMeasure(operation, { ...settings, concurrency });
+    return { unit: 'ops/s', ...result };
+  } finally {
+    await fixture.close();
+  }
+}
+
+export function kmsCases(settings: BenchSettings): BenchCase[] {
+  return [
+    {
+      name: 'kms.nats.wrap-unwrap.seq',
+      description:
+        "RpcClient kms.key.wrap + kms.key.unwrap of a 32-byte DEK over NATS to KmsModule (SQLite, key-protect, Pkcs11Hsm on a SoftHSM2 temp token), iam.authorization.check allowed by a bench controller and cached 5 s by kms, one at a time",
+      baseline: 'hsm.pkcs11.wrapped-key.seq',
+      uses: ['nats'],
+      run: (current) => measureKms(current, 1),
+    },
+    {
+      name: 'kms.nats.wrap-unwrap.conc',
+      description: `same as kms.nats.wrap-unwrap.seq, ${settings.concurrency} pairs in flight`,
+      baseline: 'hsm.pkcs11.wrapped-key.conc',
+      uses: ['nats'],
+      run: (current) => measureKms(current, current.concurrency),
+    },
+  ];
+}
