@@ -33,6 +33,15 @@ class FailingSecrets {
   }
 }
 
+/** kms knows every Key Protect instance as a `kms` one of the caller's account (the gateway asks before IAM). */
+@Controller()
+class KmsInstances {
+  @RpcHandler('kms.instance.get')
+  async get(request: ValidatedRequestOf<'kms.instance.get'>): Promise<ResponseOf<'kms.instance.get'>> {
+    return { ...request, serviceName: 'kms', region: 'us-south', provider: 'key-protect', masterKeyStatus: 'not_applicable' };
+  }
+}
+
 /** An HTTP route with a bug. */
 @Controller('test')
 class BrokenRoute {
@@ -66,7 +75,7 @@ function expectNotImplemented(response: TestResponse, subject: string): void {
 beforeAll(async () => {
   // Real span ids, as every app has (exporter `none` still starts the SDK).
   tracing = startTracing('gateway-test', { exporter: 'none' });
-  gateway = await startTestGateway({ controllers: [EchoLifecycle, FailingSecrets, BrokenRoute] });
+  gateway = await startTestGateway({ controllers: [EchoLifecycle, FailingSecrets, KmsInstances, BrokenRoute] });
 });
 
 afterAll(async () => {

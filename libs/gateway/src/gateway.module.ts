@@ -8,7 +8,7 @@ import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
 import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
 import { ReadinessService } from './readiness.service.js';
-import { routeControllers } from './routes/index.js';
+import { routeControllers, routeProviders } from './routes/index.js';
 
 export interface GatewayModuleOptions {
   readonly transportStatus: TransportStatus;
@@ -30,6 +30,7 @@ export class GatewayModule {
         TokenVerifier,
         DecisionService,
         RouteAccessCheck,
+        ...routeProviders,
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
       exports: [DecisionService, TokenVerifier],

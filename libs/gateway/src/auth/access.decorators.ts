@@ -1,4 +1,4 @@
-import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext, type Type } from '@nestjs/common';
 import type { Action, IamWire } from '@sealbox/contracts';
 import { DomainError, type Caller } from '@sealbox/platform';
 
@@ -14,6 +14,22 @@ export interface RouteRequest {
 /** A resource as policies address it, minus the account (always the caller's: services enforce tenancy). */
 export type RouteResource = Omit<IamWire.ResourceAttributes, 'accountId'>;
 
+/** The action and resource IAM is asked about. */
+export interface AccessCheck {
+  readonly action: Action;
+  readonly resource: IamWire.ResourceAttributes;
+}
+
+/**
+ * Completes a route's access check with what only a service knows, before IAM decides (e.g. whether a
+ * KMS instance is a `kms` or an `hs-crypto` one). A provider of the gateway module. Throwing denies:
+ * `denied()` is the route's own denial, so a resource the service does not know (or that belongs to
+ * another account) is answered exactly like one the caller may not use.
+ */
+export interface AccessRefiner {
+  refine(check: AccessCheck, caller: Caller, denied: () => DomainError): Promise<AccessCheck>;
+}
+
 export type AccessRule =
   | { readonly kind: 'public' }
   /** Authenticated caller; the owning service decides (it alone has the data, e.g. whose API key this is). */
@@ -24,6 +40,7 @@ export type AccessRule =
       readonly resource: (request: RouteRequest) => RouteResource;
       /** Reads of one item answer 404 when denied, like a missing item: no existence oracle. */
       readonly deniedAs: 'NOT_FOUND' | 'FORBIDDEN';
+      readonly refine?: Type<AccessRefiner>;
     };
 
 /** Open to anyone. Only token exchange, JWKS, health, readiness and the API docs are. */
@@ -37,10 +54,16 @@ export const Authenticated = (action: string) =>
 export const RequiresAction = (
   action: Action,
   resource: (request: RouteRequest) => RouteResource,
-  options: { deniedAs?: 'NOT_FOUND' | 'FORBIDDEN' } = {},
+  options: { deniedAs?: 'NOT_FOUND' | 'FORBIDDEN'; refine?: Type<AccessRefiner> } = {},
 ) =>
   applyDecorators(
-    SetMetadata(ACCESS_RULE, { kind: 'action', action, resource, deniedAs: options.deniedAs ?? 'FORBIDDEN' } satisfies AccessRule),
+    SetMetadata(ACCESS_RULE, {
+      kind: 'action',
+      action,
+      resource,
+      deniedAs: options.deniedAs ?? 'FORBIDDEN',
+      ...(options.refine ? { refine: options.refine } : {}),
+    } satisfies AccessRule),
   );
 
 export const CALLER = Symbol('sealbox:caller');

@@ -1,8 +1,16 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { Clock, DomainError, RateLimitedError } from '@sealbox/platform';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../options.js';
-import { ACCESS_RULE, CALLER, header, type AccessRule, type AuthenticatedRequest, type RouteRequest } from './access.decorators.js';
+import {
+  ACCESS_RULE,
+  CALLER,
+  header,
+  type AccessCheck,
+  type AccessRule,
+  type AuthenticatedRequest,
+  type RouteRequest,
+} from './access.decorators.js';
 import { auditOf } from './audit-context.js';
 import { DecisionService } from './decision.service.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -34,6 +42,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
     private readonly decisions: DecisionService,
+    private readonly moduleRef: ModuleRef,
     clock: Clock,
     @Inject(GATEWAY_OPTIONS) options: GatewayOptions,
   ) {
@@ -56,13 +65,22 @@ export class AccessGuard implements CanActivate {
     if (!limited.allowed) throw new RateLimitedError(limited.retryAfterSeconds);
     if (rule.kind === 'authenticated') return true;
 
-    const resource = { accountId: caller.accountId, ...rule.resource(request) };
-    audit.target = crnOf(resource);
-    const decision = await this.decisions.decide(caller, rule.action, resource);
+    // The same denial whatever a refiner found out (a refined action would tell which service owns the resource).
+    const denied = () => {
+      audit.denied = true;
+      return rule.deniedAs === 'NOT_FOUND'
+        ? new DomainError('NOT_FOUND', 'The requested resource was not found')
+        : new DomainError('FORBIDDEN', rule.refine ? 'You are not allowed to perform this action on this resource' : `You are not allowed to perform ${rule.action} on this resource`);
+    };
+    let check: AccessCheck = { action: rule.action, resource: { accountId: caller.accountId, ...rule.resource(request) } };
+    audit.target = crnOf(check.resource);
+    if (rule.refine) {
+      check = await this.moduleRef.get(rule.refine, { strict: false }).refine(check, caller, denied);
+      audit.action = check.action;
+      audit.target = crnOf(check.resource);
+    }
+    const decision = await this.decisions.decide(caller, check.action, check.resource);
     if (decision.allowed) return true;
-    audit.denied = true;
-    throw rule.deniedAs === 'NOT_FOUND'
-      ? new DomainError('NOT_FOUND', 'The requested resource was not found')
-      : new DomainError('FORBIDDEN', `You are not allowed to perform ${rule.action} on this resource`);
+    throw denied();
   }
 }

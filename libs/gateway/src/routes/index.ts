@@ -1,7 +1,10 @@
 import { IamRoutes, PolicyRoutes } from './iam.routes.js';
-import { KmsRoutes } from './kms.routes.js';
+import { kmsRouteProviders, KmsRoutes } from './kms.routes.js';
 import { ResourceControllerRoutes } from './resource-controller.routes.js';
 import { SecretsManagerRoutes } from './secrets-manager.routes.js';
 
 /** Fixed routing of the HTTP edge; each later capability fills in its surface here. */
 export const routeControllers = [IamRoutes, PolicyRoutes, ResourceControllerRoutes, KmsRoutes, SecretsManagerRoutes];
+
+/** Providers the routes' access rules use (AccessRefiners). */
+export const routeProviders = [...kmsRouteProviders];

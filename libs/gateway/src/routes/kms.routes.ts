@@ -1,44 +1,444 @@
-import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Head, Headers, HttpCode, Inject, Injectable, Param, Post, Put, Query, Res, type OnModuleDestroy } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DomainError, RpcClient, type Caller } from '@sealbox/platform';
-import { CurrentCaller, header, param, RequiresAction, type RouteRequest } from '../auth/access.decorators.js';
+import { isAction, KmsWire, type Action, type ResponseOf } from '@sealbox/contracts';
+import { Clock, DomainError, EVENT_SUBSCRIBER, EventClearedCache, RpcClient, type Caller, type EventSubscriber } from '@sealbox/platform';
+import { CurrentCaller, header, param, RequiresAction, type AccessCheck, type AccessRefiner, type RouteRequest } from '../auth/access.decorators.js';
 import { objectBody, requestFor } from './body.js';
 
-const keyResource = (request: RouteRequest) => ({
-  serviceName: 'kms',
-  serviceInstance: header(request, 'bluemix-instance'),
-  resourceType: 'key',
-  resource: param(request, 'id'),
-});
+/** How long the gateway remembers which service (kms | hs-crypto) an instance belongs to. */
+export const KMS_INSTANCE_CACHE_TTL_MS = 60_000;
 
-/** Key Protect v2 under /kms; the instance travels in the `Bluemix-Instance` header. */
+type KmsServiceName = 'kms' | 'hs-crypto';
+
+/**
+ * Key Protect routes name a `kms.*` action and a `kms` resource; an HPCS-like instance is an
+ * `hs-crypto` one, and IAM must see that. This asks kms which service the `Bluemix-Instance` belongs
+ * to (`kms.instance.get` in the caller's account, remembered for a minute, forgotten when an instance
+ * is deleted) and retargets the check. An instance that does not exist or belongs to another account
+ * gets the route's denial: the same answer as an instance the caller has no access to.
+ */
+@Injectable()
+export class KmsInstanceAccess implements AccessRefiner, OnModuleDestroy {
+  private readonly services: EventClearedCache<KmsServiceName>;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    clock: Clock,
+    @Inject(EVENT_SUBSCRIBER) events: EventSubscriber | null,
+  ) {
+    this.services = new EventClearedCache(clock, KMS_INSTANCE_CACHE_TTL_MS, 10_000, events, ['events.kms.instance.deleted']);
+  }
+
+  async refine(check: AccessCheck, caller: Caller, denied: () => DomainError): Promise<AccessCheck> {
+    const instanceId = check.resource.serviceInstance ?? '';
+    if (!instanceId) {
+      throw new DomainError('VALIDATION_FAILED', 'The Bluemix-Instance header is required', [{ field: 'Bluemix-Instance', message: 'required header' }]);
+    }
+    const serviceName = await this.serviceOf(caller, instanceId, denied);
+    const action = `${serviceName}.${check.action.slice(check.action.indexOf('.') + 1)}`;
+    if (!isAction(action)) throw new Error(`no action ${action} for ${check.action}`);
+    return { action: action satisfies Action, resource: { ...check.resource, serviceName } };
+  }
+
+  private async serviceOf(caller: Caller, instanceId: string, denied: () => DomainError): Promise<KmsServiceName> {
+    const key = `${caller.accountId}/${instanceId}`;
+    const cached = this.services.get(key);
+    if (cached) return cached;
+    try {
+      const instance = await this.rpc.send('kms.instance.get', { accountId: caller.accountId, instanceId }, { caller });
+      this.services.set(key, instance.serviceName);
+      return instance.serviceName;
+    } catch (error) {
+      if (error instanceof DomainError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) throw denied();
+      throw error;
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.services.dispose();
+  }
+}
+
+const instanceResource = (request: RouteRequest) => ({ serviceName: 'kms', serviceInstance: header(request, 'bluemix-instance') });
+const keyResource = (request: RouteRequest) => ({ ...instanceResource(request), resourceType: 'key', resource: param(request, 'id') });
+
+/** Access to one key: denied like a missing key (404). */
+const onKey = (action: Action) => RequiresAction(action, keyResource, { deniedAs: 'NOT_FOUND', refine: KmsInstanceAccess });
+/** Access to the instance: denied with 403 (also for an instance the caller cannot see). */
+const onInstance = (action: Action) => RequiresAction(action, instanceResource, { refine: KmsInstanceAccess });
+
+/** The reply methods routes use (headers, and a status chosen at run time). */
+export interface KmsReply {
+  header(name: string, value: string): unknown;
+  status(code: number): unknown;
+}
+
+const KEY_JSON = KmsWire.KEY_COLLECTION_TYPE;
+
+function instanceOf(value: string | undefined): string {
+  if (!value) {
+    throw new DomainError('VALIDATION_FAILED', 'The Bluemix-Instance header is required', [{ field: 'Bluemix-Instance', message: 'required header' }]);
+  }
+  return value;
+}
+
+/** `Prefer: return=representation` asks for the key in the answer of a delete. */
+const wantsRepresentation = (prefer: string | undefined) => /return=representation/i.test(prefer ?? '');
+
+/**
+ * Key Protect v2 under /kms (the SDK's serviceUrl is `<gateway>/kms`); the instance travels in the
+ * `Bluemix-Instance` header, the caller to kms with every request. Key collections answer
+ * `application/vnd.ibm.kms.key+json`. See the README, "Key Protect API", for what is supported.
+ */
 @ApiTags('Key Protect')
 @Controller('kms/api/v2')
 export class KmsRoutes {
   constructor(private readonly rpc: RpcClient) {}
 
+  // ---- keys ----
+
+  // Declared before GET keys: Fastify then keeps this HEAD instead of deriving one from the GET.
+  @Head('keys')
+  @onInstance('kms.key.list')
+  @ApiOperation({ summary: 'Count keys: the Key-Total header (state, extractable)' })
+  async countKeys(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<void> {
+    const request = requestFor('kms.api.key.count', { ...query, instanceId: instanceOf(instance) });
+    const { total } = await this.rpc.send('kms.api.key.count', request, { caller });
+    reply.header('key-total', String(total));
+  }
+
+  @Post('keys')
+  @onInstance('kms.key.create')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a root key: generated, imported, or imported with the import token' })
+  async createKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.create'>> {
+    const request = requestFor('kms.api.key.create', { ...objectBody(body), instanceId: instanceOf(instance) });
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.create', request, { caller });
+  }
+
+  @Get('keys')
+  @onInstance('kms.key.list')
+  @ApiOperation({ summary: 'List keys (limit, offset, state, extractable)' })
+  async listKeys(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.list'>> {
+    const request = requestFor('kms.api.key.list', { ...query, instanceId: instanceOf(instance) });
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.list', request, { caller });
+  }
+
+  @Get('keys/registrations')
+  @onInstance('kms.registration.read')
+  @ApiOperation({ summary: 'List the registrations of every key of the instance' })
+  registrationsOfAllKeys(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.registration.list'>> {
+    const request = requestFor('kms.api.registration.list', { ...withoutId(query), instanceId: instanceOf(instance) });
+    return this.rpc.send('kms.api.registration.list', request, { caller });
+  }
+
+  @Get('keys/:id')
+  @onKey('kms.key.read')
+  @ApiOperation({ summary: 'Get a key by id or alias (410 once deleted)' })
+  getKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.get'>> {
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.get', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Get('keys/:id/metadata')
+  @onKey('kms.key.read')
+  @ApiOperation({ summary: 'Get the metadata of a key (also once deleted)' })
+  keyMetadata(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.metadata'>> {
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.metadata', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Delete('keys/:id')
+  @onKey('kms.key.delete')
+  @ApiOperation({ summary: 'Delete a key (force=true also removes its registrations); Prefer: return=representation for the key' })
+  async deleteKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.delete'> | undefined> {
+    const request = requestFor('kms.api.key.delete', { ...withoutId(query), instanceId: instanceOf(instance), id });
+    const deleted = await this.rpc.send('kms.api.key.delete', request, { caller });
+    if (!wantsRepresentation(prefer)) {
+      reply.status(204);
+      return undefined;
+    }
+    reply.status(200);
+    reply.header('content-type', KEY_JSON);
+    return deleted;
+  }
+
+  @Delete('keys/:id/purge')
+  @onKey('kms.key.purge')
+  @ApiOperation({ summary: 'Purge a deleted key (at least 4 h after its deletion)' })
+  purgeKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.purge'>> {
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.purge', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Post('keys/:id/restore')
+  @onKey('kms.key.restore')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Restore a deleted key within 30 days (imported keys: with their key material)' })
+  restoreKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: KmsReply,
+  ): Promise<ResponseOf<'kms.api.key.restore'>> {
+    const request = requestFor('kms.api.key.restore', { ...objectBody(body), instanceId: instanceOf(instance), id });
+    reply.header('content-type', KEY_JSON);
+    return this.rpc.send('kms.api.key.restore', request, { caller });
+  }
+
+  @Get('keys/:id/versions')
+  @onKey('kms.key.read')
+  @ApiOperation({ summary: 'List the versions of a key' })
+  keyVersions(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.key.versions'>> {
+    const request = requestFor('kms.api.key.versions', { ...withoutId(query), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.versions', request, { caller });
+  }
+
+  @Get('keys/:id/registrations')
+  @onKey('kms.registration.read')
+  @ApiOperation({ summary: 'List the registrations of a key' })
+  registrationsOfKey(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.registration.list'>> {
+    const request = requestFor('kms.api.registration.list', { ...withoutId(query), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.registration.list', request, { caller });
+  }
+
+  // ---- key actions ----
+
   @Post('keys/:id/actions/wrap')
-  @RequiresAction('kms.key.wrap', keyResource, { deniedAs: 'NOT_FOUND' })
+  @onKey('kms.key.wrap')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Wrap a data key' })
-  wrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.api.key.wrap', requestFor('kms.api.key.wrap', { ...objectBody(body), instanceId: requireInstance(instance), id }), { caller });
+  @ApiOperation({ summary: 'Wrap a data key (none given: a new 256-bit key is generated and returned)' })
+  wrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    const request = requestFor('kms.api.key.wrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.wrap', request, { caller });
   }
 
   @Post('keys/:id/actions/unwrap')
-  @RequiresAction('kms.key.unwrap', keyResource, { deniedAs: 'NOT_FOUND' })
+  @onKey('kms.key.unwrap')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Unwrap a data key' })
-  unwrap(@Param('id') id: string, @Headers('bluemix-instance') instance: string | undefined, @Body() body: unknown, @CurrentCaller() caller: Caller) {
-    return this.rpc.send('kms.api.key.unwrap', requestFor('kms.api.key.unwrap', { ...objectBody(body), instanceId: requireInstance(instance), id }), { caller });
+  @ApiOperation({ summary: 'Unwrap a data key (of an older key version: also rewrapped under the newest)' })
+  unwrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    const request = requestFor('kms.api.key.unwrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.unwrap', request, { caller });
+  }
+
+  @Post('keys/:id/actions/rewrap')
+  @onKey('kms.key.rewrap')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rewrap a data key under the newest key version' })
+  rewrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
+    const request = requestFor('kms.api.key.rewrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.rewrap', request, { caller });
+  }
+
+  @Post('keys/:id/actions/rotate')
+  @onKey('kms.key.rotate')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Rotate a key (imported keys: with new key material)' })
+  async rotate(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<void> {
+    const request = requestFor('kms.api.key.rotate', { ...objectBody(body), instanceId: instanceOf(instance), id });
+    await this.rpc.send('kms.api.key.rotate', request, { caller });
+  }
+
+  @Post('keys/:id/actions/disable')
+  @onKey('kms.key.disable')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Disable a key: wrap and unwrap fail until it is enabled' })
+  async disable(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('kms.api.key.disable', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Post('keys/:id/actions/enable')
+  @onKey('kms.key.enable')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Enable a disabled key' })
+  async enable(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('kms.api.key.enable', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Post('keys/:id/actions/setKeyForDeletion')
+  @onKey('kms.key.delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Dual authorization delete: authorize another identity to delete the key (7 days)' })
+  async setKeyForDeletion(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('kms.api.key.set-for-deletion', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  @Post('keys/:id/actions/unsetKeyForDeletion')
+  @onKey('kms.key.delete')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Cancel a deletion authorization' })
+  async unsetKeyForDeletion(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('kms.api.key.unset-for-deletion', { instanceId: instanceOf(instance), id }, { caller });
+  }
+
+  // ---- aliases and policies ----
+
+  @Post('keys/:id/aliases/:alias')
+  @onKey('kms.key.create')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Add an alias to a key' })
+  createAlias(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Param('alias') alias: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.key.alias.create'>> {
+    return this.rpc.send('kms.api.key.alias.create', requestFor('kms.api.key.alias.create', { instanceId: instanceOf(instance), id, alias }), { caller });
+  }
+
+  @Delete('keys/:id/aliases/:alias')
+  @onKey('kms.key.create')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove an alias of a key' })
+  async deleteAlias(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Param('alias') alias: string,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
+    await this.rpc.send('kms.api.key.alias.delete', requestFor('kms.api.key.alias.delete', { instanceId: instanceOf(instance), id, alias }), { caller });
+  }
+
+  @Get('keys/:id/policies')
+  @onKey('kms.key.read')
+  @ApiOperation({ summary: 'Read the key policies (policy=rotation|dualAuthDelete)' })
+  getPolicies(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.key.policy.get'>> {
+    const request = requestFor('kms.api.key.policy.get', { ...withoutId(query), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.policy.get', request, { caller });
+  }
+
+  @Put('keys/:id/policies')
+  @onKey('kms.instance.manage')
+  @ApiOperation({ summary: 'Set the key policies (policy=rotation|dualAuthDelete)' })
+  putPolicies(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.key.policy.put'>> {
+    const request = requestFor('kms.api.key.policy.put', { ...objectBody(body), ...withoutId(query), instanceId: instanceOf(instance), id });
+    return this.rpc.send('kms.api.key.policy.put', request, { caller });
+  }
+
+  // ---- import token ----
+
+  @Post('import_token')
+  @onInstance('kms.key.import')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Create the import token of the instance (replaces the previous one)' })
+  createImportToken(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.import-token.create'>> {
+    const request = requestFor('kms.api.import-token.create', { ...objectBody(body), instanceId: instanceOf(instance) });
+    return this.rpc.send('kms.api.import-token.create', request, { caller });
+  }
+
+  @Get('import_token')
+  @onInstance('kms.key.import')
+  @ApiOperation({ summary: 'Retrieve the import token: its public key and nonce (counts one retrieval)' })
+  getImportToken(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.import-token.get'>> {
+    return this.rpc.send('kms.api.import-token.get', { instanceId: instanceOf(instance) }, { caller });
+  }
+
+  // ---- HPCS master key ----
+
+  @Post('instance/master_key/parts')
+  @onInstance('kms.instance.manage')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'HPCS key ceremony: load one master key part ({part: base64 of 32 bytes}); one part per identity' })
+  loadMasterKeyPart(
+    @Headers('bluemix-instance') instance: string | undefined,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'kms.api.master-key.load-part'>> {
+    const request = requestFor('kms.api.master-key.load-part', { ...objectBody(body), instanceId: instanceOf(instance) });
+    return this.rpc.send('kms.api.master-key.load-part', request, { caller });
+  }
+
+  @Get('instance/master_key')
+  @onInstance('kms.instance.read')
+  @ApiOperation({ summary: 'HPCS: status of the master key, with its verification pattern once active' })
+  masterKey(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.master-key.get'>> {
+    return this.rpc.send('kms.api.master-key.get', { instanceId: instanceOf(instance) }, { caller });
+  }
+
+  @Delete('instance/master_key')
+  @onInstance('kms.instance.manage')
+  @ApiOperation({ summary: 'HPCS: zeroize the master key (every key of the instance becomes unusable at once)' })
+  zeroizeMasterKey(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.master-key.zeroize'>> {
+    return this.rpc.send('kms.api.master-key.zeroize', { instanceId: instanceOf(instance) }, { caller });
   }
 }
 
-function requireInstance(instance: string | undefined): string {
-  if (!instance) {
-    throw new DomainError('VALIDATION_FAILED', 'The Bluemix-Instance header is required', [
-      { field: 'Bluemix-Instance', message: 'required header' },
-    ]);
-  }
-  return instance;
+/** Query parameters may not override what the path says. */
+function withoutId(query: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...query };
+  delete rest['id'];
+  delete rest['instanceId'];
+  return rest;
 }
+
+export const kmsRouteProviders = [KmsInstanceAccess];
