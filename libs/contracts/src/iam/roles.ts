@@ -27,9 +27,9 @@ export const RoleDescriptions: Record<RoleName, string> = {
   Operator: 'Perform platform actions such as managing service IDs and API keys',
   Editor: 'Create, update and delete instances',
   Administrator: 'All platform actions, including assigning access to others',
-  Reader: 'See secrets and keys metadata; wrap and unwrap with keys',
+  Reader: 'See secrets and keys metadata',
   SecretsReader: 'Reader, and read secret payloads',
-  Writer: 'SecretsReader, and create, update, rotate and lock secrets; create and rotate keys',
+  Writer: 'SecretsReader, and create, update, rotate and lock secrets; create and rotate keys, wrap and unwrap with them',
   Manager: 'All service actions, including deleting secrets and keys',
 };
 
@@ -56,9 +56,9 @@ const administrators: PlatformRole[] = ['Administrator'];
 const kmsVerbs = {
   'key.list': readers,
   'key.read': readers,
-  'key.wrap': readers,
-  'key.unwrap': readers,
-  'key.rewrap': readers,
+  'key.wrap': writers,
+  'key.unwrap': writers,
+  'key.rewrap': writers,
   'key.create': writers,
   'key.import': writers,
   'key.rotate': writers,

@@ -20,7 +20,10 @@ describe('roleCatalog', () => {
       const expected = Actions.filter((action) => (ActionRoles[action] as readonly string[]).includes(role.name));
       expect(role.actions).toEqual(expected);
     }
-    expect(actionsOf('Reader')).toContain('kms.key.wrap');
+    // Key Protect: Reader lists and reads keys; wrapping and unwrapping need Writer.
+    expect(actionsOf('Reader')).toContain('kms.key.list');
+    expect(actionsOf('Reader')).not.toContain('kms.key.wrap');
+    expect(actionsOf('Writer')).toContain('kms.key.wrap');
     expect(actionsOf('Reader')).not.toContain('secrets-manager.secret.read');
     expect(actionsOf('SecretsReader')).toContain('secrets-manager.secret.read');
   });
