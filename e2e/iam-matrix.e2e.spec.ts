@@ -7,6 +7,7 @@ import {
   type IamServiceName,
   type RoleName,
 } from '@sealbox/contracts';
+import { connect } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -153,7 +154,10 @@ interface MatrixAction {
   readonly instance?: (target: Account) => string;
   readonly permitted: Outcome;
   readonly denied: (caller: Caller) => Outcome;
-  /** iam-decided: the answer to any caller about the other account's item. */
+  /**
+   * The answer to any caller about the other account's item: iam-decided actions, and gateway-decided
+   * ones whose route resolves the item in the caller's account first (Key Protect instances).
+   */
   readonly otherAccount?: Outcome;
   /** False only for the role catalog, which is no account's data. */
   readonly accountOwned: boolean;
@@ -194,8 +198,11 @@ const ACTIONS: readonly MatrixAction[] = [
     action: 'kms.key.wrap',
     decidedBy: 'gateway',
     instance: (target) => target.kmsInstance,
-    permitted: REACHED_SERVICE,
+    // A real instance and root key: a permitted wrap succeeds. Another account's instance does not
+    // exist for the caller (the gateway resolves the instance in the caller's account): 404, like a denial.
+    permitted: { status: 200 },
     denied: () => NOT_FOUND,
+    otherAccount: NOT_FOUND,
     accountOwned: true,
     send: (headers, _caller, target) =>
       call(
@@ -306,6 +313,7 @@ const ACTIONS: readonly MatrixAction[] = [
 function expectedOutcome(caller: Caller, action: MatrixAction, target: Account): { outcome: Outcome; permitted: boolean } {
   const own = caller.account === target;
   if (action.decidedBy === 'iam' && !own) return { outcome: action.otherAccount ?? NOT_FOUND, permitted: false };
+  if (!own && action.otherAccount) return { outcome: action.otherAccount, permitted: false };
   const permitted = holds(caller, action.action, action.instance?.(target));
   return { outcome: permitted ? action.permitted : action.denied(caller), permitted };
 }
@@ -335,6 +343,37 @@ async function runPaced<T, R>(
   return results;
 }
 
+/** A Key Protect-like instance of the account, made over NATS as lifecycle will (`kms.instance.create`). */
+async function createKmsInstanceOverNats(accountIdOfInstance: string, instanceId: string): Promise<void> {
+  const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
+  try {
+    const data = { accountId: accountIdOfInstance, instanceId, serviceName: 'kms', region: 'us-south' };
+    const message = await connection.request('kms.instance.create', JSON.stringify({ pattern: 'kms.instance.create', data, id: randomUUID() }), {
+      timeout: stack.rpcTimeoutMs + 2_000,
+    });
+    const reply = message.json<{ response?: unknown; err?: unknown }>();
+    if (reply.err !== undefined || reply.response === undefined) throw new Error(`e2e: kms.instance.create failed: ${JSON.stringify(reply.err ?? reply)}`);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** A generated root key, created by the account's administrator through the Key Protect API. */
+async function createRootKey(session: AdminSession, instanceId: string, name: string): Promise<string> {
+  const response = await request(`${stack.gatewayUrl}/kms/api/v2/keys`, {
+    method: 'POST',
+    headers: { ...bearer(session.token), 'bluemix-instance': instanceId, 'content-type': 'application/vnd.ibm.kms.key+json' },
+    body: {
+      metadata: { collectionType: 'application/vnd.ibm.kms.key+json', collectionTotal: 1 },
+      resources: [{ type: 'application/vnd.ibm.kms.key+json', name, extractable: false }],
+    },
+    deadlineMs: stack.rpcTimeoutMs + 5_000,
+  });
+  const id = (response.body as { resources?: { id?: unknown }[] } | undefined)?.resources?.[0]?.id;
+  if (response.status !== 201 || typeof id !== 'string') throw new Error(`e2e: create root key: ${response.status} ${JSON.stringify(response.body)}`);
+  return id;
+}
+
 async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; callers: Caller[] }> {
   const created = await createAccountOverNats(stack, `matrix ${label} ${stack.runId}`);
   const session = await adminSession(stack, created.apikey);
@@ -344,6 +383,9 @@ async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; caller
   const targetId = await createServiceId(session, `${marker}-target`);
   const targetPolicy = await createAccessPolicy(session, targetId.iam_id, 'Reader', { serviceName: 'secrets-manager' });
   const targetKey = await createApiKey(session, targetId.iam_id, `${marker}-target-key`);
+  const kmsInstance = randomUUID();
+  await createKmsInstanceOverNats(session.accountId, kmsInstance);
+  const keyId = await createRootKey(session, kmsInstance, `${marker}-root`);
   const account: Account = {
     label,
     session,
@@ -351,8 +393,8 @@ async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; caller
     marker,
     smInstance: randomUUID(),
     secretId: randomUUID(),
-    kmsInstance: randomUUID(),
-    keyId: randomUUID(),
+    kmsInstance,
+    keyId,
     resourceGroup: randomUUID().replaceAll('-', ''),
     rcInstance: randomUUID(),
     target: { serviceId: targetId.id, iamId: targetId.iam_id, apikeyId: targetKey.id, policyId: targetPolicy.id },
