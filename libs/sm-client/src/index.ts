@@ -1,0 +1,20 @@
+export {
+  SecretsManagerClient,
+  encodeQuery,
+  type Authenticator,
+  type CreateLocksOptions,
+  type DeleteLocksOptions,
+  type HttpMethod,
+  type ListConfigurationsOptions,
+  type ListLocksOptions,
+  type ListSecretsLocksOptions,
+  type ListSecretsOptions,
+  type QueryValue,
+  type RawRequest,
+  type RawResponse,
+  type SecretGroupPrototypeInput,
+  type SecretLockPrototypeInput,
+  type SecretsManagerClientOptions,
+  type SmResponse,
+} from './client.js';
+export { SecretsManagerError, SecretsManagerResponseError, type SecretsManagerErrorItem } from './errors.js';
