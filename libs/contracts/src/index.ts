@@ -7,4 +7,5 @@ export * from './iam/roles.js';
 export * as IamWire from './iam/schemas.js';
 export * as KmsWire from './kms/schemas.js';
 export * as CryptoWire from './crypto/schemas.js';
+export * as StorageWire from './storage/schemas.js';
 export * as SecretsWire from './secrets/schemas.js';

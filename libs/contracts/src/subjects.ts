@@ -14,6 +14,7 @@ import type { ServiceName } from './services.js';
 import * as Iam from './iam/schemas.js';
 import * as Kms from './kms/schemas.js';
 import * as Crypto from './crypto/schemas.js';
+import * as Storage from './storage/schemas.js';
 
 export interface SubjectDefinition<
   Svc extends ServiceName = ServiceName,
@@ -128,10 +129,13 @@ export const Subjects = {
   'crypto.envelope.open': rpc('crypto', 'Decrypt an envelope', Crypto.OpenRequest, Crypto.OpenResponse),
 
   'storage.health': health('storage'),
-  'storage.bucket.create': rpc('storage', 'Create the bucket of an instance', Pending, Pending),
-  'storage.bucket.remove': rpc('storage', 'Remove a bucket and every object in it', Pending, Pending),
-  'storage.object.put': rpc('storage', 'Store an envelope', Pending, Pending),
-  'storage.object.get': rpc('storage', 'Read an envelope', Pending, Pending),
+  'storage.bucket.create': rpc('storage', 'Create the bucket of an instance (idempotent)', Storage.BucketRequest, Storage.BucketCreated),
+  'storage.bucket.remove': rpc('storage', 'Remove the bucket of an instance with every object in it (absent: done)', Storage.BucketRequest, Storage.Empty),
+  'storage.object.put': rpc('storage', 'Store an object (an envelope) under a key, replacing any previous one', Storage.PutObjectRequest, Storage.Empty),
+  'storage.object.get': rpc('storage', 'Read an object', Storage.ObjectRequest, Storage.GetObjectResponse),
+  'storage.object.head': rpc('storage', 'Size (and ETag where the store has one) of an object', Storage.ObjectRequest, Storage.HeadObjectResponse),
+  'storage.object.delete': rpc('storage', 'Delete an object (absent: done)', Storage.ObjectRequest, Storage.Empty),
+  'storage.object.list': rpc('storage', 'List keys in UTF-8 byte order, by prefix, a page at a time', Storage.ListObjectsRequest, Storage.ListObjectsResponse),
 
   'secrets.health': health('secrets'),
   'secrets.secret.create': rpc('secrets', 'Create a secret', Pending, Pending),

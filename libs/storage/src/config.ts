@@ -13,6 +13,7 @@ export const StorageAppConfig = z.object({
 });
 export type StorageAppConfig = z.output<typeof StorageAppConfig>;
 
+/** The module options of apps/storage: the minio driver on the configured S3 server. */
 export function storageOptionsFrom(config: StorageAppConfig): StorageModuleOptions {
   return {
     objectStore: {

@@ -1,4 +1,5 @@
 export * from './config.js';
 export * from './storage.module.js';
 export * from './storage.controller.js';
-export * from './object-store-probe.js';
+export { OBJECT_STORE } from './tokens.js';
+export type { ObjectStoreConfig } from '@sealbox/storage-drivers';

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { objectStoreProbe, type ObjectStoreConfig } from './object-store-probe.js';
+import { createObjectStore, type ObjectStoreConfig } from '@sealbox/storage-drivers';
 import { StorageRpcController } from './storage.controller.js';
-import { OBJECT_STORE_PROBE } from './tokens.js';
+import { OBJECT_STORE } from './tokens.js';
 
 export interface StorageModuleOptions {
+  /** Which driver holds the buckets: `minio` (any S3 server) or `filesystem` (a folder per bucket). */
   readonly objectStore: ObjectStoreConfig;
 }
 
@@ -14,7 +15,8 @@ export class StorageModule {
     return {
       module: StorageModule,
       controllers: [StorageRpcController],
-      providers: [{ provide: OBJECT_STORE_PROBE, useValue: objectStoreProbe(options.objectStore) }],
+      // createObjectStore validates the configuration and does no I/O: the first call reaches the store.
+      providers: [{ provide: OBJECT_STORE, useFactory: () => createObjectStore(options.objectStore) }],
     };
   }
 }

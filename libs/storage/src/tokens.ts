@@ -1,1 +1,2 @@
-export const OBJECT_STORE_PROBE = Symbol('sealbox:storage:probe');
+/** The ObjectStore (port of @sealbox/storage-drivers) the module built from its options. */
+export const OBJECT_STORE = Symbol('sealbox:storage:object-store');
