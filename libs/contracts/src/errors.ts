@@ -28,6 +28,8 @@ export const ErrorCodes = [
   'DUAL_AUTH_REQUIRED',
   'REQ_TOO_EARLY_ERR',
   'KEY_RESTORE_EXPIRED',
+  /** The action needs a root key (wrap, unwrap, rewrap, rotate, a rotation policy, a registration) and the key is a standard key. */
+  'KEY_ROOT_REQ_ERR',
   'INSTANCE_NOT_INITIALIZED',
   'INVALID_CIPHERTEXT',
   'INVALID_PLAINTEXT',

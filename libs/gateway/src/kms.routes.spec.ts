@@ -18,6 +18,7 @@ const KP = 'kp-1111';
 const HPCS = 'hpcs-2222';
 const FOREIGN = 'kp-other-account';
 const KEY_ID = '0b5d5f4e-6a0c-4d2e-9e51-3a0a3c8b7d11';
+const STANDARD_KEY_ID = '5e7c1a2b-3d4e-4f50-8a61-7b8c9d0e1f23';
 
 interface Received {
   readonly subject: Subject;
@@ -74,7 +75,9 @@ class FakeKms {
 
   @RpcHandler('kms.api.key.create')
   create(request: ValidatedRequestOf<'kms.api.key.create'>, meta: RpcMeta) {
-    return answer('kms.api.key.create', request, meta, keys());
+    // A standard key with its payload when the representation was asked for.
+    const standard = { ...key, extractable: true, payload: 'c3RhbmRhcmQta2V5LW1hdGVyaWFs' };
+    return answer('kms.api.key.create', request, meta, request.returnPayload ? { ...keys(), resources: [standard] } : keys());
   }
   @RpcHandler('kms.api.key.list')
   list(request: ValidatedRequestOf<'kms.api.key.list'>, meta: RpcMeta) {
@@ -86,7 +89,8 @@ class FakeKms {
   }
   @RpcHandler('kms.api.key.get')
   get(request: ValidatedRequestOf<'kms.api.key.get'>, meta: RpcMeta) {
-    return answer('kms.api.key.get', request, meta, keys());
+    const standard = { ...key, id: STANDARD_KEY_ID, extractable: true, payload: 'c3RhbmRhcmQta2V5LW1hdGVyaWFs' };
+    return answer('kms.api.key.get', request, meta, request.id === STANDARD_KEY_ID ? { ...keys(), resources: [standard] } : keys());
   }
   @RpcHandler('kms.api.key.metadata')
   metadata(request: ValidatedRequestOf<'kms.api.key.metadata'>, meta: RpcMeta) {
@@ -258,9 +262,22 @@ describe('Key Protect routes reach their subjects', () => {
     expect(response.json()).toEqual(keys());
     expect(last()).toEqual({
       subject: 'kms.api.key.create',
-      request: { instanceId: KP, metadata: body.metadata, resources: [{ ...body.resources[0] }] },
+      request: { instanceId: KP, metadata: body.metadata, resources: [{ ...body.resources[0] }], returnPayload: false },
       meta: expect.objectContaining({ caller: callerSeen }),
     });
+  });
+
+  it('POST /keys with Prefer: return=representation asks kms for a standard key\'s payload and returns it; the body cannot ask for it', async () => {
+    const body = { resources: [{ type: KmsWire.KEY_COLLECTION_TYPE, name: 'std', extractable: true }] };
+    const full = await kp('POST', '/keys', { contentType: 'application/vnd.ibm.kms.key+json', body, headers: { prefer: 'return=representation' } });
+    expect(full.status).toBe(201);
+    expect(full.json()).toMatchObject({ resources: [{ extractable: true, payload: 'c3RhbmRhcmQta2V5LW1hdGVyaWFs' }] });
+    expect(last()?.request).toEqual({ instanceId: KP, resources: [{ ...body.resources[0] }], returnPayload: true });
+
+    const minimal = await kp('POST', '/keys', { contentType: 'application/vnd.ibm.kms.key+json', body: { ...body, returnPayload: true }, headers: { prefer: 'return=minimal' } });
+    expect(minimal.status).toBe(201);
+    expect(minimal.json()).toEqual(keys());
+    expect(last()?.request).toMatchObject({ returnPayload: false });
   });
 
   it('GET /keys: query strings coerced (limit, offset, state list, extractable)', async () => {
@@ -289,6 +306,12 @@ describe('Key Protect routes reach their subjects', () => {
     expect(response.headers['content-type']).toMatch(/^application\/vnd\.ibm\.kms\.key\+json/);
     expect(response.json()).toEqual(keys());
     expect(last()).toMatchObject({ subject, request: { instanceId: KP, id: path.split('/')[2] } });
+  });
+
+  it('GET /keys/{id} of a standard key returns its payload as kms gives it', async () => {
+    const response = await kp('GET', `/keys/${STANDARD_KEY_ID}`);
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ resources: [{ id: STANDARD_KEY_ID, extractable: true, payload: 'c3RhbmRhcmQta2V5LW1hdGVyaWFs' }] });
   });
 
   it('wrap with an empty body (Content-Length 0, vendor type) asks for a generated key; unwrap and rewrap pass ciphertext and aad', async () => {
@@ -478,6 +501,7 @@ describe('Key Protect routes: errors', () => {
     ['kms.api.key.wrap', 'INVALID_PLAINTEXT', 400],
     ['kms.api.key.wrap', 'KEY_DESTROYED', 410],
     ['kms.api.key.wrap', 'SERVICE_UNAVAILABLE', 503],
+    ['kms.api.key.wrap', 'KEY_ROOT_REQ_ERR', 400],
   ] as const)('%s failing with %s answers %i in the IBM error shape', async (subject, code, status) => {
     failures.set(subject, code);
     expectIbmError(await kp('POST', `/keys/${KEY_ID}/actions/wrap`, { contentType: 'application/json', body: '{}' }), status, code);
@@ -486,6 +510,7 @@ describe('Key Protect routes: errors', () => {
   it.each([
     ['unwrap', 'INVALID_CIPHERTEXT', 400],
     ['unwrap', 'INTEGRITY_FAILED', 422],
+    ['unwrap', 'KEY_ROOT_REQ_ERR', 400],
   ] as const)('%s failing with %s answers %i', async (action, code, status) => {
     failures.set('kms.api.key.unwrap', code);
     expectIbmError(await kp('POST', `/keys/${KEY_ID}/actions/${action}`, { contentType: 'application/json', body: { ciphertext: 'eA==' } }), status, code);

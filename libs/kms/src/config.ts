@@ -21,6 +21,14 @@ export const KmsSettings = {
     .default(2)
     .describe('Master key parts an HPCS-like instance needs when it is created without a threshold'),
   SEALBOX_KMS_IMPORT_TOKEN_RSA_BITS: z.enum(['2048', '3072', '4096']).default('4096').describe('RSA modulus of import tokens (Key Protect: 4096)'),
+  SEALBOX_KMS_SCHEDULER_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000')
+    .default(60_000)
+    .describe('How often the key rotation and purge schedulers look for due keys, in ms (0 = never; at least 1000 otherwise)'),
 };
 
 /** Configuration of apps/kms (distributed: keys in a PKCS#11 token). */
@@ -44,6 +52,7 @@ export function kmsDomainOptions(config: KmsSettings): Pick<KmsModuleOptions, 'p
   const domain: Partial<KmsDomainOptions> = {
     providerFor: { kms: config.SEALBOX_KMS_PROVIDER_KMS, 'hs-crypto': config.SEALBOX_KMS_PROVIDER_HS_CRYPTO },
     importTokenRsaBits: Number(config.SEALBOX_KMS_IMPORT_TOKEN_RSA_BITS),
+    schedulerIntervalMs: config.SEALBOX_KMS_SCHEDULER_INTERVAL_MS,
   };
   return { providers: [{ kind: 'hpcs', defaultThreshold: config.SEALBOX_KMS_HPCS_THRESHOLD }], domain };
 }

@@ -4,3 +4,5 @@ export * from './kms.controller.js';
 export * from './tokens.js';
 export * from './authorization/service-authorizations.js';
 export * from './domain/ciphertext.js';
+export { KeyPurgeScheduler, KeyRotationScheduler, type ScheduledRun } from './services/key-schedulers.js';
+export { KmsSchedulerTimer } from './services/scheduler-timer.js';

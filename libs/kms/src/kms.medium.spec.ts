@@ -7,17 +7,24 @@
 import { KmsWire, type CloudEvent, type RequestOf } from '@sealbox/contracts';
 import type { HsmConfig } from '@sealbox/hsm';
 import { createSoftHsm2Store, SOFTHSM2_LIBRARY } from '@sealbox/hsm/testing';
-import type { Caller, DatabaseConfig } from '@sealbox/platform';
+import { dataSourceToken, rootLogger, setRootLogger, type Caller, type DatabaseConfig } from '@sealbox/platform';
 import { createTestDatabase } from '@sealbox/platform/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUTHORIZATION_CACHE_TTL_MS } from './authorization/service-authorizations.js';
 import { PURGE_DELAY_MS, RESTORE_WINDOW_MS } from './domain/key-lifecycle.js';
+import { addMonthsUtc, AUTO_PURGE_AFTER_MS } from './domain/schedules.js';
+import { KeyVersionEntity, RegistrationEntity } from './persistence/entities.js';
+import { KeyPurgeScheduler, KeyRotationScheduler } from './services/key-schedulers.js';
+import { KmsSchedulerTimer } from './services/scheduler-timer.js';
 import { startKms, userOf, type KmsHarness } from './testing/kms-harness.js';
 import { secureImportFields } from './testing/token-import.js';
+import { KMS_PROVIDERS, type KmsProviders } from './tokens.js';
 
 const HOUR = 3_600_000;
 
@@ -154,14 +161,11 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       expect(eventsOf(key.id)[0]?.data).toEqual({ accountId: t.accountId, instanceId: t.instanceId, keyId: key.id, name: 'root-1', imported: false, keyVersionId: key.keyVersion.id });
     });
 
-    it('refuses standard keys, a taken alias, a UUID-shaped alias and a past expiration date', async () => {
+    it('refuses a taken alias, a UUID-shaped alias, a past expiration date and a one-letter name', async () => {
       const t = await tenant();
       await createKey(t, { aliases: ['taken'] });
       const create = (resource: Record<string, unknown>) =>
         kms.failure('kms.api.key.create', { instanceId: t.instanceId, resources: [{ name: 'k1', ...resource }] }, t.user);
-      const standard = await create({ extractable: true });
-      expect(standard.code).toBe('VALIDATION_FAILED');
-      expect(standard.fields?.[0]?.field).toBe('resources.0.extractable');
       expect((await create({ aliases: ['taken'] })).code).toBe('CONFLICT');
       expect((await create({ aliases: [randomUUID()] })).code).toBe('VALIDATION_FAILED');
       expect((await create({ expirationDate: '2020-01-01T00:00:00Z' })).code).toBe('VALIDATION_FAILED');
@@ -382,6 +386,166 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
     });
   });
 
+  describe('standard keys', () => {
+    const standardKey = (t: Tenant, resource: Partial<RequestOf<'kms.api.key.create'>['resources'][number]> = {}, returnPayload = false) =>
+      kms.call(
+        'kms.api.key.create',
+        { instanceId: t.instanceId, resources: [{ name: `std-${randomUUID().slice(0, 8)}`, extractable: true, ...resource }], returnPayload },
+        t.user,
+      );
+    const only = (collection: KmsWire.KeyCollection): KmsWire.Key => {
+      const [key] = collection.resources;
+      if (!key || collection.resources.length !== 1) throw new Error('expected exactly one key');
+      return key;
+    };
+
+    it('generates 256 bits, returned by getKey (and by create with return=representation), never by metadata, lists or events, stored only sealed', async () => {
+      const t = await tenant();
+      const lines: string[] = [];
+      const previous = rootLogger();
+      setRootLogger(pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) }));
+      try {
+        const created = only(await standardKey(t, { name: 'std-1' }, true));
+        expect(created).toMatchObject({ name: 'std-1', extractable: true, imported: false, state: 1, payload: expect.any(String) });
+        const payload = created.payload ?? '';
+        expect(Buffer.from(payload, 'base64')).toHaveLength(32);
+        // Listed by creation time.
+        kms.clock.advance(1);
+        const quiet = only(await standardKey(t));
+        expect(quiet).not.toHaveProperty('payload');
+
+        const ref = { instanceId: t.instanceId, id: created.id };
+        expect(only(await kms.call('kms.api.key.get', ref, t.user))).toEqual({ ...created, payload });
+        expect(only(await kms.call('kms.api.key.get', { ...ref, id: quiet.id }, t.user)).payload).toEqual(expect.any(String));
+        expect(only(await kms.call('kms.api.key.metadata', ref, t.user))).not.toHaveProperty('payload');
+
+        kms.clock.advance(1);
+        const root = await createKey(t);
+        const list = (query: Record<string, unknown>) => kms.call('kms.api.key.list', { instanceId: t.instanceId, ...query } as RequestOf<'kms.api.key.list'>, t.user);
+        const all = await list({});
+        expect(all.resources.map((key) => key.id)).toEqual([created.id, quiet.id, root.id]);
+        expect(all.resources.every((key) => !('payload' in key))).toBe(true);
+        expect((await list({ extractable: 'true' })).resources.map((key) => key.id)).toEqual([created.id, quiet.id]);
+        expect((await list({ extractable: 'false' })).resources.map((key) => key.id)).toEqual([root.id]);
+        expect(await kms.call('kms.api.key.count', { instanceId: t.instanceId, extractable: 'true' } as RequestOf<'kms.api.key.count'>, t.user)).toEqual({ total: 2 });
+        expect(await kms.call('kms.api.key.count', { instanceId: t.instanceId, extractable: 'false' } as RequestOf<'kms.api.key.count'>, t.user)).toEqual({ total: 1 });
+
+        // At rest: sealed with the key's provider version, never the material itself.
+        const dataSource = kms.app.get<DataSource>(dataSourceToken('kms'));
+        const [version] = await dataSource.getRepository(KeyVersionEntity).find({ where: { keyId: created.id } });
+        expect(version?.sealedPayload).toEqual(expect.any(String));
+        expect(Buffer.from(version?.sealedPayload ?? '', 'base64').includes(Buffer.from(payload, 'base64'))).toBe(false);
+        expect(JSON.stringify(version)).not.toContain(payload);
+
+        await expect.poll(() => typesOf(eventsOf(created.id))).toEqual(['kms.key.created']);
+        expect(eventsOf(created.id)[0]?.data).toEqual({ accountId: t.accountId, instanceId: t.instanceId, keyId: created.id, name: 'std-1', imported: false, keyVersionId: created.keyVersion.id });
+        expect(JSON.stringify(kms.events)).not.toContain(payload);
+        expect(lines.join('')).not.toContain(payload);
+      } finally {
+        setRootLogger(previous);
+      }
+    });
+
+    it('imports 16 to 4096 bytes given in clear; anything else, and import token fields, is 400 INVALID_KEY_MATERIAL', async () => {
+      const t = await tenant();
+      for (const length of [16, 4096]) {
+        const material = randomBytes(length).toString('base64');
+        const key = only(await standardKey(t, { payload: material }));
+        expect(key).toMatchObject({ extractable: true, imported: true });
+        expect(only(await kms.call('kms.api.key.get', { instanceId: t.instanceId, id: key.id }, t.user)).payload).toBe(material);
+      }
+      const refused = (resource: Record<string, unknown>) =>
+        codeOf('kms.api.key.create', { instanceId: t.instanceId, resources: [{ name: 'std-bad', extractable: true, ...resource }] }, t.user);
+      expect(await refused({ payload: randomBytes(15).toString('base64') })).toBe('INVALID_KEY_MATERIAL');
+      expect(await refused({ payload: randomBytes(4097).toString('base64') })).toBe('INVALID_KEY_MATERIAL');
+      expect(await refused({ payload: 'not base64!' })).toBe('INVALID_KEY_MATERIAL');
+      expect(await refused({ payload: randomBytes(32).toString('base64'), encryptedNonce: 'AAAA', iv: 'AAAA' })).toBe('INVALID_KEY_MATERIAL');
+    });
+
+    it('only root keys wrap: wrap, unwrap, rewrap, rotate, a rotation policy, a registration and kms.key.* on a standard key are 400 KEY_ROOT_REQ_ERR', async () => {
+      const t = await tenant();
+      const key = only(await standardKey(t));
+      const root = await createKey(t);
+      const ref = { instanceId: t.instanceId, id: key.id };
+      const { ciphertext } = await kms.call('kms.api.key.wrap', { instanceId: t.instanceId, id: root.id }, t.user);
+      expect(await codeOf('kms.api.key.wrap', ref, t.user)).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.api.key.unwrap', { ...ref, ciphertext }, t.user)).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.api.key.rewrap', { ...ref, ciphertext }, t.user)).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.api.key.rotate', ref, t.user)).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.api.key.policy.put', { ...ref, resources: [{ rotation: { interval_month: 1 } }] }, t.user)).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.registration.create', { accountId: t.accountId, key: { instanceId: t.instanceId, keyId: key.id }, resourceCrn: `crn:v1:bluemix:public:secrets-manager:us-south:a/${t.accountId}:${randomUUID()}::` })).toBe(
+        'KEY_ROOT_REQ_ERR',
+      );
+      const source = { accountId: t.accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
+      expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, plaintext: 'AAAA' })).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.key.unwrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, ciphertext })).toBe('KEY_ROOT_REQ_ERR');
+      // A dual authorization policy is fine; the key still has one version.
+      await kms.call('kms.api.key.policy.put', { ...ref, resources: [{ dualAuthDelete: { enabled: true } }] }, t.user);
+      const versions = await kms.call('kms.api.key.versions', ref, t.user);
+      expect(versions.resources.map((version) => version.id)).toEqual([key.keyVersion.id]);
+    });
+
+    it('disabled: getKey is 409 KEY_DISABLED (metadata readable); deleted: 410; restore as root keys (imported: the same payload again); purge removes it', async () => {
+      const t = await tenant();
+      const material = randomBytes(64).toString('base64');
+      const imported = only(await standardKey(t, { payload: material }));
+      const generated = only(await standardKey(t, {}, true));
+      const ref = { instanceId: t.instanceId, id: imported.id };
+
+      await kms.call('kms.api.key.disable', ref, t.user);
+      expect(await codeOf('kms.api.key.get', ref, t.user)).toBe('KEY_DISABLED');
+      expect(only(await kms.call('kms.api.key.metadata', ref, t.user))).toMatchObject({ state: 2 });
+      await kms.call('kms.api.key.enable', ref, t.user);
+      expect(only(await kms.call('kms.api.key.get', ref, t.user)).payload).toBe(material);
+
+      await kms.call('kms.api.key.delete', ref, t.user);
+      expect(await codeOf('kms.api.key.get', ref, t.user)).toBe('KEY_DESTROYED');
+      expect(await codeOf('kms.api.key.restore', ref, t.user)).toBe('INVALID_KEY_MATERIAL');
+      expect(await codeOf('kms.api.key.restore', { ...ref, payload: randomBytes(64).toString('base64') }, t.user)).toBe('INVALID_KEY_MATERIAL');
+      expect(only(await kms.call('kms.api.key.restore', { ...ref, payload: material }, t.user))).toMatchObject({ state: 1, extractable: true });
+      expect(only(await kms.call('kms.api.key.get', ref, t.user)).payload).toBe(material);
+
+      const generatedRef = { instanceId: t.instanceId, id: generated.id };
+      await kms.call('kms.api.key.delete', generatedRef, t.user);
+      expect(await codeOf('kms.api.key.restore', { ...generatedRef, payload: generated.payload ?? '' }, t.user)).toBe('INVALID_KEY_MATERIAL');
+      await kms.call('kms.api.key.restore', generatedRef, t.user);
+      expect(only(await kms.call('kms.api.key.get', generatedRef, t.user)).payload).toBe(generated.payload);
+
+      await kms.call('kms.api.key.delete', generatedRef, t.user);
+      kms.clock.advance(PURGE_DELAY_MS);
+      await kms.call('kms.api.key.purge', generatedRef, t.user);
+      expect(await codeOf('kms.api.key.metadata', generatedRef, t.user)).toBe('NOT_FOUND');
+      await expect.poll(() => typesOf(eventsOf(generated.id))).toEqual(['kms.key.created', 'kms.key.deleted', 'kms.key.restored', 'kms.key.deleted', 'kms.key.purged']);
+    });
+
+    it('a sealed payload opens only for its own key: moved to another key it is 422 INTEGRITY_FAILED', async () => {
+      const t = await tenant();
+      const first = only(await standardKey(t));
+      const second = only(await standardKey(t));
+      const dataSource = kms.app.get<DataSource>(dataSourceToken('kms'));
+      const versions = dataSource.getRepository(KeyVersionEntity);
+      const source = await versions.findOneByOrFail({ id: first.keyVersion.id });
+      await versions.update({ id: second.keyVersion.id }, { material: source.material, sealedPayload: source.sealedPayload });
+      expect(await codeOf('kms.api.key.get', { instanceId: t.instanceId, id: second.id }, t.user)).toBe('INTEGRITY_FAILED');
+      expect(only(await kms.call('kms.api.key.get', { instanceId: t.instanceId, id: first.id }, t.user)).payload).toEqual(expect.any(String));
+    });
+
+    it('on an HPCS-like instance the payload is sealed under the instance master key: zeroized, getKey is 409 INSTANCE_NOT_INITIALIZED', async () => {
+      const t = await tenant('hs-crypto');
+      const part = () => randomBytes(32).toString('base64');
+      await kms.call('kms.api.master-key.load-part', { instanceId: t.instanceId, part: part() }, t.user);
+      await kms.call('kms.api.master-key.load-part', { instanceId: t.instanceId, part: part() }, t.other);
+      const key = only(await standardKey(t, {}, true));
+      const ref = { instanceId: t.instanceId, id: key.id };
+      expect(only(await kms.call('kms.api.key.get', ref, t.user)).payload).toBe(key.payload);
+      await kms.call('kms.api.master-key.zeroize', { instanceId: t.instanceId }, t.user);
+      expect(await codeOf('kms.api.key.get', ref, t.user)).toBe('INSTANCE_NOT_INITIALIZED');
+      await kms.call('kms.api.master-key.load-part', { instanceId: t.instanceId, part: part() }, t.user);
+      await kms.call('kms.api.master-key.load-part', { instanceId: t.instanceId, part: part() }, t.other);
+      expect(await codeOf('kms.api.key.get', ref, t.user)).toBe('INTEGRITY_FAILED');
+    });
+  });
+
   describe('delete, restore, purge, dual authorization', () => {
     it('deletes (state 5, 410 on getKey, metadata readable), restores within 30 days, purges only from 4 h after deletion', async () => {
       const t = await tenant();
@@ -588,6 +752,219 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
     });
   });
 
+  describe('automatic rotation and purge (the schedulers, run at the manual clock)', () => {
+    const rotation = () => kms.app.get(KeyRotationScheduler);
+    const purger = () => kms.app.get(KeyPurgeScheduler);
+    const versionIds = async (t: Tenant, id: string) =>
+      (await kms.call('kms.api.key.versions', { instanceId: t.instanceId, id }, t.user)).resources.map((version) => version.id);
+    const metadataOf = async (t: Tenant, id: string) => {
+      const [key] = (await kms.call('kms.api.key.metadata', { instanceId: t.instanceId, id }, t.user)).resources;
+      if (!key) throw new Error('no key');
+      return key;
+    };
+    const setRotation = (t: Tenant, id: string, rotation: { interval_month: number; enabled?: boolean }) =>
+      kms.call('kms.api.key.policy.put', { instanceId: t.instanceId, id, resources: [{ rotation }] }, t.user);
+    /** The key's version material as stored (to see it destroyed through the provider). */
+    const materialsOf = async (keyId: string) =>
+      (await kms.app.get<DataSource>(dataSourceToken('kms')).getRepository(KeyVersionEntity).find({ where: { keyId } })).map((version) => version.material);
+    const spyDestroy = () => vi.spyOn(kms.app.get<KmsProviders>(KMS_PROVIDERS).get('key-protect'), 'destroyVersion');
+
+    it('rotates a key with an enabled rotation policy when due (creation + interval months), then an interval after that rotation', async () => {
+      const t = await tenant();
+      const key = await createKey(t);
+      const created = Date.parse(key.creationDate);
+      await setRotation(t, key.id, { interval_month: 1 });
+      const due = addMonthsUtc(created, 1);
+
+      kms.clock.set(new Date(due - 1));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, key.id)).toEqual([key.keyVersion.id]);
+
+      kms.clock.set(new Date(due));
+      const run = await rotation().runDue(kms.clock.nowMs());
+      expect(run.done).toBeGreaterThanOrEqual(1);
+      const rotated = await metadataOf(t, key.id);
+      expect(rotated.keyVersion.id).not.toBe(key.keyVersion.id);
+      expect(rotated).toMatchObject({ lastRotateDate: new Date(due).toISOString(), keyVersion: { creationDate: new Date(due).toISOString() } });
+      expect(await versionIds(t, key.id)).toEqual([rotated.keyVersion.id, key.keyVersion.id]);
+      await expect.poll(() => typesOf(eventsOf(key.id))).toEqual(['kms.key.created', 'kms.key.rotated']);
+      expect(eventsOf(key.id)[1]?.data).toEqual({ accountId: t.accountId, instanceId: t.instanceId, keyId: key.id, keyVersionId: rotated.keyVersion.id });
+
+      // The old version still unwraps; nothing more is due until an interval after the rotation.
+      await rotation().runDue(kms.clock.nowMs());
+      kms.clock.set(new Date(addMonthsUtc(due, 1) - 1));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, key.id)).toHaveLength(2);
+      kms.clock.set(new Date(addMonthsUtc(due, 1)));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, key.id)).toHaveLength(3);
+    });
+
+    it('a manual rotation restarts the interval; a disabled key waits until enabled, a deleted one until restored; a disabled policy and an imported key never rotate', async () => {
+      const t = await tenant();
+      const manual = await createKey(t);
+      const paused = await createKey(t);
+      const deleted = await createKey(t);
+      const off = await createKey(t);
+      const imported = await createKey(t, { payload: randomBytes(32).toString('base64') });
+      const start = kms.clock.nowMs();
+      await setRotation(t, manual.id, { interval_month: 2 });
+      await setRotation(t, paused.id, { interval_month: 1 });
+      await setRotation(t, deleted.id, { interval_month: 1 });
+      await setRotation(t, off.id, { interval_month: 1, enabled: false });
+      await setRotation(t, imported.id, { interval_month: 1 });
+      expect((await metadataOf(t, imported.id)).rotation).toEqual({ enabled: true, interval_month: 1 });
+      await kms.call('kms.api.key.disable', { instanceId: t.instanceId, id: paused.id }, t.user);
+      kms.clock.advance(15 * 24 * HOUR);
+      await kms.call('kms.api.key.delete', { instanceId: t.instanceId, id: deleted.id }, t.user);
+
+      kms.clock.set(new Date(addMonthsUtc(start, 1)));
+      await kms.call('kms.api.key.rotate', { instanceId: t.instanceId, id: manual.id }, t.user);
+      await rotation().runDue(kms.clock.nowMs());
+      for (const key of [paused, deleted, off, imported]) expect(await versionIds(t, key.id)).toEqual([key.keyVersion.id]);
+
+      await kms.call('kms.api.key.enable', { instanceId: t.instanceId, id: paused.id }, t.user);
+      await kms.call('kms.api.key.restore', { instanceId: t.instanceId, id: deleted.id }, t.user);
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, paused.id)).toHaveLength(2);
+      expect(await versionIds(t, deleted.id)).toHaveLength(2);
+
+      // Two months after creation, one after the manual rotation: not due (interval 2).
+      kms.clock.set(new Date(addMonthsUtc(start, 2)));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, manual.id)).toHaveLength(2);
+      kms.clock.set(new Date(addMonthsUtc(start, 3)));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, manual.id)).toHaveLength(3);
+      for (const key of [off, imported]) expect(await versionIds(t, key.id)).toEqual([key.keyVersion.id]);
+
+      // Disabling the policy stops it.
+      await setRotation(t, manual.id, { interval_month: 1, enabled: false });
+      kms.clock.set(new Date(addMonthsUtc(start, 6)));
+      await rotation().runDue(kms.clock.nowMs());
+      expect(await versionIds(t, manual.id)).toHaveLength(3);
+    });
+
+    it('two replicas reading the same due key: one rotates it, the other loses (its new material destroyed, no second version or event)', async () => {
+      const t = await tenant();
+      const key = await createKey(t);
+      await setRotation(t, key.id, { interval_month: 1 });
+      kms.clock.set(new Date(addMonthsUtc(Date.parse(key.creationDate), 1)));
+      const now = kms.clock.nowMs();
+      const read = async () => {
+        const found = (await rotation().dueKeys(now, 10_000)).find((due) => due.id === key.id);
+        if (!found) throw new Error('the key is not due');
+        return found;
+      };
+      const [first, second] = [await read(), await read()];
+      const destroy = spyDestroy();
+      try {
+        expect(await rotation().rotateDue(first, now)).toBe('done');
+        expect(destroy).not.toHaveBeenCalled();
+        expect(await rotation().rotateDue(second, now)).toBe('lost');
+        expect(destroy).toHaveBeenCalledTimes(1);
+      } finally {
+        destroy.mockRestore();
+      }
+      expect(await versionIds(t, key.id)).toHaveLength(2);
+      await expect.poll(() => typesOf(eventsOf(key.id))).toEqual(['kms.key.created', 'kms.key.rotated']);
+
+      // Two whole runs at once: still one rotation of the next due key.
+      const other = await createKey(t);
+      await setRotation(t, other.id, { interval_month: 1 });
+      kms.clock.set(new Date(addMonthsUtc(Date.parse(other.creationDate), 1)));
+      await Promise.all([rotation().runDue(kms.clock.nowMs()), rotation().runDue(kms.clock.nowMs())]);
+      expect(await versionIds(t, other.id)).toHaveLength(2);
+      await expect.poll(() => typesOf(eventsOf(other.id))).toEqual(['kms.key.created', 'kms.key.rotated']);
+    });
+
+    it('purges a key deleted 90 days ago (not a millisecond earlier): kms.key.purged, its material destroyed through the provider', async () => {
+      const t = await tenant();
+      const key = await createKey(t);
+      const standard = await createKey(t, { extractable: true });
+      const ref = { instanceId: t.instanceId, id: key.id };
+      await kms.call('kms.api.key.rotate', ref, t.user);
+      const materials = [...(await materialsOf(key.id)), ...(await materialsOf(standard.id))];
+      expect(materials).toHaveLength(3);
+      const deleted = (await kms.call('kms.api.key.delete', ref, t.user)).resources[0];
+      await kms.call('kms.api.key.delete', { instanceId: t.instanceId, id: standard.id }, t.user);
+      const deletedAt = Date.parse(deleted?.deletionDate ?? '');
+      expect(deleted).toMatchObject({ purgeScheduledOn: new Date(deletedAt + AUTO_PURGE_AFTER_MS).toISOString() });
+
+      kms.clock.set(new Date(deletedAt + AUTO_PURGE_AFTER_MS - 1));
+      await purger().runDue(kms.clock.nowMs());
+      expect((await metadataOf(t, key.id)).state).toBe(5);
+
+      kms.clock.set(new Date(deletedAt + AUTO_PURGE_AFTER_MS));
+      const destroy = spyDestroy();
+      try {
+        const run = await purger().runDue(kms.clock.nowMs());
+        expect(run.done).toBeGreaterThanOrEqual(2);
+        const destroyed = destroy.mock.calls.map(([, material]) => material);
+        for (const material of materials) expect(destroyed).toContain(material);
+      } finally {
+        destroy.mockRestore();
+      }
+      expect(await codeOf('kms.api.key.metadata', ref, t.user)).toBe('NOT_FOUND');
+      expect(await codeOf('kms.api.key.metadata', { instanceId: t.instanceId, id: standard.id }, t.user)).toBe('NOT_FOUND');
+      expect(await materialsOf(key.id)).toEqual([]);
+      await expect.poll(() => typesOf(eventsOf(key.id))).toEqual(['kms.key.created', 'kms.key.rotated', 'kms.key.deleted', 'kms.key.purged']);
+      await expect.poll(() => typesOf(eventsOf(standard.id))).toEqual(['kms.key.created', 'kms.key.deleted', 'kms.key.purged']);
+    });
+
+    it('a registration with preventKeyDeletion keeps a deleted key from the purge until it is removed', async () => {
+      const t = await tenant();
+      const key = await createKey(t);
+      const ref = { instanceId: t.instanceId, id: key.id };
+      const deleted = (await kms.call('kms.api.key.delete', ref, t.user)).resources[0];
+      // Registrations cannot be made for a deleted key through the API: one left over, as a lifecycle saga could.
+      const resourceCrn = `crn:v1:bluemix:public:secrets-manager:us-south:a/${t.accountId}:${randomUUID()}::`;
+      await kms.app.get<DataSource>(dataSourceToken('kms')).getRepository(RegistrationEntity).insert({
+        keyId: key.id,
+        resourceCrn,
+        accountId: t.accountId,
+        instanceId: t.instanceId,
+        preventKeyDeletion: true,
+        description: null,
+        keyVersionId: key.keyVersion.id,
+        createdAt: kms.clock.nowMs(),
+        createdBy: 'lifecycle',
+        updatedAt: kms.clock.nowMs(),
+      });
+      kms.clock.set(new Date(Date.parse(deleted?.deletionDate ?? '') + AUTO_PURGE_AFTER_MS));
+      expect((await purger().dueKeys(kms.clock.nowMs(), 10_000)).map((due) => due.id)).not.toContain(key.id);
+      await purger().runDue(kms.clock.nowMs());
+      expect((await metadataOf(t, key.id)).state).toBe(5);
+
+      await kms.call('kms.registration.delete', { accountId: t.accountId, key: { instanceId: t.instanceId, keyId: key.id }, resourceCrn });
+      await purger().runDue(kms.clock.nowMs());
+      expect(await codeOf('kms.api.key.metadata', ref, t.user)).toBe('NOT_FOUND');
+    });
+
+    it('two replicas purging the same key: one purges it, the other loses and destroys nothing', async () => {
+      const t = await tenant();
+      const key = await createKey(t);
+      const deleted = (await kms.call('kms.api.key.delete', { instanceId: t.instanceId, id: key.id }, t.user)).resources[0];
+      kms.clock.set(new Date(Date.parse(deleted?.deletionDate ?? '') + AUTO_PURGE_AFTER_MS));
+      const read = async () => {
+        const found = (await purger().dueKeys(kms.clock.nowMs(), 10_000)).find((due) => due.id === key.id);
+        if (!found) throw new Error('the key is not due');
+        return found;
+      };
+      const [first, second] = [await read(), await read()];
+      const destroy = spyDestroy();
+      try {
+        expect(await purger().purgeDue(first)).toBe('done');
+        expect(destroy).toHaveBeenCalledTimes(1);
+        expect(await purger().purgeDue(second)).toBe('lost');
+        expect(destroy).toHaveBeenCalledTimes(1);
+      } finally {
+        destroy.mockRestore();
+      }
+      await expect.poll(() => typesOf(eventsOf(key.id))).toEqual(['kms.key.created', 'kms.key.deleted', 'kms.key.purged']);
+    });
+  });
+
   describe('HPCS-like instances and the HSM', () => {
     it('refuses key operations until two managers loaded parts; zeroize makes the ciphertexts unopenable', async () => {
       const t = await tenant('hs-crypto');
@@ -646,5 +1023,31 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       expect((await kms.call('kms.api.key.unwrap', { instanceId: t.instanceId, id: key.id, ciphertext: wrapped.ciphertext }, t.user)).plaintext).toBe(wrapped.plaintext);
       expect((await kms.call('kms.health', {})).status).toBe('ok');
     });
+  });
+});
+
+describe('the schedulers timer in the kms module', () => {
+  it('is started on application bootstrap with the configured interval and stopped on shutdown; 0 leaves it off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealbox-kms-timer-'));
+    try {
+      const config = (name: string) => ({
+        database: { type: 'sqlite', path: join(dir, `${name}.sqlite`) } as DatabaseConfig,
+        hsm: { backend: 'soft', directory: join(dir, `${name}-hsm`) } as HsmConfig,
+      });
+      const on = await startKms({ ...config('on'), domain: { schedulerIntervalMs: 1000 } });
+      const timer = on.app.get(KmsSchedulerTimer);
+      expect(timer.loop.started).toBe(true);
+      await on.close();
+      expect(timer.loop.started).toBe(false);
+
+      const off = await startKms(config('off'));
+      try {
+        expect(off.app.get(KmsSchedulerTimer).loop.started).toBe(false);
+      } finally {
+        await off.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

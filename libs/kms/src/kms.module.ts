@@ -6,12 +6,14 @@ import { ServiceAuthorizations } from './authorization/service-authorizations.js
 import { KmsApiController } from './handlers/api.controller.js';
 import { KmsServiceController } from './handlers/service.controller.js';
 import { KmsRpcController } from './kms.controller.js';
-import { kmsMigrations } from './persistence/1764500000001-kms.js';
 import { kmsEntities } from './persistence/entities.js';
+import { kmsMigrations } from './persistence/migrations.js';
 import { ImportTokenService } from './services/import-token.service.js';
 import { InstanceService } from './services/instance.service.js';
+import { KeyPurgeScheduler, KeyRotationScheduler } from './services/key-schedulers.js';
 import { KeyService } from './services/key.service.js';
 import { RegistrationService } from './services/registration.service.js';
+import { KmsSchedulerTimer } from './services/scheduler-timer.js';
 import { ServiceSealer } from './services/service-sealer.js';
 import { WrapService } from './services/wrap.service.js';
 import { DEFAULT_KMS_DOMAIN_OPTIONS, KMS_HSM, KMS_OPTIONS, KMS_PROVIDERS, type KmsDomainOptions } from './tokens.js';
@@ -25,7 +27,11 @@ export interface KmsModuleOptions {
   readonly domain?: Partial<KmsDomainOptions>;
 }
 
-/** Key-management instances and root keys, via provider plugins; the Key Protect API behind the gateway. */
+/**
+ * Key-management instances, root and standard keys, via provider plugins; the Key Protect API behind
+ * the gateway; the key rotation and purge schedulers (a timer started on application bootstrap,
+ * stopped on shutdown).
+ */
 @Module({})
 export class KmsModule {
   static register(options: KmsModuleOptions): DynamicModule {
@@ -44,6 +50,9 @@ export class KmsModule {
         KeyService,
         WrapService,
         RegistrationService,
+        KeyRotationScheduler,
+        KeyPurgeScheduler,
+        KmsSchedulerTimer,
       ],
       exports: [ServiceAuthorizations],
     };

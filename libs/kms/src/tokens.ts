@@ -23,6 +23,8 @@ export interface KmsDomainOptions {
   readonly serviceKeyLabel: string;
   /** First fields of key CRNs (`<prefix>:<service>:<region>:a/<account>:<instance>:key:<id>`), as the gateway's audit CRNs. */
   readonly crnPrefix: string;
+  /** How often the rotation and purge schedulers run (ms); 0: never by timer (tests call `runDue`). */
+  readonly schedulerIntervalMs: number;
 }
 
 export const DEFAULT_KMS_DOMAIN_OPTIONS: KmsDomainOptions = {
@@ -30,4 +32,5 @@ export const DEFAULT_KMS_DOMAIN_OPTIONS: KmsDomainOptions = {
   importTokenRsaBits: 4096,
   serviceKeyLabel: 'sealbox-kms-service',
   crnPrefix: 'crn:v1:sealbox:public',
+  schedulerIntervalMs: 60_000,
 };

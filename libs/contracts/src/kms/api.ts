@@ -82,9 +82,12 @@ export const KeyCreateResource = z.object({
     .max(90)
     .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'must start with a letter or digit and use letters, digits, spaces, ".", "_" or "-"'),
   description: z.string().max(240).optional(),
-  /** false (the default here) = root key. Standard (extractable) keys are not supported. */
+  /** false (the default here) = root key (wraps data keys, never leaves the service); true = standard key (its material is returned by getKey). */
   extractable: queryBoolean.default(false),
-  /** Imported key material: 32 bytes base64, or with an import token the RSA-OAEP ciphertext of it. */
+  /**
+   * Imported key material, base64: a root key's 32 bytes (or, with an import token, the RSA-OAEP
+   * ciphertext of them); a standard key's 16 to 4096 bytes (import tokens are for root keys only).
+   */
   payload: binaryText.optional(),
   ...tokenImportFields,
   expirationDate: z.iso.datetime({ offset: true }).optional(),
@@ -97,11 +100,13 @@ export const CreateKeyRequest = z.object({
   ...instanceScoped,
   metadata: z.object({ collectionType: z.string().optional(), collectionTotal: z.number().optional() }).optional(),
   resources: z.array(KeyCreateResource).length(1, 'exactly one key per request'),
+  /** `Prefer: return=representation` (set by the gateway): the answer carries a standard key's `payload`. */
+  returnPayload: z.boolean().default(false),
 });
 
 export const KeyVersionRef = z.object({ id: z.string(), creationDate: z.string() });
 
-/** A key as Key Protect returns it (never with key material: only root keys exist here). */
+/** A key as Key Protect returns it: key material (`payload`) only for a standard key, from getKey (or create with `Prefer: return=representation`). */
 export const Key = z.object({
   type: z.literal(KEY_COLLECTION_TYPE),
   id: z.string(),
@@ -136,6 +141,8 @@ export const Key = z.object({
   purgeAllowed: z.boolean().optional(),
   purgeAllowedFrom: z.string().optional(),
   purgeScheduledOn: z.string().optional(),
+  /** A standard key's material, base64: getKey, and create with `Prefer: return=representation`; never in lists or metadata. */
+  payload: z.string().optional(),
 });
 export type Key = z.infer<typeof Key>;
 

@@ -82,7 +82,7 @@ function instanceOf(value: string | undefined): string {
   return value;
 }
 
-/** `Prefer: return=representation` asks for the key in the answer of a delete. */
+/** `Prefer: return=representation` asks for the key in the answer of a delete, and for a standard key's payload in the answer of a create. */
 const wantsRepresentation = (prefer: string | undefined) => /return=representation/i.test(prefer ?? '');
 
 /**
@@ -115,14 +115,22 @@ export class KmsRoutes {
   @Post('keys')
   @onInstance('kms.key.create')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a root key: generated, imported, or imported with the import token' })
+  @ApiOperation({
+    summary:
+      'Create a key: a root key (generated, imported, or imported with the import token) or a standard key (extractable: true); Prefer: return=representation returns a standard key\'s payload',
+  })
   async createKey(
     @Headers('bluemix-instance') instance: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: KmsReply,
   ): Promise<ResponseOf<'kms.api.key.create'>> {
-    const request = requestFor('kms.api.key.create', { ...objectBody(body), instanceId: instanceOf(instance) });
+    const request = requestFor('kms.api.key.create', {
+      ...objectBody(body),
+      instanceId: instanceOf(instance),
+      returnPayload: wantsRepresentation(prefer),
+    });
     reply.header('content-type', KEY_JSON);
     return this.rpc.send('kms.api.key.create', request, { caller });
   }
@@ -155,7 +163,7 @@ export class KmsRoutes {
 
   @Get('keys/:id')
   @onKey('kms.key.read')
-  @ApiOperation({ summary: 'Get a key by id or alias (410 once deleted)' })
+  @ApiOperation({ summary: 'Get a key by id or alias (410 once deleted); a standard key with its payload' })
   getKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,

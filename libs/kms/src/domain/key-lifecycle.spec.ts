@@ -120,7 +120,7 @@ describe('key state machine: delete, restore, purge', () => {
     expect(() => requirePurgeable(deleted, clock.nowMs())).not.toThrow();
   });
 
-  it('shows when restore and purge are allowed', () => {
+  it('shows when restore and purge are allowed, and when the purge scheduler purges the key (90 days)', () => {
     const deletedAt = Date.UTC(2026, 0, 1);
     const deleted = activeKey({ state: 5, deletedAt });
     expect(deletionInfo(deleted, deletedAt + HOUR)).toEqual({
@@ -128,6 +128,7 @@ describe('key state machine: delete, restore, purge', () => {
       restoreExpirationDate: new Date(deletedAt + RESTORE_WINDOW_MS).toISOString(),
       purgeAllowed: false,
       purgeAllowedFrom: new Date(deletedAt + PURGE_DELAY_MS).toISOString(),
+      purgeScheduledOn: '2026-04-01T00:00:00.000Z',
     });
     expect(deletionInfo(deleted, deletedAt + RESTORE_WINDOW_MS)).toMatchObject({ restoreAllowed: false, purgeAllowed: true });
     expect(deletionInfo(activeKey(), 0)).toEqual({});

@@ -1,5 +1,6 @@
 import { KmsWire } from '@sealbox/contracts';
 import { DomainError } from '@sealbox/platform';
+import { autoPurgeAt } from './schedules.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -176,7 +177,7 @@ export function requirePurgeable(key: KeyLifecycle, now: number): void {
   }
 }
 
-/** The deletion fields Key Protect shows for a destroyed key. */
+/** The deletion fields Key Protect shows for a destroyed key (`purgeScheduledOn`: when the purge scheduler purges it). */
 export function deletionInfo(key: KeyLifecycle, now: number) {
   if (key.state !== DESTROYED || key.deletedAt === null) return {};
   const restoreUntil = key.deletedAt + RESTORE_WINDOW_MS;
@@ -186,5 +187,6 @@ export function deletionInfo(key: KeyLifecycle, now: number) {
     restoreExpirationDate: new Date(restoreUntil).toISOString(),
     purgeAllowed: now >= purgeFrom,
     purgeAllowedFrom: new Date(purgeFrom).toISOString(),
+    purgeScheduledOn: new Date(autoPurgeAt(key.deletedAt)).toISOString(),
   };
 }

@@ -174,4 +174,3 @@ export class Kms1764500000001 implements MigrationInterface {
   }
 }
 
-export const kmsMigrations = [Kms1764500000001];

@@ -42,9 +42,11 @@ export class InstanceEntity {
   rowVersion!: number;
 }
 
-/** A root key: its metadata, state and policies; the material is in its versions. */
+/** A root key or a standard key: its metadata, state and policies; the material is in its versions. */
 @Entity({ name: 'kms_keys' })
 @Index('kms_keys_listing', ['accountId', 'instanceId', 'createdAt', 'id'])
+@Index('kms_keys_rotation_due', ['state', 'nextRotationAt'])
+@Index('kms_keys_purge_due', ['state', 'deletedAt'])
 export class KeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
@@ -70,6 +72,10 @@ export class KeyEntity {
 
   @Column({ type: 'boolean' })
   imported!: boolean;
+
+  /** false: a root key (wraps data keys); true: a standard key (its sealed material is returned by getKey). */
+  @Column({ type: 'boolean' })
+  extractable!: boolean;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
@@ -100,6 +106,10 @@ export class KeyEntity {
 
   @Column({ name: 'rotation_interval_month', type: 'integer', nullable: true })
   rotationIntervalMonth!: number | null;
+
+  /** When the rotation scheduler rotates the key (domain/schedules.ts `nextRotationAt`); null: never automatically. */
+  @Column({ name: 'next_rotation_at', type: 'bigint', nullable: true, transformer: epochMs })
+  nextRotationAt!: number | null;
 
   @Column({ name: 'set_for_deletion_by', type: 'varchar', length: 200, nullable: true })
   setForDeletionBy!: string | null;
@@ -143,6 +153,10 @@ export class KeyVersionEntity {
   /** Imported versions: keyed fingerprint (HMAC-SHA-256) of the material, to recognise it on restore and refuse its reuse on rotate. */
   @Column({ type: 'varchar', length: 64, nullable: true })
   fingerprint!: string | null;
+
+  /** A standard key's material, wrapped by the provider with this version (domain/standard-key.ts), base64; null for root keys. */
+  @Column({ name: 'sealed_payload', type: 'text', nullable: true })
+  sealedPayload!: string | null;
 }
 
 /** An alias of a key, unique within its instance. */

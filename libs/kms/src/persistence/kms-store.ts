@@ -1,6 +1,6 @@
 import { DomainError, notFound } from '@sealbox/platform';
 import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { InstanceEntity, KeyAliasEntity, KeyEntity, KeyVersionEntity } from './entities.js';
+import { InstanceEntity, KeyAliasEntity, KeyEntity, KeyPolicyEntity, KeyVersionEntity, RegistrationEntity } from './entities.js';
 
 /**
  * Tenant-scoped reads: every lookup names the account, and refuses to run without one (never an
@@ -80,4 +80,39 @@ export async function updateInstance(manager: EntityManager, instance: InstanceE
     throw new DomainError('CONFLICT', `Instance ${instance.id} was changed by another request at the same time; retry`);
   }
   Object.assign(instance, next);
+}
+
+/** A version row of `key` (the provider's material; a standard key also its sealed payload). */
+export function versionRowOf(
+  key: Pick<KeyEntity, 'id' | 'accountId' | 'instanceId'>,
+  version: { id: string; material: string; fingerprint: string | null; sealedPayload?: string | null },
+  now: number,
+): KeyVersionEntity {
+  return Object.assign(new KeyVersionEntity(), {
+    id: version.id,
+    keyId: key.id,
+    accountId: key.accountId,
+    instanceId: key.instanceId,
+    createdAt: now,
+    material: version.material,
+    fingerprint: version.fingerprint,
+    sealedPayload: version.sealedPayload ?? null,
+  });
+}
+
+/**
+ * Remove a key and everything of it (registrations, policies, aliases, versions) if nobody changed it
+ * since it was read (CONFLICT otherwise: the caller's transaction rolls back). Returns the version
+ * materials, for the caller to destroy through the provider once the removal is committed.
+ */
+export async function removeKeyRows(manager: EntityManager, key: KeyEntity): Promise<string[]> {
+  requireAccount(key.accountId);
+  const versions = await versionsOf(manager, key);
+  const scope = { accountId: key.accountId, keyId: key.id };
+  for (const entity of [RegistrationEntity, KeyPolicyEntity, KeyAliasEntity, KeyVersionEntity]) await manager.delete(entity, scope);
+  const removed = await manager.delete(KeyEntity, { id: key.id, accountId: key.accountId, rowVersion: key.rowVersion });
+  if (removed.affected !== 1) {
+    throw new DomainError('CONFLICT', `Key ${key.id} was changed by another request at the same time; retry`);
+  }
+  return versions.map((version) => version.material);
 }

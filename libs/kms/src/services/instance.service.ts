@@ -65,6 +65,23 @@ export class InstanceService {
     return { instanceId: instance.id, state: JSON.parse(instance.providerState) as InstanceContext['state'] };
   }
 
+  /**
+   * Destroy version materials through the provider after the rows that referenced them are gone (a
+   * purge, a version that was never stored). A failure is logged, not thrown: nothing refers to the
+   * material any more, and for blob-based providers discarding the blob already destroyed it.
+   */
+  async destroyMaterials(instance: InstanceEntity, materials: readonly string[]): Promise<void> {
+    const provider = this.providerOf(instance);
+    const context = this.contextOf(instance);
+    for (const material of materials) {
+      try {
+        await provider.destroyVersion(context, material);
+      } catch (error) {
+        rootLogger().warn({ err: error, instanceId: instance.id }, 'kms: could not destroy the material of a key version no longer stored');
+      }
+    }
+  }
+
   /** Key operations on an HPCS instance need its master key: 409 INSTANCE_NOT_INITIALIZED before the ceremony and after zeroize. */
   requireInitialized(instance: InstanceEntity): void {
     if (instance.masterKeyStatus === 'active' || instance.masterKeyStatus === 'not_applicable') return;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KmsWire, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
-import { Clock, conflict, dataSourceToken, DomainError, notFound, Outbox, outboxToken, rootLogger, validationFailed, type Caller } from '@sealbox/platform';
-import { randomUUID } from 'node:crypto';
+import { Clock, conflict, dataSourceToken, DomainError, notFound, Outbox, outboxToken, validationFailed, type Caller } from '@sealbox/platform';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { zero } from '../domain/binary.js';
 import {
@@ -12,12 +12,15 @@ import {
   requireActive,
   requireNotDestroyed,
   requirePurgeable,
+  requireUnwrappable,
   restore,
   setForDeletion,
   unsetForDeletion,
   type KeyChange,
 } from '../domain/key-lifecycle.js';
 import { viaProvider } from '../domain/provider-errors.js';
+import { rescheduled } from '../domain/schedules.js';
+import { decodeStandardPayload, GENERATED_STANDARD_KEY_BYTES, openStandardPayload, requireRootKey, sealStandardPayload } from '../domain/standard-key.js';
 import {
   KeyAliasEntity,
   KeyEntity,
@@ -26,10 +29,10 @@ import {
   RegistrationEntity,
   type InstanceEntity,
 } from '../persistence/entities.js';
-import { aliasesOf, requireInstance, requireKey, updateKey, versionsOf } from '../persistence/kms-store.js';
+import { aliasesOf, removeKeyRows, requireInstance, requireKey, updateKey, versionRowOf, versionsOf } from '../persistence/kms-store.js';
 import { isUniqueViolation } from '../persistence/unique-violation.js';
 import { KMS_OPTIONS, type KmsDomainOptions } from '../tokens.js';
-import { ImportTokenService, type ImportedMaterial } from './import-token.service.js';
+import { ImportTokenService, type ImportedMaterial, type MaterialFields } from './import-token.service.js';
 import { InstanceService } from './instance.service.js';
 import { ServiceSealer } from './service-sealer.js';
 import { isoDate, keyCollection, keyJson, policyJson } from './wire.js';
@@ -39,10 +42,22 @@ type Req<S extends Subject> = ValidatedRequestOf<S>;
 /** Key Protect's default listing: every state but destroyed. */
 const DEFAULT_LIST_STATES = [0, 1, 2, 3];
 
+/** A new version's material, before it is stored. */
+interface NewVersion {
+  readonly material: string;
+  readonly fingerprint: string | null;
+  /** Standard keys: the sealed payload. */
+  readonly sealedPayload?: string;
+  /** Standard keys, when the caller asked for the representation: the payload, base64. */
+  readonly payload?: string;
+}
+
 /**
- * Root keys of an instance: create (generated, imported, imported with a token), read, list, the
- * state machine (disable/enable, dual authorization delete, delete/restore/purge), rotation,
- * versions, aliases and key policies. Every change is one transaction with its event.
+ * Keys of an instance: create (root keys generated, imported, imported with a token; standard keys
+ * generated or imported), read (a standard key's material on getKey), list, the state machine
+ * (disable/enable, dual authorization delete, delete/restore/purge), rotation, versions, aliases and
+ * key policies (keeping the rotation schedule of the key). Every change is one transaction with its
+ * event.
  */
 @Injectable()
 export class KeyService {
@@ -61,9 +76,6 @@ export class KeyService {
   async create(caller: Caller, request: Req<'kms.api.key.create'>): Promise<KmsWire.KeyCollection> {
     const resource = request.resources[0];
     if (!resource) throw validationFailed([{ field: 'resources', message: 'exactly one key per request' }]);
-    if (resource.extractable) {
-      throw validationFailed([{ field: 'resources.0.extractable', message: 'standard (extractable) keys are not supported: create a root key (false)' }]);
-    }
     const now = this.clock.nowMs();
     const expiresAt = resource.expirationDate !== undefined ? Date.parse(resource.expirationDate) : null;
     if (expiresAt !== null && expiresAt <= now) {
@@ -75,8 +87,11 @@ export class KeyService {
 
     const keyId = randomUUID();
     const versionId = randomUUID();
-    const imported = await this.importTokens.materialOf(instance, resource);
-    const { material, fingerprint } = await this.newVersion(instance, keyId, imported);
+    const standard = resource.extractable;
+    const imported = standard ? standardMaterialOf(resource) : await this.importTokens.materialOf(instance, resource);
+    const version = standard
+      ? await this.standardVersion(instance, keyId, versionId, imported, request.returnPayload)
+      : await this.newVersion(instance, keyId, imported);
 
     const key = Object.assign(new KeyEntity(), {
       id: keyId,
@@ -87,6 +102,7 @@ export class KeyService {
       state: KmsWire.KEY_STATE_ACTIVE,
       nonactiveReason: null,
       imported: imported !== undefined,
+      extractable: standard,
       createdAt: now,
       createdBy: caller.iamId,
       updatedAt: now,
@@ -97,6 +113,7 @@ export class KeyService {
       dualAuthDelete: false,
       rotationEnabled: false,
       rotationIntervalMonth: null,
+      nextRotationAt: null,
       setForDeletionBy: null,
       setForDeletionAt: null,
       deletedAt: null,
@@ -106,7 +123,7 @@ export class KeyService {
     try {
       await this.dataSource.transaction(async (manager) => {
         await manager.insert(KeyEntity, key);
-        await manager.insert(KeyVersionEntity, this.versionRow(key, versionId, material, fingerprint, now));
+        await manager.insert(KeyVersionEntity, versionRowOf(key, { id: versionId, ...version }, now));
         for (const alias of aliases) await this.insertAlias(manager, instance, key, alias, caller, now);
         if (imported?.viaToken) await this.importTokens.consume(manager, instance);
         await this.outbox.record(manager, 'kms.key.created', {
@@ -117,14 +134,14 @@ export class KeyService {
         });
       });
     } catch (error) {
-      await this.discardMaterial(instance, material);
+      await this.instances.destroyMaterials(instance, [version.material]);
       throw error;
     }
-    return keyCollection([keyJson(this.options.crnPrefix, instance, key, aliases, now)]);
+    return keyCollection([keyJson(this.options.crnPrefix, instance, key, aliases, now, version.payload)]);
   }
 
   /** Material of a new version (generated, or imported and fingerprinted); the imported bytes are zeroed. */
-  private async newVersion(instance: InstanceEntity, keyId: string, imported: ImportedMaterial | undefined): Promise<{ material: string; fingerprint: string | null }> {
+  private async newVersion(instance: InstanceEntity, keyId: string, imported: ImportedMaterial | undefined): Promise<NewVersion> {
     try {
       const provider = this.instances.providerOf(instance);
       const context = this.instances.contextOf(instance);
@@ -133,7 +150,7 @@ export class KeyService {
         const fingerprint = imported ? await this.sealer.fingerprint(instance.id, keyId, imported.material) : null;
         return { material, fingerprint };
       } catch (error) {
-        await this.discardMaterial(instance, material);
+        await this.instances.destroyMaterials(instance, [material]);
         throw error;
       }
     } finally {
@@ -141,24 +158,33 @@ export class KeyService {
     }
   }
 
-  private async discardMaterial(instance: InstanceEntity, material: string): Promise<void> {
+  /**
+   * A standard key's version: a generated provider version that seals the key material (imported, or
+   * 256 random bits), fingerprinted when imported. The material is zeroed; it is returned (base64)
+   * only when the caller asked for the representation.
+   */
+  private async standardVersion(
+    instance: InstanceEntity,
+    keyId: string,
+    versionId: string,
+    imported: ImportedMaterial | undefined,
+    returnPayload: boolean,
+  ): Promise<NewVersion> {
+    const secret = imported?.material ?? randomBytes(GENERATED_STANDARD_KEY_BYTES);
     try {
-      await this.instances.providerOf(instance).destroyVersion(this.instances.contextOf(instance), material);
-    } catch (error) {
-      rootLogger().warn({ err: error, instanceId: instance.id }, 'kms: could not destroy the material of a key version that was not stored');
+      const { material } = await this.newVersion(instance, keyId, undefined);
+      try {
+        const binding = { instanceId: instance.id, keyId, keyVersionId: versionId };
+        const sealedPayload = await sealStandardPayload(this.instances.providerOf(instance), this.instances.contextOf(instance), material, secret, binding);
+        const fingerprint = imported ? await this.sealer.fingerprint(instance.id, keyId, secret) : null;
+        return { material, fingerprint, sealedPayload, ...(returnPayload ? { payload: secret.toString('base64') } : {}) };
+      } catch (error) {
+        await this.instances.destroyMaterials(instance, [material]);
+        throw error;
+      }
+    } finally {
+      zero(secret);
     }
-  }
-
-  private versionRow(key: KeyEntity, id: string, material: string, fingerprint: string | null, now: number): KeyVersionEntity {
-    return Object.assign(new KeyVersionEntity(), {
-      id,
-      keyId: key.id,
-      accountId: key.accountId,
-      instanceId: key.instanceId,
-      createdAt: now,
-      material,
-      fingerprint,
-    });
   }
 
   private async insertAlias(manager: EntityManager, instance: InstanceEntity, key: KeyEntity, alias: string, caller: Caller, now: number): Promise<KeyAliasEntity> {
@@ -185,24 +211,30 @@ export class KeyService {
 
   async list(caller: Caller, request: Req<'kms.api.key.list'>): Promise<KmsWire.KeyCollection> {
     const instance = await requireInstance(this.dataSource.manager, caller.accountId, request.instanceId);
-    if (request.extractable === true) return keyCollection([]);
     const now = this.clock.nowMs();
-    const keys = await this.filtered(instance, request.state, now).orderBy('k.created_at', 'ASC').addOrderBy('k.id', 'ASC').offset(request.offset).limit(request.limit).getMany();
+    const keys = await this.filtered(instance, request.state, request.extractable, now).orderBy('k.created_at', 'ASC').addOrderBy('k.id', 'ASC').offset(request.offset).limit(request.limit).getMany();
     const aliases = await aliasesOf(this.dataSource.manager, instance.accountId, keys.map((key) => key.id));
     return keyCollection(keys.map((key) => keyJson(this.options.crnPrefix, instance, key, aliases.get(key.id) ?? [], now)));
   }
 
   async count(caller: Caller, request: Req<'kms.api.key.count'>): Promise<KmsWire.KeyCount> {
     const instance = await requireInstance(this.dataSource.manager, caller.accountId, request.instanceId);
-    if (request.extractable === true) return { total: 0 };
-    return { total: await this.filtered(instance, request.state, this.clock.nowMs()).getCount() };
+    return { total: await this.filtered(instance, request.state, request.extractable, this.clock.nowMs()).getCount() };
   }
 
-  /** Keys of the instance in the given states (1 and 3 as seen now: an expired active key is deactivated). */
-  private filtered(instance: InstanceEntity, states: readonly number[] | undefined, now: number): SelectQueryBuilder<KeyEntity> {
+  /**
+   * Keys of the instance in the given states (1 and 3 as seen now: an expired active key is
+   * deactivated), only standard keys (`extractable` true) or only root keys (false) when asked.
+   */
+  private filtered(
+    instance: InstanceEntity,
+    states: readonly number[] | undefined,
+    extractable: boolean | undefined,
+    now: number,
+  ): SelectQueryBuilder<KeyEntity> {
     const wanted = new Set(states ?? DEFAULT_LIST_STATES);
     const stored = [...wanted].filter((state) => state !== KmsWire.KEY_STATE_ACTIVE && state !== KmsWire.KEY_STATE_DEACTIVATED);
-    return this.dataSource.manager
+    const query = this.dataSource.manager
       .createQueryBuilder(KeyEntity, 'k')
       .where('k.account_id = :accountId AND k.instance_id = :instanceId', { accountId: instance.accountId, instanceId: instance.id })
       .andWhere(
@@ -213,13 +245,36 @@ export class KeyService {
           if (wanted.has(KmsWire.KEY_STATE_DEACTIVATED)) any.orWhere('(k.state = 3 OR (k.state = 1 AND k.expires_at <= :now))', { now });
         }),
       );
+    // Literals: SQLite stores booleans as 0/1 and binds none; TRUE/FALSE mean the same in both databases.
+    if (extractable !== undefined) query.andWhere(extractable ? 'k.extractable = TRUE' : 'k.extractable = FALSE');
+    return query;
   }
 
-  /** getKey: a deleted key is 410 KEY_DESTROYED (its metadata stays readable). */
+  /**
+   * getKey: a deleted key is 410 KEY_DESTROYED (its metadata stays readable). A standard key comes
+   * with its material (`payload`) while it is usable as a root key unwraps: active or deactivated
+   * (expired); disabled → 409 KEY_DISABLED.
+   */
   async get(caller: Caller, request: Req<'kms.api.key.get'>): Promise<KmsWire.KeyCollection> {
     const { instance, key } = await this.load(this.dataSource.manager, caller, request);
     if (key.state === KmsWire.KEY_STATE_DESTROYED) throw keyDestroyed(key.id);
-    return keyCollection([await this.view(this.dataSource.manager, instance, key)]);
+    const payload = key.extractable ? await this.payloadOf(instance, key) : undefined;
+    return keyCollection([await this.view(this.dataSource.manager, instance, key, payload)]);
+  }
+
+  /** A standard key's material, opened from its sealed form (base64; the bytes are zeroed). */
+  private async payloadOf(instance: InstanceEntity, key: KeyEntity): Promise<string> {
+    requireUnwrappable(key, this.clock.nowMs());
+    this.instances.requireInitialized(instance);
+    const version = await this.currentVersion(this.dataSource.manager, key);
+    if (version.sealedPayload === null) throw new Error(`kms: standard key ${key.id} has no sealed payload`);
+    const binding = { instanceId: instance.id, keyId: key.id, keyVersionId: version.id };
+    const secret = await openStandardPayload(this.instances.providerOf(instance), this.instances.contextOf(instance), version.material, version.sealedPayload, binding);
+    try {
+      return secret.toString('base64');
+    } finally {
+      zero(secret);
+    }
   }
 
   async metadata(caller: Caller, request: Req<'kms.api.key.metadata'>): Promise<KmsWire.KeyCollection> {
@@ -293,18 +348,21 @@ export class KeyService {
           await this.outbox.record(manager, 'kms.registration.deleted', { ...this.keyRef(key), resourceCrn: registration.resourceCrn });
         }
       }
-      await updateKey(manager, key, changes, now);
+      await updateKey(manager, key, rescheduled(key, changes), now);
       await this.outbox.record(manager, 'kms.key.deleted', { ...this.keyRef(key), force: request.force });
       return keyCollection([await this.view(manager, instance, key)]);
     });
   }
 
-  /** Within 30 days of the deletion; an imported key needs its key material again (the same material). */
+  /**
+   * Within 30 days of the deletion; an imported key (root or standard) needs its key material again
+   * (the same material); a generated one is restored without. Its rotation schedule resumes.
+   */
   async restore(caller: Caller, request: Req<'kms.api.key.restore'>): Promise<KmsWire.KeyCollection> {
     const { instance, key } = await this.load(this.dataSource.manager, caller, request);
     const now = this.clock.nowMs();
     const changes = restore(key, now);
-    const imported = await this.importTokens.materialOf(instance, request);
+    const imported = key.extractable ? standardMaterialOf(request) : await this.importTokens.materialOf(instance, request);
     try {
       if (key.imported) {
         if (!imported) throw new DomainError('INVALID_KEY_MATERIAL', `Key ${key.id} was imported: restore it with its key material (payload)`);
@@ -320,7 +378,7 @@ export class KeyService {
       zero(imported?.material);
     }
     return this.dataSource.transaction(async (manager) => {
-      await updateKey(manager, key, changes, now);
+      await updateKey(manager, key, rescheduled(key, changes), now);
       if (imported?.viaToken) await this.importTokens.consume(manager, instance);
       await this.outbox.record(manager, 'kms.key.restored', this.keyRef(key));
       return keyCollection([await this.view(manager, instance, key)]);
@@ -333,23 +391,24 @@ export class KeyService {
       const { instance, key } = await this.load(manager, caller, request);
       requirePurgeable(key, this.clock.nowMs());
       const view = await this.view(manager, instance, key);
-      const versions = await versionsOf(manager, key);
-      const scope = { accountId: key.accountId, keyId: key.id };
-      for (const entity of [RegistrationEntity, KeyPolicyEntity, KeyAliasEntity, KeyVersionEntity]) await manager.delete(entity, scope);
-      const removed = await manager.delete(KeyEntity, { id: key.id, accountId: key.accountId, rowVersion: key.rowVersion });
-      if (removed.affected !== 1) throw conflict(`Key ${key.id} was changed by another request at the same time; retry`);
+      const materials = await removeKeyRows(manager, key);
       await this.outbox.record(manager, 'kms.key.purged', this.keyRef(key));
-      return { instance, view, materials: versions.map((version) => version.material) };
+      return { instance, view, materials };
     });
-    for (const material of materials) await this.discardMaterial(instance, material);
+    await this.instances.destroyMaterials(instance, materials);
     return keyCollection([view]);
   }
 
   // ---- rotation ----
 
-  /** A new version becomes current; older versions still unwrap. Imported keys rotate to NEW key material. */
+  /**
+   * A new version becomes current; older versions still unwrap. Imported keys rotate to NEW key
+   * material; standard keys do not rotate (KEY_ROOT_REQ_ERR). The next automatic rotation counts
+   * from now.
+   */
   async rotate(caller: Caller, request: Req<'kms.api.key.rotate'>): Promise<void> {
     const { instance, key } = await this.load(this.dataSource.manager, caller, request);
+    requireRootKey(key, 'rotate');
     this.instances.requireInitialized(instance);
     requireActive(key, this.clock.nowMs());
     const imported = await this.importTokens.materialOf(instance, request);
@@ -379,13 +438,13 @@ export class KeyService {
         requireActive(fresh, this.clock.nowMs());
         // Versions sort by creation time: a rotation within the same millisecond still comes after.
         const now = Math.max(this.clock.nowMs(), fresh.currentVersionAt + 1);
-        await manager.insert(KeyVersionEntity, this.versionRow(fresh, versionId, material, fingerprint, now));
-        await updateKey(manager, fresh, { currentVersionId: versionId, currentVersionAt: now, rotatedAt: now }, now);
+        await manager.insert(KeyVersionEntity, versionRowOf(fresh, { id: versionId, material, fingerprint }, now));
+        await updateKey(manager, fresh, rescheduled(fresh, { currentVersionId: versionId, currentVersionAt: now, rotatedAt: now }), now);
         if (imported?.viaToken) await this.importTokens.consume(manager, instance);
         await this.outbox.record(manager, 'kms.key.rotated', { ...this.keyRef(fresh), keyVersionId: versionId });
       });
     } catch (error) {
-      await this.discardMaterial(instance, material);
+      await this.instances.destroyMaterials(instance, [material]);
       throw error;
     }
   }
@@ -450,6 +509,7 @@ export class KeyService {
     return this.dataSource.transaction(async (manager) => {
       const { instance, key } = await this.load(manager, caller, request);
       requireNotDestroyed(key);
+      if (wanted.some((item) => item.kind === 'rotation')) requireRootKey(key, 'a rotation policy');
       const now = this.clock.nowMs();
       const changes: Partial<KeyEntity> = {};
       const rows: KeyPolicyEntity[] = [];
@@ -477,7 +537,7 @@ export class KeyService {
         await manager.save(KeyPolicyEntity, row);
         rows.push(row);
       }
-      await updateKey(manager, key, changes, now);
+      await updateKey(manager, key, rescheduled(key, changes), now);
       return this.policyCollection(instance, key, rows);
     });
   }
@@ -497,9 +557,9 @@ export class KeyService {
     return { instance, key };
   }
 
-  private async view(manager: EntityManager, instance: InstanceEntity, key: KeyEntity): Promise<KmsWire.Key> {
+  private async view(manager: EntityManager, instance: InstanceEntity, key: KeyEntity, payload?: string): Promise<KmsWire.Key> {
     const aliases = await aliasesOf(manager, instance.accountId, [key.id]);
-    return keyJson(this.options.crnPrefix, instance, key, aliases.get(key.id) ?? [], this.clock.nowMs());
+    return keyJson(this.options.crnPrefix, instance, key, aliases.get(key.id) ?? [], this.clock.nowMs(), payload);
   }
 
   private async currentVersion(manager: EntityManager, key: KeyEntity): Promise<KeyVersionEntity> {
@@ -511,4 +571,15 @@ export class KeyService {
   private keyRef(key: KeyEntity) {
     return { accountId: key.accountId, instanceId: key.instanceId, keyId: key.id };
   }
+}
+
+/**
+ * The material of a standard key request (create, restore): none, or `payload` in clear (base64 of
+ * 16 to 4096 bytes). Import tokens serve root keys only: their fields are refused.
+ */
+function standardMaterialOf(fields: MaterialFields): ImportedMaterial | undefined {
+  if (fields.encryptedNonce !== undefined || fields.iv !== undefined || fields.encryptionAlgorithm !== undefined) {
+    throw new DomainError('INVALID_KEY_MATERIAL', 'Import tokens are for root keys: a standard key takes its payload in clear (base64), without encryptedNonce or iv');
+  }
+  return fields.payload === undefined ? undefined : { material: decodeStandardPayload(fields.payload), viaToken: false };
 }

@@ -4,6 +4,7 @@ import { Clock, dataSourceToken, Outbox, outboxToken, validationFailed, type Cal
 import { In, type DataSource } from 'typeorm';
 import { ServiceAuthorizations, type AuthorizationSource } from '../authorization/service-authorizations.js';
 import { requireNotDestroyed } from '../domain/key-lifecycle.js';
+import { requireRootKey } from '../domain/standard-key.js';
 import { KeyEntity, KeyVersionEntity, RegistrationEntity } from '../persistence/entities.js';
 import { findKey, requireInstance, requireKey } from '../persistence/kms-store.js';
 import { registrationJson } from './wire.js';
@@ -47,6 +48,8 @@ export class RegistrationService {
       const instance = await requireInstance(manager, request.accountId, request.key.instanceId);
       const key = await requireKey(manager, instance, request.key.keyId);
       requireNotDestroyed(key);
+      // A registration says which root key protects a resource's data keys: standard keys protect none.
+      requireRootKey(key, 'a registration');
       const now = this.clock.nowMs();
       const scope = { accountId: key.accountId, keyId: key.id, resourceCrn: request.resourceCrn };
       const existing = await manager.findOne(RegistrationEntity, { where: scope });

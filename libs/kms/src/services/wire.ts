@@ -8,8 +8,18 @@ export function keyCrn(prefix: string, instance: Pick<InstanceEntity, 'serviceNa
   return `${prefix}:${instance.serviceName}:${instance.region}:a/${instance.accountId}:${instance.id}:key:${keyId}`;
 }
 
-/** A key as Key Protect shows it; its expiry is applied as of `now`. */
-export function keyJson(crnPrefix: string, instance: InstanceEntity, key: KeyEntity, aliases: readonly string[], now: number): KmsWire.Key {
+/**
+ * A key as Key Protect shows it; its expiry is applied as of `now`. `payload` (a standard key's
+ * material, base64) only where Key Protect returns it: getKey, and create with `return=representation`.
+ */
+export function keyJson(
+  crnPrefix: string,
+  instance: InstanceEntity,
+  key: KeyEntity,
+  aliases: readonly string[],
+  now: number,
+  payload?: string,
+): KmsWire.Key {
   const state = effectiveState(key, now);
   const nonactiveReason = state === KmsWire.KEY_STATE_DEACTIVATED && key.state === KmsWire.KEY_STATE_ACTIVE ? NONACTIVE_EXPIRED : key.nonactiveReason;
   const authorized = deletionAuthorized(key, now);
@@ -21,7 +31,7 @@ export function keyJson(crnPrefix: string, instance: InstanceEntity, key: KeyEnt
     ...(key.description !== null ? { description: key.description } : {}),
     state,
     crn: keyCrn(crnPrefix, instance, key.id),
-    extractable: false,
+    extractable: key.extractable,
     imported: key.imported,
     algorithmType: 'AES',
     keyRingID: 'default',
@@ -42,6 +52,7 @@ export function keyJson(crnPrefix: string, instance: InstanceEntity, key: KeyEnt
     ...(key.deletedAt !== null ? { deletionDate: iso(key.deletedAt) } : {}),
     ...(key.deletedBy !== null ? { deletedBy: key.deletedBy } : {}),
     ...deletionInfo(key, now),
+    ...(payload !== undefined ? { payload } : {}),
   };
 }
 

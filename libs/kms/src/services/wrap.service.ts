@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { decodeBase64, zero } from '../domain/binary.js';
 import { effectiveState, requireActive, requireUnwrappable } from '../domain/key-lifecycle.js';
 import { rewrapDek, unwrapDek, wrapDek, type VersionRef, type WrappingKey } from '../domain/key-wrapping.js';
+import { requireRootKey } from '../domain/standard-key.js';
 import { ServiceAuthorizations } from '../authorization/service-authorizations.js';
 import type { InstanceEntity, KeyEntity } from '../persistence/entities.js';
 import { findKey, requireInstance, requireKey, requireVersion } from '../persistence/kms-store.js';
@@ -29,7 +30,7 @@ interface Unwrapped {
 }
 
 /**
- * Wrap, unwrap and rewrap data keys with a root key, for users (Key Protect API) and for other
+ * Wrap, unwrap and rewrap data keys with a root key (a standard key: 400 KEY_ROOT_REQ_ERR), for users (Key Protect API) and for other
  * services (`kms.key.*`, each call checked against an IAM service-to-service authorization). Both
  * produce the same ciphertext format (domain/ciphertext.ts), bound to instance, key, version and AAD.
  */
@@ -112,6 +113,7 @@ export class WrapService {
   private async userTarget(caller: Caller, request: { instanceId: string; id: string }): Promise<Target> {
     const instance = await requireInstance(this.dataSource.manager, caller.accountId, request.instanceId);
     const key = await requireKey(this.dataSource.manager, instance, request.id);
+    requireRootKey(key, 'wrap, unwrap and rewrap');
     return { instance, key };
   }
 
@@ -131,6 +133,7 @@ export class WrapService {
       resource: key?.id ?? ref.keyId,
     });
     if (!key) throw notFound(`Key ${ref.keyId}`);
+    requireRootKey(key, 'wrap, unwrap and rewrap');
     return { instance, key };
   }
 

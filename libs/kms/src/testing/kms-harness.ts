@@ -84,7 +84,8 @@ export async function startKms(options: KmsHarnessOptions): Promise<KmsHarness> 
         eventSubscriber: eventBus,
         clock,
       }),
-      KmsModule.register({ database: options.database, hsm: options.hsm, domain: { importTokenRsaBits: 2048, ...options.domain } }),
+      // The scheduler timer is off: tests run the schedulers themselves, at the manual clock's time.
+      KmsModule.register({ database: options.database, hsm: options.hsm, domain: { importTokenRsaBits: 2048, schedulerIntervalMs: 0, ...options.domain } }),
     ],
     controllers: [FakeIam],
   })

@@ -29,6 +29,7 @@ describe('httpStatusOf', () => {
     ['INVALID_CIPHERTEXT', 400],
     ['INVALID_PLAINTEXT', 400],
     ['INVALID_KEY_MATERIAL', 400],
+    ['KEY_ROOT_REQ_ERR', 400],
     ['KEY_DISABLED', 409],
     ['KEY_DELETION_PREVENTED', 409],
     ['DUAL_AUTH_REQUIRED', 409],

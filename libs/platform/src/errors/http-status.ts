@@ -10,6 +10,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_CIPHERTEXT':
     case 'INVALID_PLAINTEXT':
     case 'INVALID_KEY_MATERIAL':
+    case 'KEY_ROOT_REQ_ERR':
       return 400;
     case 'UNAUTHORIZED':
       return 401;
