@@ -1,6 +1,7 @@
 import { CryptoSettings } from '@sealbox/crypto';
 import { EdgeSettings } from '@sealbox/gateway';
 import { IamSettings } from '@sealbox/iam';
+import { KmsSettings } from '@sealbox/kms';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
 
@@ -13,6 +14,7 @@ export const StandaloneAppConfig = z.object({
   ...IamSettings,
   ...EdgeSettings,
   ...CryptoSettings,
+  ...KmsSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -3,7 +3,7 @@ import { allSubjects } from '@sealbox/contracts';
 import { CryptoModule, cryptoOptionsFrom } from '@sealbox/crypto';
 import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
-import { KmsModule } from '@sealbox/kms';
+import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
 import { LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
@@ -98,7 +98,11 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         },
         iam: iamDomainOptions(config, join(dataDir, 'iam-master.key')),
       }),
-      KmsModule.register({ database: database('kms'), hsm: { backend: 'soft', directory: join(dataDir, 'hsm') } }),
+      KmsModule.register({
+        database: database('kms'),
+        hsm: { backend: 'soft', directory: join(dataDir, 'hsm') },
+        ...kmsDomainOptions(config),
+      }),
       CryptoModule.register(cryptoOptionsFrom(config)),
       StorageModule.register({ objectStore: { driver: 'filesystem', root: join(dataDir, 'objects') } }),
       SecretsModule.register({ database: database('secrets') }),
