@@ -99,11 +99,12 @@ function secret(overrides: Partial<ListableSecret> & { name: string }): Listable
 
 describe('running a plan in memory', () => {
   const group = randomUUID();
+  // Fixed ids: a random UUID could contain a searched text such as "db".
   const secrets = [
-    secret({ name: 'alpha', labels: ['prod', 'eu'], created_at: '2026-01-03T00:00:00.000Z', expiration_date: '2027-01-01T00:00:00.000Z' }),
-    secret({ name: 'beta', description: 'The DB password', secret_type: 'username_password', secret_group_id: group }),
-    secret({ name: 'gamma', labels: ['prod'], secret_type: 'kv', created_at: '2026-01-02T00:00:00.000Z', expiration_date: '2026-06-01T00:00:00.000Z' }),
-    secret({ name: 'delta', secret_type: 'kv', secret_group_id: group }),
+    secret({ id: '00000000-0000-4000-8000-000000000001', name: 'alpha', labels: ['prod', 'eu'], created_at: '2026-01-03T00:00:00.000Z', expiration_date: '2027-01-01T00:00:00.000Z' }),
+    secret({ id: '00000000-0000-4000-8000-000000000002', name: 'beta', description: 'The DB password', secret_type: 'username_password', secret_group_id: group }),
+    secret({ id: '00000000-0000-4000-8000-000000000003', name: 'gamma', labels: ['prod'], secret_type: 'kv', created_at: '2026-01-02T00:00:00.000Z', expiration_date: '2026-06-01T00:00:00.000Z' }),
+    secret({ id: '00000000-0000-4000-8000-000000000004', name: 'delta', secret_type: 'kv', secret_group_id: group }),
   ];
   const names = (raw: Record<string, string>) => applyPlan(secrets, planSecretList(query(raw))).page.map((entry) => entry.name);
 
@@ -112,7 +113,7 @@ describe('running a plan in memory', () => {
     expect(names({ search: 'GAM' })).toEqual(['gamma']);
     expect(names({ search: 'password' })).toEqual(['beta']);
     expect(names({ search: 'eu' })).toEqual(['alpha']);
-    expect(names({ search: secrets[3]?.id ?? '' })).toEqual(['delta']);
+    expect(names({ search: '0000000004' })).toEqual(['delta']);
     expect(names({ groups: group, sort: 'name' })).toEqual(['beta', 'delta']);
     expect(names({ secret_types: 'kv', sort: 'name' })).toEqual(['delta', 'gamma']);
     expect(names({ match_all_labels: 'prod', sort: 'name' })).toEqual(['alpha', 'gamma']);
