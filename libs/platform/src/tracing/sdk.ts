@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   SimpleSpanProcessor,
   type ReadableSpan,
@@ -103,6 +104,9 @@ export function startTracing(service: string, config: TracingConfig): TracingHan
     resource: resourceFromAttributes({ 'service.version': SEALBOX_VERSION }),
     autoDetectResources: false,
     textMapPropagator: new W3CTraceContextPropagator(),
+    // With nothing to export, spans are not recorded at all: they still get real trace and span ids
+    // (for log lines, error bodies and propagation) without the cost of collecting attributes.
+    ...(config.exporter === 'none' ? { sampler: new AlwaysOffSampler() } : {}),
     spanProcessors: [processorFor(config, service)],
     logRecordProcessors: [],
     metricReaders: [],
