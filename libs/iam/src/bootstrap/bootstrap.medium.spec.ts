@@ -10,7 +10,7 @@ import {
   PlatformModule,
   type DatabaseConfig,
 } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
+import { createTestDatabase, testDatabases } from '@sealbox/platform/testing';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,15 +154,7 @@ function describeBootstrap(name: string, database: () => Promise<{ config: Datab
   });
 }
 
-describeBootstrap('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-iam-db-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeBootstrap('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeBootstrap(database.name, database.open);
 
 describe('IAM first start with replicas racing (PostgreSQL)', () => {
   it('bootstraps exactly once when two replicas start together', async () => {

@@ -1,18 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { IamWire, type CloudEvent, type ErrorCode } from '@sealbox/contracts';
-import {
-  createLogger,
-  dataSourceToken,
-  DomainError,
-  InProcessBus,
-  InProcessClient,
-  InProcessEventBus,
-  ManualClock,
-  PlatformModule,
-  type DatabaseConfig,
-} from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
+import { dataSourceToken, DomainError, InProcessEventBus, ManualClock, type DatabaseConfig } from '@sealbox/platform';
+import { testDatabases, testPlatformModule } from '@sealbox/platform/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,14 +40,7 @@ async function startIam(database: DatabaseConfig, dir: string): Promise<Harness>
   const adminGrant = new FakeAccountAdminGrant(decider);
   const moduleRef = await Test.createTestingModule({
     imports: [
-      PlatformModule.forRoot({
-        logger: createLogger({ app: 'test', level: 'silent' }),
-        clientProxy: new InProcessClient(new InProcessBus()),
-        rpcTimeoutMs: 1000,
-        eventPublisher: bus,
-        eventSubscriber: bus,
-        clock,
-      }),
+      testPlatformModule({ events: bus, clock }),
       IamModule.register({
         database,
         bootstrap: { announce: () => undefined },
@@ -521,12 +504,4 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
   });
 }
 
-describeIdentities('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-identities-db-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeIdentities('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeIdentities(database.name, database.open);

@@ -11,7 +11,7 @@ import {
   PlatformModule,
   type DatabaseConfig,
 } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
+import { testDatabases } from '@sealbox/platform/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,12 +138,4 @@ function describeWithPolicies(name: string, database: () => Promise<{ config: Da
   });
 }
 
-describeWithPolicies('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-identities-policies-db-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeWithPolicies('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeWithPolicies(database.name, database.open);

@@ -1,22 +1,15 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { roleCrn, Subjects, type CloudEvent, type ErrorCode, type IamWire, type ResponseOf, type RoleName } from '@sealbox/contracts';
 import {
-  createLogger,
   dataSourceToken,
   DomainError,
-  InProcessBus,
-  InProcessClient,
   InProcessEventBus,
   ManualClock,
-  PlatformModule,
   ServiceDatabaseModule,
   type DatabaseConfig,
 } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
+import { testDatabases, testPlatformModule } from '@sealbox/platform/testing';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessDecider, AccountAdminGrant, type Principal } from '../ports.js';
@@ -74,14 +67,7 @@ async function startPolicies(database: DatabaseConfig): Promise<Harness> {
   const clock = new ManualClock();
   const moduleRef = await Test.createTestingModule({
     imports: [
-      PlatformModule.forRoot({
-        logger: createLogger({ app: 'test', level: 'silent' }),
-        clientProxy: new InProcessClient(new InProcessBus()),
-        rpcTimeoutMs: 1000,
-        eventPublisher: bus,
-        eventSubscriber: bus,
-        clock,
-      }),
+      testPlatformModule({ events: bus, clock }),
       ServiceDatabaseModule.register({ service: 'iam', config: database, entities: policyEntities, migrations: policyMigrations }),
     ],
     providers: [
@@ -624,12 +610,4 @@ function describePolicies(name: string, database: () => Promise<{ config: Databa
   });
 }
 
-describePolicies('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-policies-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describePolicies('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describePolicies(database.name, database.open);

@@ -1,19 +1,16 @@
 import { Test } from '@nestjs/testing';
 import { IamWire, type CloudEvent, type ErrorCode } from '@sealbox/contracts';
 import {
-  createLogger,
   dataSourceToken,
   DomainError,
-  InProcessBus,
-  InProcessClient,
   InProcessEventBus,
   ManualClock,
   peekJwtHeader,
-  PlatformModule,
   publicKeyFromJwk,
   ServiceDatabaseModule,
   verifyJwt,
 } from '@sealbox/platform';
+import { testPlatformModule } from '@sealbox/platform/testing';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -85,14 +82,7 @@ async function start(options: Partial<IamOptions> = {}) {
   const masterKey = new AesGcmMasterKey(randomBytes(32));
   const moduleRef = await Test.createTestingModule({
     imports: [
-      PlatformModule.forRoot({
-        logger: createLogger({ app: 'test', level: 'silent' }),
-        clientProxy: new InProcessClient(new InProcessBus()),
-        rpcTimeoutMs: 1000,
-        eventPublisher: events,
-        eventSubscriber: events,
-        clock,
-      }),
+      testPlatformModule({ events: events, clock }),
       ServiceDatabaseModule.register({
         service: 'iam',
         config: { type: 'sqlite', path: ':memory:' },

@@ -1,21 +1,17 @@
 import { Test } from '@nestjs/testing';
 import { IamWire, type ErrorCode } from '@sealbox/contracts';
 import {
-  createLogger,
   dataSourceToken,
   DomainError,
-  InProcessBus,
-  InProcessClient,
   InProcessEventBus,
   ManualClock,
   peekJwtHeader,
-  PlatformModule,
   publicKeyFromJwk,
   ServiceDatabaseModule,
   verifyJwt,
   type DatabaseConfig,
 } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
+import { createTestDatabase, testPlatformModule } from '@sealbox/platform/testing';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,14 +61,7 @@ async function startReplica(database: DatabaseConfig, masterKeyFile: string, clo
   };
   const moduleRef = await Test.createTestingModule({
     imports: [
-      PlatformModule.forRoot({
-        logger: createLogger({ app: 'test', level: 'silent' }),
-        clientProxy: new InProcessClient(new InProcessBus()),
-        rpcTimeoutMs: 1000,
-        eventPublisher: events,
-        eventSubscriber: events,
-        clock,
-      }),
+      testPlatformModule({ events: events, clock }),
       ServiceDatabaseModule.register({ service: 'iam', config: database, entities: tokenEntities, migrations: tokenMigrations }),
     ],
     providers: [...tokenProviders, { provide: IAM_OPTIONS, useValue: options }, { provide: ApiKeyVerifier, useValue: new FakeApiKeyVerifier() }],
