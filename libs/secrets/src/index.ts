@@ -1,3 +1,4 @@
 export * from './config.js';
 export * from './secrets.module.js';
 export * from './secrets.controller.js';
+export * from './domain/index.js';
