@@ -32,6 +32,8 @@ const policyRef = z.object({ accountId: z.string(), policyId: z.string(), type: 
 /** KMS events carry `instanceId` and, for keys, `keyId`: crypto purges its cached data keys by them. */
 const kmsInstanceRef = z.object({ accountId: z.string(), instanceId: z.string() });
 const kmsKeyRef = kmsInstanceRef.extend({ keyId: z.string() });
+const secretsInstanceRef = z.object({ accountId: z.string(), instanceId: z.string() });
+const secretsGroupRef = secretsInstanceRef.extend({ groupId: z.string().optional() });
 const kmsRegistrationRef = kmsKeyRef.extend({ resourceCrn: z.string() });
 
 export const EventTypes = {
@@ -80,6 +82,15 @@ export const EventTypes = {
   'kms.key.purged': event('kms', 'A deleted root key was purged: its material and metadata are gone for good', kmsKeyRef),
   'kms.registration.created': event('kms', "A resource's data is now recorded as protected by a root key", kmsRegistrationRef),
   'kms.registration.deleted': event('kms', 'A registration between a resource and a root key was removed', kmsRegistrationRef),
+  'secrets.instance.activated': event('secrets', 'A secrets instance was registered with its KMS key and default group', secretsInstanceRef),
+  'secrets.instance.state-changed': event(
+    'secrets',
+    'A secrets instance was enabled or disabled (disabled: every secrets operation answers INSTANCE_NOT_ACTIVE)',
+    secretsInstanceRef.extend({ state: z.enum(['active', 'disabled']) }),
+  ),
+  'secrets.group.created': event('secrets', 'A secret group was created', secretsGroupRef),
+  'secrets.group.updated': event('secrets', 'A secret group was renamed or its description changed', secretsGroupRef),
+  'secrets.group.deleted': event('secrets', 'An empty secret group was deleted', secretsGroupRef),
   'audit.request': event(
     'gateway',
     'One HTTP request at the gateway: who, what, on which resource, with what outcome (never a secret or token)',

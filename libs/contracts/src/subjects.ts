@@ -15,6 +15,7 @@ import * as Iam from './iam/schemas.js';
 import * as Kms from './kms/schemas.js';
 import * as Crypto from './crypto/schemas.js';
 import * as Storage from './storage/schemas.js';
+import * as Secrets from './secrets/schemas.js';
 
 export interface SubjectDefinition<
   Svc extends ServiceName = ServiceName,
@@ -138,6 +139,14 @@ export const Subjects = {
   'storage.object.list': rpc('storage', 'List keys in UTF-8 byte order, by prefix, a page at a time', Storage.ListObjectsRequest, Storage.ListObjectsResponse),
 
   'secrets.health': health('secrets'),
+  'secrets.instance.activate': rpc('secrets', 'Register an instance with its KMS key and its default secret group (lifecycle; idempotent)', Secrets.ActivateInstanceRequest, Secrets.SecretsInstance),
+  'secrets.instance.get': rpc('secrets', 'Read an instance of the registry', Secrets.InstanceRef, Secrets.SecretsInstance),
+  'secrets.instance.set-state': rpc('secrets', 'Enable or disable an instance (disabled: INSTANCE_NOT_ACTIVE)', Secrets.SetInstanceStateRequest, Secrets.SecretsInstance),
+  'secrets.group.create': rpc('secrets', 'Create a secret group (name unique in the instance)', Secrets.CreateSecretGroupRequest, Secrets.SecretGroup),
+  'secrets.group.list': rpc('secrets', 'List the secret groups of an instance, default first', Secrets.ListSecretGroupsRequest, Secrets.SecretGroupCollection),
+  'secrets.group.get': rpc('secrets', 'Get a secret group', Secrets.SecretGroupRef, Secrets.SecretGroup),
+  'secrets.group.update': rpc('secrets', 'Update the name or description of a secret group (merge patch)', Secrets.UpdateSecretGroupRequest, Secrets.SecretGroup),
+  'secrets.group.delete': rpc('secrets', 'Delete an empty secret group (not default)', Secrets.SecretGroupRef, Secrets.Empty),
   'secrets.secret.create': rpc('secrets', 'Create a secret', Pending, Pending),
   'secrets.secret.get': rpc('secrets', 'Read a secret with its payload', Pending, Pending),
 

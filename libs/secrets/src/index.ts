@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './secrets.module.js';
 export * from './secrets.controller.js';
 export * from './domain/index.js';
+export * from './registry/index.js';

@@ -866,3 +866,58 @@ export const NotificationsRegistrationPrototype = z.strictObject({
 export type NotificationsRegistrationPrototype = z.infer<typeof NotificationsRegistrationPrototype>;
 export const NotificationsRegistration = z.object({ event_notifications_instance_crn: z.string() });
 export type NotificationsRegistration = z.infer<typeof NotificationsRegistration>;
+
+// ---------- service requests (NATS): instance registry and secret groups ----------
+
+/** A secrets instance is `active` or `disabled`; a disabled one answers INSTANCE_NOT_ACTIVE. */
+export const InstanceStates = ['active', 'disabled'] as const;
+export const InstanceState = z.enum(InstanceStates);
+export type InstanceState = z.infer<typeof InstanceState>;
+
+const AccountId = z.string().min(1).max(64);
+
+/** `secrets.instance.activate` (lifecycle, when provisioning): idempotent for the same account. */
+export const ActivateInstanceRequest = z.strictObject({
+  accountId: AccountId,
+  instanceGuid: Uuid,
+  crn: z.string().min(1).max(512),
+  region: z.string().min(1).max(64),
+  kmsKey: z.strictObject({ instanceId: z.string().min(1).max(64), keyId: z.string().min(1).max(64) }),
+});
+export type ActivateInstanceRequest = z.infer<typeof ActivateInstanceRequest>;
+
+export const InstanceRef = z.strictObject({ instanceGuid: Uuid });
+export type InstanceRef = z.infer<typeof InstanceRef>;
+
+export const SetInstanceStateRequest = z.strictObject({ instanceGuid: Uuid, state: InstanceState });
+export type SetInstanceStateRequest = z.infer<typeof SetInstanceStateRequest>;
+
+/** An instance as the registry records it (service-to-service; never user-facing). */
+export const SecretsInstance = z.object({
+  accountId: z.string(),
+  instanceGuid: z.string(),
+  crn: z.string(),
+  region: z.string(),
+  kmsKey: z.object({ instanceId: z.string(), keyId: z.string() }),
+  state: InstanceState,
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+export type SecretsInstance = z.infer<typeof SecretsInstance>;
+
+/** `secrets.group.create`: the prototype's fields plus the instance. */
+export const CreateSecretGroupRequest = SecretGroupPrototype.extend({ instanceGuid: Uuid });
+export type CreateSecretGroupRequest = z.infer<typeof CreateSecretGroupRequest>;
+
+export const ListSecretGroupsRequest = z.strictObject({ instanceGuid: Uuid });
+export type ListSecretGroupsRequest = z.infer<typeof ListSecretGroupsRequest>;
+
+export const SecretGroupRef = z.strictObject({ instanceGuid: Uuid, id: SecretGroupId });
+export type SecretGroupRef = z.infer<typeof SecretGroupRef>;
+
+/** `secrets.group.update`: the merge patch's fields plus the group (absent: unchanged; `description: null`: removed). */
+export const UpdateSecretGroupRequest = SecretGroupPatch.extend({ instanceGuid: Uuid, id: SecretGroupId });
+export type UpdateSecretGroupRequest = z.infer<typeof UpdateSecretGroupRequest>;
+
+export const Empty = z.object({}).strict();
+export type Empty = z.infer<typeof Empty>;

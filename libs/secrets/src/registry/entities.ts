@@ -1,0 +1,63 @@
+import { epochMs } from '@sealbox/platform';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A secrets instance the service serves: its owner, CRN, region, KMS root key and state. */
+@Entity({ name: 'secret_instances' })
+@Index('secret_instances_account', ['accountId', 'instanceGuid'])
+export class InstanceEntity {
+  @PrimaryColumn({ name: 'instance_guid', type: 'varchar', length: 36 })
+  instanceGuid!: string;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId!: string;
+
+  @Column({ type: 'varchar', length: 512 })
+  crn!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  region!: string;
+
+  @Column({ name: 'kms_instance_id', type: 'varchar', length: 64 })
+  kmsInstanceId!: string;
+
+  @Column({ name: 'kms_key_id', type: 'varchar', length: 64 })
+  kmsKeyId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  state!: 'active' | 'disabled';
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  updatedAt!: number;
+}
+
+/** A secret group of one instance; `default` exists in every instance (its id is literally `default`). */
+@Entity({ name: 'secret_groups' })
+@Index('secret_groups_name', ['accountId', 'instanceGuid', 'name'], { unique: true })
+export class SecretGroupEntity {
+  @PrimaryColumn({ name: 'instance_guid', type: 'varchar', length: 36 })
+  instanceGuid!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  accountId!: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  name!: string;
+
+  @Column({ type: 'text', nullable: true })
+  description!: string | null;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  createdBy!: string;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  updatedAt!: number;
+}

@@ -1,0 +1,12 @@
+import { InstancesAndGroups1764600000001 } from './1764600000001-instances-and-groups.js';
+import { InstanceEntity, SecretGroupEntity } from './entities.js';
+
+export * from './entities.js';
+export * from './ports.js';
+export * from './rules.js';
+export * from './store.js';
+export * from './instance-registry.js';
+export * from './group.service.js';
+
+export const registryEntities = [InstanceEntity, SecretGroupEntity];
+export const registryMigrations = [InstancesAndGroups1764600000001];
