@@ -1,8 +1,5 @@
 import { openServiceDatabase, schemaOf, type DatabaseConfig } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { testDatabases } from '@sealbox/platform/testing';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyEntity, BootstrapStateEntity, iamEntities, IdentityEntity } from '../entities/index.js';
 import { iamMigrations } from '../migrations/index.js';
@@ -91,12 +88,4 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
   });
 }
 
-describeMigration('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-identity-migration-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeMigration('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeMigration(database.name, database.open);

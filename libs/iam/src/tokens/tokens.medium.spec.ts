@@ -11,7 +11,7 @@ import {
   verifyJwt,
   type DatabaseConfig,
 } from '@sealbox/platform';
-import { createTestDatabase, testPlatformModule } from '@sealbox/platform/testing';
+import { createTestDatabase, testDatabases, testPlatformModule } from '@sealbox/platform/testing';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -235,15 +235,7 @@ function describeTokens(name: string, database: () => Promise<{ config: Database
   });
 }
 
-describeTokens('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-iam-tokens-db-'));
-  return { config: { type: 'sqlite', path: join(dir, 'iam.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeTokens('PostgreSQL', async () => {
-  const database = await createTestDatabase();
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeTokens(database.name, database.open);
 
 describe('IAM token replicas racing (PostgreSQL)', () => {
   let config: DatabaseConfig;

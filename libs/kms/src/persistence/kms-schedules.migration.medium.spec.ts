@@ -1,8 +1,5 @@
 import { openServiceDatabase, schemaOf, type DatabaseConfig } from '@sealbox/platform';
-import { createTestDatabase } from '@sealbox/platform/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { testDatabases } from '@sealbox/platform/testing';
 import { describe, expect, it } from 'vitest';
 import { Kms1764500000001 } from './1764500000001-kms.js';
 import { kmsEntities, KeyEntity, KeyVersionEntity } from './entities.js';
@@ -92,12 +89,4 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
   });
 }
 
-describeMigration('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sealbox-kms-migration-'));
-  return { config: { type: 'sqlite', path: join(dir, 'kms.sqlite') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-});
-
-describeMigration('PostgreSQL', async () => {
-  const database = await createTestDatabase('sealbox_kms_migration_test');
-  return { config: { type: 'postgres', url: database.url }, cleanup: () => database.drop() };
-});
+for (const database of testDatabases) describeMigration(database.name, database.open);
