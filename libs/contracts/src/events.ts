@@ -34,6 +34,9 @@ const kmsInstanceRef = z.object({ accountId: z.string(), instanceId: z.string() 
 const kmsKeyRef = kmsInstanceRef.extend({ keyId: z.string() });
 const secretsInstanceRef = z.object({ accountId: z.string(), instanceId: z.string() });
 const secretsGroupRef = secretsInstanceRef.extend({ groupId: z.string().optional() });
+/** Secret events name the secret and its type, never its name's value beyond that, and never any payload. */
+const secretRef = secretsInstanceRef.extend({ secretId: z.string(), secretType: z.string(), groupId: z.string() });
+const secretVersionRef = secretRef.extend({ versionId: z.string() });
 const kmsRegistrationRef = kmsKeyRef.extend({ resourceCrn: z.string() });
 
 export const EventTypes = {
@@ -91,6 +94,17 @@ export const EventTypes = {
   'secrets.group.created': event('secrets', 'A secret group was created', secretsGroupRef),
   'secrets.group.updated': event('secrets', 'A secret group was renamed or its description changed', secretsGroupRef),
   'secrets.group.deleted': event('secrets', 'An empty secret group was deleted', secretsGroupRef),
+  'secrets.secret.created': event('secrets', 'A secret was created with its first version', secretRef),
+  'secrets.secret.updated': event('secrets', "A secret's metadata changed", secretRef),
+  'secrets.secret.rotated': event('secrets', 'A secret has a new current version (by a client, or by its rotation policy)', secretVersionRef.extend({ auto: z.boolean() })),
+  'secrets.secret.deleted': event('secrets', 'A secret was deleted with every version', secretRef),
+  'secrets.secret.expiring': event('secrets', 'A secret expires soon (its expiration_date is within the warning period)', secretRef.extend({ expirationDate: z.string() })),
+  'secrets.secret.expired': event('secrets', 'A secret reached its expiration_date', secretRef.extend({ expirationDate: z.string() })),
+  'secrets.version.created': event('secrets', 'A version of a secret was created', secretVersionRef),
+  'secrets.version.data-deleted': event('secrets', "A version's data was deleted (its metadata stays)", secretVersionRef),
+  'secrets.lock.created': event('secrets', 'Locks were added to a version', secretVersionRef.extend({ locks: z.array(z.string()) })),
+  'secrets.lock.deleted': event('secrets', 'Locks were removed from a version', secretVersionRef.extend({ locks: z.array(z.string()) })),
+  'secrets.instance.purged': event('secrets', 'Every row of a secrets instance was removed (permanent delete)', secretsInstanceRef),
   'audit.request': event(
     'gateway',
     'One HTTP request at the gateway: who, what, on which resource, with what outcome (never a secret or token)',

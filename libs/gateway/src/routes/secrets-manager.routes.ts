@@ -70,14 +70,14 @@ export class SecretsManagerRoutes {
   @RequiresAction('secrets-manager.secret.create', instance)
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a secret' })
-  create(@Param('instance') instanceId: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<Record<string, unknown>> {
-    return this.rpc.send('secrets.secret.create', { ...objectBody(body), instance: instanceId }, { caller });
+  create(@Param('instance') instanceGuid: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'secrets.secret.create'>> {
+    return this.rpc.send('secrets.secret.create', requestFor('secrets.secret.create', { instanceGuid, secret: objectBody(body) }), { caller });
   }
 
   @Get('secrets/:id')
   @RequiresAction('secrets-manager.secret.read', secret, { deniedAs: 'NOT_FOUND' })
   @ApiOperation({ summary: 'Get a secret with its payload' })
-  get(@Param('instance') instanceId: string, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<Record<string, unknown>> {
-    return this.rpc.send('secrets.secret.get', { instance: instanceId, id }, { caller });
+  get(@Param('instance') instanceGuid: string, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'secrets.secret.get'>> {
+    return this.rpc.send('secrets.secret.get', requestFor('secrets.secret.get', { instanceGuid, id }), { caller });
   }
 }
