@@ -37,6 +37,7 @@ const secretsGroupRef = secretsInstanceRef.extend({ groupId: z.string().optional
 /** Secret events name the secret and its type, never its name's value beyond that, and never any payload. */
 const secretRef = secretsInstanceRef.extend({ secretId: z.string(), secretType: z.string(), groupId: z.string() });
 const secretVersionRef = secretRef.extend({ versionId: z.string() });
+const lifecycleInstanceRef = z.object({ accountId: z.string(), instanceId: z.string(), crn: z.string(), service: z.string(), planId: z.string() });
 const kmsRegistrationRef = kmsKeyRef.extend({ resourceCrn: z.string() });
 
 export const EventTypes = {
@@ -105,6 +106,13 @@ export const EventTypes = {
   'secrets.lock.created': event('secrets', 'Locks were added to a version', secretVersionRef.extend({ locks: z.array(z.string()) })),
   'secrets.lock.deleted': event('secrets', 'Locks were removed from a version', secretVersionRef.extend({ locks: z.array(z.string()) })),
   'secrets.instance.purged': event('secrets', 'Every row of a secrets instance was removed (permanent delete)', secretsInstanceRef),
+  'lifecycle.instance.created': event('lifecycle', 'A resource instance finished provisioning (or failed: see state)', lifecycleInstanceRef.extend({ state: z.string() })),
+  'lifecycle.instance.updated': event('lifecycle', 'A resource instance was renamed, re-parameterized, changed plan, locked or unlocked', lifecycleInstanceRef),
+  'lifecycle.instance.deleted': event('lifecycle', 'A resource instance was deleted: a reclamation is scheduled, or it was removed at once', lifecycleInstanceRef.extend({ reclamationId: z.string().optional(), targetTime: z.string().optional(), reason: z.enum(['user', 'plan_retired']) })),
+  'lifecycle.instance.restored': event('lifecycle', 'A resource instance was restored from reclamation and is active again', lifecycleInstanceRef.extend({ reclamationId: z.string() })),
+  'lifecycle.instance.reclaimed': event('lifecycle', 'A resource instance was permanently deleted (the saga outcome)', lifecycleInstanceRef.extend({ reclamationId: z.string().optional(), outcome: z.enum(['succeeded', 'failed']) })),
+  'lifecycle.plan.retired': event('lifecycle', 'A plan was retired: its instances went to reclamation', z.object({ planId: z.string(), instances: z.number().int() })),
+  'lifecycle.saga.step-failed': event('lifecycle', 'A step of a provisioning or permanent-delete saga failed or is blocked (it is retried)', lifecycleInstanceRef.extend({ saga: z.string(), step: z.string(), reason: z.string() })),
   'audit.request': event(
     'gateway',
     'One HTTP request at the gateway: who, what, on which resource, with what outcome (never a secret or token)',

@@ -9,3 +9,4 @@ export * as KmsWire from './kms/schemas.js';
 export * as CryptoWire from './crypto/schemas.js';
 export * as StorageWire from './storage/schemas.js';
 export * as SecretsWire from './secrets/schemas.js';
+export * as LifecycleWire from './lifecycle/schemas.js';

@@ -16,6 +16,7 @@ import * as Kms from './kms/schemas.js';
 import * as Crypto from './crypto/schemas.js';
 import * as Storage from './storage/schemas.js';
 import * as Secrets from './secrets/schemas.js';
+import * as Lifecycle from './lifecycle/schemas.js';
 
 export interface SubjectDefinition<
   Svc extends ServiceName = ServiceName,
@@ -49,9 +50,6 @@ export const HealthResponse = z.object({
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
-/** Planned operations whose payloads are fixed by the issue that implements them. */
-const Pending = z.record(z.string(), z.unknown());
-
 const health = <Svc extends ServiceName>(service: Svc) =>
   rpc(service, `Liveness and version of the ${service} service`, HealthRequest, HealthResponse);
 
@@ -80,6 +78,8 @@ export const Subjects = {
   'iam.apikey.lock': rpc('iam', 'Lock an API key', Iam.ApiKeyRef, Iam.Empty),
   'iam.apikey.unlock': rpc('iam', 'Unlock an API key', Iam.ApiKeyRef, Iam.Empty),
   'iam.apikey.delete': rpc('iam', 'Delete an API key', Iam.ApiKeyRef, Iam.Empty),
+  'iam.apikey.issue-for-service': rpc('iam', 'Create an API key for a service ID that iam deletes when its ttl ends (secrets iam_credentials; only the secrets service may call it)', Iam.IssueServiceApiKeyRequest, Iam.IssuedServiceApiKey),
+  'iam.apikey.revoke': rpc('iam', 'Delete an API key issued by iam.apikey.issue-for-service (only the secrets service may call it)', Iam.RevokeServiceApiKeyRequest, Iam.RevokeServiceApiKeyResponse),
   'iam.policy.create': rpc('iam', 'Create an access or authorization policy', Iam.PolicyBody, Iam.Policy),
   'iam.policy.list': rpc('iam', 'List policies of an account', Iam.ListPoliciesRequest, Iam.PolicyList),
   'iam.policy.get': rpc('iam', 'Get a policy', Iam.PolicyRef, Iam.Policy),
@@ -167,8 +167,17 @@ export const Subjects = {
   'secrets.lock.list-all': rpc('secrets', 'List every secret of the instance that has locks', Secrets.ListSecretsLocksRequest, Secrets.SecretsLocksPaginatedCollection),
 
   'lifecycle.health': health('lifecycle'),
-  'lifecycle.instance.create': rpc('lifecycle', 'Provision a resource instance', Pending, Pending),
-  'lifecycle.instance.get': rpc('lifecycle', 'Read a resource instance', Pending, Pending),
+  'lifecycle.instance.create': rpc('lifecycle', 'Provision a resource instance (a saga: last_operation shows its progress)', Lifecycle.CreateInstanceRequest, Lifecycle.ResourceInstance),
+  'lifecycle.instance.get': rpc('lifecycle', 'Read a resource instance by GUID or CRN (removed ones too)', Lifecycle.InstanceRef, Lifecycle.ResourceInstance),
+  'lifecycle.instance.list': rpc('lifecycle', 'List resource instances of the caller\'s account, a page at a time', Lifecycle.ListInstancesRequest, Lifecycle.ResourceInstancesList),
+  'lifecycle.instance.update': rpc('lifecycle', 'Rename, change parameters or change the plan of an instance', Lifecycle.UpdateInstanceRequest, Lifecycle.ResourceInstance),
+  'lifecycle.instance.delete': rpc('lifecycle', 'Delete an instance: into reclamation on plans that have it, else permanently', Lifecycle.DeleteInstanceRequest, Lifecycle.Empty),
+  'lifecycle.instance.lock': rpc('lifecycle', 'Lock an instance against update and delete', Lifecycle.InstanceRef, Lifecycle.ResourceInstance),
+  'lifecycle.instance.unlock': rpc('lifecycle', 'Unlock an instance', Lifecycle.InstanceRef, Lifecycle.ResourceInstance),
+  'lifecycle.reclamation.list': rpc('lifecycle', 'List reclamations of the caller\'s account', Lifecycle.ListReclamationsRequest, Lifecycle.ReclamationsList),
+  'lifecycle.reclamation.action': rpc('lifecycle', 'Restore or reclaim (permanently delete) a reclaimed instance', Lifecycle.ReclamationActionRequest, Lifecycle.Reclamation),
+  'lifecycle.plan.list': rpc('lifecycle', 'The plan catalog', Lifecycle.Empty, Lifecycle.PlanList),
+  'lifecycle.plan.retire': rpc('lifecycle', 'Retire a plan (operator): its instances go to reclamation with reason plan_retired', Lifecycle.RetirePlanRequest, Lifecycle.RetirePlanResponse),
 } as const satisfies Record<string, SubjectDefinition>;
 
 export type Subjects = typeof Subjects;
