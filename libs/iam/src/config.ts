@@ -12,6 +12,10 @@ export const IamSettings = {
     .default(3600)
     .describe('How long a rotated-out token signing key still verifies (at least the access token lifetime)'),
   SEALBOX_IAM_ISSUER: z.string().default('sealbox').describe('`iss` claim of access tokens'),
+  SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S: seconds
+    .max(3600)
+    .default(60)
+    .describe('How often iam deletes the expired API keys it issued for `iam_credentials` secrets, in seconds'),
 };
 
 /** Configuration of apps/iam. */
@@ -40,6 +44,7 @@ export function iamDomainOptions(
     refreshTokenTtlSeconds: config.SEALBOX_IAM_REFRESH_TOKEN_TTL_S,
     signingKeyOverlapSeconds: Math.max(config.SEALBOX_IAM_SIGNING_KEY_OVERLAP_S, config.SEALBOX_IAM_ACCESS_TOKEN_TTL_S),
     issuer: config.SEALBOX_IAM_ISSUER,
+    apiKeySweepIntervalMs: config.SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S * 1000,
   };
 }
 

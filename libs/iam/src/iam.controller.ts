@@ -2,6 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import type { HealthResponse, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { dataSourceToken, DomainError, healthReport, pingDatabase, RpcHandler, type RpcMeta } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
+import { ManagedApiKeys } from './apikeys/managed-api-keys.js';
 import { IdentityService } from './identities/identity.service.js';
 import { PolicyService } from './policies/policy.service.js';
 import type { Principal } from './ports.js';
@@ -22,6 +23,7 @@ export class IamRpcController {
     private readonly tokens: TokenService,
     private readonly identities: IdentityService,
     private readonly policies: PolicyService,
+    private readonly managedKeys: ManagedApiKeys,
   ) {}
 
   @RpcHandler('iam.health')
@@ -113,6 +115,17 @@ export class IamRpcController {
   async deleteApiKey(request: ValidatedRequestOf<'iam.apikey.delete'>, meta: RpcMeta): Promise<ResponseOf<'iam.apikey.delete'>> {
     await this.identities.deleteApiKey(callerOf(meta), request.id);
     return empty;
+  }
+
+  // ---- API keys issued for the secrets service (NATS permissions: only secrets publishes these) ----
+  @RpcHandler('iam.apikey.issue-for-service')
+  issueForService(request: ValidatedRequestOf<'iam.apikey.issue-for-service'>): Promise<ResponseOf<'iam.apikey.issue-for-service'>> {
+    return this.managedKeys.issue(request);
+  }
+
+  @RpcHandler('iam.apikey.revoke')
+  revokeIssued(request: ValidatedRequestOf<'iam.apikey.revoke'>): Promise<ResponseOf<'iam.apikey.revoke'>> {
+    return this.managedKeys.revoke(request);
   }
 
   // ---- policies, roles, decisions ----

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
+import { apiKeyMigrations, apiKeyProviders } from './apikeys/index.js';
 import { IAM_BOOTSTRAP_OPTIONS, IamBootstrap, type IamBootstrapOptions } from './bootstrap/bootstrap.service.js';
 import { iamEntities } from './entities/index.js';
 import { IamRpcController } from './iam.controller.js';
@@ -27,7 +28,7 @@ export class IamModule {
           service: 'iam',
           config: options.database,
           entities: [...iamEntities, ...identityEntities, ...policyEntities, ...tokenEntities],
-          migrations: [...iamMigrations, ...identityMigrations, ...policyMigrations, ...tokenMigrations],
+          migrations: [...iamMigrations, ...identityMigrations, ...policyMigrations, ...tokenMigrations, ...apiKeyMigrations],
         }),
       ],
       controllers: [IamRpcController],
@@ -37,6 +38,7 @@ export class IamModule {
         IamBootstrap,
         ...tokenProviders,
         IdentityService,
+        ...apiKeyProviders,
         PolicyService,
         { provide: AccessDecider, useExisting: PolicyService },
         { provide: AccountAdminGrant, useExisting: PolicyService },

@@ -12,4 +12,10 @@ export interface IamOptions {
   readonly signingKeyOverlapSeconds: number;
   /** `iss` claim of access tokens. */
   readonly issuer: string;
+  /**
+   * How often expired API keys issued for secrets (`iam.apikey.issue-for-service`) are deleted.
+   * Absent or 0: never by a timer (tests run `ExpiredApiKeySweeper.sweep()` themselves); the apps
+   * always set it from `SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S`.
+   */
+  readonly apiKeySweepIntervalMs?: number;
 }

@@ -143,6 +143,30 @@ export const UpdateApiKeyRequest = z.object({
   description: z.string().max(1024).optional(),
 });
 
+// ---------- API keys issued for another service (secrets `iam_credentials`; NATS only) ----------
+
+/** Longest ttl of an issued key: 90 days, as an `iam_credentials` secret allows. */
+export const ISSUED_APIKEY_MAX_TTL_S = 90 * 86_400;
+/** Create an API key for a service ID of `account_id` that iam deletes `ttl_seconds` from now. */
+export const IssueServiceApiKeyRequest = z.object({
+  account_id: z.string().min(1).max(64),
+  /** The service ID's id (`ServiceId-…`). */
+  service_id: z.string().min(1).max(120),
+  ttl_seconds: z.number().int().min(1).max(ISSUED_APIKEY_MAX_TTL_S),
+  name: z.string().min(1).max(200),
+  description: z.string().max(1024).optional(),
+});
+export const IssuedServiceApiKey = z.object({
+  apikey_id: z.string(),
+  iam_id: z.string(),
+  expires_at: z.string(),
+  /** The key value, returned once and stored nowhere by iam. */
+  apikey: z.string(),
+});
+export const RevokeServiceApiKeyRequest = z.object({ account_id: z.string().min(1).max(64), apikey_id: z.string().min(1).max(120) });
+/** `deleted: false` when there was no such key issued for a service (already revoked or swept). */
+export const RevokeServiceApiKeyResponse = z.object({ deleted: z.boolean() });
+
 // ---------- policies ----------
 
 export const PolicyAttribute = z.object({

@@ -10,6 +10,7 @@ import { epochMs } from '@sealbox/platform';
 @Index('api_keys_account', ['accountId'])
 @Index('api_keys_identity', ['iamId'])
 @Index('api_keys_page', ['accountId', 'createdAt', 'id'])
+@Index('api_keys_managed_expiry', ['managedBy', 'expiresAt'])
 export class ApiKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
@@ -52,4 +53,11 @@ export class ApiKeyEntity {
 
   @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
   expiresAt!: number | null;
+
+  /**
+   * The service whose resource owns the key (`secrets-manager` for an `iam_credentials` secret), or
+   * null for a key a user manages. iam deletes a managed key once `expires_at` has passed.
+   */
+  @Column({ name: 'managed_by', type: 'varchar', length: 64, nullable: true })
+  managedBy!: string | null;
 }

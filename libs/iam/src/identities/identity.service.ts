@@ -254,6 +254,7 @@ export class IdentityService extends ApiKeyVerifier {
       createdAt: now,
       modifiedAt: now,
       expiresAt,
+      managedBy: null,
     };
     await this.dataSource.transaction(async (manager) => {
       // The identity may have been deleted while the hash was computed.

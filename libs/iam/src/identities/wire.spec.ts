@@ -16,6 +16,7 @@ const key: ApiKeyEntity = {
   createdAt: Date.UTC(2026, 0, 1),
   modifiedAt: Date.UTC(2026, 0, 2),
   expiresAt: null,
+  managedBy: null,
 };
 
 describe('identity wire shapes', () => {

@@ -1,0 +1,1 @@
+export * from './nats-iam-credentials-issuer.js';
