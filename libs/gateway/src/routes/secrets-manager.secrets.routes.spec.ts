@@ -366,6 +366,20 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
     );
   });
 
+  it('documents every route in the OpenAPI document with a summary', async () => {
+    const document = (await send(gateway.url, { path: '/openapi.json' })).json<{ paths: Record<string, Record<string, { summary?: string }>> }>();
+    const openApiPath = (path: string) =>
+      path
+        .replace(INSTANCE, '{instance}')
+        .replace(`secret_groups/default/secret_types/arbitrary/secrets/my-secret`, 'secret_groups/{secret_group_name}/secret_types/{secret_type}/secrets/{name}')
+        .replace(`/versions/${VERSION}`, '/versions/{version_id}')
+        .replace(SECRET, '{id}');
+    for (const route of ROUTES) {
+      const operation = document.paths[openApiPath(route.path)]?.[route.method.toLowerCase()];
+      expect(operation?.summary, `${route.method} ${openApiPath(route.path)}`).toMatch(/\w/);
+    }
+  });
+
   describe('secrets', () => {
     it('creates a secret: 201 with the secret; the prototype (defaults applied) wrapped with the instance', async () => {
       const response = await call(gateway, 'POST', `${API}/secrets`, { ...ARBITRARY, labels: ['l1'], description: 'd' });
