@@ -12,11 +12,15 @@ import { startTestGateway, TEST_CALLER, TEST_SIGNING_KID, type TestGateway } fro
 class EchoSecrets {
   @RpcHandler('secrets.secret.get')
   async get(request: ValidatedRequestOf<'secrets.secret.get'>, meta: RpcMeta): Promise<ResponseOf<'secrets.secret.get'>> {
-    return { id: request['id'], instance: request['instance'], caller: meta.caller };
+    // Not a Secret: the test reads back what reached the service.
+    return { id: request.id, instance: request.instanceGuid, caller: meta.caller } as unknown as ResponseOf<'secrets.secret.get'>;
   }
 }
 
-const SECRET_PATH = '/secrets-manager/inst-1/api/v2/secrets/s-1';
+const INSTANCE = '6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
+const SECRET = '0b5571f7-21e6-42b7-91c5-3f5ac9793a46';
+const DENIED_SECRET = '1c6682f8-32f7-43c8-a2d6-4a6bd8a04b57';
+const SECRET_PATH = `/secrets-manager/${INSTANCE}/api/v2/secrets/${SECRET}`;
 
 let tracing: TracingHandle;
 const started: TestGateway[] = [];
@@ -43,7 +47,7 @@ describe('gateway access: authentication', () => {
     const gateway = await start({ controllers: [EchoSecrets] });
     const response = await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ id: 's-1', instance: 'inst-1', caller: { ...TEST_CALLER, subType: 'user' } });
+    expect(response.json()).toEqual({ id: SECRET, instance: INSTANCE, caller: { ...TEST_CALLER, subType: 'user' } });
   });
 
   it('answers a protected route without a token with 401 UNAUTHORIZED, before reaching the service', async () => {
@@ -103,7 +107,7 @@ describe('gateway access: authorization', () => {
       {
         subject: { iamId: TEST_CALLER.iamId, accountId: TEST_CALLER.accountId },
         action: 'secrets-manager.secret.read',
-        resource: { accountId: TEST_CALLER.accountId, serviceName: 'secrets-manager', serviceInstance: 'inst-1', resourceType: 'secret', resource: 's-1' },
+        resource: { accountId: TEST_CALLER.accountId, serviceName: 'secrets-manager', serviceInstance: INSTANCE, resourceType: 'secret', resource: SECRET },
       },
     ]);
   });
@@ -118,7 +122,7 @@ describe('gateway access: authorization', () => {
     const gateway = await start({ authorize: () => ({ allowed: false }) });
     const response = await send(gateway.url, {
       method: 'POST',
-      path: '/secrets-manager/inst-1/api/v2/secrets',
+      path: `/secrets-manager/${INSTANCE}/api/v2/secrets`,
       headers: { ...gateway.auth(), 'content-type': 'application/json' },
       body: '{"name":"s"}',
     });
@@ -173,7 +177,7 @@ describe('gateway edge: rate limits and audit', () => {
   });
 
   it('publishes one audit event per request: who, what, on which resource, the outcome and the trace', async () => {
-    const gateway = await start({ controllers: [EchoSecrets], authorize: (request) => ({ allowed: request.resource.resource !== 's-denied' }) });
+    const gateway = await start({ controllers: [EchoSecrets], authorize: (request) => ({ allowed: request.resource.resource !== DENIED_SECRET }) });
     const audited: CloudEvent[] = [];
     let notify: () => void = () => undefined;
     gateway.events.subscribe('events.audit.>', (_subject, event) => {
@@ -184,7 +188,7 @@ describe('gateway edge: rate limits and audit', () => {
       audited.length >= count ? Promise.resolve() : new Promise<void>((resolve) => (notify = () => audited.length >= count && resolve()));
 
     await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
-    const denied = await send(gateway.url, { path: '/secrets-manager/inst-1/api/v2/secrets/s-denied', headers: gateway.auth() });
+    const denied = await send(gateway.url, { path: `/secrets-manager/${INSTANCE}/api/v2/secrets/${DENIED_SECRET}`, headers: gateway.auth() });
     await send(gateway.url, { path: SECRET_PATH, headers: { authorization: 'Bearer nope' } });
     await until(3);
 
@@ -195,7 +199,7 @@ describe('gateway edge: rate limits and audit', () => {
       iamId: TEST_CALLER.iamId,
       accountId: TEST_CALLER.accountId,
       action: 'secrets-manager.secret.read',
-      target: 'crn:v1:sealbox:public:secrets-manager::a/acc-test:inst-1:secret:s-1',
+      target: `crn:v1:sealbox:public:secrets-manager::a/acc-test:${INSTANCE}:secret:${SECRET}`,
       method: 'GET',
       route: '/secrets-manager/:instance/api/v2/secrets/:id',
       status: 200,

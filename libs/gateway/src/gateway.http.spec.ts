@@ -10,12 +10,16 @@ import { startTestGateway, TEST_BODY_LIMIT_BYTES, TEST_CALLER, type TestGateway 
 
 const SECRET_DETAIL = 'postgres://admin:hunter2@db.internal/sealbox';
 
+/** A Resource Controller create body that passes the edge's validation (lifecycle has no handler: 501). */
+const RC_CREATE = { name: 'i', target: 'us-south', resource_group: 'rg', resource_plan_id: 'p' };
+
 /** Lifecycle answering `lifecycle.instance.get` with the id and the caller it received. */
 @Controller()
 class EchoLifecycle {
   @RpcHandler('lifecycle.instance.get')
   async get(request: ValidatedRequestOf<'lifecycle.instance.get'>, meta: RpcMeta): Promise<ResponseOf<'lifecycle.instance.get'>> {
-    return { received: request['id'], caller: meta.caller };
+    // Not an instance: what arrived, for the test to look at.
+    return { received: request.id, caller: meta.caller } as unknown as ResponseOf<'lifecycle.instance.get'>;
   }
 }
 
@@ -24,7 +28,7 @@ class EchoLifecycle {
 class FailingSecrets {
   @RpcHandler('secrets.secret.get')
   async get(request: ValidatedRequestOf<'secrets.secret.get'>): Promise<ResponseOf<'secrets.secret.get'>> {
-    throw notFound(`Secret ${String(request['id'])}`);
+    throw notFound(`Secret ${request.id}`);
   }
 
   @RpcHandler('secrets.secret.create')
@@ -54,6 +58,11 @@ class BrokenRoute {
 
 let tracing: TracingHandle;
 let gateway: TestGateway;
+
+const SM = '/secrets-manager/6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f/api/v2';
+const MISSING_SECRET = '0b5571f7-21e6-42b7-91c5-3f5ac9793a46';
+/** A valid createSecret body, so the request passes the edge and reaches the (failing) service. */
+const ARBITRARY = JSON.stringify({ secret_type: 'arbitrary', name: 's1', payload: 'p' });
 
 /** A POST as an authenticated caller. */
 const post = (path: string, contentType: string | undefined, body: string, headers: Record<string, string> = {}) =>
@@ -119,16 +128,16 @@ describe('gateway HTTP edge: routing and errors', () => {
   });
 
   it('hides an unexpected error in a service the same way', async () => {
-    const response = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/json', '{"name":"s"}');
+    const response = await post(`${SM}/secrets`, 'application/json', ARBITRARY);
     const body = expectIbmError(response, 500, 'INTERNAL');
     expect(response.text()).not.toContain('hunter2');
     expect(body.errors[0]?.message).not.toContain('connect');
   });
 
   it('maps a DomainError NOT_FOUND from a service to 404 NOT_FOUND', async () => {
-    const response = await get('/secrets-manager/inst-1/api/v2/secrets/s-42');
+    const response = await get(`${SM}/secrets/${MISSING_SECRET}`);
     const body = expectIbmError(response, 404, 'NOT_FOUND');
-    expect(body.errors[0]?.message).toBe('Secret s-42 was not found');
+    expect(body.errors[0]?.message).toBe(`Secret ${MISSING_SECRET} was not found`);
   });
 
   it('passes a percent-encoded CRN (with %2F) to lifecycle decoded, as one path parameter, with the caller', async () => {
@@ -155,7 +164,7 @@ describe('gateway HTTP edge: routing and errors', () => {
   });
 
   it('answers a subject without a handler yet with 501 NOT_IMPLEMENTED', async () => {
-    expectNotImplemented(await post('/v2/resource_instances', 'application/json', '{"name":"i"}'), 'lifecycle.instance.create');
+    expectNotImplemented(await post('/v2/resource_instances', 'application/json', JSON.stringify(RC_CREATE)), 'lifecycle.instance.create');
   });
 
   it('rejects an action on a key without the Bluemix-Instance header: 400 VALIDATION_FAILED naming the header', async () => {
@@ -194,8 +203,8 @@ describe('gateway HTTP edge: request bodies', () => {
   });
 
   it('accepts a JSON body just under the limit', async () => {
-    const filler = 'x'.repeat(TEST_BODY_LIMIT_BYTES - 20);
-    const body = JSON.stringify({ blob: filler });
+    const envelope = Buffer.byteLength(JSON.stringify({ ...RC_CREATE, parameters: { blob: '' } }));
+    const body = JSON.stringify({ ...RC_CREATE, parameters: { blob: 'x'.repeat(TEST_BODY_LIMIT_BYTES - envelope - 20) } });
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(TEST_BODY_LIMIT_BYTES);
     expectNotImplemented(await post('/v2/resource_instances', 'application/json', body), 'lifecycle.instance.create');
   });
@@ -205,10 +214,10 @@ describe('gateway HTTP edge: request bodies', () => {
   });
 
   it('accepts application/merge-patch+json (Secrets Manager PATCH)', async () => {
-    const response = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/merge-patch+json', '{"name":"s"}');
+    const response = await post(`${SM}/secrets`, 'application/merge-patch+json', ARBITRARY);
     // Reaches the service (which fails on purpose with a 500), so parsing passed.
     expectIbmError(response, 500, 'INTERNAL');
-    const parsingFailed = await post('/secrets-manager/inst-1/api/v2/secrets', 'application/merge-patch+json', '{');
+    const parsingFailed = await post(`${SM}/secrets`, 'application/merge-patch+json', '{');
     expectIbmError(parsingFailed, 400, 'INVALID_BODY');
   });
 
@@ -223,7 +232,7 @@ describe('gateway HTTP edge: request bodies', () => {
   });
 
   it('accepts a JSON content type with a charset parameter', async () => {
-    const response = await post('/v2/resource_instances', 'application/json; charset=utf-8', '{"name":"i"}');
+    const response = await post('/v2/resource_instances', 'application/json; charset=utf-8', JSON.stringify(RC_CREATE));
     expectNotImplemented(response, 'lifecycle.instance.create');
   });
 
@@ -251,9 +260,9 @@ describe('gateway HTTP edge: request bodies', () => {
   it('accepts a gzip-compressed request body (SDK option enableGzipCompression)', async () => {
     const response = await send(gateway.url, {
       method: 'POST',
-      path: '/secrets-manager/inst-1/api/v2/secrets',
+      path: `${SM}/secrets`,
       headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      body: gzipSync('{"name":"s"}'),
+      body: gzipSync(ARBITRARY),
     });
     // Reaches the service (which fails on purpose), so the body was inflated and parsed.
     expectIbmError(response, 500, 'INTERNAL');
@@ -286,9 +295,9 @@ describe('gateway HTTP edge: request bodies', () => {
     expectIbmError(await post('/identity/token', 'application/x-www-form-urlencoded', body), 413, 'PAYLOAD_TOO_LARGE');
   });
 
-  it('accepts a POST with no body and no content type', async () => {
-    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: gateway.auth() });
-    expectNotImplemented(response, 'lifecycle.instance.create');
+  it('accepts a POST with no body and no content type (Resource Controller lock)', async () => {
+    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances/i-1/lock', headers: gateway.auth() });
+    expectNotImplemented(response, 'lifecycle.instance.lock');
   });
 });
 
