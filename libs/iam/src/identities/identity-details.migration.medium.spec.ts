@@ -1,6 +1,7 @@
 import { openServiceDatabase, schemaOf, type DatabaseConfig } from '@sealbox/platform';
 import { testDatabases } from '@sealbox/platform/testing';
 import { describe, expect, it } from 'vitest';
+import { apiKeyMigrations } from '../apikeys/index.js';
 import { ApiKeyEntity, BootstrapStateEntity, iamEntities, IdentityEntity } from '../entities/index.js';
 import { iamMigrations } from '../migrations/index.js';
 import { identityMigrations } from './index.js';
@@ -37,7 +38,8 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
           service: 'iam',
           config,
           entities: iamEntities,
-          migrations: [...iamMigrations, ...identityMigrations],
+          // The later migrations too: the entities have their columns. They are undone first below.
+          migrations: [...iamMigrations, ...identityMigrations, ...apiKeyMigrations],
         });
         try {
           expect(await current.getRepository(BootstrapStateEntity).findOneByOrFail({ id: 'bootstrap' })).toMatchObject({
@@ -58,6 +60,7 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
             createdBy: 'IBMid-admin',
             modifiedAt: CREATED,
             locked: false,
+            managedBy: null,
           });
 
           const runner = current.createQueryRunner();
@@ -69,7 +72,13 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
           try {
             expect((await shape('api_keys')).columns).toContain('entity_tag');
             expect((await shape('api_keys')).indices).toContain('api_keys_page');
-            await current.undoLastMigration({ transaction: 'each' });
+            expect((await shape('api_keys')).columns).toContain('managed_by');
+            expect((await shape('api_keys')).indices).toContain('api_keys_managed_expiry');
+            await current.undoLastMigration({ transaction: 'each' }); // ManagedApiKeys
+            expect((await shape('api_keys')).columns).not.toContain('managed_by');
+            expect((await shape('api_keys')).indices).not.toContain('api_keys_managed_expiry');
+            expect((await shape('api_keys')).columns).toContain('entity_tag');
+            await current.undoLastMigration({ transaction: 'each' }); // IdentityDetails
             expect((await shape('api_keys')).columns).not.toContain('entity_tag');
             expect((await shape('api_keys')).indices).not.toContain('api_keys_page');
             expect((await shape('api_keys')).indices).toContain('api_keys_lookup');
