@@ -1,0 +1,74 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { CliError, ExitCode } from './errors.js';
+
+/**
+ * The session `login` stores: the gateway it talked to and the IAM tokens. The API key itself is
+ * never stored. The file is `$XDG_CONFIG_HOME/sealbox/config.json` (else `~/.config/sealbox/…`),
+ * mode 0600 in a 0700 folder, replaced atomically (written aside, then renamed).
+ */
+export const StoredSession = z.object({
+  endpoint: z.url(),
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+  /** Access token expiry, epoch seconds (IAM's `expiration`). */
+  expiration: z.number().int(),
+  iam_id: z.string().optional(),
+  account_id: z.string().optional(),
+});
+export type StoredSession = z.infer<typeof StoredSession>;
+
+export function configDir(env: Readonly<Record<string, string | undefined>>, home: string): string {
+  const xdg = env['XDG_CONFIG_HOME'];
+  return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.config'), 'sealbox');
+}
+
+export const configFile = (dir: string): string => join(dir, 'config.json');
+
+/** The stored session, or undefined when there is none. A file that cannot be read as a session is an error. */
+export function readSession(dir: string): StoredSession | undefined {
+  let text: string;
+  try {
+    text = readFileSync(configFile(dir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(ExitCode.NOT_LOGGED_IN, `Cannot read ${configFile(dir)}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const session = StoredSession.safeParse(parsed);
+  if (!session.success) {
+    throw new CliError(ExitCode.NOT_LOGGED_IN, `${configFile(dir)} is not a sealbox session. Run: sealbox login --apikey KEY`);
+  }
+  return session.data;
+}
+
+export function writeSession(dir: string, session: StoredSession): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const temp = join(dir, `.config.json.${randomBytes(6).toString('hex')}`);
+  try {
+    writeFileSync(temp, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(temp, 0o600);
+    renameSync(temp, configFile(dir));
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Forget the session; true when there was one. */
+export function removeSession(dir: string): boolean {
+  try {
+    rmSync(configFile(dir));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
