@@ -21,6 +21,10 @@ export const ErrorCodes = [
   'UNPROCESSABLE',
   'RATE_LIMITED',
   'INSTANCE_NOT_ACTIVE',
+  /** A locked resource instance refuses update and delete (Resource Controller answers 400). */
+  'INSTANCE_LOCKED',
+  /** The root key named by a resource instance's `kms_key` is not active (suspended, deactivated, destroyed). */
+  'KEY_NOT_ACTIVE',
   // Key management (kms). Key Protect's own spelling where its clients match on it (REQ_TOO_EARLY_ERR).
   'KEY_DISABLED',
   'KEY_DESTROYED',

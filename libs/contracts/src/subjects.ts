@@ -85,6 +85,7 @@ export const Subjects = {
   'iam.policy.get': rpc('iam', 'Get a policy', Iam.PolicyRef, Iam.Policy),
   'iam.policy.replace': rpc('iam', 'Replace a policy (If-Match)', Iam.ReplacePolicyRequest, Iam.Policy),
   'iam.policy.delete': rpc('iam', 'Delete a policy', Iam.PolicyRef, Iam.Empty),
+  'iam.policy.delete-for-instance': rpc('iam', 'Delete the authorization policies whose subject is one service instance (lifecycle permanent delete; idempotent)', Iam.DeleteInstancePoliciesRequest, Iam.DeleteInstancePoliciesResponse),
   'iam.role.list': rpc('iam', 'List the roles and the actions they grant', Iam.ListRolesRequest, Iam.RoleList),
 
   'kms.health': health('kms'),

@@ -220,6 +220,17 @@ export const PolicyList = z.object({
   policies: z.array(Policy),
 });
 export const PolicyRef = z.object({ id: z.string().min(1).max(120) });
+/**
+ * Lifecycle's permanent delete: remove the authorization policies whose subject is this one service
+ * instance (`serviceName` + `serviceInstance` in the subject). Policies for every instance of the
+ * service stay. NATS only (no user-facing route).
+ */
+export const DeleteInstancePoliciesRequest = z.object({
+  accountId: z.string().min(1).max(64),
+  serviceName: z.string().min(1).max(64),
+  serviceInstance: z.string().min(1).max(128),
+});
+export const DeleteInstancePoliciesResponse = z.object({ deleted: z.number().int().min(0) });
 export const ReplacePolicyRequest = PolicyBody.extend({ id: z.string().min(1).max(120), if_match: z.string().min(1).max(200) });
 
 export const RoleInfo = z.object({

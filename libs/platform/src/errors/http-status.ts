@@ -11,6 +11,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_PLAINTEXT':
     case 'INVALID_KEY_MATERIAL':
     case 'KEY_ROOT_REQ_ERR':
+    case 'INSTANCE_LOCKED':
       return 400;
     case 'UNAUTHORIZED':
       return 401;
@@ -23,6 +24,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 405;
     case 'CONFLICT':
     case 'INSTANCE_NOT_ACTIVE':
+    case 'KEY_NOT_ACTIVE':
     case 'KEY_DISABLED':
     case 'KEY_DELETION_PREVENTED':
     case 'DUAL_AUTH_REQUIRED':
