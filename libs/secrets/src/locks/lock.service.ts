@@ -10,6 +10,7 @@ import type { GroupCaller } from '../registry/rules.js';
 import type { TenantScope } from '../registry/store.js';
 import type { SecretLockEntity } from './entities.js';
 import {
+  assertLockable,
   groupNames,
   lockListLinkQuery,
   orphanSecretLocks,
@@ -44,7 +45,7 @@ export class LockService {
   ) {}
 
   /**
-   * Lock a version (the current one when `versionId` is absent). A lock of the same name on the
+   * Lock a version (the current one when `versionId` is absent; it must still have its data). A lock of the same name on the
    * version is replaced (description and attributes; it keeps created_at/created_by). With a `mode`,
    * locks of the same names leave the version before it, and with `remove_previous_and_delete` that
    * version's data is deleted once it holds no lock.
@@ -54,6 +55,7 @@ export class LockService {
     const { answer, deleted } = await this.transactionRetryingDuplicates(async (manager) => {
       await this.instances.requireActive(manager, scope.accountId, scope.instanceGuid);
       const target = await this.versions.resolve(manager, scope, request.secretId, request.versionId ?? 'current');
+      assertLockable(target);
       const store = new LockStore(manager);
       const existing = new Map((await store.onVersion(scope, target.secretId, target.versionId)).map((row) => [row.name, row]));
       planLockUpsert([...existing.keys()], request.locks);

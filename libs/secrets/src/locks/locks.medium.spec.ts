@@ -311,6 +311,9 @@ for (const database of testDatabases) {
         ]);
         expect(versions.dataDeleted).toContain(`${secretId}/${v1}`);
         expect(versions.objectsRemoved).toContain(`${secretId}/${v1}`);
+        // A version without data cannot be locked.
+        const refused = await failure(create(t, { secretId, versionId: v1, locks: [{ name: 'late' }] }), 'CONFLICT');
+        expect(refused.message).toContain(v1);
         // Locking a version before one whose data is gone does not delete it again.
         const v3 = versions.rotate(t.scope, secretId);
         await create(t, { secretId, locks: [{ name: 'app' }, { name: 'audit' }], mode: 'remove_previous_and_delete' });

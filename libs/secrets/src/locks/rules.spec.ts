@@ -3,6 +3,7 @@ import { DomainError } from '@sealbox/platform';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedVersion } from '../ports.js';
 import {
+  assertLockable,
   containsPattern,
   groupNames,
   lockListLinkQuery,
@@ -65,6 +66,13 @@ describe('planLockUpsert', () => {
     // Replacing locks the version already holds is not growth.
     expect(planLockUpsert(full, [{ name: 'lock0' }, { name: 'lock999' }])).toEqual({ inserted: [], replaced: ['lock0', 'lock999'] });
     expect(planLockUpsert(full.slice(1), [{ name: 'lock0' }]).inserted).toEqual(['lock0']);
+  });
+});
+
+describe('assertLockable', () => {
+  it('accepts a version with data and refuses one whose data was deleted with CONFLICT', () => {
+    expect(() => assertLockable(version('v1'))).not.toThrow();
+    expect(() => assertLockable(version('v1', undefined, false))).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
   });
 });
 

@@ -33,6 +33,14 @@ export function planLockUpsert(existing: readonly string[], requested: readonly 
 }
 
 /**
+ * Only a version that still has its data can be locked (IBM: "a lock can be applied only on a secret
+ * version that contains active payload"); one whose data was deleted answers 409 CONFLICT.
+ */
+export function assertLockable(version: Pick<ResolvedVersion, 'versionId' | 'payloadAvailable'>): void {
+  if (!version.payloadAvailable) throw conflict(`Version ${version.versionId} has no data any more (it was deleted): only a version with data can be locked`);
+}
+
+/**
  * The version the lock modes act on: the one created just before `targetId` (versions come newest
  * first). Locking the current version, that is the `previous` version; locking the oldest, there is none.
  */
