@@ -27,7 +27,8 @@ export const natsEventSource: EventSource = {
       let consumer;
       try {
         consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-          filter_subjects: [...options.subjects],
+          // One filter as `filter_subject` (NATS 2.9 has no `filter_subjects`; several need 2.10).
+          filter_subjects: options.subjects.length === 1 ? (options.subjects[0] as string) : [...options.subjects],
           deliver_policy: options.fromStart ? DeliverPolicy.All : DeliverPolicy.New,
         });
       } catch (error) {
