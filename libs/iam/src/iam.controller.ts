@@ -155,6 +155,12 @@ export class IamRpcController {
     return empty;
   }
 
+  /** Lifecycle only (NATS permissions): no caller, the request names the account. */
+  @RpcHandler('iam.policy.delete-for-instance')
+  deleteInstancePolicies(request: ValidatedRequestOf<'iam.policy.delete-for-instance'>): Promise<ResponseOf<'iam.policy.delete-for-instance'>> {
+    return this.policies.deleteInstanceAuthorizations(request);
+  }
+
   @RpcHandler('iam.role.list')
   listRoles(request: ValidatedRequestOf<'iam.role.list'>): Promise<ResponseOf<'iam.role.list'>> {
     return this.policies.listRoles(request);

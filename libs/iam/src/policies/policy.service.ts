@@ -100,6 +100,26 @@ export class PolicyService extends AccessDecider implements AccountAdminGrant, S
     return rows.length;
   }
 
+  /**
+   * `iam.policy.delete-for-instance` (lifecycle's permanent delete): the authorization policies whose
+   * subject names exactly this service instance go, each with its event; policies for every instance
+   * of the service stay. Idempotent.
+   */
+  async deleteInstanceAuthorizations(request: ValidatedRequestOf<'iam.policy.delete-for-instance'>): Promise<ResponseOf<'iam.policy.delete-for-instance'>> {
+    return this.dataSource.transaction(async (manager) => {
+      const store = new PolicyStore(manager);
+      const rows = await store.bySubject(request.accountId, 'authorization', request.serviceName);
+      const scoped = rows.filter((row) =>
+        parseStored(row).subject.some((attribute) => attribute.name === 'serviceInstance' && attribute.value === request.serviceInstance && attribute.operator !== 'stringMatch'),
+      );
+      for (const row of scoped) {
+        await store.remove(request.accountId, row.id);
+        await this.outbox.record(manager, 'iam.policy.deleted', { accountId: request.accountId, policyId: row.id, type: 'authorization' });
+      }
+      return { deleted: scoped.length };
+    });
+  }
+
   // ---------- policies ----------
 
   async create(caller: Principal, request: ValidatedRequestOf<'iam.policy.create'>): Promise<ResponseOf<'iam.policy.create'>> {
