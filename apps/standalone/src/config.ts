@@ -2,6 +2,7 @@ import { CryptoSettings } from '@sealbox/crypto';
 import { EdgeSettings } from '@sealbox/gateway';
 import { IamSettings } from '@sealbox/iam';
 import { KmsSettings } from '@sealbox/kms';
+import { LifecycleSettings } from '@sealbox/lifecycle';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
 
@@ -15,6 +16,7 @@ export const StandaloneAppConfig = z.object({
   ...EdgeSettings,
   ...CryptoSettings,
   ...KmsSettings,
+  ...LifecycleSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

@@ -4,7 +4,7 @@ import { CryptoModule, cryptoOptionsFrom } from '@sealbox/crypto';
 import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
-import { LifecycleModule } from '@sealbox/lifecycle';
+import { lifecycleDomainOptions, LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
   BufferedEventPublisher,
@@ -106,7 +106,11 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       CryptoModule.register(cryptoOptionsFrom(config)),
       StorageModule.register({ objectStore: { driver: 'filesystem', root: join(dataDir, 'objects') } }),
       SecretsModule.register({ database: database('secrets') }),
-      LifecycleModule.register({ database: database('lifecycle') }),
+      LifecycleModule.register({
+        database: database('lifecycle'),
+        lifecycle: lifecycleDomainOptions(config),
+        ...(config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE ? { testClockFile: config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE } : {}),
+      }),
     ],
   })
   class StandaloneRootModule {}
