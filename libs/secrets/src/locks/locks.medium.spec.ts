@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import type { INestMicroservice } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { SecretsWire, type CloudEvent, type ErrorCode, type RequestOf } from '@sealbox/contracts';
+import { SecretsWire, type CloudEvent, type RequestOf } from '@sealbox/contracts';
 import {
   dataSourceToken,
   DomainError,
@@ -26,17 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockDirectory, VersionDirectory, type TenantScope } from '../ports.js';
 import { InstanceRegistry, registryEntities, registryMigrations } from '../registry/index.js';
 import { lockEntities, lockMigrations, lockProviders, LocksRpcController } from './index.js';
+import { activateInstance, failure } from './testing/helpers.js';
 import { MemoryVersions } from './testing/memory-versions.js';
-
-async function failure(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  expect((error as DomainError).code).toBe(code);
-  return error as DomainError;
-}
 
 const fieldsOf = (error: DomainError) => error.fields?.map((issue) => issue.field) ?? [];
 
@@ -63,14 +54,7 @@ for (const database of testDatabases) {
 
     async function tenant(): Promise<Tenant> {
       const accountId = newAccount();
-      const instanceGuid = randomUUID();
-      await app.get(InstanceRegistry).activate({
-        accountId,
-        instanceGuid,
-        crn: `crn:v1:bluemix:public:secrets-manager:us-south:a/${accountId}:${instanceGuid}::`,
-        region: 'us-south',
-        kmsKey: { instanceId: randomUUID(), keyId: randomUUID() },
-      });
+      const instanceGuid = await activateInstance(app.get(InstanceRegistry), accountId);
       const user = userOf(accountId);
       return { scope: { accountId, instanceGuid }, instanceGuid, user, as: { caller: user } };
     }
