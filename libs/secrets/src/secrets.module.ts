@@ -1,12 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
-import { NoSecretsYet, registryEntities, registryMigrations, SecretsInGroup } from './registry/index.js';
+import { IamCredentialsIssuer } from './ports.js';
+import { NatsIamCredentialsIssuer } from './iam-credentials/index.js';
+import { lockEntities, lockMigrations, lockProviders, LocksRpcController } from './locks/index.js';
+import { registryEntities, registryMigrations } from './registry/index.js';
 import { SecretGroupService } from './registry/group.service.js';
 import { InstanceRegistry } from './registry/instance-registry.js';
+import { SecretsApiController, secretEntities, secretMigrations, secretsCoreProviders } from './secrets/index.js';
+import type { SecretsDomainOptions } from './secrets/options.js';
 import { SecretsRpcController } from './secrets.controller.js';
 
 export interface SecretsModuleOptions {
   readonly database: DatabaseConfig;
+  /** Schedulers and sweep settings (DEFAULT_SECRETS_DOMAIN_OPTIONS for what is absent). */
+  readonly secrets?: Partial<SecretsDomainOptions>;
 }
 
 /** Secrets Manager domain: secrets, versions, groups, locks, rotation. */
@@ -16,14 +23,20 @@ export class SecretsModule {
     return {
       module: SecretsModule,
       imports: [
-        ServiceDatabaseModule.register({ service: 'secrets', config: options.database, entities: registryEntities, migrations: registryMigrations }),
+        ServiceDatabaseModule.register({
+          service: 'secrets',
+          config: options.database,
+          entities: [...registryEntities, ...secretEntities, ...lockEntities],
+          migrations: [...registryMigrations, ...secretMigrations, ...lockMigrations],
+        }),
       ],
-      controllers: [SecretsRpcController],
+      controllers: [SecretsRpcController, SecretsApiController, LocksRpcController],
       providers: [
         InstanceRegistry,
         SecretGroupService,
-        // No secrets table yet: every group counts as empty (see NoSecretsYet).
-        { provide: SecretsInGroup, useClass: NoSecretsYet },
+        ...secretsCoreProviders(options.secrets),
+        ...lockProviders,
+        { provide: IamCredentialsIssuer, useClass: NatsIamCredentialsIssuer },
       ],
     };
   }

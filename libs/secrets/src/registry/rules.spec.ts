@@ -2,7 +2,6 @@ import { SecretsWire, Subjects } from '@sealbox/contracts';
 import { DomainError, type RpcMeta } from '@sealbox/platform';
 import { describe, expect, it } from 'vitest';
 import type { InstanceEntity, SecretGroupEntity } from './entities.js';
-import { NoSecretsYet } from './ports.js';
 import {
   applyGroupPatch,
   assertChangeableGroup,
@@ -107,10 +106,6 @@ describe('secret group rules', () => {
   it('refuses to delete a group holding secrets', () => {
     expect(codeOf(() => assertEmptyGroup('g', 1))).toBe('CONFLICT');
     expect(codeOf(() => assertEmptyGroup('g', 0))).toBeUndefined();
-  });
-
-  it('counts no secrets until the secrets table exists', async () => {
-    expect(await new NoSecretsYet().count()).toBe(0);
   });
 
   it('applies a merge patch: absent keeps, null removes the description', () => {

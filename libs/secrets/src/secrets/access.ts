@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { dataSourceToken, notFound } from '@sealbox/platform';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { InstanceEntity } from '../registry/entities.js';
+import { InstanceRegistry } from '../registry/instance-registry.js';
+import type { GroupCaller } from '../registry/rules.js';
+import type { TenantScope } from '../registry/store.js';
+import type { SecretEntity } from './entities.js';
+import { SecretStore } from './store.js';
+
+/** What every secrets operation starts from: the caller's active instance and, usually, one of its secrets. */
+@Injectable()
+export class SecretAccess {
+  constructor(
+    @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
+    private readonly instances: InstanceRegistry,
+  ) {}
+
+  scopeOf(caller: GroupCaller, instanceGuid: string): TenantScope {
+    return { accountId: caller.accountId, instanceGuid };
+  }
+
+  /** The active instance (NOT_FOUND for another account's, INSTANCE_NOT_ACTIVE for a disabled one). */
+  instance(scope: TenantScope, manager: EntityManager = this.dataSource.manager): Promise<InstanceEntity> {
+    return this.instances.requireActive(manager, scope.accountId, scope.instanceGuid);
+  }
+
+  /** A secret of the scope, or NOT_FOUND. */
+  async secret(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<SecretEntity> {
+    const row = await new SecretStore(manager).secret(scope, id);
+    if (!row) throw notFound(`Secret ${id}`);
+    return row;
+  }
+
+  /** The active instance and one of its secrets. */
+  async instanceAndSecret(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<{ instance: InstanceEntity; secret: SecretEntity }> {
+    const instance = await this.instance(scope, manager);
+    return { instance, secret: await this.secret(scope, id, manager) };
+  }
+}

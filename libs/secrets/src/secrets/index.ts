@@ -1,0 +1,22 @@
+import { SecretsAndVersions1764600000002 } from './1764600000002-secrets-and-versions.js';
+import { SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities.js';
+
+export * from './entities.js';
+export * from './options.js';
+export * from './rules.js';
+export * from './store.js';
+export * from './vault.js';
+export * from './access.js';
+export * from './material.js';
+export * from './secret.service.js';
+export * from './version.service.js';
+export * from './version-directory.js';
+export * from './purge.service.js';
+export * from './schedulers.js';
+export * from './secrets-api.controller.js';
+
+export const secretEntities = [SecretEntity, SecretVersionEntity, SecretLabelEntity];
+export const secretMigrations = [SecretsAndVersions1764600000002];
+
+/** The providers of the secrets and versions core (the module binds LockDirectory and IamCredentialsIssuer). */
+export { secretsCoreProviders } from './providers.js';

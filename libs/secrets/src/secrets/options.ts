@@ -1,0 +1,23 @@
+/** Settings of the secrets and versions core (SEALBOX_SECRETS_* in config.ts). */
+export interface SecretsDomainOptions {
+  /** How often the rotation and expiry schedulers look for due secrets (ms); 0: never by timer (tests call them). */
+  readonly schedulerIntervalMs: number;
+  /** How many due secrets one scheduler query reads; a run goes on batch after batch. */
+  readonly schedulerBatchSize: number;
+  /** How long before its expiration_date a secret gets its `secrets.secret.expiring` event (ms). */
+  readonly expiryWarningMs: number;
+  /** How often the orphan sweep visits every active instance's bucket (ms); 0: never by timer. */
+  readonly orphanSweepIntervalMs: number;
+  /** Objects younger than this (by their version id's time) are never swept: their create may be in flight (ms). */
+  readonly orphanGraceMs: number;
+}
+
+export const DEFAULT_SECRETS_DOMAIN_OPTIONS: SecretsDomainOptions = {
+  schedulerIntervalMs: 60_000,
+  schedulerBatchSize: 100,
+  expiryWarningMs: 30 * 86_400_000,
+  orphanSweepIntervalMs: 3_600_000,
+  orphanGraceMs: 600_000,
+};
+
+export const SECRETS_OPTIONS = Symbol('sealbox:secrets:options');

@@ -1,0 +1,246 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SecretsWire } from '@sealbox/contracts';
+import { Clock, dataSourceToken, isDomainError, notFound, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { pageLinks, planSecretList, secretListLinkQuery } from '../domain/listing.js';
+import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
+import type { InstanceEntity } from '../registry/entities.js';
+import type { GroupCaller } from '../registry/rules.js';
+import { RegistryStore, type TenantScope } from '../registry/store.js';
+import { SecretAccess } from './access.js';
+import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
+import { VersionMaterial } from './material.js';
+import {
+  fieldError,
+  lockedConflict,
+  metadataChanges,
+  parseOrFail,
+  secretNameTaken,
+  toWireMetadata,
+  toWireSecret,
+  uuidV7,
+  type IamVersionDetails,
+  type VersionPayload,
+} from './rules.js';
+import { SecretStore } from './store.js';
+import { VersionVault } from './vault.js';
+
+/** The event data naming a secret (ids, type and group only: never a name, a label or a payload). */
+export function secretEventRef(secret: Pick<SecretEntity, 'accountId' | 'instanceGuid' | 'id' | 'secretType' | 'groupId'>) {
+  return { accountId: secret.accountId, instanceId: secret.instanceGuid, secretId: secret.id, secretType: secret.secretType, groupId: secret.groupId };
+}
+
+/**
+ * Secrets: create (seal → store the envelope → commit metadata and event in one transaction), read
+ * with the payload, by name, metadata, merge-patch updates, delete, list.
+ */
+@Injectable()
+export class SecretService {
+  constructor(
+    @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
+    @Inject(outboxToken('secrets')) private readonly outbox: Outbox,
+    private readonly clock: Clock,
+    private readonly access: SecretAccess,
+    private readonly vault: VersionVault,
+    private readonly material: VersionMaterial,
+    private readonly locks: LockDirectory,
+    private readonly issuer: IamCredentialsIssuer,
+  ) {}
+
+  async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest): Promise<SecretsWire.Secret> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const prototype = request.secret;
+    const instance = await this.access.instance(scope);
+    // Checked before anything is sealed (and again in the transaction).
+    await this.checkPlacement(this.dataSource.manager, scope, prototype);
+    const now = this.clock.nowMs();
+    const made = await this.material.first(scope.accountId, prototype, now);
+    const secretId = randomUUID();
+    const versionId = uuidV7(now);
+    const secret: SecretEntity = {
+      ...scope,
+      id: secretId,
+      groupId: prototype.secret_group_id,
+      name: prototype.name,
+      secretType: prototype.secret_type,
+      description: prototype.description ?? null,
+      labels: prototype.labels,
+      customMetadata: prototype.custom_metadata && Object.keys(prototype.custom_metadata).length > 0 ? prototype.custom_metadata : null,
+      state: SecretsWire.SecretStates.active,
+      createdAt: now,
+      createdBy: caller.iamId,
+      updatedAt: now,
+      expirationAt: made.secretExpirationAt ?? null,
+      details: made.secretDetails,
+      versionsTotal: 1,
+      currentOrdinal: 1,
+      downloaded: false,
+      retrievedAt: null,
+      nextRotationAt: made.nextRotationAt,
+      expiryNotice: ExpiryNotice.none,
+    };
+    const version: SecretVersionEntity = {
+      ...scope,
+      id: versionId,
+      secretId,
+      ordinal: 1,
+      createdAt: now,
+      createdBy: caller.iamId,
+      payloadAvailable: true,
+      versionCustomMetadata: prototype.version_custom_metadata && Object.keys(prototype.version_custom_metadata).length > 0 ? prototype.version_custom_metadata : null,
+      downloaded: false,
+      autoRotated: false,
+      expirationAt: made.versionExpirationAt,
+      details: made.versionDetails,
+    };
+    try {
+      await this.vault.store(instance, secretId, versionId, made.payload);
+    } catch (error) {
+      await this.material.discard(scope.accountId, made.issued);
+      throw error;
+    }
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await this.access.instance(scope, manager);
+        await this.checkPlacement(manager, scope, prototype);
+        const store = new SecretStore(manager);
+        await store.insertSecret(secret);
+        await store.insertVersion(version);
+        await this.outbox.record(manager, 'secrets.secret.created', secretEventRef(secret));
+      });
+    } catch (error) {
+      // The envelope is stored but no metadata names it: remove it now (the orphan sweep would later).
+      await this.vault.remove(scope.instanceGuid, secretId, versionId);
+      await this.material.discard(scope.accountId, made.issued);
+      if (!isDomainError(error) && (await new SecretStore(this.dataSource.manager).secretByName(scope, secret.groupId, secret.secretType, secret.name))) {
+        throw secretNameTaken(secret.name, secret.secretType, secret.groupId);
+      }
+      throw error;
+    }
+    return toWireSecret(secret, instance.crn, 0, version, made.payload);
+  }
+
+  /** The group must exist and the name be free in it for the type. */
+  private async checkPlacement(manager: EntityManager, scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<void> {
+    if (!(await new RegistryStore(manager).group(scope, prototype.secret_group_id))) {
+      throw fieldError('secret_group_id', `secret group ${prototype.secret_group_id} does not exist in this instance`);
+    }
+    if (await new SecretStore(manager).secretByName(scope, prototype.secret_group_id, prototype.secret_type, prototype.name)) {
+      throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
+    }
+  }
+
+  async get(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.Secret> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { instance, secret } = await this.access.instanceAndSecret(scope, request.id);
+    return this.withPayload(scope, instance, secret);
+  }
+
+  async getByName(caller: GroupCaller, request: SecretsWire.SecretByNameRequest): Promise<SecretsWire.Secret> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const instance = await this.access.instance(scope);
+    const group = await new RegistryStore(this.dataSource.manager).groupByName(scope, request.groupName);
+    if (!group) throw notFound(`Secret group ${request.groupName}`);
+    const secret = await new SecretStore(this.dataSource.manager).secretByName(scope, group.id, request.secretType, request.name);
+    if (!secret) throw notFound(`Secret ${request.name} of type ${request.secretType} in group ${request.groupName}`);
+    return this.withPayload(scope, instance, secret);
+  }
+
+  /** The secret with its current version's payload; the read is recorded (downloaded, retrieved_at). */
+  private async withPayload(scope: TenantScope, instance: InstanceEntity, secret: SecretEntity): Promise<SecretsWire.Secret> {
+    const store = new SecretStore(this.dataSource.manager);
+    const current = await store.versionByOrdinal(scope, secret.id, secret.currentOrdinal);
+    let payload: VersionPayload | undefined;
+    if (current?.payloadAvailable) {
+      payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, current.id);
+      const now = this.clock.nowMs();
+      await store.updateSecret(scope, secret.id, { downloaded: true, retrievedAt: now }, secret.currentOrdinal);
+      await store.updateVersion(scope, secret.id, current.id, { downloaded: true });
+      secret = { ...secret, downloaded: true, retrievedAt: now };
+      current.downloaded = true;
+    }
+    return toWireSecret(secret, instance.crn, await this.locksTotal(scope, secret.id), current ?? undefined, payload);
+  }
+
+  async getMetadata(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.SecretMetadata> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { instance, secret } = await this.access.instanceAndSecret(scope, request.id);
+    return toWireMetadata(secret, instance.crn, await this.locksTotal(scope, secret.id));
+  }
+
+  async updateMetadata(caller: GroupCaller, request: SecretsWire.UpdateSecretMetadataRequest): Promise<SecretsWire.SecretMetadata> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { secret: before } = await this.access.instanceAndSecret(scope, request.id);
+    const patch = parseOrFail(SecretsWire.SecretMetadataPatches[before.secretType as SecretsWire.SecretType], request.patch) as Record<string, unknown>;
+    const work = (manager: EntityManager) =>
+      (async () => {
+        const { instance, secret } = await this.access.instanceAndSecret(scope, request.id, manager);
+        const store = new SecretStore(manager);
+        const changes = metadataChanges(secret, patch, this.clock.nowMs());
+        if (changes.name !== secret.name && (await store.secretByName(scope, secret.groupId, secret.secretType, changes.name))) {
+          throw secretNameTaken(changes.name, secret.secretType, secret.groupId);
+        }
+        await store.updateSecret(scope, secret.id, changes);
+        await this.outbox.record(manager, 'secrets.secret.updated', secretEventRef(secret));
+        const updated: SecretEntity = { ...secret, ...changes };
+        return toWireMetadata(updated, instance.crn, await this.locksTotal(scope, secret.id, manager));
+      })();
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      const name = patch['name'] as string | undefined;
+      if (!isDomainError(error) && name !== undefined && (await new SecretStore(this.dataSource.manager).secretByName(scope, before.groupId, before.secretType, name))) {
+        throw secretNameTaken(name, before.secretType, before.groupId);
+      }
+      throw error;
+    }
+  }
+
+  /** Delete a secret with every version: refused (409 naming them) while any version is locked; objects go after the commit. */
+  async delete(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.Empty> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { secret, versions } = await this.dataSource.transaction(async (manager) => {
+      const { secret } = await this.access.instanceAndSecret(scope, request.id, manager);
+      const locked = await this.locks.locksOn(manager, scope, secret.id);
+      if (locked.size > 0) throw lockedConflict(`Secret ${secret.id}`, locked);
+      const store = new SecretStore(manager);
+      const versions = await store.versions(scope, secret.id);
+      await this.locks.removeAll(manager, scope, secret.id);
+      await store.removeSecret(scope, secret.id);
+      await this.outbox.record(manager, 'secrets.secret.deleted', secretEventRef(secret));
+      return { secret, versions };
+    });
+    for (const version of versions) {
+      if (version.payloadAvailable) await this.vault.remove(scope.instanceGuid, secret.id, version.id);
+      const apiKeyId = (version.details as Partial<IamVersionDetails>).api_key_id;
+      if (apiKeyId) await this.revoke(scope.accountId, apiKeyId);
+    }
+    return {};
+  }
+
+  private async revoke(accountId: string, apiKeyId: string): Promise<void> {
+    try {
+      await this.issuer.revoke(accountId, apiKeyId);
+    } catch (error) {
+      rootLogger().warn({ err: error, accountId, apiKeyId }, "secrets: could not revoke a deleted secret's API key; its ttl ends it");
+    }
+  }
+
+  async list(caller: GroupCaller, request: SecretsWire.ListSecretsRequest): Promise<SecretsWire.SecretMetadataPaginatedCollection> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const manager = this.dataSource.manager;
+    const instance = await this.access.instance(scope, manager);
+    const plan = planSecretList(request.query);
+    const { rows, totalCount } = await new SecretStore(manager).list(scope, plan);
+    const locks = rows.length > 0 ? await this.locks.countBySecret(manager, scope, rows.map((row) => row.id)) : new Map<string, number>();
+    return {
+      ...pageLinks({ path: request.path, query: secretListLinkQuery(request.query), offset: plan.offset, limit: plan.limit, totalCount }),
+      secrets: rows.map((row) => toWireMetadata(row, instance.crn, locks.get(row.id) ?? 0)),
+    };
+  }
+
+  private async locksTotal(scope: TenantScope, secretId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    return (await this.locks.countBySecret(manager, scope, [secretId])).get(secretId) ?? 0;
+  }
+}

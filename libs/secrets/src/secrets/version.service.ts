@@ -1,0 +1,219 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SecretsWire } from '@sealbox/contracts';
+import { Clock, conflict, dataSourceToken, isDomainError, notFound, outboxToken, type Outbox } from '@sealbox/platform';
+import type { DataSource, EntityManager } from 'typeorm';
+import { LockDirectory } from '../ports.js';
+import type { InstanceEntity } from '../registry/entities.js';
+import type { GroupCaller } from '../registry/rules.js';
+import type { TenantScope } from '../registry/store.js';
+import { SecretAccess } from './access.js';
+import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
+import { VersionMaterial } from './material.js';
+import {
+  lockedConflict,
+  nextRotationAt,
+  ordinalOfAlias,
+  parseOrFail,
+  patchedCustomMetadata,
+  rotationOf,
+  toWireVersion,
+  toWireVersionMetadata,
+  uuidV7,
+  type VersionPayload,
+} from './rules.js';
+import { secretEventRef } from './secret.service.js';
+import { SecretStore } from './store.js';
+import { VersionVault } from './vault.js';
+
+/** `created_by` of versions the rotation scheduler creates. */
+export const ROTATION_ACTOR = 'system';
+
+/** What one rotation made. */
+export interface Rotated {
+  readonly secret: SecretEntity;
+  readonly version: SecretVersionEntity;
+  readonly payload: VersionPayload;
+}
+
+/** The version a reference names (a version id, `current` or `previous`) or NOT_FOUND. */
+export async function resolveVersion(store: SecretStore, scope: TenantScope, secret: SecretEntity, ref: string): Promise<SecretVersionEntity> {
+  const ordinal = ordinalOfAlias(secret, ref);
+  const version = ordinal === undefined ? await store.version(scope, secret.id, ref) : ordinal >= 1 ? await store.versionByOrdinal(scope, secret.id, ordinal) : null;
+  if (!version) throw notFound(`Version ${ref} of secret ${secret.id}`);
+  return version;
+}
+
+/**
+ * Versions of a secret: a new version (rotation, by a client or by the scheduler), list, read with
+ * the payload, metadata, and deleting a version's data.
+ */
+@Injectable()
+export class VersionService {
+  constructor(
+    @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
+    @Inject(outboxToken('secrets')) private readonly outbox: Outbox,
+    private readonly clock: Clock,
+    private readonly access: SecretAccess,
+    private readonly vault: VersionVault,
+    private readonly material: VersionMaterial,
+    private readonly locks: LockDirectory,
+  ) {}
+
+  async create(caller: GroupCaller, request: SecretsWire.CreateSecretVersionRequest): Promise<SecretsWire.SecretVersion> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { instance, secret } = await this.access.instanceAndSecret(scope, request.secretId);
+    const prototype = parseOrFail(SecretsWire.SecretVersionPrototypes[secret.secretType as SecretsWire.SecretType], request.version) as Record<string, unknown>;
+    const rotated = await this.rotate(instance, secret, prototype, { actor: caller.iamId, auto: false });
+    return toWireVersion(rotated.secret, rotated.version, rotated.payload);
+  }
+
+  /**
+   * Make `secret`'s next version: seal and store it, then in one transaction insert it, move the
+   * aliases (the secret's current ordinal, only if no other rotation got there first: CONFLICT
+   * otherwise), drop the metadata of versions beyond the number a secret keeps (unless locked) and
+   * record `secrets.version.created` and `secrets.secret.rotated`.
+   */
+  async rotate(instance: InstanceEntity, secret: SecretEntity, prototype: Record<string, unknown>, how: { actor: string; auto: boolean }): Promise<Rotated> {
+    const scope: TenantScope = { accountId: secret.accountId, instanceGuid: secret.instanceGuid };
+    const current = await new SecretStore(this.dataSource.manager).versionByOrdinal(scope, secret.id, secret.currentOrdinal);
+    const made = await this.material.next(instance, secret, current, prototype);
+    const now = this.clock.nowMs();
+    const version: SecretVersionEntity = {
+      ...scope,
+      id: uuidV7(now),
+      secretId: secret.id,
+      ordinal: secret.currentOrdinal + 1,
+      createdAt: now,
+      createdBy: how.actor,
+      payloadAvailable: true,
+      versionCustomMetadata: nonEmpty(prototype['version_custom_metadata']),
+      downloaded: false,
+      autoRotated: how.auto,
+      expirationAt: made.versionExpirationAt,
+      details: made.versionDetails,
+    };
+    try {
+      await this.vault.store(instance, secret.id, version.id, made.payload);
+    } catch (error) {
+      await this.material.discard(secret.accountId, made.issued);
+      throw error;
+    }
+    let pruned: SecretVersionEntity[] = [];
+    let updated: SecretEntity;
+    try {
+      ({ updated, pruned } = await this.dataSource.transaction(async (manager) => {
+        const fresh = await this.access.secret(scope, secret.id, manager);
+        if (fresh.currentOrdinal !== secret.currentOrdinal) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
+        const store = new SecretStore(manager);
+        await store.insertVersion(version);
+        const pruned = await this.prunable(manager, scope, fresh, version.ordinal);
+        await store.removeVersions(scope, secret.id, pruned.map((old) => old.id));
+        const expirationAt = made.secretExpirationAt === undefined ? fresh.expirationAt : made.secretExpirationAt;
+        const changes = {
+          currentOrdinal: version.ordinal,
+          versionsTotal: fresh.versionsTotal + 1 - pruned.length,
+          updatedAt: now,
+          downloaded: false,
+          details: made.secretDetails,
+          expirationAt,
+          ...(expirationAt !== fresh.expirationAt ? { expiryNotice: ExpiryNotice.none } : {}),
+          nextRotationAt: nextRotationAt(rotationOf(made.secretDetails), now),
+          ...(prototype['custom_metadata'] !== undefined ? { customMetadata: nonEmpty(prototype['custom_metadata']) } : {}),
+        };
+        if (!(await store.updateSecret(scope, secret.id, changes, fresh.currentOrdinal))) {
+          throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
+        }
+        const ref = { ...secretEventRef(fresh), versionId: version.id };
+        await this.outbox.record(manager, 'secrets.version.created', ref);
+        await this.outbox.record(manager, 'secrets.secret.rotated', { ...ref, auto: how.auto });
+        return { updated: { ...fresh, ...changes } as SecretEntity, pruned };
+      }));
+    } catch (error) {
+      await this.vault.remove(scope.instanceGuid, secret.id, version.id);
+      await this.material.discard(secret.accountId, made.issued);
+      // The ordinal's unique index refused a concurrent rotation's version.
+      if (!isDomainError(error)) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
+      throw error;
+    }
+    for (const old of pruned) if (old.payloadAvailable) await this.vault.remove(scope.instanceGuid, secret.id, old.id);
+    return { secret: updated, version, payload: made.payload };
+  }
+
+  /** Versions beyond the MAX_VERSIONS_KEPT newest once `newOrdinal` exists, except locked ones (kept until unlocked). */
+  private async prunable(manager: EntityManager, scope: TenantScope, secret: SecretEntity, newOrdinal: number): Promise<SecretVersionEntity[]> {
+    const oldest = newOrdinal - SecretsWire.MAX_VERSIONS_KEPT;
+    if (oldest < 1) return [];
+    const candidates = await new SecretStore(manager).versionsUpTo(scope, secret.id, oldest);
+    if (candidates.length === 0) return [];
+    const locked = await this.locks.locksOn(manager, scope, secret.id, candidates.map((candidate) => candidate.id));
+    return candidates.filter((candidate) => !locked.has(candidate.id));
+  }
+
+  async list(caller: GroupCaller, request: SecretsWire.SecretVersionsRef): Promise<SecretsWire.SecretVersionMetadataCollection> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { secret } = await this.access.instanceAndSecret(scope, request.secretId);
+    const versions = await new SecretStore(this.dataSource.manager).versions(scope, secret.id);
+    return { versions: versions.map((version) => toWireVersionMetadata(secret, version)), total_count: versions.length };
+  }
+
+  /** A version with its payload (absent when its data was deleted); the read is recorded. */
+  async get(caller: GroupCaller, request: SecretsWire.SecretVersionRef): Promise<SecretsWire.SecretVersion> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { instance, secret } = await this.access.instanceAndSecret(scope, request.secretId);
+    const store = new SecretStore(this.dataSource.manager);
+    const version = await resolveVersion(store, scope, secret, request.id);
+    if (!version.payloadAvailable) return toWireVersion(secret, version, undefined);
+    const payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, version.id);
+    const now = this.clock.nowMs();
+    const isCurrent = version.ordinal === secret.currentOrdinal;
+    await store.updateVersion(scope, secret.id, version.id, { downloaded: true });
+    await store.updateSecret(scope, secret.id, { retrievedAt: now, ...(isCurrent ? { downloaded: true } : {}) });
+    return toWireVersion(secret, { ...version, downloaded: true }, payload);
+  }
+
+  async getMetadata(caller: GroupCaller, request: SecretsWire.SecretVersionRef): Promise<SecretsWire.SecretVersionMetadata> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const { secret } = await this.access.instanceAndSecret(scope, request.secretId);
+    return toWireVersionMetadata(secret, await resolveVersion(new SecretStore(this.dataSource.manager), scope, secret, request.id));
+  }
+
+  /** Merge patch of `version_custom_metadata` (`null` removes it). */
+  async updateMetadata(caller: GroupCaller, request: SecretsWire.UpdateSecretVersionMetadataRequest): Promise<SecretsWire.SecretVersionMetadata> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    return this.dataSource.transaction(async (manager) => {
+      const { secret } = await this.access.instanceAndSecret(scope, request.secretId, manager);
+      const store = new SecretStore(manager);
+      const version = await resolveVersion(store, scope, secret, request.id);
+      const versionCustomMetadata = patchedCustomMetadata(version.versionCustomMetadata, request.patch.version_custom_metadata, 'version_custom_metadata');
+      await store.updateVersion(scope, secret.id, version.id, { versionCustomMetadata });
+      await this.outbox.record(manager, 'secrets.secret.updated', secretEventRef(secret));
+      return toWireVersionMetadata(secret, { ...version, versionCustomMetadata });
+    });
+  }
+
+  /** Delete a version's data: refused (409 naming the locks) while it is locked; deleting it again changes nothing. */
+  async deleteData(caller: GroupCaller, request: SecretsWire.SecretVersionRef): Promise<SecretsWire.Empty> {
+    const scope = this.access.scopeOf(caller, request.instanceGuid);
+    const deleted = await this.dataSource.transaction(async (manager) => {
+      const { secret } = await this.access.instanceAndSecret(scope, request.secretId, manager);
+      const version = await resolveVersion(new SecretStore(manager), scope, secret, request.id);
+      const locked = await this.locks.locksOn(manager, scope, secret.id, [version.id]);
+      if (locked.size > 0) throw lockedConflict(`Version ${version.id} of secret ${secret.id}`, locked);
+      return (await this.markDataDeleted(manager, scope, secret, version)) ? version : undefined;
+    });
+    if (deleted) await this.vault.remove(scope.instanceGuid, deleted.secretId, deleted.id);
+    return {};
+  }
+
+  /** In the caller's transaction: `payload_available` false and the event; false when it already was. */
+  async markDataDeleted(manager: EntityManager, scope: TenantScope, secret: SecretEntity, version: SecretVersionEntity): Promise<boolean> {
+    if (!version.payloadAvailable) return false;
+    await new SecretStore(manager).updateVersion(scope, secret.id, version.id, { payloadAvailable: false });
+    await this.outbox.record(manager, 'secrets.version.data-deleted', { ...secretEventRef(secret), versionId: version.id });
+    return true;
+  }
+}
+
+function nonEmpty(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && Object.keys(value).length > 0 ? (value as Record<string, unknown>) : null;
+}
