@@ -304,6 +304,17 @@ for (const database of testDatabases) {
         expect(versions.dataDeleted.filter((entry) => entry === `${secretId}/${v1}`)).toHaveLength(1);
         expect(versions.dataDeleted).toContain(`${secretId}/${v2}`);
         expect(await directory.locksOn(dataSource.manager, t.scope, secretId)).toEqual(new Map([[v3, ['app', 'audit']]]));
+
+        // The object's removal after the commit is best effort: its failure does not fail the request.
+        versions.failRemovals = true;
+        try {
+          versions.rotate(t.scope, secretId);
+          const answer = await create(t, { secretId, locks: [{ name: 'app' }, { name: 'audit' }], mode: 'remove_previous_and_delete' });
+          expect(answer.versions[1]).toEqual({ version_id: v3, version_alias: 'previous', locks: [], payload_available: false });
+          expect(versions.objectsRemoved).not.toContain(`${secretId}/${v3}`);
+        } finally {
+          versions.failRemovals = false;
+        }
       });
     });
 

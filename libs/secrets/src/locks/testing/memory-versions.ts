@@ -31,6 +31,8 @@ export class MemoryVersions extends VersionDirectory {
   readonly dataDeleted: string[] = [];
   /** `secretId/versionId` of every removeDeletedData call, in order. */
   readonly objectsRemoved: string[] = [];
+  /** When set, removeDeletedData fails (the object store is down). */
+  failRemovals = false;
 
   private key(scope: TenantScope, secretId: string): string {
     return `${scope.accountId}/${scope.instanceGuid}/${secretId}`;
@@ -105,6 +107,7 @@ export class MemoryVersions extends VersionDirectory {
   }
 
   async removeDeletedData(_scope: TenantScope, secretId: string, versionId: string): Promise<void> {
+    if (this.failRemovals) throw new Error('object store unavailable');
     this.objectsRemoved.push(`${secretId}/${versionId}`);
   }
 }
