@@ -3,6 +3,7 @@ import { EdgeSettings } from '@sealbox/gateway';
 import { IamSettings } from '@sealbox/iam';
 import { KmsSettings } from '@sealbox/kms';
 import { LifecycleSettings } from '@sealbox/lifecycle';
+import { SecretsSettings } from '@sealbox/secrets';
 import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
 
@@ -17,6 +18,7 @@ export const StandaloneAppConfig = z.object({
   ...CryptoSettings,
   ...KmsSettings,
   ...LifecycleSettings,
+  ...SecretsSettings,
   SEALBOX_RPC_TIMEOUT_MS: z.coerce
     .number()
     .int()

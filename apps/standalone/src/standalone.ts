@@ -27,7 +27,7 @@ import {
   type DatabaseConfig,
   type HttpOptions,
 } from '@sealbox/platform';
-import { SecretsModule } from '@sealbox/secrets';
+import { SecretsModule, secretsDomainOptions } from '@sealbox/secrets';
 import { StorageModule } from '@sealbox/storage';
 import type { ServiceName } from '@sealbox/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -105,7 +105,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       }),
       CryptoModule.register(cryptoOptionsFrom(config)),
       StorageModule.register({ objectStore: { driver: 'filesystem', root: join(dataDir, 'objects') } }),
-      SecretsModule.register({ database: database('secrets') }),
+      SecretsModule.register({ database: database('secrets'), secrets: secretsDomainOptions(config) }),
       LifecycleModule.register({
         database: database('lifecycle'),
         lifecycle: lifecycleDomainOptions(config),
