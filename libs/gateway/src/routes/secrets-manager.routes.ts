@@ -265,7 +265,7 @@ export class SecretsManagerRoutes {
 
   @Delete('secrets/:id/locks_bulk')
   @changingSecret('secrets-manager.secret.lock')
-  @ApiOperation({ summary: "Remove locks of a secret's current version (bulk; name=a,b, all when omitted); answers the locks left" })
+  @ApiOperation({ summary: "Remove locks of a secret from every version that holds them (bulk; name=a,b, all when omitted); answers the locks left" })
   deleteLocks(
     @Param('instance') instanceGuid: string,
     @Param('id') secretId: string,
