@@ -16,6 +16,8 @@ import { defaultLifecycleOptions, LIFECYCLE_OPTIONS, type LifecycleDomainOptions
 export interface LifecycleModuleOptions {
   readonly database: DatabaseConfig;
   readonly lifecycle?: Partial<LifecycleDomainOptions>;
+  /** Another implementation of the resources port (the bench's stub); NATS subjects by default. */
+  readonly resources?: InstanceResources;
   /** TESTS ONLY: the lifecycle domain reads time from OffsetFileClock on this file (SEALBOX_LIFECYCLE_TEST_CLOCK_FILE). */
   readonly testClockFile?: string;
 }
@@ -26,7 +28,7 @@ export class LifecycleModule {
   static register(options: LifecycleModuleOptions): DynamicModule {
     const providers: Provider[] = [
       { provide: LIFECYCLE_OPTIONS, useValue: { ...defaultLifecycleOptions, ...options.lifecycle } },
-      { provide: InstanceResources, useClass: NatsInstanceResources },
+      options.resources ? { provide: InstanceResources, useValue: options.resources } : { provide: InstanceResources, useClass: NatsInstanceResources },
       SagaRunner,
       ReclamationService,
       InstanceService,

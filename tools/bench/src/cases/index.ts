@@ -4,8 +4,10 @@ import { envelopeCases } from './envelope.js';
 import { hsmCases } from './hsm.js';
 import { httpCases } from './http.js';
 import { kmsCases } from './kms.js';
+import { lifecycleCases } from './lifecycle.js';
 import { natsRawCases } from './nats.js';
 import { nestRpcCases } from './nest-rpc.js';
+import { secretsCases } from './secrets.js';
 import { standaloneCases } from './standalone.js';
 
 /** Every row of `npm run bench`. A new row: add a BenchCase here (after the baseline it names). */
@@ -19,6 +21,8 @@ export function createBench(settings: BenchSettings): Bench {
     ...hsmCases(settings),
     ...kmsCases(settings),
     ...envelopeCases(),
+    ...lifecycleCases(),
+    ...secretsCases(settings),
   ]) {
     bench.add(benchCase);
   }
