@@ -292,6 +292,7 @@ for (const database of testDatabases) {
         await failure(act(caller, scheduled.id, 'restore'), 'CONFLICT');
         await failure(act(caller, scheduled.id, 'reclaim'), 'CONFLICT');
 
+        clock.advance(1000);
         await client().send('lifecycle.instance.delete', { id: instance.crn }, { caller });
         const second = await reclamationOf(caller, instance.guid);
         expect(second.id).not.toBe(scheduled.id);
