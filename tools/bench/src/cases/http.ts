@@ -71,12 +71,19 @@ function statusTally(statuses: ReadonlyMap<number, number>): string {
  * One autocannon run; latency samples come from its per-response timings (float ms, not its 1 ms
  * histogram). Every non-2xx response counts as an error.
  */
-export function cannon(url: string, connections: number, durationS: number, headers: Record<string, string> = {}): Promise<Measurement> {
+export function cannon(
+  url: string,
+  connections: number,
+  durationS: number,
+  headers: Record<string, string> = {},
+  /** More autocannon options (method, body, `requests` with a `setupRequest`), for rows that are not a plain GET. */
+  extra: Partial<autocannon.Options> = {},
+): Promise<Measurement> {
   const samples = new LatencySamples();
   let failedResponses = 0;
   const failedStatuses = new Map<number, number>();
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections, duration: durationS, headers }, (error: unknown, result) => {
+    const instance = autocannon({ url, connections, duration: durationS, headers, ...extra }, (error: unknown, result) => {
       if (error) {
         reject(error instanceof Error ? error : new Error(String(error)));
         return;

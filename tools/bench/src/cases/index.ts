@@ -7,6 +7,7 @@ import { kmsCases } from './kms.js';
 import { lifecycleCases } from './lifecycle.js';
 import { natsRawCases } from './nats.js';
 import { nestRpcCases } from './nest-rpc.js';
+import { secretsCases } from './secrets.js';
 import { standaloneCases } from './standalone.js';
 
 /** Every row of `npm run bench`. A new row: add a BenchCase here (after the baseline it names). */
@@ -21,6 +22,7 @@ export function createBench(settings: BenchSettings): Bench {
     ...kmsCases(settings),
     ...envelopeCases(),
     ...lifecycleCases(),
+    ...secretsCases(settings),
   ]) {
     bench.add(benchCase);
   }
