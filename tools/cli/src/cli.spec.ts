@@ -314,6 +314,9 @@ describe('login and the stored session', () => {
     const result = await cli(['resource', 'service-instances']);
     expect(result.code).toBe(ExitCode.UNREACHABLE);
     expect(result.stderr).toContain(`Cannot reach ${url}`);
+    const secrets = await cli(['secrets', 'list', '--instance-id', GUID]);
+    expect(secrets.code).toBe(ExitCode.UNREACHABLE);
+    expect(secrets.stderr).toContain(`Cannot reach ${url}/secrets-manager/${GUID}/api/v2`);
   });
 });
 
@@ -329,6 +332,7 @@ describe('usage', () => {
       ['resource', 'service-instances', '--output', 'yaml'],
       ['resource', 'reclamations', '--resource-instance-id', 'not-a-guid'],
       ['kms', 'keys'],
+      ['secrets', 'get', '', '--instance-id', GUID],
       ['secrets', 'create', '--instance-id', GUID, '--type', 'private_cert', '--name', 'x'],
       ['resource', 'service-instance-create', 'n', 'secrets-manager', 'standard', 'us-south', '-p', '{not json'],
     ]) {

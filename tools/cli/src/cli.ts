@@ -101,6 +101,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (parsed.positionals.length < min || parsed.positionals.length > max) {
       throw usage(`${parsed.positionals.length < min ? 'Missing' : 'Unexpected'} arguments.\nUsage: ${usageLine(command)}`);
     }
+    if (parsed.positionals.some((positional) => positional.trim() === '')) throw usage(`Arguments must not be empty.\nUsage: ${usageLine(command)}`);
     const dir = configDir(io.env, io.homedir);
     let gateway: Gateway | undefined;
     await command.run({

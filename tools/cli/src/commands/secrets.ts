@@ -14,6 +14,10 @@ function client(context: Context): SecretsManagerClient {
   return new SecretsManagerClient({ serviceUrl: gateway.endpoint, instanceId, authenticator: { getToken: () => gateway.token() }, fetch: context.io.fetch });
 }
 
+/** fetch's own failures: no connection (`TypeError: fetch failed`) or the request timeout. */
+const isTransportFailure = (error: unknown): boolean =>
+  error instanceof Error && ((error instanceof TypeError && error.message === 'fetch failed') || error.name === 'TimeoutError' || error.name === 'AbortError');
+
 /** SM client failures as CLI failures: the server's error (exit 1), an answer of the wrong shape (exit 1), no answer (exit 5). */
 async function call<T>(endpoint: () => string, operation: () => Promise<T>): Promise<T> {
   try {
@@ -22,6 +26,7 @@ async function call<T>(endpoint: () => string, operation: () => Promise<T>): Pro
     if (error instanceof CliError) throw error;
     if (error instanceof SecretsManagerError) throw serverError(error);
     if (error instanceof SecretsManagerResponseError) throw new CliError(ExitCode.SERVER, error.message);
+    if (!isTransportFailure(error)) throw error;
     throw new CliError(ExitCode.UNREACHABLE, `Cannot reach ${endpoint()}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`);
   }
 }
