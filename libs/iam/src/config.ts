@@ -16,6 +16,14 @@ export const IamSettings = {
     .max(3600)
     .default(60)
     .describe('How often iam deletes the expired API keys it issued for `iam_credentials` secrets, in seconds'),
+  SEALBOX_IAM_PROVIDER_ACCOUNT_ID: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('sealbox-provider')
+    .describe(
+      "The provider's account (same value as SEALBOX_LIFECYCLE_PROVIDER_ACCOUNT_ID): its KMS instances hold the root keys of provider-managed Secrets Manager instances and serve secrets-manager without a per-customer authorization",
+    ),
 };
 
 /** Configuration of apps/iam. */
@@ -45,6 +53,7 @@ export function iamDomainOptions(
     signingKeyOverlapSeconds: Math.max(config.SEALBOX_IAM_SIGNING_KEY_OVERLAP_S, config.SEALBOX_IAM_ACCESS_TOKEN_TTL_S),
     issuer: config.SEALBOX_IAM_ISSUER,
     apiKeySweepIntervalMs: config.SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S * 1000,
+    providerAccountId: config.SEALBOX_IAM_PROVIDER_ACCOUNT_ID,
   };
 }
 

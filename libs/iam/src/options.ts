@@ -18,4 +18,10 @@ export interface IamOptions {
    * always set it from `SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S`.
    */
   readonly apiKeySweepIntervalMs?: number;
+  /**
+   * The provider's own account (provider-managed encryption): its KMS instances serve every account's
+   * `secrets-manager` instances without a per-customer authorization — the operator owns those keys.
+   * Absent: no such account (every use of a key needs an authorization in the key's account).
+   */
+  readonly providerAccountId?: string;
 }

@@ -8,6 +8,7 @@ import {
   decide,
   decideAuthorization,
   decideRoles,
+  providerManagedUse,
   resourceMatches,
   valueMatches,
   type AccessGrant,
@@ -261,5 +262,31 @@ describe('authorization decisions', () => {
     const decision = decideAuthorization([], question());
     expect(decision.allowed).toBe(false);
     expect(decision.reason).toBe('No authorization gives secrets-manager the Reader role on this kms resource');
+  });
+});
+
+describe('providerManagedUse', () => {
+  const PROVIDER = 'sealbox-provider';
+  const question = (overrides: Partial<AuthorizationQuestion> = {}): AuthorizationQuestion => ({
+    source: { accountId: A, serviceName: 'secrets-manager', serviceInstance: 'sm-1' },
+    target: { accountId: PROVIDER, serviceName: 'kms', serviceInstance: 'kms-p', resourceType: 'key', resource: 'key-p' },
+    role: 'Reader',
+    ...overrides,
+  });
+
+  it("lets a secrets-manager instance of any account read the provider's kms keys", () => {
+    expect(providerManagedUse(question(), PROVIDER)).toBe(true);
+    expect(providerManagedUse(question({ source: { accountId: B, serviceName: 'secrets-manager', serviceInstance: 'sm-2' } }), PROVIDER)).toBe(true);
+  });
+
+  it.each([
+    ['no provider account is configured', question(), undefined],
+    ['the key is in a customer account', question({ target: { accountId: B, serviceName: 'kms', serviceInstance: 'kms-b' } }), PROVIDER],
+    ['the target is not kms', question({ target: { accountId: PROVIDER, serviceName: 'hs-crypto', serviceInstance: 'h' } }), PROVIDER],
+    ['the source is another service', question({ source: { accountId: A, serviceName: 'cloud-object-storage', serviceInstance: 'c' } }), PROVIDER],
+    ['the source names no instance', question({ source: { accountId: A, serviceName: 'secrets-manager' } }), PROVIDER],
+    ['the role is more than Reader', question({ role: 'Manager' }), PROVIDER],
+  ] as const)('refuses when %s', (_case, asked, provider) => {
+    expect(providerManagedUse(asked, provider)).toBe(false);
   });
 });

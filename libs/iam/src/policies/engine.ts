@@ -147,6 +147,22 @@ export function authorizationCovers(grant: AuthorizationGrant, question: Authori
 }
 
 /** Is there an authorization letting `source` use `target` with `role`? */
+/**
+ * Provider-managed encryption: a `secrets-manager` instance of any account reads (role Reader) the
+ * root keys of the provider's own `kms` instances. The operator owns those keys, so there is no
+ * customer authorization to ask for; nothing else of the provider account is reachable this way.
+ */
+export function providerManagedUse(question: AuthorizationQuestion, providerAccountId: string | undefined): boolean {
+  return (
+    providerAccountId !== undefined &&
+    question.target.accountId === providerAccountId &&
+    question.target.serviceName === 'kms' &&
+    question.source.serviceName === 'secrets-manager' &&
+    question.source.serviceInstance !== undefined &&
+    question.role === 'Reader'
+  );
+}
+
 export function decideAuthorization(grants: readonly AuthorizationGrant[], question: AuthorizationQuestion): Decision {
   if (question.source.accountId !== question.target.accountId) {
     return { allowed: false, reason: 'The source and the target are in different accounts' };

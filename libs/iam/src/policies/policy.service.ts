@@ -12,7 +12,8 @@ import { Clock, dataSourceToken, DomainError, forbidden, notFound, outboxToken, 
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AccessDecider, type AccountAdminGrant, type SubjectPolicyCleanup, type Decision, type Principal, type ResourceAttributes } from '../ports.js';
-import { decide, decideAuthorization, decideRoles, type AccessGrant } from './engine.js';
+import { decide, decideAuthorization, decideRoles, providerManagedUse, type AccessGrant } from './engine.js';
+import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { canListPolicies, canReadPolicies, missingManagementRole, type PolicyScope } from './management.js';
 import {
   accessGrantOf,
@@ -44,6 +45,7 @@ export class PolicyService extends AccessDecider implements AccountAdminGrant, S
     @Inject(dataSourceToken('iam')) private readonly dataSource: DataSource,
     @Inject(outboxToken('iam')) private readonly outbox: Outbox,
     private readonly clock: Clock,
+    @Inject(IAM_OPTIONS) private readonly options: IamOptions,
   ) {
     super();
   }
@@ -70,6 +72,7 @@ export class PolicyService extends AccessDecider implements AccountAdminGrant, S
 
   /** `iam.authorization.check`: does an authorization let the source service instance use the target? */
   async checkAuthorization(request: ValidatedRequestOf<'iam.authorization.check'>): Promise<ResponseOf<'iam.authorization.check'>> {
+    if (providerManagedUse(request, this.options.providerAccountId)) return { allowed: true, reason: 'Provider-managed encryption' };
     const rows =
       request.source.accountId === request.target.accountId
         ? await new PolicyStore(this.dataSource.manager).bySubject(request.target.accountId, 'authorization', request.source.serviceName)
