@@ -44,13 +44,15 @@ describe('standalone (npm start)', () => {
     }
   });
 
-  it('is closed by default: 401 without a token; with a token for the admin key a declared but unimplemented operation answers 501', async () => {
+  it('is closed by default: 401 without a token; with a token for the admin key the Resource Controller answers as implemented (404 for an unknown instance CRN)', async () => {
     const standalone = await startStandalone({ env, announce: () => undefined });
     try {
-      const url = `${standalone.url}/v2/resource_instances/crn%3Av1%3Ax%2Fy`;
+      const unknownCrn = 'crn:v1:sealbox:public:secrets-manager:us-south:a/sealbox-nobody:0b5f3c9e-4a0d-4e1b-9a57-6f3a2d1c8e70::';
+      const url = `${standalone.url}/v2/resource_instances/${encodeURIComponent(unknownCrn)}`;
       const anonymous = await fetch(url);
       expect(anonymous.status).toBe(401);
       expect(((await anonymous.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('UNAUTHORIZED');
+      expect((await fetch(`${standalone.url}/v2/resource_instances`)).status).toBe(401);
 
       const apikey = readFileSync(join(dataDir, 'admin-apikey'), 'utf8').trim();
       const tokenResponse = await fetch(`${standalone.url}/identity/token`, {
@@ -61,13 +63,20 @@ describe('standalone (npm start)', () => {
       expect(tokenResponse.status).toBe(200);
       const token = (await tokenResponse.json()) as { access_token: string; token_type: string };
       expect(token.token_type).toBe('Bearer');
+      const authorization = { authorization: `Bearer ${token.access_token}` };
 
-      const response = await fetch(url, { headers: { authorization: `Bearer ${token.access_token}` } });
-      expect(response.status).toBe(501);
-      const body = (await response.json()) as { errors: { code: string }[]; status_code: number; trace: string };
-      expect(body.errors[0]?.code).toBe('NOT_IMPLEMENTED');
-      expect(body.status_code).toBe(501);
+      const response = await fetch(url, { headers: authorization });
+      expect(response.status).toBe(404);
+      const body = (await response.json()) as { errors: { code: string; message: string }[]; status_code: number; trace: string };
+      expect(body.errors[0]?.code).toBe('NOT_FOUND');
+      expect(body.errors[0]?.message).toContain('0b5f3c9e-4a0d-4e1b-9a57-6f3a2d1c8e70');
+      expect(body.status_code).toBe(404);
       expect(body.trace).toMatch(/^[0-9a-f]{32}$/);
+
+      // The collection is implemented too: an empty page for a fresh data dir, next_url null.
+      const list = await fetch(`${standalone.url}/v2/resource_instances`, { headers: authorization });
+      expect(list.status).toBe(200);
+      expect(await list.json()).toEqual({ rows_count: 0, next_url: null, resources: [] });
     } finally {
       await standalone.app.close();
     }
