@@ -7,6 +7,7 @@ import { poll } from './harness/http.js';
 import { adminSession, createAccountOverNats, type AdminSession } from './harness/iam.js';
 import { keyCreateBody, keyProtectClient } from './harness/kms.js';
 import {
+  apiFailure,
   authorizationsFrom,
   bucketListed,
   databaseRemnants,
@@ -18,6 +19,7 @@ import {
   pollInstance,
   reclamationsOf,
   s3Client,
+  statusOf,
   type LifecycleClients,
 } from './harness/lifecycle.js';
 import { smClient } from './harness/secrets.js';
@@ -142,6 +144,11 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     expect((await databaseRemnants(stack.databaseUrl, [instance.guid])).filter((remnant) => remnant.table.startsWith('sealbox_secrets.'))).toEqual([]);
     expect(await bucketListed(s3, instance.guid)).toBe(false);
     expect(await registeredCrns()).toContain(instance.crn);
+    // While it runs: RECLAIMING can be neither reclaimed nor restored, the instance not deleted again.
+    for (const actionName of ['reclaim', 'restore']) {
+      expect(statusOf(await apiFailure(clients.rc.runReclamationAction({ id: reclamationId, actionName }))), actionName).toEqual({ status: 409, code: 'CONFLICT' });
+    }
+    expect(statusOf(await apiFailure(clients.rc.deleteResourceInstance({ id: instance.guid })))).toEqual({ status: 409, code: 'CONFLICT' });
 
     await stopStackApp(stack, 'lifecycle', 'SIGKILL');
     await locker.query('ROLLBACK');

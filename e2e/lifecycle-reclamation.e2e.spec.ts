@@ -94,6 +94,11 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
       expect(statusOf(notCrn), String(kmsKey)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(notCrn.target).toBe('parameters.kms_key');
     }
+    // A well-formed key CRN of another account: refused before anything is looked up.
+    const foreignKey = 'crn:v1:sealbox:public:kms:us-south:a/another-account:7f1c1b2e-1111-4222-8333-944455556666:key:0e5d7c3a-1111-4222-8333-944455556666';
+    const foreign = await apiFailure(rc.createResourceInstance(createBody('foreign-key', 'secrets-manager-standard', { parameters: { kms_key: foreignKey } })));
+    expect(statusOf(foreign)).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(foreign.message).toContain('another account');
     // None of them left an instance behind.
     const listed = await rc.listResourceInstances({ limit: 100 });
     expect(LifecycleWire.ResourceInstancesList.parse(listed.result).resources).toEqual([]);
@@ -112,6 +117,19 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     keyId = root?.id ?? '';
     keyCrn = root?.crn ?? '';
     expect(keyCrn).toBe(`crn:v1:sealbox:public:kms:us-south:a/${session.accountId}:${kmsGuid}:key:${keyId}`);
+    // As Key Protect: a kms instance that holds keys is not deleted.
+    expect(statusOf(await apiFailure(clients.rc.deleteResourceInstance({ id: kmsGuid })))).toEqual({ status: 409, code: 'CONFLICT' });
+    expect((await getInstance(clients.rc, kmsGuid)).state).toBe('active');
+  });
+
+  it('refuses a root key of a kms instance in another region: 400 naming both regions', async () => {
+    const euKms = LifecycleWire.ResourceInstance.parse((await clients.rc.createResourceInstance(createBody('kms-eu', 'kms-standard', { target: 'eu-de' }))).result);
+    const euKey = KmsWire.KeyCollection.parse((await kp.createKey({ bluemixInstance: euKms.guid, body: keyCreateBody({ name: `${tag}-eu-root` }) })).result).resources[0];
+    const refused = await apiFailure(clients.rc.createResourceInstance(createBody('sm-other-region', 'secrets-manager-standard', { parameters: { kms_key: euKey?.crn } })));
+    expect(statusOf(refused)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(refused.target).toBe('parameters.kms_key');
+    expect(refused.message).toContain('eu-de');
+    expect(refused.message).toContain('us-south');
   });
 
   it('refuses a Secrets Manager instance on that key without an authorization: 403 naming the policy to create', async () => {
@@ -156,10 +174,14 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     expect(await authorizationsFrom(clients.policies, session.accountId, instance.guid)).toHaveLength(1);
   });
 
-  it('stores secrets in it with the SM client', async () => {
+  it('stores secrets in it with the SM client (a group, two versions, a lock)', async () => {
     sm = smClient(stack, session.token, instance.guid);
     const arbitrary = (await sm.createSecret({ secret_type: 'arbitrary', name: `${tag}-arbitrary`, payload: 'kept through a restore' })).result;
-    const kv = (await sm.createSecret({ secret_type: 'kv', name: `${tag}-kv`, data: { user: 'app', port: 5432 } })).result;
+    const group = (await sm.createSecretGroup({ name: `${tag}-group` })).result;
+    const kv = (await sm.createSecret({ secret_type: 'kv', name: `${tag}-kv`, secret_group_id: group.id, data: { user: 'app', port: 5432 } })).result;
+    // A second version and a lock: the permanent delete removes them too (locks do not stop it).
+    await sm.createSecretVersion(arbitrary.id, { payload: 'kept through a restore' });
+    await sm.createSecretLocksBulk(arbitrary.id, [{ name: 'held-by-app', description: 'lifecycle e2e' }]);
     secrets.push(
       { id: arbitrary.id, read: async (client) => ((await client.getSecret(arbitrary.id)).result as { payload?: unknown }).payload, expected: 'kept through a restore' },
       { id: kv.id, read: async (client) => ((await client.getSecret(kv.id)).result as { data?: unknown }).data, expected: { user: 'app', port: 5432 } },
@@ -223,37 +245,62 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
   });
 
   let secondReclamation: LifecycleWire.Reclamation;
+  let protectedInstance: LifecycleWire.ResourceInstance;
 
-  it('deleted again and the clock moved 7 days, the sweep reclaims it: removed, still answered by GET', async () => {
+  it('deleted again and the clock moved 7 days, the sweep reclaims it (and a purge-protected one whose reclaim was refused): removed, still answered by GET', async () => {
     expect((await clients.rc.deleteResourceInstance({ id: instance.guid })).status).toBe(204);
     const scheduled = (await reclamationsOf(clients.rc, instance.guid)).filter((reclamation) => reclamation.state === 'SCHEDULED');
     expect(scheduled).toHaveLength(1);
     secondReclamation = scheduled[0] as LifecycleWire.Reclamation;
     expect(secondReclamation.id).not.toBe(firstReclamation.id);
 
-    // Not due yet: a scheduler run (every second) leaves it alone.
+    // A second instance on the same key, with purge protection: reclaim is refused before its target time.
+    const created = await clients.rc.createResourceInstance(
+      createBody('sm-protected', 'secrets-manager-standard', { parameters: { kms_key: keyCrn, purge_protection: true } }),
+    );
+    protectedInstance = await pollInstance(clients.rc, LifecycleWire.ResourceInstance.parse(created.result).guid, (current) => current.state !== 'provisioning');
+    expect(protectedInstance.state).toBe('active');
+    expect((await clients.rc.deleteResourceInstance({ id: protectedInstance.guid })).status).toBe(204);
+    const [protectedReclamation] = await reclamationsOf(clients.rc, protectedInstance.guid);
+    const early = await apiFailure(clients.rc.runReclamationAction({ id: protectedReclamation?.id ?? '', actionName: 'reclaim' }));
+    expect(statusOf(early)).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(early.message).toContain(new Date(Date.parse(protectedReclamation?.target_time ?? '')).toISOString());
+    // Only restore and reclaim exist.
+    const unknown = await apiFailure(clients.rc.runReclamationAction({ id: protectedReclamation?.id ?? '', actionName: 'purge' }));
+    expect(statusOf(unknown)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+    expect(unknown.target).toBe('action_name');
+
+    // Not due yet: a scheduler run (every second) leaves them alone.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect((await getInstance(clients.rc, instance.guid)).state).toBe('pending_reclamation');
 
     clock.advance(RETENTION_MS + 60_000);
-    const removed = await pollInstance(clients.rc, instance.guid, (current) => current.state === 'removed');
-    expect(removed).toMatchObject({ guid: instance.guid, crn: instance.crn, state: 'removed', last_operation: { state: 'succeeded' } });
-    const reclaimed = (await reclamationsOf(clients.rc, instance.guid)).find((reclamation) => reclamation.id === secondReclamation.id);
-    expect(reclaimed?.state).toBe('RECLAIMED');
+    for (const [swept, reclamationId] of [
+      [instance, secondReclamation.id],
+      [protectedInstance, protectedReclamation?.id],
+    ] as const) {
+      const removed = await pollInstance(clients.rc, swept.guid, (current) => current.state === 'removed');
+      expect(removed).toMatchObject({ guid: swept.guid, crn: swept.crn, state: 'removed', last_operation: { state: 'succeeded' } });
+      const reclaimed = (await reclamationsOf(clients.rc, swept.guid)).find((reclamation) => reclamation.id === reclamationId);
+      expect(reclaimed?.state).toBe('RECLAIMED');
+    }
   });
 
   it('leaves nothing of it behind: no PostgreSQL row, bucket, key registration or authorization; the root key can be deleted', async () => {
     // Only lifecycle's own record of it (GET answers `removed`) and its reclamations may name it;
     // outbox rows naming it go once relayed.
-    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, [instance.guid], KEPT_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
+    const guids = [instance.guid, protectedInstance.guid];
+    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, guids, KEPT_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
     expect(remnants.value).toEqual([]);
     // The check finds what is there: lifecycle's records do name it.
     expect((await databaseRemnants(stack.databaseUrl, [instance.guid])).map((remnant) => remnant.table).sort()).toEqual(KEPT_RECORDS);
 
-    expect(await bucketListed(s3, instance.guid)).toBe(false);
+    for (const guid of guids) {
+      expect(await bucketListed(s3, guid)).toBe(false);
+      expect(await authorizationsFrom(clients.policies, session.accountId, guid)).toEqual([]);
+    }
     const registrations = KmsWire.RegistrationCollection.parse((await kp.getRegistrations({ id: keyId, bluemixInstance: kmsGuid })).result);
     expect(registrations.resources ?? []).toEqual([]);
-    expect(await authorizationsFrom(clients.policies, session.accountId, instance.guid)).toEqual([]);
     // The account-wide authorization is not this instance's: it stays.
     expect((await clients.policies.getPolicy({ policyId: accountPolicyId })).status).toBe(200);
 
