@@ -11,6 +11,7 @@ import {
   authorizationsFrom,
   bucketListed,
   databaseRemnants,
+  eventsNamed,
   getInstance,
   keyAuthorization,
   LifecycleClock,
@@ -307,6 +308,29 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     const deleted = await kp.deleteKey({ id: keyId, bluemixInstance: kmsGuid, prefer: 'return=representation' });
     expect(deleted.status).toBe(200);
     expect(KmsWire.KeyCollection.parse(deleted.result).resources[0]).toMatchObject({ id: keyId, state: KEY_STATE_DESTROYED, deleted: true });
+  });
+
+  it('told every step as an event: created, updated (lock, unlock), deleted twice, restored, reclaimed', async () => {
+    const of = async (name: Parameters<typeof eventsNamed>[1]) => (await eventsNamed(stack.natsUrl, name)).filter((data) => data['instanceId'] === instance.guid);
+    const reclaimed = await poll(() => of('lifecycle.instance.reclaimed'), (found) => found.length > 0, { intervalMs: 200, maxPolls: 25 });
+    expect(reclaimed.value).toEqual([expect.objectContaining({ crn: instance.crn, reclamationId: secondReclamation.id, outcome: 'succeeded' })]);
+    expect(await of('lifecycle.instance.created')).toEqual([expect.objectContaining({ accountId: session.accountId, state: 'active', planId: 'secrets-manager-standard' })]);
+    expect(await of('lifecycle.instance.updated')).toHaveLength(2);
+    const deleted = await of('lifecycle.instance.deleted');
+    expect(deleted.map((data) => [data['reclamationId'], data['reason']])).toEqual([
+      [firstReclamation.id, 'user'],
+      [secondReclamation.id, 'user'],
+    ]);
+    expect(deleted[0]?.['targetTime']).toBe(firstReclamation.target_time);
+    expect(await of('lifecycle.instance.restored')).toEqual([expect.objectContaining({ reclamationId: firstReclamation.id })]);
+  });
+
+  it('deletes the kms instance once its key is deleted', async () => {
+    expect((await clients.rc.deleteResourceInstance({ id: kmsGuid })).status).toBe(204);
+    expect((await getInstance(clients.rc, kmsGuid)).state).toBe('removed');
+    // Key Protect answers as for an instance that never existed.
+    expect(statusAndCode(await kpFailure(kp.getKeys({ bluemixInstance: kmsGuid })))).toEqual({ status: 403, code: 'FORBIDDEN' });
+    expect(statusAndCode(await kpFailure(kp.getKey({ id: keyId, bluemixInstance: kmsGuid })))).toEqual({ status: 404, code: 'NOT_FOUND' });
   });
 
   it('answers 410 for deleting the removed instance and reclaiming the reclaimed reclamation, 409 for restoring it', async () => {
