@@ -750,6 +750,32 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       }
       expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: randomUUID() }, plaintext: 'AAAA' })).toBe('NOT_FOUND');
     });
+
+    it('uses a key of another account when the key reference names that account (provider-managed encryption), as IAM decides', async () => {
+      const provider = await tenant();
+      const key = await createKey(provider);
+      const source = { accountId: `customer-${randomUUID()}`, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
+      const keyRef = { instanceId: provider.instanceId, keyId: key.id, accountId: provider.accountId };
+      const dek = randomBytes(32).toString('base64');
+      const wrapped = await kms.call('kms.key.wrap', { source, key: keyRef, plaintext: dek, aad: ['crn'] });
+      // IAM is asked about the key's account, not the source's.
+      expect(kms.authorizationChecks.at(-1)).toEqual({
+        source,
+        target: { accountId: provider.accountId, serviceName: 'kms', serviceInstance: provider.instanceId, resourceType: 'key', resource: key.id },
+        role: 'Reader',
+      });
+      expect((await kms.call('kms.key.unwrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn'] })).plaintext).toBe(dek);
+      // Without the account the key is looked up in the source's account: not there.
+      expect(await codeOf('kms.key.unwrap', { source, key: { instanceId: provider.instanceId, keyId: key.id }, ciphertext: wrapped.ciphertext, aad: ['crn'] })).toBe('NOT_FOUND');
+      // Another instance of that customer, which IAM does not let use the key (decisions are cached per source).
+      kms.allowServices = false;
+      try {
+        const other = { ...source, serviceInstance: randomUUID() };
+        expect(await codeOf('kms.key.unwrap', { source: other, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn'] })).toBe('FORBIDDEN');
+      } finally {
+        kms.allowServices = true;
+      }
+    });
   });
 
   describe('automatic rotation and purge (the schedulers, run at the manual clock)', () => {

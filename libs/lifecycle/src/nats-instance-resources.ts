@@ -75,7 +75,7 @@ export class NatsInstanceResources extends InstanceResources {
       instanceGuid: instance.guid,
       crn: instance.crn,
       region: instance.region,
-      kmsKey: { instanceId: instance.key.instanceId, keyId: instance.key.keyId },
+      kmsKey: { instanceId: instance.key.instanceId, keyId: instance.key.keyId, accountId: instance.key.accountId },
     });
   }
 

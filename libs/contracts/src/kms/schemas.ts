@@ -18,6 +18,11 @@ export type ServiceSource = z.infer<typeof ServiceSource>;
 export const RootKeyRef = z.object({
   instanceId: z.string().min(1).max(128),
   keyId: z.string().min(1).max(128),
+  /**
+   * The account of the key's KMS instance when it is not the calling source's: the provider account of
+   * provider-managed encryption. IAM still decides whether the source may use the key.
+   */
+  accountId: z.string().min(1).max(64).optional(),
 });
 export type RootKeyRef = z.infer<typeof RootKeyRef>;
 

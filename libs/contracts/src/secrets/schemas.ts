@@ -882,7 +882,8 @@ export const ActivateInstanceRequest = z.strictObject({
   instanceGuid: Uuid,
   crn: z.string().min(1).max(512),
   region: z.string().min(1).max(64),
-  kmsKey: z.strictObject({ instanceId: z.string().min(1).max(64), keyId: z.string().min(1).max(64) }),
+  /** `accountId`: the key's account when it is not the instance's (provider-managed encryption). */
+  kmsKey: z.strictObject({ instanceId: z.string().min(1).max(64), keyId: z.string().min(1).max(64), accountId: AccountId.optional() }),
 });
 export type ActivateInstanceRequest = z.infer<typeof ActivateInstanceRequest>;
 
@@ -898,7 +899,7 @@ export const SecretsInstance = z.object({
   instanceGuid: z.string(),
   crn: z.string(),
   region: z.string(),
-  kmsKey: z.object({ instanceId: z.string(), keyId: z.string() }),
+  kmsKey: z.object({ instanceId: z.string(), keyId: z.string(), accountId: z.string().optional() }),
   state: InstanceState,
   createdAt: DateTime,
   updatedAt: DateTime,

@@ -123,7 +123,8 @@ export class WrapService {
    */
   private async serviceTarget(request: ValidatedRequestOf<'kms.key.wrap'> | ValidatedRequestOf<'kms.key.unwrap'>): Promise<Target> {
     const { source, key: ref } = request;
-    const instance = await requireInstance(this.dataSource.manager, source.accountId, ref.instanceId);
+    // A key of another account (provider-managed encryption) is named with its account; IAM decides whether the source may use it.
+    const instance = await requireInstance(this.dataSource.manager, ref.accountId ?? source.accountId, ref.instanceId);
     const key = await findKey(this.dataSource.manager, instance, ref.keyId);
     await this.authorizations.require(source, {
       accountId: instance.accountId,

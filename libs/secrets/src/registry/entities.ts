@@ -23,6 +23,10 @@ export class InstanceEntity {
   @Column({ name: 'kms_key_id', type: 'varchar', length: 64 })
   kmsKeyId!: string;
 
+  /** The root key's account when it is not `accountId` (provider-managed encryption); null: the instance's own. */
+  @Column({ name: 'kms_account_id', type: 'varchar', length: 64, nullable: true })
+  kmsAccountId!: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   state!: 'active' | 'disabled';
 

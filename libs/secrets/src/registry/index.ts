@@ -1,4 +1,5 @@
 import { InstancesAndGroups1764600000001 } from './1764600000001-instances-and-groups.js';
+import { InstanceKmsAccount1764900000001 } from './1764900000001-instance-kms-account.js';
 import { InstanceEntity, SecretGroupEntity } from './entities.js';
 
 export * from './entities.js';
@@ -9,4 +10,4 @@ export * from './instance-registry.js';
 export * from './group.service.js';
 
 export const registryEntities = [InstanceEntity, SecretGroupEntity];
-export const registryMigrations = [InstancesAndGroups1764600000001];
+export const registryMigrations = [InstancesAndGroups1764600000001, InstanceKmsAccount1764900000001];

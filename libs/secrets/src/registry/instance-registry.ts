@@ -30,6 +30,7 @@ export class InstanceRegistry {
       region: request.region,
       kmsInstanceId: request.kmsKey.instanceId,
       kmsKeyId: request.kmsKey.keyId,
+      kmsAccountId: request.kmsKey.accountId !== undefined && request.kmsKey.accountId !== request.accountId ? request.kmsKey.accountId : null,
       state: 'active',
       createdAt: now,
       updatedAt: now,

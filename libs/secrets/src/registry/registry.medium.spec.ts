@@ -109,6 +109,28 @@ for (const database of testDatabases) {
         await expect.poll(() => eventsOf(instance.instanceGuid)).toEqual(['secrets.instance.activated']);
       });
 
+      it('records the account of a root key of another account (provider-managed encryption); its own account is not recorded', async () => {
+        const accountId = newAccount();
+        const instanceGuid = randomUUID();
+        const request = {
+          accountId,
+          instanceGuid,
+          crn: `crn:v1:bluemix:public:secrets-manager:us-south:a/${accountId}:${instanceGuid}::`,
+          region: 'us-south',
+          kmsKey: { instanceId: randomUUID(), keyId: randomUUID(), accountId: 'sealbox-provider' },
+        };
+        const provider = await client.send('secrets.instance.activate', request);
+        expect(provider.kmsKey).toEqual(request.kmsKey);
+        expect(await client.send('secrets.instance.get', { instanceGuid })).toEqual(provider);
+        expect(await client.send('secrets.instance.activate', request)).toEqual(provider);
+        await failure(client.send('secrets.instance.activate', { ...request, kmsKey: { ...request.kmsKey, accountId } }), 'CONFLICT');
+
+        const own = await activate(accountId);
+        const replay = { accountId, instanceGuid: own.instanceGuid, crn: own.crn, region: own.region, kmsKey: { ...own.kmsKey, accountId } };
+        expect(own.kmsKey.accountId).toBeUndefined();
+        expect(await client.send('secrets.instance.activate', replay)).toEqual(own);
+      });
+
       it('refuses another activation of a taken GUID with other attributes, and bad input', async () => {
         const instance = await activate(newAccount());
         await failure(activate(newAccount(), instance.instanceGuid), 'CONFLICT');

@@ -25,6 +25,7 @@ const instance = (overrides: Partial<InstanceEntity> = {}): InstanceEntity => ({
   region: 'us-south',
   kmsInstanceId: 'kms-1',
   kmsKeyId: 'key-1',
+  kmsAccountId: null,
   state: 'active',
   createdAt: AT,
   updatedAt: AT,
@@ -79,6 +80,12 @@ describe('secret group rules', () => {
     expect(sameActivation(instance(), { ...request, accountId: 'acc2' })).toBe(false);
     expect(sameActivation(instance(), { ...request, region: 'eu-de' })).toBe(false);
     expect(sameActivation(instance(), { ...request, kmsKey: { instanceId: 'kms-1', keyId: 'key-2' } })).toBe(false);
+    // The key's account: naming the instance's own account is the same as naming none.
+    expect(sameActivation(instance(), { ...request, kmsKey: { instanceId: 'kms-1', keyId: 'key-1', accountId: 'acc1' } })).toBe(true);
+    expect(sameActivation(instance(), { ...request, kmsKey: { instanceId: 'kms-1', keyId: 'key-1', accountId: 'provider' } })).toBe(false);
+    const provider = instance({ kmsAccountId: 'provider' });
+    expect(sameActivation(provider, { ...request, kmsKey: { instanceId: 'kms-1', keyId: 'key-1', accountId: 'provider' } })).toBe(true);
+    expect(sameActivation(provider, request)).toBe(false);
   });
 
   it('protects the default group (400 naming id) and its name', () => {
@@ -135,6 +142,8 @@ describe('secret group rules', () => {
       createdAt: '2026-11-01T12:00:00.000Z',
       updatedAt: '2026-11-01T12:00:00.000Z',
     });
+    // A provider-managed instance names its key's account.
+    expect(toWireInstance(instance({ kmsAccountId: 'provider' })).kmsKey).toEqual({ instanceId: 'kms-1', keyId: 'key-1', accountId: 'provider' });
   });
 });
 

@@ -41,7 +41,8 @@ export function sameActivation(existing: InstanceEntity, request: SecretsWire.Ac
     existing.crn === request.crn &&
     existing.region === request.region &&
     existing.kmsInstanceId === request.kmsKey.instanceId &&
-    existing.kmsKeyId === request.kmsKey.keyId
+    existing.kmsKeyId === request.kmsKey.keyId &&
+    (existing.kmsAccountId ?? existing.accountId) === (request.kmsKey.accountId ?? request.accountId)
   );
 }
 
@@ -112,7 +113,7 @@ export function toWireInstance(row: InstanceEntity): SecretsWire.SecretsInstance
     instanceGuid: row.instanceGuid,
     crn: row.crn,
     region: row.region,
-    kmsKey: { instanceId: row.kmsInstanceId, keyId: row.kmsKeyId },
+    kmsKey: { instanceId: row.kmsInstanceId, keyId: row.kmsKeyId, ...(row.kmsAccountId !== null ? { accountId: row.kmsAccountId } : {}) },
     state: row.state,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),

@@ -10,8 +10,9 @@ function sourceOf(instance: InstanceEntity) {
   return { accountId: instance.accountId, serviceName: 'secrets-manager', serviceInstance: instance.instanceGuid };
 }
 
+/** The instance's root key; its account named only when it is not the instance's (provider-managed encryption). */
 function keyOf(instance: InstanceEntity) {
-  return { instanceId: instance.kmsInstanceId, keyId: instance.kmsKeyId };
+  return { instanceId: instance.kmsInstanceId, keyId: instance.kmsKeyId, ...(instance.kmsAccountId !== null ? { accountId: instance.kmsAccountId } : {}) };
 }
 
 /**
