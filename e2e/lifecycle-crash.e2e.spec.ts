@@ -34,16 +34,24 @@ import { smClient } from './harness/secrets.js';
  * test holds a row lock (`SELECT … FOR UPDATE`) on the instance's key registration in kms's table,
  * so kms's `DELETE` of it waits. Steps 1 (secrets) and 2 (bucket) finish; step 3 (the registration)
  * cannot, however often it is retried, so the saga sits at "step 3 of 4" for as long as the test
- * wants. The test checks the bucket is gone, kills lifecycle, releases the lock and starts it again.
- * The killed process held the saga's lease (recorded with lifecycle's clock); the restarted one takes
- * the saga over once the lease has run out, which the test brings about by moving lifecycle's clock.
+ * wants. The test checks the bucket is gone, then also holds lifecycle's row of the instance at a
+ * moment the saga is `running` (a try in flight, under the process's lease), kills lifecycle, releases
+ * both locks and starts it again. The restarted process leaves the dead one's lease alone and takes the
+ * saga over at its recorded step once the lease has run out on lifecycle's clock, which the test moves.
+ * (The dead process's writes that waited on the row are transactions: they roll back with its connection.)
  */
 
 const stack = stackInfo();
 const gateway = stack.gatewayUrl;
 const tag = `lcc-${stack.runId}`;
-/** SEALBOX_LIFECYCLE_SAGA_LEASE_MS (default): a saga of a dead replica is taken over after this. */
-const SAGA_LEASE_MS = 60_000;
+/** The saga columns of `sealbox_lifecycle.resource_instances` (bigint ms come back as strings). */
+const SAGA_COLUMNS = 'saga, saga_step, saga_status, saga_lease_until';
+interface SagaRow {
+  readonly saga: string | null;
+  readonly saga_step: string | null;
+  readonly saga_status: string | null;
+  readonly saga_lease_until: string | null;
+}
 
 /** What lifecycle keeps of a removed instance, by design: GET answers `state: removed`, and its reclamations. */
 const KEPT_RECORDS = ['sealbox_lifecycle.reclamations', 'sealbox_lifecycle.resource_instances'];
@@ -58,8 +66,9 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
   let keyId = '';
   let keyCrn = '';
   let accountPolicyId = '';
-  /** The transaction holding the row lock, while it is held. */
+  /** The transactions holding row locks (kms's registration, lifecycle's instance), while they are held. */
   let locker: pg.Client | undefined;
+  let rowLocker: pg.Client | undefined;
 
   beforeAll(async () => {
     const apikey = (await createAccountOverNats(stack, `${tag}-account`)).apikey;
@@ -78,9 +87,11 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
   });
 
   afterEach(async () => {
-    await locker?.query('ROLLBACK').catch(() => undefined);
-    await locker?.end().catch(() => undefined);
-    locker = undefined;
+    for (const client of [rowLocker, locker]) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      await client?.end().catch(() => undefined);
+    }
+    [rowLocker, locker] = [undefined, undefined];
     await ensureStackRunning(stack);
   });
 
@@ -108,6 +119,17 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     const [reclamation] = await reclamationsOf(clients.rc, instance.guid);
     expect(reclamation?.state).toBe('SCHEDULED');
     return { instance, reclamationId: reclamation?.id ?? '' };
+  }
+
+  /** The saga columns of lifecycle's row of an instance, as stored. */
+  async function sagaRow(guid: string): Promise<SagaRow | undefined> {
+    const client = new pg.Client({ connectionString: stack.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<SagaRow>(`SELECT ${SAGA_COLUMNS} FROM sealbox_lifecycle.resource_instances WHERE guid = $1`, [guid])).rows[0];
+    } finally {
+      await client.end();
+    }
   }
 
   const registeredCrns = async () =>
@@ -150,16 +172,41 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     }
     expect(statusOf(await apiFailure(clients.rc.deleteResourceInstance({ id: instance.guid })))).toEqual({ status: 409, code: 'CONFLICT' });
 
+    // Step 3 alternates between running (a try waiting for kms, under the process's lease) and
+    // retrying (until the next scheduler run). Hold lifecycle's row while it is running, so the
+    // process dies holding the lease with nothing able to change the row in between.
+    rowLocker = new pg.Client({ connectionString: stack.databaseUrl });
+    await rowLocker.connect();
+    const heldRunning = await poll(
+      async () => {
+        await rowLocker?.query('BEGIN');
+        const row = await rowLocker?.query<SagaRow>(`SELECT ${SAGA_COLUMNS} FROM sealbox_lifecycle.resource_instances WHERE guid = $1 FOR UPDATE`, [instance.guid]);
+        if (row?.rows[0]?.saga_status !== 'running') await rowLocker?.query('ROLLBACK');
+        return row?.rows[0];
+      },
+      (row) => row?.saga_status === 'running',
+      { intervalMs: 100, maxPolls: 100 },
+    );
+    expect(heldRunning.value).toMatchObject({ saga: 'delete', saga_step: 'delete_registration', saga_status: 'running' });
+    const deadLease = Number(heldRunning.value?.saga_lease_until);
+    expect(deadLease).toBeGreaterThan(clock.nowMs());
+
     await stopStackApp(stack, 'lifecycle', 'SIGKILL');
+    await rowLocker.query('ROLLBACK');
+    await rowLocker.end();
+    rowLocker = undefined;
     await locker.query('ROLLBACK');
     await locker.end();
     locker = undefined;
     await restartApp(stack, 'lifecycle');
 
-    // The restarted process owns no lease: the saga is still where the killed one left it until the lease runs out.
-    const afterRestart = await getInstance(clients.rc, instance.guid);
-    expect(afterRestart.state === 'removed' || afterRestart.last_operation?.description?.includes('step 3 of 4')).toBe(true);
-    clock.advance(SAGA_LEASE_MS + 1_000);
+    // The dead process's lease is honoured: the restarted one (scheduler at start, then every second) leaves it alone.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await sagaRow(instance.guid)).toEqual({ saga: 'delete', saga_step: 'delete_registration', saga_status: 'running', saga_lease_until: String(deadLease) });
+    expect((await getInstance(clients.rc, instance.guid)).state).toBe('pending_removal');
+
+    // Once the lease has run out on lifecycle's clock, the restarted process takes the saga over at the recorded step.
+    clock.advance(deadLease - clock.nowMs() + 1_000);
 
     const removed = await pollInstance(clients.rc, instance.guid, (current) => current.state === 'removed');
     expect(removed).toMatchObject({ state: 'removed', last_operation: { state: 'succeeded', description: 'Permanently deleted' } });
