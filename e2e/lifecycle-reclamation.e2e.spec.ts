@@ -3,8 +3,9 @@ import type { SecretsManagerClient } from '@sealbox/sm-client';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo } from './harness/context.js';
-import { poll } from './harness/http.js';
-import { adminSession, createAccountOverNats, type AdminSession } from './harness/iam.js';
+import { accessToken, API_KEY_GRANT } from './harness/auth.js';
+import { errorBody, poll, request } from './harness/http.js';
+import { adminSession, createAccountOverNats, createServiceId, type AdminSession } from './harness/iam.js';
 import { keyCreateBody, keyProtectClient, kpFailure, statusAndCode } from './harness/kms.js';
 import {
   apiFailure,
@@ -58,6 +59,8 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
   let accountPolicyId = '';
   let instance: LifecycleWire.ResourceInstance;
   let sm: SecretsManagerClient;
+  /** The API key iam issued for the instance's iam_credentials secret. */
+  let issuedApiKey = '';
   const secrets: { id: string; read: (sm: SecretsManagerClient) => Promise<unknown>; expected: unknown }[] = [];
 
   beforeAll(async () => {
@@ -175,11 +178,16 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     expect(await authorizationsFrom(clients.policies, session.accountId, instance.guid)).toHaveLength(1);
   });
 
-  it('stores secrets in it with the SM client (a group, two versions, a lock)', async () => {
+  it('stores secrets in it with the SM client (a group, two versions, a lock, an iam_credentials API key)', async () => {
     sm = smClient(stack, session.token, instance.guid);
     const arbitrary = (await sm.createSecret({ secret_type: 'arbitrary', name: `${tag}-arbitrary`, payload: 'kept through a restore' })).result;
     const group = (await sm.createSecretGroup({ name: `${tag}-group` })).result;
     const kv = (await sm.createSecret({ secret_type: 'kv', name: `${tag}-kv`, secret_group_id: group.id, data: { user: 'app', port: 5432 } })).result;
+    // An iam_credentials secret: iam issued a real API key of the service ID for it.
+    const serviceId = await createServiceId(session, `${tag}-app`);
+    const credentials = (await sm.createSecret({ secret_type: 'iam_credentials', name: `${tag}-iam`, ttl: '2h', reuse_api_key: false, service_id: serviceId.id })).result;
+    issuedApiKey = String((credentials as { api_key?: unknown }).api_key);
+    await expect(accessToken(stack, issuedApiKey)).resolves.toEqual(expect.any(String));
     // A second version and a lock: the permanent delete removes them too (locks do not stop it).
     await sm.createSecretVersion(arbitrary.id, { payload: 'kept through a restore' });
     await sm.createSecretLocksBulk(arbitrary.id, [{ name: 'held-by-app', description: 'lifecycle e2e' }]);
@@ -296,6 +304,10 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     // The check finds what is there: lifecycle's records do name it.
     expect((await databaseRemnants(stack.databaseUrl, [instance.guid])).map((remnant) => remnant.table).sort()).toEqual(KEPT_RECORDS);
 
+    // The API key issued for its iam_credentials secret is gone with it: it no longer signs in.
+    const signIn = await request(`${gateway}/identity/token`, { method: 'POST', form: { grant_type: API_KEY_GRANT, apikey: issuedApiKey }, deadlineMs: stack.rpcTimeoutMs + 2_000 });
+    expect(signIn.status).toBe(400);
+    expect(errorBody(signIn).errors[0]?.code).toBe('INVALID_GRANT');
     for (const guid of guids) {
       expect(await bucketListed(s3, guid)).toBe(false);
       expect(await authorizationsFrom(clients.policies, session.accountId, guid)).toEqual([]);

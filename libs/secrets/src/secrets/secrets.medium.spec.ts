@@ -64,6 +64,8 @@ class FakeKmsController {
 class FakeIssuer extends IamCredentialsIssuer {
   readonly issued: IssuedApiKey[] = [];
   readonly revoked: string[] = [];
+  /** While set, revoke fails with it (iam unreachable). */
+  revokeFailure: Error | undefined;
   async issue(request: { accountId: string; serviceId: string; ttlSeconds: number; name: string }): Promise<IssuedApiKey> {
     if (request.serviceId === 'missing') throw validationFailed([{ field: 'service_id', message: 'is not a service ID of the account' }]);
     const key = { apiKeyId: `ApiKey-${randomUUID()}`, apiKey: randomBytes(24).toString('base64url') };
@@ -71,6 +73,7 @@ class FakeIssuer extends IamCredentialsIssuer {
     return key;
   }
   async revoke(_accountId: string, apiKeyId: string): Promise<void> {
+    if (this.revokeFailure) throw this.revokeFailure;
     this.revoked.push(apiKeyId);
   }
 }
@@ -604,6 +607,30 @@ for (const database of testDatabases) {
         await expect
           .poll(() => events.filter((event) => event.type.endsWith('secrets.instance.purged') && (event.data as { instanceId: string }).instanceId === instanceGuid))
           .toHaveLength(1);
+      });
+
+      it('revokes the API keys of iam_credentials versions first: a failed revoke fails the purge and keeps every row for the retry', async () => {
+        const instanceGuid = await newInstance();
+        const reused = await create(instanceGuid, { secret_type: 'iam_credentials', name: 'reused', ttl: '1d', reuse_api_key: true, service_id: 'ServiceId-1' });
+        await client.send('secrets.version.create', { instanceGuid, secretId: reused.id, version: {} }, as);
+        await create(instanceGuid, { secret_type: 'iam_credentials', name: 'single', ttl: '1d', reuse_api_key: false, service_id: 'ServiceId-1' });
+        await create(instanceGuid, { secret_type: 'arbitrary', name: 'plain', payload: 'p' });
+        const keys = issuer.issued.slice(-3).map((key) => key.apiKeyId);
+        expect(new Set(keys).size).toBe(3);
+
+        issuer.revokeFailure = new DomainError('SERVICE_UNAVAILABLE', 'iam is not reachable');
+        try {
+          await failure(client.send('secrets.instance.purge', { instanceGuid }), 'SERVICE_UNAVAILABLE');
+        } finally {
+          issuer.revokeFailure = undefined;
+        }
+        expect(issuer.revoked).not.toEqual(expect.arrayContaining([keys[0]]));
+        expect((await client.send('secrets.secret.list', { instanceGuid, path: '/api/v2/secrets', query: {} as never }, as)).total_count).toBe(3);
+
+        expect(await client.send('secrets.instance.purge', { instanceGuid })).toEqual({ secrets: 3, versions: 4 });
+        expect(issuer.revoked).toEqual(expect.arrayContaining(keys));
+        const revokedHere = issuer.revoked.filter((id) => keys.includes(id));
+        expect(revokedHere).toHaveLength(3);
       });
     });
   });
