@@ -1,6 +1,7 @@
 import { KmsWire, LifecycleWire } from '@sealbox/contracts';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureStackRunning, restartApp, stackInfo, stopStackApp } from './harness/context.js';
 import { poll } from './harness/http.js';
@@ -15,6 +16,7 @@ import {
   getInstance,
   keyAuthorization,
   LifecycleClock,
+  LIFECYCLE_RECORDS,
   lifecycleClients,
   pollInstance,
   reclamationsOf,
@@ -52,9 +54,6 @@ interface SagaRow {
   readonly saga_status: string | null;
   readonly saga_lease_until: string | null;
 }
-
-/** What lifecycle keeps of a removed instance, by design: GET answers `state: removed`, and its reclamations. */
-const KEPT_RECORDS = ['sealbox_lifecycle.reclamations', 'sealbox_lifecycle.resource_instances'];
 
 describe('lifecycle: the permanent delete saga survives a crash and a missing authorization', () => {
   const clock = LifecycleClock.of(stack);
@@ -139,7 +138,7 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
 
   /** Nothing of the instance anywhere but lifecycle's own record of it (outbox rows go once relayed). */
   async function expectNothingLeft(instance: LifecycleWire.ResourceInstance): Promise<void> {
-    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, [instance.guid], KEPT_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
+    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, [instance.guid], LIFECYCLE_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
     expect(remnants.value).toEqual([]);
     expect(await bucketListed(s3, instance.guid)).toBe(false);
     expect(await registeredCrns()).not.toContain(instance.crn);
@@ -201,7 +200,7 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     await restartApp(stack, 'lifecycle');
 
     // The dead process's lease is honoured: the restarted one (scheduler at start, then every second) leaves it alone.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await sleep(2_500);
     expect(await sagaRow(instance.guid)).toEqual({ saga: 'delete', saga_step: 'delete_registration', saga_status: 'running', saga_lease_until: String(deadLease) });
     expect((await getInstance(clients.rc, instance.guid)).state).toBe('pending_removal');
 
@@ -234,7 +233,7 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     expect(events.value).toEqual([expect.objectContaining({ saga: 'delete', step: 'delete_registration', reason: expect.stringContaining('Create the authorization again') })]);
 
     // The scheduler retries it every second: still blocked, one event for one reason.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await sleep(2_500);
     const still = await getInstance(clients.rc, instance.guid);
     expect(still.state).toBe('pending_removal');
     expect(still.last_operation?.description).toContain('blocked');

@@ -1,6 +1,7 @@
 import { KmsWire, LifecycleWire } from '@sealbox/contracts';
 import type { SecretsManagerClient } from '@sealbox/sm-client';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo } from './harness/context.js';
 import { accessToken, API_KEY_GRANT } from './harness/auth.js';
@@ -16,6 +17,7 @@ import {
   getInstance,
   keyAuthorization,
   LifecycleClock,
+  LIFECYCLE_RECORDS,
   lifecycleClients,
   pollInstance,
   reclamationsOf,
@@ -40,9 +42,6 @@ const tag = `lc-${stack.runId}`;
 const DAY_MS = 86_400_000;
 const RETENTION_MS = 7 * DAY_MS;
 const KEY_STATE_DESTROYED = 5;
-
-/** What lifecycle keeps of a removed instance, by design: GET answers `state: removed`, and its reclamations. */
-const KEPT_RECORDS = ['sealbox_lifecycle.reclamations', 'sealbox_lifecycle.resource_instances'];
 
 describe('lifecycle: customer-managed key, reclamation, restore and permanent delete (official clients)', () => {
   const clock = LifecycleClock.of(stack);
@@ -280,7 +279,7 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     expect(unknown.target).toBe('action_name');
 
     // Not due yet: a scheduler run (every second) leaves them alone.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     expect((await getInstance(clients.rc, instance.guid)).state).toBe('pending_reclamation');
 
     clock.advance(RETENTION_MS + 60_000);
@@ -299,10 +298,10 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     // Only lifecycle's own record of it (GET answers `removed`) and its reclamations may name it;
     // outbox rows naming it go once relayed.
     const guids = [instance.guid, protectedInstance.guid];
-    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, guids, KEPT_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
+    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, guids, LIFECYCLE_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
     expect(remnants.value).toEqual([]);
     // The check finds what is there: lifecycle's records do name it.
-    expect((await databaseRemnants(stack.databaseUrl, [instance.guid])).map((remnant) => remnant.table).sort()).toEqual(KEPT_RECORDS);
+    expect((await databaseRemnants(stack.databaseUrl, [instance.guid])).map((remnant) => remnant.table).sort()).toEqual(LIFECYCLE_RECORDS);
 
     // The API key issued for its iam_credentials secret is gone with it: it no longer signs in.
     const signIn = await request(`${gateway}/identity/token`, { method: 'POST', form: { grant_type: API_KEY_GRANT, apikey: issuedApiKey }, deadlineMs: stack.rpcTimeoutMs + 2_000 });

@@ -162,6 +162,9 @@ export class LifecycleClock {
 
 // ---- what an instance may leave behind --------------------------------------------------------------
 
+/** What lifecycle keeps of a removed instance, by design: GET answers `state: removed`, and its reclamations. */
+export const LIFECYCLE_RECORDS = ['sealbox_lifecycle.reclamations', 'sealbox_lifecycle.resource_instances'];
+
 /** A table that names the needle: where, and how many rows. */
 export interface Remnant {
   readonly table: string;
