@@ -344,6 +344,25 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
     expect(statusAndCode(await kpFailure(kp.getKey({ id: keyId, bluemixInstance: kmsGuid })))).toEqual({ status: 404, code: 'NOT_FOUND' });
   });
 
+  it('provider-managed encryption (no kms_key): provisioned, secrets readable, reclaim removes it and leaves nothing', async () => {
+    const { rc } = clients;
+    const created = LifecycleWire.ResourceInstance.parse((await rc.createResourceInstance(createBody('sm-provider', 'secrets-manager-standard'))).result);
+    const provider = await pollInstance(rc, created.guid, (current) => current.state !== 'provisioning');
+    expect(provider).toMatchObject({ state: 'active', last_operation: { state: 'succeeded' } });
+    expect(provider.parameters?.['kms_key']).toBeUndefined();
+    const providerSm = smClient(stack, session.token, provider.guid);
+    const secret = (await providerSm.createSecret({ secret_type: 'arbitrary', name: `${tag}-provider`, payload: 'under the provider key' })).result;
+    expect(((await providerSm.getSecret(secret.id)).result as { payload?: unknown }).payload).toBe('under the provider key');
+
+    expect((await rc.deleteResourceInstance({ id: provider.guid })).status).toBe(204);
+    const [reclamation] = await reclamationsOf(rc, provider.guid);
+    expect((await rc.runReclamationAction({ id: reclamation?.id ?? '', actionName: 'reclaim' })).status).toBe(200);
+    expect((await pollInstance(rc, provider.guid, (current) => current.state === 'removed')).state).toBe('removed');
+    const remnants = await poll(() => databaseRemnants(stack.databaseUrl, [provider.guid], LIFECYCLE_RECORDS), (found) => found.length === 0, { intervalMs: 200, maxPolls: 50 });
+    expect(remnants.value).toEqual([]);
+    expect(await bucketListed(s3, provider.guid)).toBe(false);
+  });
+
   it('answers 410 for deleting the removed instance and reclaiming the reclaimed reclamation, 409 for restoring it', async () => {
     const { rc } = clients;
     expect(statusOf(await apiFailure(rc.deleteResourceInstance({ id: instance.guid })))).toEqual({ status: 410, code: 'GONE' });
