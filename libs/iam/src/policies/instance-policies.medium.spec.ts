@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessDecider, AccountAdminGrant, type Principal } from '../ports.js';
 import { policyEntities, policyMigrations } from './index.js';
+import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { PolicyService } from './policy.service.js';
 
 const authorization = (accountId: string, source: { name: string; value: string }[], kmsInstance: string): IamWire.PolicyBody => ({
@@ -38,7 +39,12 @@ for (const database of testDatabases) {
           testPlatformModule({ events: bus, clock }),
           ServiceDatabaseModule.register({ service: 'iam', config: opened.config, entities: policyEntities, migrations: policyMigrations }),
         ],
-        providers: [PolicyService, { provide: AccessDecider, useExisting: PolicyService }, { provide: AccountAdminGrant, useExisting: PolicyService }],
+        providers: [
+          PolicyService,
+          { provide: IAM_OPTIONS, useValue: {} satisfies Partial<IamOptions> },
+          { provide: AccessDecider, useExisting: PolicyService },
+          { provide: AccountAdminGrant, useExisting: PolicyService },
+        ],
       }).compile();
       await moduleRef.init();
       policies = moduleRef.get(PolicyService);

@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessDecider, AccountAdminGrant, type Principal } from '../ports.js';
 import { policyEntities, policyMigrations } from './index.js';
 import { PolicyEntity } from './policy.entity.js';
+import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { PolicyService } from './policy.service.js';
+
+const PROVIDER_ACCOUNT = 'provider-account-test';
 
 type Attr = { name: string; value: string; operator?: 'stringEquals' | 'stringMatch' };
 const attr = (name: string, value: string, operator?: 'stringEquals' | 'stringMatch'): Attr =>
@@ -72,6 +75,7 @@ async function startPolicies(database: DatabaseConfig): Promise<Harness> {
     ],
     providers: [
       PolicyService,
+      { provide: IAM_OPTIONS, useValue: { providerAccountId: PROVIDER_ACCOUNT } satisfies Partial<IamOptions> },
       { provide: AccessDecider, useExisting: PolicyService },
       { provide: AccountAdminGrant, useExisting: PolicyService },
     ],
@@ -578,6 +582,12 @@ function describePolicies(name: string, database: () => Promise<{ config: Databa
 
         await service.delete(admin, instanceWide.id);
         expect((await check({ source: source('sm-1'), target: kmsTarget() })).allowed).toBe(false);
+
+        // Provider-managed encryption: the provider's kms keys serve any account's secrets-manager instances, as Reader only.
+        expect((await check({ source: source('sm-1'), target: kmsTarget(PROVIDER_ACCOUNT) })).allowed).toBe(true);
+        expect((await check({ source: source('sm-9', other.accountId), target: kmsTarget(PROVIDER_ACCOUNT) })).allowed).toBe(true);
+        expect((await check({ source: source('sm-1'), target: kmsTarget(PROVIDER_ACCOUNT), role: 'Writer' })).allowed).toBe(false);
+        expect((await check({ source: { accountId, serviceName: 'resource-controller' }, target: kmsTarget(PROVIDER_ACCOUNT) })).allowed).toBe(false);
       });
     });
 
