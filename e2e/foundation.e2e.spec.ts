@@ -69,7 +69,7 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
     }
   });
 
-  it('routes a percent-encoded CRN (with %2F) to lifecycle: 501 NOT_IMPLEMENTED from the service', async () => {
+  it('routes a percent-encoded CRN (with %2F) to lifecycle: 404 NOT_FOUND from the service', async () => {
     const token = await adminAccessToken(stack);
     const parent = newTraceContext();
 
@@ -78,8 +78,8 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
       deadlineMs: hopDeadlineMs,
     });
 
-    expect(response.status).toBe(501);
-    expect(errorBody(response).errors[0]?.code).toBe('NOT_IMPLEMENTED');
+    expect(response.status).toBe(404);
+    expect(errorBody(response).errors[0]?.code).toBe('NOT_FOUND');
     // The answer came from the lifecycle process, not from the gateway.
     const spans = await waitForTrace(stack.spanDir, parent.traceId, (found) =>
       Boolean(consumerOf(found, 'lifecycle', 'lifecycle.instance.get')),
@@ -136,7 +136,7 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
       headers: bearer(token),
       deadlineMs: hopDeadlineMs,
     });
-    expect(again.status).toBe(501);
-    expect(errorBody(again).errors[0]?.code).toBe('NOT_IMPLEMENTED');
+    expect(again.status).toBe(404);
+    expect(errorBody(again).errors[0]?.code).toBe('NOT_FOUND');
   });
 });

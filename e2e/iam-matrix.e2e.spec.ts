@@ -31,11 +31,12 @@ import {
  * computed from the one action table (`rolesGranting`) and the policy the identity holds, and every
  * answer is checked; then the counts: at least 200 requests, zero unauthorized successes.
  *
- * What "a resource of account X" is today: Secrets Manager, Key Protect and Resource Controller do not
- * implement these operations yet (their services answer 501 NOT_IMPLEMENTED), and no instance can be
- * provisioned, so each account gets instance, key and secret ids that only its own policies name. A
- * PERMITTED request passes the gateway and reaches the service (501); a DENIED one is answered by the
- * gateway (403, or 404 for reads of one item). IAM resources (service IDs, API keys, policies) are real.
+ * What "a resource of account X" is: each account gets Secrets Manager and Resource Controller instance
+ * ids (and a secret id) that only its own policies name and that no instance has, plus a real Key
+ * Protect instance and root key. A PERMITTED request passes the gateway and reaches the service, which
+ * answers for itself (404 "Instance … was not found" — its own message — for the unknown instances, 201
+ * for a Resource Controller create); a DENIED one is answered by the gateway (403, or 404 with the
+ * gateway's message for reads of one item). IAM resources (service IDs, API keys, policies) are real.
  *
  * Cross-account rows. The gateway decides on the caller's policies in the caller's own account, and
  * the service then enforces that the instance belongs to the caller's account. So an account-A token
@@ -43,7 +44,7 @@ import {
  * - an instance-scoped policy (the Secrets Manager identities hold theirs on their account's instance)
  *   does not name B's instance: denied by the gateway (403/404);
  * - a service-wide policy (Key Protect, Resource Controller) matches any instance id: the request
- *   reaches the service, which answers 501 today; once it is implemented it must answer 404 there.
+ *   reaches the service, which answers 404: the instance is not one of the caller's account.
  * What this matrix asserts for every cross-account row is the honest part that holds today and must
  * keep holding: no request on another account's resource succeeds (2xx), and no answer carries account
  * B data. IAM-owned resources of the other account (its service IDs, API keys, policies, its account id
@@ -134,10 +135,16 @@ function holds(caller: Caller, action: Action, instance: string | undefined): bo
 interface Outcome {
   readonly status: number;
   readonly code?: string;
+  /** The first error's message, where the same status and code come from the gateway or from the service. */
+  readonly message?: RegExp;
 }
 
 const ok = (status: number): Outcome => ({ status });
-const REACHED_SERVICE: Outcome = { status: 501, code: 'NOT_IMPLEMENTED' };
+/** The gateway's answer to a denied read of one item: the same 404 as a missing item, with the gateway's own message. */
+const DENIED_READ: Outcome = { status: 404, code: 'NOT_FOUND', message: /^The requested resource was not found$/ };
+/** The request passed the gateway and the service answered: the matrix's instances are ids no instance has. */
+const SM_INSTANCE_UNKNOWN: Outcome = { status: 404, code: 'NOT_FOUND', message: /^Instance [0-9a-f-]{36} was not found/ };
+const RC_INSTANCE_UNKNOWN: Outcome = { status: 404, code: 'NOT_FOUND', message: /^Resource instance [0-9a-f-]{36} was not found/ };
 const FORBIDDEN: Outcome = { status: 403, code: 'FORBIDDEN' };
 const NOT_FOUND: Outcome = { status: 404, code: 'NOT_FOUND' };
 const UNAUTHORIZED: Outcome = { status: 401, code: 'UNAUTHORIZED' };
@@ -159,7 +166,7 @@ interface MatrixAction {
    * ones whose route resolves the item in the caller's account first (Key Protect instances).
    */
   readonly otherAccount?: Outcome;
-  /** False only for the role catalog, which is no account's data. */
+  /** False for what names no account: the role catalog, and a create that always lands in the caller's own account. */
   readonly accountOwned: boolean;
   readonly send: (headers: Record<string, string>, caller: Account, target: Account) => Promise<JsonResponse>;
 }
@@ -173,7 +180,7 @@ const ACTIONS: readonly MatrixAction[] = [
     action: 'secrets-manager.secret.create',
     decidedBy: 'gateway',
     instance: (target) => target.smInstance,
-    permitted: REACHED_SERVICE,
+    permitted: SM_INSTANCE_UNKNOWN,
     denied: () => FORBIDDEN,
     accountOwned: true,
     send: (headers, caller, target) =>
@@ -188,8 +195,8 @@ const ACTIONS: readonly MatrixAction[] = [
     action: 'secrets-manager.secret.read',
     decidedBy: 'gateway',
     instance: (target) => target.smInstance,
-    permitted: REACHED_SERVICE,
-    denied: () => NOT_FOUND,
+    permitted: SM_INSTANCE_UNKNOWN,
+    denied: () => DENIED_READ,
     accountOwned: true,
     send: (headers, _caller, target) => call('GET', `/secrets-manager/${target.smInstance}/api/v2/secrets/${target.secretId}`, headers),
   },
@@ -216,14 +223,16 @@ const ACTIONS: readonly MatrixAction[] = [
     name: 'RC create instance',
     action: 'resource-controller.instance.create',
     decidedBy: 'gateway',
-    permitted: REACHED_SERVICE,
+    // A real instance, always in the caller's own account: the body names no account, so the "other
+    // account" rows ask the same thing (a success naming the other account is still a mismatch).
+    permitted: ok(201),
     denied: () => FORBIDDEN,
-    accountOwned: true,
-    send: (headers, caller, target) =>
+    accountOwned: false,
+    send: (headers, caller) =>
       call('POST', '/v2/resource_instances', headers, {
         name: `${caller.marker}-instance`,
         target: 'us-south',
-        resource_group: target.resourceGroup,
+        resource_group: caller.resourceGroup,
         resource_plan_id: 'secrets-manager-standard',
       }),
   },
@@ -231,8 +240,8 @@ const ACTIONS: readonly MatrixAction[] = [
     name: 'RC get instance',
     action: 'resource-controller.instance.read',
     decidedBy: 'gateway',
-    permitted: REACHED_SERVICE,
-    denied: () => NOT_FOUND,
+    permitted: RC_INSTANCE_UNKNOWN,
+    denied: () => DENIED_READ,
     accountOwned: true,
     send: (headers, _caller, target) => call('GET', `/v2/resource_instances/${target.rcInstance}`, headers),
   },
@@ -444,8 +453,26 @@ interface Result {
 }
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
-/** Got past the gateway's and iam's checks: a success, or the not-implemented answer of the service. */
-const passedChecks = (status: number) => isSuccess(status) || status === 501;
+
+function messageOf(text: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body !== 'object' || body === null || !('errors' in body) || !Array.isArray(body.errors)) return undefined;
+    const first: unknown = body.errors[0];
+    return typeof first === 'object' && first !== null && 'message' in first && typeof first.message === 'string' ? first.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The answer is `outcome`: status, code and (where given) message. */
+function answers(result: Pick<Result, 'status' | 'code' | 'text'>, outcome: Outcome): boolean {
+  return (
+    result.status === outcome.status &&
+    (outcome.code === undefined || result.code === outcome.code) &&
+    (outcome.message === undefined || outcome.message.test(messageOf(result.text) ?? ''))
+  );
+}
 
 function errorCodeOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || !('errors' in body) || !Array.isArray(body.errors)) return undefined;
@@ -457,8 +484,8 @@ function errorCodeOf(body: unknown): string | undefined {
 function mismatch(result: Result, accounts: readonly Account[]): string | undefined {
   const { row, status, code, text } = result;
   const where = `${row.who} → ${row.action.name} on ${row.target.label}`;
-  if (status !== row.expected.status || (row.expected.code !== undefined && code !== row.expected.code)) {
-    return `${where}: expected ${row.expected.status} ${row.expected.code ?? ''}, got ${status} ${code ?? ''} ${text.slice(0, 200)}`;
+  if (!answers(result, row.expected)) {
+    return `${where}: expected ${row.expected.status} ${row.expected.code ?? ''} ${row.expected.message?.source ?? ''}, got ${status} ${code ?? ''} ${text.slice(0, 200)}`;
   }
   const other = accounts.find((account) => account !== row.callerAccount);
   if (other && (text.includes(other.marker) || text.includes(other.adminIamId))) return `${where}: the answer carries account ${other.label} data: ${text.slice(0, 300)}`;
@@ -540,12 +567,14 @@ describe('the authorization matrix (two accounts × every role × representative
     expect(mismatches).toEqual([]);
 
     const count = (predicate: (result: Result) => boolean) => results.filter(predicate).length;
-    const unauthorizedSuccesses = count((result) => !result.row.permitted && passedChecks(result.status));
+    // Past the checks: a success, or the answer a permitted caller gets (the service's own, not the gateway's).
+    const passedChecks = (result: Result) => isSuccess(result.status) || answers(result, result.row.action.permitted);
+    const unauthorizedSuccesses = count((result) => !result.row.permitted && passedChecks(result));
     const crossAccountSuccesses = count((result) => result.row.cross && result.row.action.accountOwned && isSuccess(result.status));
     const rateLimited = count((result) => result.status === 429);
     const permitted = count((result) => result.row.permitted);
     const denied = count((result) => !result.row.permitted && !result.row.unauthenticated);
-    const crossReachedService = count((result) => result.row.cross && result.status === 501);
+    const crossReachedService = count((result) => result.row.cross && !isSuccess(result.status) && passedChecks(result));
 
     expect(results.length).toBeGreaterThanOrEqual(200);
     expect(unauthorizedSuccesses).toBe(0);
@@ -554,12 +583,12 @@ describe('the authorization matrix (two accounts × every role × representative
     // Not vacuous: both sides of every decision occur, for every action.
     for (const action of ACTIONS) {
       const of = results.filter((result) => result.row.action === action && !result.row.unauthenticated);
-      expect(of.some((result) => result.row.permitted && passedChecks(result.status)), `${action.name} permitted`).toBe(true);
-      expect(of.some((result) => !result.row.permitted && !passedChecks(result.status)), `${action.name} denied`).toBe(true);
+      expect(of.some((result) => result.row.permitted && passedChecks(result)), `${action.name} permitted`).toBe(true);
+      expect(of.some((result) => !result.row.permitted && !passedChecks(result)), `${action.name} denied`).toBe(true);
     }
     await annotate(
       `${results.length} requests: ${permitted} permitted, ${denied} denied, ${results.length - permitted - denied} unauthenticated; ` +
-        `${crossReachedService} cross-account requests reached a service (501, service-wide policies); ` +
+        `${crossReachedService} cross-account requests reached a service and were refused there (service-wide policies); ` +
         `unauthorized successes ${unauthorizedSuccesses}, cross-account successes ${crossAccountSuccesses}, rate limited ${rateLimited}`,
     );
   }, 180_000);
