@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KmsWire, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
-import { Clock, conflict, dataSourceToken, DomainError, notFound, Outbox, outboxToken, validationFailed, type Caller } from '@sealbox/platform';
+import { Clock, conflict, dataSourceToken, DomainError, isUniqueViolation, notFound, Outbox, outboxToken, validationFailed, type Caller } from '@sealbox/platform';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { zero } from '../domain/binary.js';
@@ -30,7 +30,6 @@ import {
   type InstanceEntity,
 } from '../persistence/entities.js';
 import { aliasesOf, removeKeyRows, requireInstance, requireKey, updateKey, versionRowOf, versionsOf } from '../persistence/kms-store.js';
-import { isUniqueViolation } from '../persistence/unique-violation.js';
 import { KMS_OPTIONS, type KmsDomainOptions } from '../tokens.js';
 import { ImportTokenService, type ImportedMaterial, type MaterialFields } from './import-token.service.js';
 import { InstanceService } from './instance.service.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SecretsWire } from '@sealbox/contracts';
-import { Clock, conflict, dataSourceToken, isDomainError, LOGGER, outboxToken, type Outbox } from '@sealbox/platform';
+import { Clock, conflict, dataSourceToken, isDomainError, isUniqueViolation, LOGGER, outboxToken, type Outbox } from '@sealbox/platform';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pageLinks } from '../domain/listing.js';
@@ -21,7 +21,7 @@ import {
   toWireSecretLocks,
   versionBefore,
 } from './rules.js';
-import { isUniqueViolation, LockStore } from './store.js';
+import { LockStore } from './store.js';
 
 /** A version whose data a lock mode deleted: its object leaves the bucket after the commit. */
 interface DeletedData {

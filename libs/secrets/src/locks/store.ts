@@ -1,4 +1,4 @@
-import { In, QueryFailedError, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { TenantScope } from '../registry/store.js';
 import { SecretLockEntity } from './entities.js';
 import { containsPattern, type LockListPlan } from './rules.js';
@@ -19,14 +19,6 @@ function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += IN_CHUNK) out.push(items.slice(start, start + IN_CHUNK));
   return out;
-}
-
-/** A primary key or unique constraint refused the row (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_*). */
-export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const driverError = error.driverError as { code?: unknown } | undefined;
-  const code = typeof driverError?.code === 'string' ? driverError.code : '';
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /**
