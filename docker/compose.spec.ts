@@ -29,6 +29,9 @@ const ComposeFile = z.looseObject({ services: z.record(z.string(), ComposeServic
 /** Apps that run in the dev stack: every folder of apps/ but the all-in-one process. */
 const NOT_IN_STACK = new Set(['standalone']);
 
+/** NATS users that are no app: `events`, read-only, for event subscribers such as `sealbox events tail`. */
+const NON_APP_NATS_USERS = ['events'];
+
 /** `${NAME:?message}`: compose refuses to start without NAME, so there is no default to leak. */
 const REQUIRED_INTERPOLATION = /\$\{([A-Z0-9_]+):\?[^}]*\}/;
 /** Variables that hold a secret (or a URL embedding one) and so must come from docker/.env. */
@@ -87,11 +90,15 @@ function composeProblems(composeSource: string, natsSource: string, appDirs: rea
       problems.push(`${app}: NATS user ${user ?? '(SEALBOX_NATS_USER not set)'} is not a user of nats.conf`);
     } else {
       const variable = natsUser.password.replace(/^\$/, '');
-      if (!natsUser.password.startsWith('$') || natsEnv[variable] === undefined) {
-        problems.push(`nats.conf: the password of ${user} must be a $VARIABLE that the nats service's environment sets`);
-      } else if (natsEnv[variable] !== env.SEALBOX_NATS_PASSWORD) {
+      if (natsUser.password.startsWith('$') && natsEnv[variable] !== undefined && natsEnv[variable] !== env.SEALBOX_NATS_PASSWORD) {
         problems.push(`${app}: SEALBOX_NATS_PASSWORD is not the value nats gets for ${variable}`);
       }
+    }
+  }
+  for (const user of users.values()) {
+    const variable = user.password.replace(/^\$/, '');
+    if (!user.password.startsWith('$') || natsEnv[variable] === undefined) {
+      problems.push(`nats.conf: the password of ${user.user} must be a $VARIABLE that the nats service's environment sets`);
     }
   }
   for (const [name, service] of Object.entries(compose.services)) {
@@ -176,6 +183,12 @@ describe('docker/compose.yaml', () => {
       expect(composeProblems(source, natsSource, appDirectories())).toContain('storage: no healthcheck');
     });
 
+    it('reports a NATS user whose password the nats service does not get', () => {
+      expect(composeProblems(withoutLine(/^\s+EVENTS_NATS_PASSWORD:/), natsSource, appDirectories())).toEqual([
+        "nats.conf: the password of events must be a $VARIABLE that the nats service's environment sets",
+      ]);
+    });
+
     it('reports an app folder that is not in the app registry', () => {
       expect(composeProblems(composeSource, natsSource, [...appDirectories(), 'billing'])).toContain(
         'apps/billing: not in the app registry of libs/contracts (AppNames), so it has no config schema to check',
@@ -194,7 +207,7 @@ describe('docker/nats.conf', () => {
   const inbox = '_INBOX.3kRz9QqY.1';
 
   it('has one user per app of the stack and nothing else', () => {
-    expect([...users.keys()].sort()).toEqual(['gateway', ...ServiceNames].sort());
+    expect([...users.keys()].sort()).toEqual(['gateway', ...ServiceNames, ...NON_APP_NATS_USERS].sort());
   });
 
   it('lets each service serve its own subjects and nobody serve another service’s', () => {
@@ -225,13 +238,44 @@ describe('docker/nats.conf', () => {
         expect(permits(user.permissions.publish, eventSubject(name)), `${user.user} publishes ${eventSubject(name)}`).toBe(user.user === source);
       }
     }
-    for (const user of users.values()) {
+    for (const user of [...users.values()].filter((candidate) => !NON_APP_NATS_USERS.includes(candidate.user))) {
       const { publish, subscribe } = user.permissions;
       expect(permits(subscribe, 'events.iam.policy.created'), `${user.user} listens to events`).toBe(true);
       expect(permits(publish, `$JS.API.STREAM.CREATE.${EVENTS_STREAM}`), `${user.user} creates the stream`).toBe(true);
       expect(permits(publish, `$JS.API.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.crypto-keys`), `${user.user} pulls events`).toBe(true);
       expect(permits(publish, `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`), `${user.user} deletes the stream`).toBe(false);
       expect(permits(publish, `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`), `${user.user} purges the stream`).toBe(false);
+    }
+  });
+
+  it('lets the events user read events, through core NATS or an ephemeral consumer of the stream, and nothing else', () => {
+    const { publish, subscribe } = userOf('events').permissions;
+    expect(permits(subscribe, 'events.iam.policy.created')).toBe(true);
+    expect(permits(subscribe, '_INBOX.events.3kRz9QqY.1'), 'replies to its own inbox prefix').toBe(true);
+    for (const subject of [inbox, ...Object.keys(Subjects), ...ServiceNames.map((service) => healthSubject(service))]) {
+      expect(permits(subscribe, subject), `events subscribes ${subject}`).toBe(false);
+    }
+    for (const subject of [
+      `$JS.API.STREAM.INFO.${EVENTS_STREAM}`,
+      `$JS.API.CONSUMER.CREATE.${EVENTS_STREAM}.oc_3kRz9QqY_1.events.>`,
+      `$JS.API.CONSUMER.INFO.${EVENTS_STREAM}.oc_3kRz9QqY_1`,
+      `$JS.API.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.oc_3kRz9QqY_1`,
+    ]) {
+      expect(permits(publish, subject), `events publishes ${subject}`).toBe(true);
+    }
+    for (const subject of [
+      ...Object.keys(Subjects),
+      ...(Object.keys(EventTypes) as EventName[]).map((name) => eventSubject(name)),
+      inbox,
+      `$JS.API.STREAM.CREATE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.UPDATE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.MSG.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS_STREAM}.crypto-keys`,
+      `$JS.API.CONSUMER.DELETE.${EVENTS_STREAM}.crypto-keys`,
+    ]) {
+      expect(permits(publish, subject), `events publishes ${subject}`).toBe(false);
     }
   });
 

@@ -5,6 +5,12 @@ import { CliError, ExitCode } from '../errors.js';
 import type { EventSource, StreamedEvent, TailOptions } from './source.js';
 
 /**
+ * Where JetStream's replies come to the CLI: the `events` user of docker/nats.conf may subscribe to
+ * this prefix only, never to `_INBOX.>` (which carries every service's replies).
+ */
+export const INBOX_PREFIX = '_INBOX.events';
+
+/**
  * Follows the SEALBOX_EVENTS stream with an ordered consumer: ephemeral (the server removes it when
  * the CLI goes away), no acks, messages in stream order, recreated by the client after a gap.
  */
@@ -18,6 +24,7 @@ export const natsEventSource: EventSource = {
         ...(options.user ? { user: options.user } : {}),
         ...(options.pass ? { pass: options.pass } : {}),
         name: 'sealbox-cli-events-tail',
+        inboxPrefix: INBOX_PREFIX,
         timeout: 5_000,
       });
     } catch (error) {
