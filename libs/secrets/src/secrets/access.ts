@@ -32,9 +32,27 @@ export class SecretAccess {
     return row;
   }
 
-  /** The active instance and one of its secrets. */
+  /**
+   * The active instance and one of its secrets. Outside a transaction both are read at once (the
+   * secret's query is scoped to the instance, and the instance's error still wins); inside one, in turn.
+   */
   async instanceAndSecret(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<{ instance: InstanceEntity; secret: SecretEntity }> {
-    const instance = await this.instance(scope, manager);
-    return { instance, secret: await this.secret(scope, id, manager) };
+    if (manager.queryRunner) {
+      const instance = await this.instance(scope, manager);
+      return { instance, secret: await this.secret(scope, id, manager) };
+    }
+    const [instance, secret] = await allInOrder([this.instance(scope, manager), this.secret(scope, id, manager)] as const);
+    return { instance, secret };
   }
+}
+
+/**
+ * Await independent lookups together; when some fail, the first failure in the array's order is
+ * thrown (not the first in time), so the error a caller sees is the one the sequential code gave.
+ */
+export async function allInOrder<T extends readonly unknown[]>(work: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const outcomes = await Promise.allSettled(work);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }

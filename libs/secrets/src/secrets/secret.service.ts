@@ -8,7 +8,7 @@ import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import type { InstanceEntity } from '../registry/entities.js';
 import type { GroupCaller } from '../registry/rules.js';
 import { RegistryStore, type TenantScope } from '../registry/store.js';
-import { SecretAccess } from './access.js';
+import { allInOrder, SecretAccess } from './access.js';
 import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
 import { VersionMaterial } from './material.js';
 import {
@@ -25,6 +25,8 @@ import {
 } from './rules.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
+
+const noSuchGroup = (groupId: string) => fieldError('secret_group_id', `secret group ${groupId} does not exist in this instance`);
 
 /** The event data naming a secret (ids, type and group only: never a name, a label or a payload). */
 export function secretEventRef(secret: Pick<SecretEntity, 'accountId' | 'instanceGuid' | 'id' | 'secretType' | 'groupId'>) {
@@ -51,9 +53,8 @@ export class SecretService {
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
     const prototype = request.secret;
-    const instance = await this.access.instance(scope);
-    // Checked before anything is sealed (and again in the transaction).
-    await this.checkPlacement(this.dataSource.manager, scope, prototype);
+    // Checked before anything is sealed (the instance and group again in the transaction); the lookups run together.
+    const [instance] = await allInOrder([this.access.instance(scope), this.checkPlacement(scope, prototype)] as const);
     const now = this.clock.nowMs();
     const made = await this.material.first(scope.accountId, prototype, now);
     const secretId = randomUUID();
@@ -103,7 +104,9 @@ export class SecretService {
     try {
       await this.dataSource.transaction(async (manager) => {
         await this.access.instance(scope, manager);
-        await this.checkPlacement(manager, scope, prototype);
+        // The group must still exist; a name taken since the check above fails the insert on the
+        // unique index (secrets_by_name), which is answered with 409 below.
+        if (!(await new RegistryStore(manager).group(scope, prototype.secret_group_id))) throw noSuchGroup(prototype.secret_group_id);
         const store = new SecretStore(manager);
         await store.insertSecret(secret);
         await store.insertVersion(version);
@@ -121,14 +124,15 @@ export class SecretService {
     return toWireSecret(secret, instance.crn, 0, version, made.payload);
   }
 
-  /** The group must exist and the name be free in it for the type. */
-  private async checkPlacement(manager: EntityManager, scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<void> {
-    if (!(await new RegistryStore(manager).group(scope, prototype.secret_group_id))) {
-      throw fieldError('secret_group_id', `secret group ${prototype.secret_group_id} does not exist in this instance`);
-    }
-    if (await new SecretStore(manager).secretByName(scope, prototype.secret_group_id, prototype.secret_type, prototype.name)) {
-      throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
-    }
+  /** The group must exist and the name be free in it for the type (both read at once, outside the transaction). */
+  private async checkPlacement(scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<void> {
+    const manager = this.dataSource.manager;
+    const [group, existing] = await Promise.all([
+      new RegistryStore(manager).group(scope, prototype.secret_group_id),
+      new SecretStore(manager).secretByName(scope, prototype.secret_group_id, prototype.secret_type, prototype.name),
+    ]);
+    if (!group) throw noSuchGroup(prototype.secret_group_id);
+    if (existing) throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
   }
 
   async get(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.Secret> {
@@ -152,15 +156,22 @@ export class SecretService {
     const store = new SecretStore(this.dataSource.manager);
     const current = await store.versionByOrdinal(scope, secret.id, secret.currentOrdinal);
     let payload: VersionPayload | undefined;
+    let locks: number;
     if (current?.payloadAvailable) {
       payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, current.id);
       const now = this.clock.nowMs();
-      await store.updateSecret(scope, secret.id, { downloaded: true, retrievedAt: now }, secret.currentOrdinal);
-      await store.updateVersion(scope, secret.id, current.id, { downloaded: true });
+      // The read is recorded (a version already marked downloaded needs no write) while the locks are counted.
+      [, , locks] = await Promise.all([
+        store.updateSecret(scope, secret.id, { downloaded: true, retrievedAt: now }, secret.currentOrdinal),
+        current.downloaded ? Promise.resolve(false) : store.updateVersion(scope, secret.id, current.id, { downloaded: true }),
+        this.locksTotal(scope, secret.id),
+      ]);
       secret = { ...secret, downloaded: true, retrievedAt: now };
       current.downloaded = true;
+    } else {
+      locks = await this.locksTotal(scope, secret.id);
     }
-    return toWireSecret(secret, instance.crn, await this.locksTotal(scope, secret.id), current ?? undefined, payload);
+    return toWireSecret(secret, instance.crn, locks, current ?? undefined, payload);
   }
 
   async getMetadata(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.SecretMetadata> {

@@ -318,6 +318,19 @@ for (const database of testDatabases) {
         expect((await client.send('storage.object.list', { instanceGuid, prefix: 'secrets/' })).keys).toHaveLength(2);
       });
 
+      it('answers concurrent creates of one name with one 201 and 409 for the others, leaving one object', async () => {
+        const instanceGuid = await newInstance();
+        const outcomes = await Promise.allSettled(
+          ['a', 'b', 'c', 'd'].map((payload) => create(instanceGuid, { secret_type: 'arbitrary', name: 'raced', payload })),
+        );
+        expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+        for (const outcome of outcomes.filter((outcome) => outcome.status === 'rejected')) {
+          expect(outcome.reason).toMatchObject({ code: 'CONFLICT' });
+          expect((outcome.reason as Error).message).toContain('raced');
+        }
+        expect((await client.send('storage.object.list', { instanceGuid, prefix: 'secrets/' })).keys).toHaveLength(1);
+      });
+
       it('refuses bad metadata patches with the field, a rename onto a taken name with 409', async () => {
         const instanceGuid = await newInstance();
         const first = await create(instanceGuid, { secret_type: 'username_password', name: 'one', username: 'u1', custom_metadata: { a: 1, b: 2 } });

@@ -58,7 +58,8 @@ export class SecretStore {
   async insertSecret(row: SecretEntity): Promise<void> {
     this.scoped(row);
     await this.manager.insert(SecretEntity, row as QueryDeepPartialEntity<SecretEntity>);
-    await this.replaceLabels(row, row.id, row.labels);
+    // A new secret has no label rows to replace: insert them (no DELETE in the create's transaction).
+    await this.insertLabels(row, row.id, row.labels);
   }
 
   /**
@@ -75,6 +76,11 @@ export class SecretStore {
   async replaceLabels(scope: TenantScope, secretId: string, labels: readonly string[]): Promise<void> {
     const { accountId, instanceGuid } = this.scoped(scope);
     await this.manager.delete(SecretLabelEntity, { accountId, instanceGuid, secretId });
+    await this.insertLabels(scope, secretId, labels);
+  }
+
+  private async insertLabels(scope: TenantScope, secretId: string, labels: readonly string[]): Promise<void> {
+    const { accountId, instanceGuid } = this.scoped(scope);
     if (labels.length > 0) await this.manager.insert(SecretLabelEntity, labels.map((label) => ({ accountId, instanceGuid, secretId, label })));
   }
 
