@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, rootLogger } from '@sealbox/platform';
+import { Clock, SchedulerLoop } from '@sealbox/platform';
 import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { ManagedApiKeys } from './managed-api-keys.js';
 
@@ -12,35 +12,28 @@ import { ManagedApiKeys } from './managed-api-keys.js';
  */
 @Injectable()
 export class ExpiredApiKeySweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly loop: SchedulerLoop;
 
   constructor(
-    @Inject(IAM_OPTIONS) private readonly options: IamOptions,
+    @Inject(IAM_OPTIONS) options: IamOptions,
     private readonly keys: ManagedApiKeys,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.loop = new SchedulerLoop(options.apiKeySweepIntervalMs ?? 0, clock, [
+      { name: 'iam expired API key sweep', runner: { runDue: (now) => keys.sweepExpired(now) } },
+    ]);
+  }
 
   onApplicationBootstrap(): void {
-    const interval = this.options.apiKeySweepIntervalMs ?? 0;
-    if (interval <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.sweep().catch((error: unknown) => rootLogger().warn({ err: error }, 'iam: the expired API key sweep failed; the next run retries'));
-    }, interval);
-    this.timer.unref();
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.loop.stop();
   }
 
-  /** One sweep at the clock's now (the one in progress, if any); resolves to the number of keys deleted. */
+  /** One sweep at the clock's now; resolves to the number of keys deleted (the sweep is safe to run concurrently). */
   sweep(): Promise<number> {
-    this.running ??= this.keys.sweepExpired(this.clock.nowMs()).finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.keys.sweepExpired(this.clock.nowMs());
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, dataSourceToken, rootLogger } from '@sealbox/platform';
+import { Clock, dataSourceToken, rootLogger, SchedulerLoop } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
 import { LifecycleStore } from '../persistence/store.js';
 import { LIFECYCLE_OPTIONS, type LifecycleDomainOptions } from '../tokens.js';
@@ -25,8 +25,7 @@ export interface SchedulerRun {
  */
 @Injectable()
 export class LifecycleScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<SchedulerRun> | undefined;
+  private readonly loop: SchedulerLoop;
 
   constructor(
     @Inject(dataSourceToken('lifecycle')) private readonly dataSource: DataSource,
@@ -34,33 +33,17 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnModuleDestr
     private readonly sagas: SagaRunner,
     private readonly reclamations: ReclamationService,
     private readonly plans: PlanService,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.loop = new SchedulerLoop(options.schedulerIntervalMs, clock, [{ name: 'lifecycle', runner: this }], { runAtStart: true });
+  }
 
   onApplicationBootstrap(): void {
-    if (this.options.schedulerIntervalMs <= 0) return;
-    void this.tick();
-    this.timer = setInterval(() => void this.tick(), this.options.schedulerIntervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /** One run at the clock's now; while one is in progress, that one. */
-  tick(): Promise<SchedulerRun> {
-    this.running ??= this.runDue(this.clock.nowMs())
-      .catch((error: unknown) => {
-        rootLogger().warn({ err: error }, 'lifecycle: the scheduler run failed; the next one retries');
-        return { resumed: 0, reclaimed: 0, planChangesMissed: 0 };
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+    await this.loop.stop();
   }
 
   async runDue(now: number): Promise<SchedulerRun> {

@@ -1,2 +1,3 @@
 export * from "./clock.js";
 export * from "./ttl-cache.js";
+export * from "./scheduler-loop.js";

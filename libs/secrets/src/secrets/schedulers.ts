@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, SchedulerLoop, type Outbox } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
 import { parseVersionObjectKey, SECRETS_KEY_PREFIX } from '../domain/context.js';
 import { InstanceRegistry } from '../registry/instance-registry.js';
@@ -203,43 +203,6 @@ export class OrphanSweep {
   }
 }
 
-/** Runs `runDue(clock now)` every `intervalMs` (0: never); a tick while one runs is skipped; failures are logged. */
-class Every {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
-  constructor(
-    private readonly name: string,
-    private readonly intervalMs: number,
-    private readonly clock: Clock,
-    private readonly run: (now: number) => Promise<unknown>,
-  ) {}
-
-  start(): void {
-    if (this.timer || this.intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  tick(): Promise<void> {
-    this.running ??= this.run(this.clock.nowMs())
-      .then(
-        () => undefined,
-        (error: unknown) => rootLogger().warn({ err: error }, `secrets: the ${this.name} run failed; the next tick retries`),
-      )
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
-  }
-}
-
 /**
  * The timers of the secrets schedulers: rotation then expiry every SEALBOX_SECRETS_SCHEDULER_INTERVAL_MS,
  * the orphan sweep every SEALBOX_SECRETS_ORPHAN_SWEEP_INTERVAL_MS, at the injected clock's time.
@@ -247,15 +210,15 @@ class Every {
  */
 @Injectable()
 export class SecretsSchedulerTimer implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly loops: Every[];
+  private readonly loops: SchedulerLoop[];
 
   constructor(@Inject(SECRETS_OPTIONS) options: SecretsDomainOptions, clock: Clock, rotation: RotationScheduler, expiry: ExpiryScheduler, sweep: OrphanSweep) {
     this.loops = [
-      new Every('rotation and expiry', options.schedulerIntervalMs, clock, async (now) => {
-        await rotation.runDue(now);
-        await expiry.runDue(now);
-      }),
-      new Every('orphan sweep', options.orphanSweepIntervalMs, clock, (now) => sweep.runDue(now)),
+      new SchedulerLoop(options.schedulerIntervalMs, clock, [
+        { name: 'secrets rotation', runner: rotation },
+        { name: 'secrets expiry', runner: expiry },
+      ]),
+      new SchedulerLoop(options.orphanSweepIntervalMs, clock, [{ name: 'secrets orphan sweep', runner: sweep }]),
     ];
   }
 

@@ -1,10 +1,10 @@
-import { ManualClock, rootLogger, setRootLogger } from '@sealbox/platform';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ScheduledRun } from './key-schedulers.js';
-import { SchedulerLoop, type DueRunner } from './scheduler-timer.js';
+import { rootLogger, setRootLogger } from '../logging/index.js';
+import { ManualClock } from './clock.js';
+import { SchedulerLoop, type DueRunner } from './scheduler-loop.js';
 
-const EMPTY: ScheduledRun = { done: 0, lost: 0, skipped: 0, failed: 0 };
+const EMPTY = { done: 0 };
 
 /** A runner that records the `now` of each run and can be held open or made to fail. */
 class RecordingRunner implements DueRunner {
@@ -22,7 +22,7 @@ class RecordingRunner implements DueRunner {
     this.held = undefined;
   }
 
-  async runDue(now: number): Promise<ScheduledRun> {
+  async runDue(now: number): Promise<typeof EMPTY> {
     this.runs.push(now);
     await this.held;
     if (this.fail) throw new Error('test: the run failed');
@@ -101,6 +101,16 @@ describe('SchedulerLoop', () => {
     rotation.fail = false;
     await loop.tick();
     expect(rotation.runs).toHaveLength(2);
+  });
+
+  it('runs at once on start when asked to (runAtStart), then on each interval', async () => {
+    const eager = new SchedulerLoop(INTERVAL, clock, [{ name: 'rotation', runner: rotation }], { runAtStart: true });
+    eager.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rotation.runs).toEqual([clock.nowMs()]);
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    expect(rotation.runs).toHaveLength(2);
+    await eager.stop();
   });
 
   it('stop clears the timer and waits for the run in progress', async () => {
