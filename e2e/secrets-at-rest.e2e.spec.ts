@@ -1,9 +1,10 @@
 import type { SecretsManagerClient } from '@sealbox/sm-client';
-import * as Minio from 'minio';
+import { bucketNameFor } from '@sealbox/storage-drivers';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketOf, NeedleSearch, type Finding, s3Directory, scanDatabase, scanEventStream, scanFiles } from './harness/at-rest.js';
+import { NeedleSearch, type Finding, s3Directory, scanDatabase, scanEventStream, scanFiles } from './harness/at-rest.js';
 import { stackInfo } from './harness/context.js';
+import { s3Client } from './harness/lifecycle.js';
 import { poll } from './harness/http.js';
 import { adminSession, createAccountOverNats, createServiceId, type AdminSession } from './harness/iam.js';
 import { NatsCaller } from './harness/kms.js';
@@ -92,7 +93,7 @@ describe('secrets at rest (distributed stack: s3rver, PostgreSQL, logs, spans, J
   it('finds no canary in any object of the S3 server, but finds the envelopes of every version there', () => {
     const search = new NeedleSearch([...needles.values()]);
     const files = scanFiles(search, s3Directory(stack));
-    const bucketFiles = files.filter((file) => file.includes(bucketOf(instance.guid)));
+    const bucketFiles = files.filter((file) => file.includes(bucketNameFor(instance.guid)));
     for (const id of secretIds) expect(bucketFiles.some((file) => file.includes(id)), `an object of secret ${id}`).toBe(true);
     expect(report(search.findings)).toEqual([]);
   });
@@ -135,17 +136,8 @@ describe('secrets at rest (distributed stack: s3rver, PostgreSQL, logs, spans, J
   });
 
   it('refuses to read envelopes swapped in the bucket: 422 INTEGRITY_FAILED for both (two versions of one secret, and two secrets)', async () => {
-    const s3 = new URL(stack.s3Endpoint);
-    const client = new Minio.Client({
-      endPoint: s3.hostname,
-      port: Number(s3.port),
-      useSSL: false,
-      accessKey: 'S3RVER',
-      secretKey: 'S3RVER',
-      region: 'us-east-1',
-      pathStyle: true,
-    });
-    const bucket = bucketOf(instance.guid);
+    const client = s3Client(stack);
+    const bucket = bucketNameFor(instance.guid);
     const read = async (key: string) => Buffer.concat(await (await client.getObject(bucket, key)).toArray());
     const swap = async (one: string, two: string) => {
       const [first, second] = [await read(one), await read(two)];

@@ -133,5 +133,3 @@ export async function scanEventStream(search: NeedleSearch, natsUrl: string): Pr
 /** Where s3rver keeps the run's objects (global-setup starts it on `<workDir>/s3`). */
 export const s3Directory = (stack: Pick<StackInfo, 'workDir'>) => join(stack.workDir, 's3');
 
-/** The bucket of an instance, as libs/storage-drivers names it (`sbx-` and the GUID's hex digits). */
-export const bucketOf = (instanceGuid: string) => `sbx-${instanceGuid.replaceAll('-', '').toLowerCase()}`;

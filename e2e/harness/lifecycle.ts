@@ -8,7 +8,7 @@ import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import * as Minio from 'minio';
 import pg from 'pg';
 import { z } from 'zod';
-import { bucketOf } from './at-rest.js';
+import { bucketNameFor } from '@sealbox/storage-drivers';
 import { poll } from './http.js';
 import type { StackInfo } from './stack.js';
 
@@ -217,7 +217,7 @@ export function s3Client(stack: Pick<StackInfo, 's3Endpoint'>): Minio.Client {
 /** Does the S3 server list a bucket of the instance? */
 export async function bucketListed(s3: Minio.Client, instanceGuid: string): Promise<boolean> {
   const buckets = await s3.listBuckets();
-  return buckets.some((bucket) => bucket.name === bucketOf(instanceGuid));
+  return buckets.some((bucket) => bucket.name === bucketNameFor(instanceGuid));
 }
 
 // ---- events ---------------------------------------------------------------------------------------
