@@ -109,33 +109,47 @@ export async function adminSession(stack: Pick<StackInfo, 'gatewayUrl' | 'rpcTim
   return { stack, accountId: decodeJwt(token).claims.account.bss, token };
 }
 
-const IamErrorResult = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string() })) });
+const IbmErrorResult = z.object({
+  errors: z.array(z.object({ code: z.string(), message: z.string(), target: z.object({ name: z.string() }).optional() })).min(1),
+});
 
-/** What the official SDKs reject with: `status` and the parsed IBM error body in `result`. */
+/** How an official SDK call failed: `err.status` and the first error of the IBM error body in `err.result`. */
+export interface ApiFailure {
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  readonly message: string;
+  readonly target: string | undefined;
+}
+
+/** What the official SDKs reject with, as `{status, code}`. */
 export interface SdkFailure {
   readonly status: number | undefined;
   readonly code: string | undefined;
-}
-
-/** `err.status` and the error code of `err.result`, as the SDK rejects. */
-function failureOf(error: unknown): SdkFailure {
-  if (typeof error !== 'object' || error === null) throw error;
-  const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
-  const result = 'result' in error ? IamErrorResult.safeParse(error.result) : undefined;
-  return { status, code: result?.success ? result.data.errors[0]?.code : undefined };
 }
 
 /**
  * The failure of an SDK call, read from `err.status` and `err.result` (the SDK replaces the message of
  * 401/403 answers, so the body is the only place the error code is). Fails when the call succeeds.
  */
-export async function sdkFailure(call: Promise<unknown>): Promise<SdkFailure> {
+export async function apiFailure(call: Promise<unknown>): Promise<ApiFailure> {
   try {
     await call;
   } catch (error: unknown) {
-    return failureOf(error);
+    if (typeof error !== 'object' || error === null) throw error;
+    const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
+    const parsed = 'result' in error ? IbmErrorResult.safeParse(error.result) : undefined;
+    const first = parsed?.success ? parsed.data.errors[0] : undefined;
+    return { status, code: first?.code, message: first?.message ?? '', target: first?.target?.name };
   }
   throw new Error('expected the SDK call to fail, but it succeeded');
+}
+
+/** `{status, code}` of a failure, for `toEqual`. */
+export const statusOf = (failure: ApiFailure): SdkFailure => ({ status: failure.status, code: failure.code });
+
+/** `{status, code}` of a failing SDK call. */
+export async function sdkFailure(call: Promise<unknown>): Promise<SdkFailure> {
+  return statusOf(await apiFailure(call));
 }
 
 /** The HTTP status of an SDK call, whether it succeeded or failed. */
@@ -143,6 +157,7 @@ export async function sdkStatus(call: Promise<{ readonly status: number }>): Pro
   try {
     return (await call).status;
   } catch (error: unknown) {
-    return failureOf(error).status;
+    if (typeof error !== 'object' || error === null) throw error;
+    return 'status' in error && typeof error.status === 'number' ? error.status : undefined;
   }
 }

@@ -7,7 +7,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import * as Minio from 'minio';
 import pg from 'pg';
-import { z } from 'zod';
 import { bucketNameFor } from '@sealbox/storage-drivers';
 import { poll } from './http.js';
 import type { StackInfo } from './stack.js';
@@ -34,32 +33,7 @@ export function lifecycleClients(gatewayUrl: string, apikey: string): LifecycleC
   };
 }
 
-const ErrorResult = z.object({ errors: z.array(z.object({ code: z.string(), message: z.string(), target: z.object({ name: z.string() }).optional() })).min(1) });
-
-/** How an official SDK call failed: `err.status` and the first error of the IBM error body in `err.result`. */
-export interface ApiFailure {
-  readonly status: number | undefined;
-  readonly code: string | undefined;
-  readonly message: string;
-  readonly target: string | undefined;
-}
-
-/** The failure of an SDK call (the SDK rewrites 401/403 messages, so code and message come from the body); fails when it succeeds. */
-export async function apiFailure(call: Promise<unknown>): Promise<ApiFailure> {
-  try {
-    await call;
-  } catch (error: unknown) {
-    if (typeof error !== 'object' || error === null) throw error;
-    const status = 'status' in error && typeof error.status === 'number' ? error.status : undefined;
-    const parsed = 'result' in error ? ErrorResult.safeParse(error.result) : undefined;
-    const first = parsed?.success ? parsed.data.errors[0] : undefined;
-    return { status, code: first?.code, message: first?.message ?? '', target: first?.target?.name };
-  }
-  throw new Error('expected the SDK call to fail, but it succeeded');
-}
-
-/** `{status, code}` of a failure, for `toEqual`. */
-export const statusOf = (failure: ApiFailure) => ({ status: failure.status, code: failure.code });
+export { apiFailure, statusOf, type ApiFailure } from './iam.js';
 
 /** The instance as the gateway answers it, validated against the wire schema. */
 export async function getInstance(rc: ResourceControllerV2, id: string): Promise<LifecycleWire.ResourceInstance> {
