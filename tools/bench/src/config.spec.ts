@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BenchConfigError, loadBenchSettings, natsServersOf } from './config.js';
 
 describe('loadBenchSettings', () => {
-  it('has defaults that keep a run short and start a private NATS server', () => {
+  it('has the defaults the README table is measured with (10 s a row, 16 connections) and starts a private NATS server', () => {
     expect(loadBenchSettings({})).toEqual({
-      durationS: 5,
+      durationS: 10,
       warmupS: 1,
-      connections: 32,
+      connections: 16,
       concurrency: 32,
       natsServers: [],
       natsServerBin: 'nats-server',

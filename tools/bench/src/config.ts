@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /** The bench's settings: read once from `BENCH_*` variables, validated, then passed around. */
 const BenchEnv = z.object({
-  BENCH_DURATION_S: z.coerce.number().positive().default(5).describe('Measured seconds per row'),
+  BENCH_DURATION_S: z.coerce.number().positive().default(10).describe('Measured seconds per row'),
   BENCH_WARMUP_S: z.coerce.number().min(0).default(1).describe('Warm-up seconds per row, not measured'),
-  BENCH_CONNECTIONS: z.coerce.number().int().positive().default(32).describe('HTTP connections (autocannon)'),
+  BENCH_CONNECTIONS: z.coerce.number().int().positive().default(16).describe('HTTP connections (autocannon)'),
   BENCH_CONCURRENCY: z.coerce.number().int().positive().default(32).describe('RPC requests in flight in the concurrent rows'),
   BENCH_NATS_URL: z
     .string()

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BenchCase, Measurement } from '../bench.js';
 import type { BenchSettings } from '../config.js';
 import { HEALTH_PATH } from '../targets/protocol.js';
-import { startTarget, warmThenCannon } from './http.js';
+import { cannon, startTarget, warmThenCannon } from './http.js';
 
 /** A cheap protected route: answered by the iam module (static role catalog) through the in-process transport. */
 export const AUTHORIZED_PATH = '/v2/roles';
@@ -80,6 +80,64 @@ async function adminAccessToken(target: StandaloneTarget): Promise<string> {
   return accessToken;
 }
 
+/** A JSON request to the standalone app with the admin's token that must answer `expected`. */
+async function standaloneJson(target: StandaloneTarget, token: string, method: string, path: string, expected: number, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${target.origin}${path}`, {
+    method,
+    headers: { accept: 'application/json', authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text.slice(0, 300)}`);
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+/**
+ * A Secrets Manager instance with provider-managed encryption (no `kms_key`), provisioned through the
+ * Resource Controller as a user would (`POST /v2/resource_instances`, then polled until active); its GUID.
+ */
+async function provisionStandaloneInstance(target: StandaloneTarget, token: string): Promise<string> {
+  const body = { name: 'bench', target: 'us-south', resource_group: 'default', resource_plan_id: 'secrets-manager-standard' };
+  let instance = (await standaloneJson(target, token, 'POST', '/v2/resource_instances', 201, body)) as { guid?: string; state?: string };
+  for (let polls = 0; instance.state === 'provisioning' && polls < 600; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    instance = (await standaloneJson(target, token, 'GET', `/v2/resource_instances/${instance.guid}`, 200)) as { guid?: string; state?: string };
+  }
+  if (instance.state !== 'active' || !instance.guid) throw new Error(`the Secrets Manager instance is ${instance.state}, not active`);
+  return instance.guid;
+}
+
+const STANDALONE_PAYLOAD = 'x'.repeat(64);
+const secretsPath = (guid: string) => `/secrets-manager/${guid}/api/v2/secrets`;
+
+async function measureStandaloneSecrets(settings: BenchSettings, operation: 'get' | 'create', connections = settings.connections): Promise<Measurement> {
+  const target = await startStandaloneTarget();
+  try {
+    const token = await adminAccessToken(target);
+    const guid = await provisionStandaloneInstance(target, token);
+    const headers = { authorization: `Bearer ${token}` };
+    const run = { ...settings, connections };
+    if (operation === 'get') {
+      const created = (await standaloneJson(target, token, 'POST', secretsPath(guid), 201, { secret_type: 'arbitrary', name: 'bench-read', payload: STANDALONE_PAYLOAD })) as { id?: string };
+      if (!created.id) throw new Error('the secret was created without an id');
+      return await warmThenCannon(`${target.origin}${secretsPath(guid)}/${created.id}`, run, headers);
+    }
+    let counter = 0;
+    // A new name per request (a name is unique in its group: a repeat would be a 409).
+    const extra = (phase: string) => ({
+      method: 'POST' as const,
+      requests: [{ setupRequest: (request: object) => ({ ...request, body: JSON.stringify({ secret_type: 'arbitrary', name: `bench-${phase}-${counter++}`, payload: STANDALONE_PAYLOAD }) }) }],
+    });
+    const url = `${target.origin}${secretsPath(guid)}`;
+    const json = { ...headers, 'content-type': 'application/json', accept: 'application/json' };
+    if (settings.warmupS > 0) await cannon(url, connections, settings.warmupS, json, extra('warm'));
+    return await cannon(url, connections, settings.durationS, json, extra('run'));
+  } finally {
+    await target.stop();
+  }
+}
+
 async function measureStandalone(settings: BenchSettings, route: 'healthz' | 'authorized'): Promise<Measurement> {
   const target = await startStandaloneTarget();
   try {
@@ -113,6 +171,24 @@ export function standaloneCases(settings: BenchSettings): BenchCase[] {
         `${AUTHORIZED_ACTION} decided by iam.authorize (cached 5 s), then iam.role.list in-process; ${how}`,
       baseline: 'http.standalone.healthz',
       run: (current) => measureStandalone(current, 'authorized'),
+    },
+    {
+      name: 'http.standalone.secrets.get',
+      description: `standalone app SM v2 GET /secrets/{id} of one arbitrary secret (64 B) with its payload, provider-managed instance, DEK cache hot; ${how}`,
+      baseline: 'http.fastify',
+      run: (current) => measureStandaloneSecrets(current, 'get'),
+    },
+    {
+      name: 'http.standalone.secrets.get.c1',
+      description: `the same GET, one request at a time (1 connection): its p50 is the latency of a read; ${how.replace(`${settings.connections} connections`, '1 connection')}`,
+      baseline: 'http.standalone.secrets.get',
+      run: (current) => measureStandaloneSecrets(current, 'get', 1),
+    },
+    {
+      name: 'http.standalone.secrets.create',
+      description: `standalone app SM v2 POST /secrets (arbitrary, 64 B, a new name per request: seal under a fresh DEK, object written, metadata committed); ${how}`,
+      baseline: 'http.fastify',
+      run: (current) => measureStandaloneSecrets(current, 'create'),
     },
   ];
 }
