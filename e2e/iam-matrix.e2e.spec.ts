@@ -8,6 +8,7 @@ import {
   type RoleName,
 } from '@sealbox/contracts';
 import { connect } from '@nats-io/transport-node';
+import { requestOverNats } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -356,12 +357,10 @@ async function runPaced<T, R>(
 async function createKmsInstanceOverNats(accountIdOfInstance: string, instanceId: string): Promise<void> {
   const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
   try {
-    const data = { accountId: accountIdOfInstance, instanceId, serviceName: 'kms', region: 'us-south' };
-    const message = await connection.request('kms.instance.create', JSON.stringify({ pattern: 'kms.instance.create', data, id: randomUUID() }), {
-      timeout: stack.rpcTimeoutMs + 2_000,
+    const data = { accountId: accountIdOfInstance, instanceId, serviceName: 'kms' as const, region: 'us-south' };
+    await requestOverNats(connection, 'kms.instance.create', data, stack.rpcTimeoutMs + 2_000).catch((error: unknown) => {
+      throw new Error(`e2e: kms.instance.create failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    const reply = message.json<{ response?: unknown; err?: unknown }>();
-    if (reply.err !== undefined || reply.response === undefined) throw new Error(`e2e: kms.instance.create failed: ${JSON.stringify(reply.err ?? reply)}`);
   } finally {
     await connection.close();
   }

@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { IamWire, roleCrn, type RoleName } from '@sealbox/contracts';
-import { randomUUID } from 'node:crypto';
+import { requestOverNats } from '@sealbox/platform';
 import { z } from 'zod';
 import { accessToken, bearer } from './auth.js';
 import { request, type JsonResponse } from './http.js';
@@ -17,21 +17,15 @@ type CreateAccountResponse = z.infer<typeof IamWire.CreateAccountResponse>;
 
 /**
  * A second account through the operator subject `iam.account.create` (NATS only, not on HTTP): one
- * request in Nest's wire format, answered `{response}` or `{err}`.
+ * request in the services' protocol (`requestOverNats`).
  */
 export async function createAccountOverNats(stack: Pick<StackInfo, 'natsUrl' | 'rpcTimeoutMs'>, name: string): Promise<CreateAccountResponse> {
   const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
   try {
-    const message = await connection.request(
-      'iam.account.create',
-      JSON.stringify({ pattern: 'iam.account.create', data: { name }, id: randomUUID() }),
-      { timeout: stack.rpcTimeoutMs + 2_000 },
-    );
-    const reply = message.json<{ response?: unknown; err?: unknown }>();
-    if (reply.err !== undefined || reply.response === undefined) {
-      throw new Error(`e2e: iam.account.create failed: ${JSON.stringify(reply.err ?? reply)}`);
-    }
-    return IamWire.CreateAccountResponse.parse(reply.response);
+    const response = await requestOverNats(connection, 'iam.account.create', { name }, stack.rpcTimeoutMs + 2_000).catch((error: unknown) => {
+      throw new Error(`e2e: iam.account.create failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return IamWire.CreateAccountResponse.parse(response);
   } finally {
     await connection.close();
   }

@@ -1,4 +1,5 @@
-import { ServiceNames } from '@sealbox/contracts';
+import { healthSubject, ServiceNames } from '@sealbox/contracts';
+import { requestOverNats } from '@sealbox/platform';
 import { connect } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -138,9 +139,8 @@ export async function assertNoServiceAnswers(url: string): Promise<void> {
     const answering: string[] = [];
     await Promise.all(
       ServiceNames.map(async (service) => {
-        const request = JSON.stringify({ pattern: `${service}.health`, data: {}, id: `e2e-preflight-${service}` });
         try {
-          await connection.request(`${service}.health`, request, { timeout: 500 });
+          await requestOverNats(connection, healthSubject(service), {}, 500);
           answering.push(service);
         } catch {
           // No responder (or no answer in time): nobody serves it.

@@ -1,6 +1,7 @@
 import IbmKeyProtectApiV2 from '@ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2.js';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { KmsWire, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
+import { DomainError, requestOverNats } from '@sealbox/platform';
 import { constants, createCipheriv, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -39,20 +40,15 @@ export class NatsCaller {
 
   /** The reply, its response validated against the subject's registry schema; `traceparent` continues a trace. */
   async call<S extends Subject>(subject: S, data: RequestOf<S>, options: { readonly traceparent?: string } = {}): Promise<NatsReply<S>> {
-    const requestHeaders = natsHeaders();
-    if (options.traceparent) requestHeaders.set('traceparent', options.traceparent);
-    const message = await this.connection.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), {
-      timeout: this.timeoutMs,
-      headers: requestHeaders,
-    });
-    const reply = message.json<{ response?: unknown; err?: unknown }>();
-    if (reply.err !== undefined) {
-      const parsed = WireErr.safeParse(reply.err);
-      if (!parsed.success) throw new Error(`e2e: ${subject} failed with a reply that is not a wire error: ${JSON.stringify(reply.err)}`);
-      return { ok: false, error: parsed.data };
+    let response: ResponseOf<S>;
+    try {
+      response = await requestOverNats(this.connection, subject, data, this.timeoutMs, options.traceparent ? { traceparent: options.traceparent } : {});
+    } catch (error) {
+      if (error instanceof DomainError) return { ok: false, error: WireErr.parse(error.toWire()) };
+      throw error;
     }
     const definition: (typeof Subjects)[S] = Subjects[subject];
-    return { ok: true, value: definition.response.parse(reply.response) as ResponseOf<S> };
+    return { ok: true, value: definition.response.parse(response) as ResponseOf<S> };
   }
 
   /** The response, or a failure naming the error (for setup steps that must work). */

@@ -1,4 +1,4 @@
-/** NATS header names carried on every request. DO NOT RENAME. */
+/** Header names carried on every request (in the request frame's header map). DO NOT RENAME. */
 export const RpcHeaders = {
   /** W3C trace context. */
   traceparent: 'traceparent',
@@ -7,4 +7,9 @@ export const RpcHeaders = {
   caller: 'sealbox-caller',
   /** Id of the HTTP request at the edge, for log correlation. */
   requestId: 'sealbox-request-id',
+  /**
+   * When the caller stops waiting: epoch milliseconds (decimal). A service does not start work whose
+   * deadline has passed, and the calls it makes get what remains.
+   */
+  deadline: 'sealbox-deadline',
 } as const;

@@ -11,7 +11,6 @@ import {
   listen,
   loadConfig,
   natsClient,
-  NatsClientStatus,
   natsConfigOf,
   PlatformModule,
   setRootLogger,
@@ -68,7 +67,6 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const tracingHandle = startTracing('gateway', tracing);
   const nats = natsConfigOf(config);
   const client = natsClient(nats, 'gateway');
-  const status = new NatsClientStatus(client.status);
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
   const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
@@ -85,7 +83,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: status, gateway }),
+      GatewayModule.register({ transportStatus: client, gateway }),
     ],
   })
   class GatewayRootModule {}

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Module, type Type } from '@nestjs/common';
-import { RpcException } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   healthSubject,
@@ -30,10 +29,11 @@ import {
   signJwt,
   SystemClock,
   type HttpOptions,
+  type ReplyFrame,
+  type RequestFrame,
   type TransportStatus,
 } from '@sealbox/platform';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { throwError, type Observable } from 'rxjs';
 import { configureGateway } from '../gateway-hooks.js';
 import { GatewayModule } from '../gateway.module.js';
 import { setupOpenApi } from '../openapi.js';
@@ -99,18 +99,11 @@ const GENEROUS: GatewayOptions = {
   decisionCacheSize: 1,
 };
 
-type RawHandler = (data: unknown, ctx: unknown) => Promise<unknown>;
+type RawHandler = (frame: RequestFrame) => Promise<ReplyFrame>;
 
-/** A raw handler (no Nest filters in front), registered like the NOT_IMPLEMENTED fallback. */
+/** A raw handler (no controller), registered like the NOT_IMPLEMENTED fallback. */
 function rawHandler<S extends Subject>(subject: S, answer: (request: ValidatedRequestOf<S>) => Promise<ResponseOf<S>>): RawHandler {
-  return async (data, ctx): Promise<ResponseOf<S> | Observable<never>> => {
-    try {
-      return await consume(subject, data, ctx, (request) => answer(request));
-    } catch (error) {
-      const wire = error instanceof RpcException ? error.getError() : { code: 'INTERNAL', message: 'An internal error occurred' };
-      return throwError(() => wire);
-    }
-  };
+  return (frame) => consume(subject, frame.d, frame.h, (request) => answer(request));
 }
 
 function healthHandler(service: ServiceName, state: 'ok' | 'degraded'): RawHandler {

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { pino } from 'pino';
-import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InProcessEventBus } from '../events/publisher.js';
 import { RpcClient, type RpcClientProxy } from '../rpc/client.js';
@@ -10,11 +9,11 @@ import { Clock, ManualClock, SystemClock } from '../time/clock.js';
 import { PlatformModule, type PlatformOptions } from './platform.module.js';
 import { EVENT_PUBLISHER, EVENT_SUBSCRIBER, LOGGER } from './tokens.js';
 
-/** A client proxy that records being closed; answers nothing. */
+/** A client transport that records being closed; answers nothing. */
 class FakeProxy implements RpcClientProxy {
   closed = 0;
-  send<TResult>(): Observable<TResult> {
-    return new Observable<TResult>();
+  request(): Promise<Uint8Array> {
+    return new Promise(() => undefined);
   }
   close(): void {
     this.closed++;

@@ -1,26 +1,30 @@
-import { NatsRecord } from '@nestjs/microservices';
-import type { HealthResponse } from '@sealbox/contracts';
-import { NEVER, Observable, of, throwError } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { RpcHeaders, type HealthResponse } from '@sealbox/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
-import { RpcClient, type RpcClientProxy } from './client.js';
-import { fromNatsHeaders } from './headers.js';
+import { RpcClient } from './client.js';
+import { decodeRequest, encodeReply, type RequestFrame } from './codec.js';
+import { HOP_MARGIN_MS, withDeadline } from './deadline.js';
+import { RpcTransportError, type RpcTransportClient } from './transport.js';
 
 const REPORT: HealthResponse = { service: 'kms', version: '0.1.0', replica: 'r1', status: 'ok', checks: {} };
 
-/** A client proxy that records what it was asked to send and answers with a scripted observable. */
-class ScriptedProxy implements RpcClientProxy {
-  readonly sent: { pattern: unknown; data: unknown }[] = [];
+/** A transport that records the decoded requests it was asked to send and answers with a script. */
+class ScriptedTransport implements RpcTransportClient {
+  readonly sent: { subject: string; frame: RequestFrame; timeoutMs: number }[] = [];
   closed = false;
-  constructor(private readonly answer: () => Observable<unknown>) {}
-  send<TResult, TInput>(pattern: unknown, data: TInput): Observable<TResult> {
-    this.sent.push({ pattern, data });
-    return this.answer() as Observable<TResult>;
+  constructor(private readonly answer: () => Promise<Uint8Array>) {}
+  request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    this.sent.push({ subject, frame: decodeRequest(frame), timeoutMs });
+    return this.answer();
   }
   close(): void {
     this.closed = true;
   }
 }
+
+const never = () => new Promise<Uint8Array>(() => undefined);
 
 async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
   const error = await promise.then(
@@ -32,30 +36,53 @@ async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 describe('RpcClient', () => {
-  it('sends the payload on the subject as a NATS record and returns the answer', async () => {
-    const proxy = new ScriptedProxy(() => of(REPORT));
-    const client = new RpcClient(proxy, { timeoutMs: 1000 });
-    await expect(client.send('kms.health', {})).resolves.toEqual(REPORT);
-    expect(proxy.sent).toHaveLength(1);
-    const [{ pattern, data }] = proxy.sent as [{ pattern: unknown; data: unknown }];
-    expect(pattern).toBe('kms.health');
-    expect(data).toBeInstanceOf(NatsRecord);
-    expect((data as NatsRecord).data).toEqual({});
+  const contextManager = new AsyncLocalStorageContextManager();
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+  });
+  afterAll(() => {
+    context.disable();
   });
 
-  it('puts the caller (as JSON) and the request id in the headers, and nothing when absent', async () => {
-    const proxy = new ScriptedProxy(() => of(REPORT));
-    const client = new RpcClient(proxy, { timeoutMs: 1000 });
+  it('sends the encoded payload on the subject and returns the response', async () => {
+    const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
+    const client = new RpcClient(transport, { timeoutMs: 1000 });
+    await expect(client.send('kms.health', {})).resolves.toEqual(REPORT);
+    expect(transport.sent).toHaveLength(1);
+    expect(transport.sent[0]).toMatchObject({ subject: 'kms.health', frame: { d: {} }, timeoutMs: 1000 });
+  });
+
+  it('puts the caller (as JSON), the request id and the deadline in the headers; no caller or id when absent', async () => {
+    const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
+    const client = new RpcClient(transport, { timeoutMs: 1000 });
     const caller = { iamId: 'iam-ServiceId-1', accountId: 'acc', subType: 'service_id' } as const;
+    const before = Date.now();
     await client.send('kms.health', {}, { caller, requestId: 'req-1' });
     await client.send('kms.health', {});
-    const [withCaller, without] = proxy.sent.map(({ data }) => fromNatsHeaders((data as NatsRecord).headers));
-    expect(withCaller).toEqual({ 'sealbox-caller': JSON.stringify(caller), 'sealbox-request-id': 'req-1' });
-    expect(without).toEqual({});
+    const [withCaller, without] = transport.sent.map(({ frame }) => frame.h);
+    expect(withCaller).toMatchObject({ [RpcHeaders.caller]: JSON.stringify(caller), [RpcHeaders.requestId]: 'req-1' });
+    expect(Object.keys(without ?? {})).toEqual([RpcHeaders.deadline]);
+    const deadline = Number(without?.[RpcHeaders.deadline]);
+    expect(deadline).toBeGreaterThanOrEqual(before + 1000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it('refuses to send a string that is not well-formed Unicode, naming its field (it has no UTF-8 form)', async () => {
+    const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
+    const client = new RpcClient(transport, { timeoutMs: 1000 });
+    const request = { context: { versionId: 'v\uD800' }, labels: ['ok', '\uDC00x'] } as unknown as Record<string, never>;
+    const error = await errorOf(client.send('kms.health', request));
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.fields).toEqual([{ field: 'context.versionId', message: 'must be well-formed Unicode (no lone surrogates)' }]);
+    const label = await errorOf(client.send('kms.health', { labels: ['ok', '\uDC00x'] } as unknown as Record<string, never>));
+    expect(label.fields?.[0]?.field).toBe('labels.1');
+    // A well-formed pair is fine.
+    await expect(client.send('kms.health', { name: 'emoji \uD83D\uDE00' } as unknown as Record<string, never>)).resolves.toEqual(REPORT);
+    expect(transport.sent).toHaveLength(1);
   });
 
   it('rebuilds the domain error a service answered with', async () => {
-    const client = new RpcClient(new ScriptedProxy(() => throwError(() => ({ code: 'NOT_FOUND', message: 'Key k1 was not found' }))), {
+    const client = new RpcClient(new ScriptedTransport(async () => encodeReply({ err: { code: 'NOT_FOUND', message: 'Key k1 was not found' } })), {
       timeoutMs: 1000,
     });
     const error = await errorOf(client.send('kms.health', {}));
@@ -63,34 +90,54 @@ describe('RpcClient', () => {
     expect(error.message).toBe('Key k1 was not found');
   });
 
-  it('turns an answer that is not a wire error into INTERNAL', async () => {
-    const client = new RpcClient(new ScriptedProxy(() => throwError(() => ({ status: 'error', message: 'Internal server error' }))), {
-      timeoutMs: 1000,
-    });
+  it('turns a reply that is not a reply frame into INTERNAL naming the service', async () => {
+    const client = new RpcClient(new ScriptedTransport(async () => new TextEncoder().encode('{"status":"error"}')), { timeoutMs: 1000 });
     const error = await errorOf(client.send('kms.health', {}));
     expect(error.code).toBe('INTERNAL');
-    expect(error.message).toBe('An internal error occurred in a remote service');
+    expect(error.message).toBe('The kms service answered something that is not a reply');
   });
 
-  it('turns a transport failure into SERVICE_UNAVAILABLE without its details', async () => {
-    const client = new RpcClient(new ScriptedProxy(() => throwError(() => new Error('connect ECONNREFUSED 10.0.0.7:4222'))), {
-      timeoutMs: 1000,
-    });
+  it.each([
+    ['an unreachable transport', new RpcTransportError('unreachable', 'connect ECONNREFUSED 10.0.0.7:4222')],
+    ['any other Error', new Error('connection closed')],
+    ['a rejection with a string (what a broker client may reject with on disconnect)', 'disconnected'],
+  ])('turns %s into SERVICE_UNAVAILABLE without its details', async (_, reason) => {
+    const client = new RpcClient(new ScriptedTransport(() => Promise.reject(reason)), { timeoutMs: 1000 });
     const error = await errorOf(client.send('crypto.health', {}));
     expect(error.code).toBe('SERVICE_UNAVAILABLE');
     expect(error.message).toBe('The crypto service cannot be reached');
   });
 
   it('answers SERVICE_UNAVAILABLE at the deadline, the call option winning over the default', async () => {
-    const client = new RpcClient(new ScriptedProxy(() => NEVER), { timeoutMs: 60_000 });
+    const client = new RpcClient(new ScriptedTransport(never), { timeoutMs: 60_000 });
     const error = await errorOf(client.send('storage.health', {}, { timeoutMs: 5 }));
     expect(error.code).toBe('SERVICE_UNAVAILABLE');
     expect(error.message).toBe('The storage service did not answer within 5 ms');
   });
 
   it('uses the default deadline when the call sets none', async () => {
-    const client = new RpcClient(new ScriptedProxy(() => NEVER), { timeoutMs: 5 });
+    const client = new RpcClient(new ScriptedTransport(never), { timeoutMs: 5 });
     const error = await errorOf(client.send('storage.health', {}));
     expect(error.message).toBe('The storage service did not answer within 5 ms');
+  });
+
+  it('gives a call made while handling a request what remains of its deadline, minus the hop margin', async () => {
+    const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
+    const client = new RpcClient(transport, { timeoutMs: 60_000 });
+    const deadline = Date.now() + 400;
+    await context.with(withDeadline(context.active(), deadline), () => client.send('kms.health', {}));
+    const [sent] = transport.sent;
+    expect(sent?.timeoutMs).toBeLessThanOrEqual(400 - HOP_MARGIN_MS);
+    expect(sent?.timeoutMs).toBeGreaterThan(0);
+    expect(Number(sent?.frame.h[RpcHeaders.deadline])).toBeLessThanOrEqual(deadline - HOP_MARGIN_MS);
+  });
+
+  it('does not call at all when the request being handled has no time left', async () => {
+    const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
+    const client = new RpcClient(transport, { timeoutMs: 60_000 });
+    const error = await errorOf(context.with(withDeadline(context.active(), Date.now() + HOP_MARGIN_MS - 1), () => client.send('kms.health', {})));
+    expect(error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(error.message).toBe("No time was left to call the kms service before the request's deadline");
+    expect(transport.sent).toEqual([]);
   });
 });

@@ -1,19 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy, NatsRecordBuilder } from '@nestjs/microservices';
 import { RpcHeaders, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
-import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { DomainError, fromWireError, serviceUnavailable } from '../errors/index.js';
+import { DomainError, fromWireError, serviceUnavailable, validationFailed } from '../errors/index.js';
+import { rootLogger } from '../logging/index.js';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing/tracer.js';
-import { toNatsHeaders, type Caller, type HeaderMap } from './headers.js';
+import { decodeReply, encodeRequest, illFormedStringPath } from './codec.js';
+import { activeDeadline, HOP_MARGIN_MS } from './deadline.js';
+import type { Caller, HeaderMap } from './headers.js';
+import { RpcTransportError, type RpcTransportClient } from './transport.js';
 
 export const RPC_CLIENT_PROXY = Symbol('sealbox:rpc-client-proxy');
 export const RPC_CLIENT_OPTIONS = Symbol('sealbox:rpc-client-options');
 
-/** The two methods of a Nest ClientProxy the RPC client needs (NATS or in-process). */
-export type RpcClientProxy = Pick<ClientProxy, 'send' | 'close'>;
+/** What the RPC client sends through: NATS or the in-process bus. */
+export type RpcClientProxy = RpcTransportClient;
 
 export interface RpcClientOptions {
-  /** How long to wait for an answer before SERVICE_UNAVAILABLE. */
+  /** How long to wait for an answer before SERVICE_UNAVAILABLE (less when the request being handled has less left). */
   readonly timeoutMs: number;
 }
 
@@ -23,47 +25,79 @@ export interface SendOptions {
   readonly requestId?: string;
 }
 
+/** The transport's promise, or a timeout RpcTransportError once `budgetMs` passed, whichever comes first. */
+function withinBudget(reply: Promise<Uint8Array>, subject: string, budgetMs: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RpcTransportError('timeout', `no reply to ${subject} within ${budgetMs} ms`)), budgetMs);
+    reply.then(
+      (bytes) => {
+        clearTimeout(timer);
+        resolve(bytes);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /**
  * The typed way to call another service. Subject and payload types come from the registry in
  * libs/contracts; the answer is either the typed response or a DomainError (never a hang: every
- * call has a deadline and a missing or slow service is SERVICE_UNAVAILABLE).
+ * call has a deadline, and a missing, slow or unreachable service is SERVICE_UNAVAILABLE naming it).
+ * A call made while handling a request gets at most what remains of that request's deadline (minus
+ * a margin), so the innermost failure is the one reported.
  */
 @Injectable()
 export class RpcClient {
   constructor(
-    @Inject(RPC_CLIENT_PROXY) private readonly proxy: RpcClientProxy,
+    @Inject(RPC_CLIENT_PROXY) private readonly transport: RpcClientProxy,
     @Inject(RPC_CLIENT_OPTIONS) private readonly options: RpcClientOptions,
   ) {}
 
   async send<S extends Subject>(subject: S, request: RequestOf<S>, options: SendOptions = {}): Promise<ResponseOf<S>> {
-    const deadline = options.timeoutMs ?? this.options.timeoutMs;
     const service = Subjects[subject].service;
+    const illFormed = illFormedStringPath(request);
+    if (illFormed !== undefined) throw validationFailed([{ field: illFormed, message: 'must be well-formed Unicode (no lone surrogates)' }]);
+    const now = Date.now();
+    let budget = options.timeoutMs ?? this.options.timeoutMs;
+    const inherited = activeDeadline();
+    if (inherited !== undefined) budget = Math.min(budget, inherited - now - HOP_MARGIN_MS);
+    if (budget <= 0) throw serviceUnavailable(`No time was left to call the ${service} service before the request's deadline`);
     return inSpan(
       `${subject} send`,
       SpanKind.PRODUCER,
       { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'send' },
       async () => {
         const headers: HeaderMap = injectTraceContext({});
+        headers[RpcHeaders.deadline] = String(now + budget);
         if (options.caller) headers[RpcHeaders.caller] = JSON.stringify(options.caller);
         if (options.requestId) headers[RpcHeaders.requestId] = options.requestId;
-        const record = new NatsRecordBuilder(request).setHeaders(toNatsHeaders(headers)).build();
+        let bytes: Uint8Array;
         try {
-          return await firstValueFrom(this.proxy.send<ResponseOf<S>>(subject, record).pipe(timeout(deadline)));
+          bytes = await withinBudget(this.transport.request(subject, encodeRequest(headers, request), budget), subject, budget);
         } catch (error) {
-          throw this.toDomainError(error, service, deadline);
+          throw this.unavailable(error, subject, service, budget);
         }
+        let reply;
+        try {
+          reply = decodeReply(bytes);
+        } catch {
+          throw new DomainError('INTERNAL', `The ${service} service answered something that is not a reply`);
+        }
+        if ('err' in reply) throw fromWireError(reply.err);
+        return reply.ok as ResponseOf<S>;
       },
     );
   }
 
-  private toDomainError(error: unknown, service: string, deadline: number): DomainError {
-    if (error instanceof TimeoutError) {
-      return serviceUnavailable(`The ${service} service did not answer within ${deadline} ms`);
-    }
-    if (error instanceof Error) {
-      // Transport failures (connection refused or closed): the service cannot be reached.
-      return serviceUnavailable(`The ${service} service cannot be reached`);
-    }
-    return fromWireError(error);
+  /** No reply: the service is unavailable (logged here with the trace id, as the caller sees a 503). */
+  private unavailable(error: unknown, subject: string, service: string, budget: number): DomainError {
+    const timedOut = error instanceof RpcTransportError && error.kind === 'timeout';
+    const failure = serviceUnavailable(timedOut ? `The ${service} service did not answer within ${budget} ms` : `The ${service} service cannot be reached`);
+    // The log line carries the trace id of the active span (the logger adds it).
+    rootLogger().warn({ subject, service, reason: error instanceof Error ? error.message : String(error) }, 'an RPC call got no reply');
+    return failure;
   }
 }

@@ -1,16 +1,12 @@
-import { Ctx, MessagePattern, NatsContext, Payload, RpcException } from '@nestjs/microservices';
-import { context } from '@opentelemetry/api';
-import {
-  Subjects,
-  type ResponseOf,
-  type Subject,
-  type ValidatedRequestOf,
-} from '@sealbox/contracts';
-import { fieldIssuesOf, isDomainError, toWireError, validationFailed } from '../errors/index.js';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { context, SpanStatusCode } from '@opentelemetry/api';
+import { RpcHeaders, Subjects, type ResponseOf, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
+import { fieldIssuesOf, isDomainError, serviceUnavailable, toWireError, validationFailed } from '../errors/index.js';
 import { rootLogger } from '../logging/index.js';
 import { activeTraceId, extractTraceContext, inSpan, SpanKind } from '../tracing/tracer.js';
-import { callerFrom, type Caller, type HeaderReader } from './headers.js';
-import { RpcHeaders } from '@sealbox/contracts';
+import type { ReplyFrame, RequestFrame } from './codec.js';
+import { parseDeadline, withDeadline } from './deadline.js';
+import { callerFrom, type Caller, type HeaderMap } from './headers.js';
 
 /** What a handler learns about the request besides its payload. */
 export interface RpcMeta {
@@ -24,42 +20,44 @@ export type RpcHandlerFn<S extends Subject> = (
   meta: RpcMeta,
 ) => Promise<ResponseOf<S>>;
 
-function headersOf(ctx: unknown): HeaderReader | undefined {
-  if (ctx instanceof NatsContext) return ctx.getHeaders() as HeaderReader | undefined;
-  return undefined;
-}
-
 /**
- * Run one incoming request: a CONSUMER span continuing the caller's trace, validation against the
- * registry schema, and errors serialized for the wire (unknown errors logged, then sent as INTERNAL
- * with only the trace id).
+ * Run one incoming request and answer its reply frame (never throws): work whose deadline already
+ * passed is not started; a CONSUMER span continues the caller's trace, with the request's deadline in
+ * the active context for the calls the handler makes; the payload is validated against the registry
+ * schema; errors are serialized for the wire (unknown errors logged, then sent as INTERNAL with only
+ * the trace id).
  */
 export async function consume<S extends Subject>(
   subject: S,
   data: unknown,
-  ctx: unknown,
+  headers: HeaderMap | undefined,
   handle: (request: ValidatedRequestOf<S>, meta: RpcMeta) => Promise<ResponseOf<S>>,
-): Promise<ResponseOf<S>> {
-  const headers = headersOf(ctx);
-  const parent = extractTraceContext(headers);
+): Promise<ReplyFrame> {
+  const deadline = parseDeadline(headers?.[RpcHeaders.deadline]);
+  if (deadline !== undefined && Date.now() >= deadline) {
+    // The caller has given up: its answer is already a timeout, and starting would only do work nobody waits for.
+    return { err: serviceUnavailable(`The ${Subjects[subject]?.service ?? 'remote'} service received ${subject} after its deadline`).toWire() };
+  }
+  const parent = withDeadline(extractTraceContext(headers), deadline);
   return context.with(parent, () =>
     inSpan(
       `${subject} process`,
       SpanKind.CONSUMER,
       { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'process' },
-      async () => {
+      async (span): Promise<ReplyFrame> => {
         try {
           const parsed = Subjects[subject].request.safeParse(data);
           if (!parsed.success) throw validationFailed(fieldIssuesOf(parsed.error));
-          const requestId = headers?.get(RpcHeaders.requestId) || undefined;
+          const requestId = headers?.[RpcHeaders.requestId] || undefined;
           const caller = callerFrom(headers);
           const meta: RpcMeta = { subject, ...(caller ? { caller } : {}), ...(requestId ? { requestId } : {}) };
-          return await handle(parsed.data as ValidatedRequestOf<S>, meta);
+          return { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
         } catch (error) {
           if (!isDomainError(error)) {
             rootLogger().error({ err: error, subject }, 'unexpected error while handling a request');
           }
-          throw new RpcException({ ...toWireError(error, activeTraceId()) });
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+          return { err: toWireError(error, activeTraceId()) };
         }
       },
       parent,
@@ -69,7 +67,8 @@ export async function consume<S extends Subject>(
 
 /**
  * Marks a controller method as the handler of a registry subject. The method's types come from the
- * registry, so a handler for the wrong payload does not compile.
+ * registry, so a handler for the wrong payload does not compile. Nest discovers it (as a message
+ * pattern) and registers it on the service's transport, which hands it the decoded request frame.
  */
 export function RpcHandler<S extends Subject>(subject: S) {
   return function <T extends RpcHandlerFn<S>>(
@@ -79,17 +78,14 @@ export function RpcHandler<S extends Subject>(subject: S) {
   ): TypedPropertyDescriptor<T> {
     const handler = descriptor.value;
     if (!handler) throw new Error(`@RpcHandler('${subject}') must decorate a method`);
-    const wrapped = function (this: unknown, data: unknown, ctx: unknown) {
-      return consume(subject, data, ctx, (request, meta) => handler.call(this, request, meta));
+    const wrapped = function (this: unknown, frame: RequestFrame) {
+      return consume(subject, frame.d, frame.h, (request, meta) => handler.call(this, request, meta));
     };
     Object.defineProperty(wrapped, 'name', { value: handler.name });
     descriptor.value = wrapped as unknown as T;
     MessagePattern(subject)(target, propertyKey, descriptor);
-    // Nest passes a handler only the arguments it has parameter metadata for, by default the payload
-    // alone: declare the context too, or the request headers (trace context, caller, request id)
-    // never reach consume().
+    // Nest passes a handler only the arguments it has parameter metadata for: the frame.
     Payload()(target, propertyKey, 0);
-    Ctx()(target, propertyKey, 1);
     return descriptor;
   };
 }

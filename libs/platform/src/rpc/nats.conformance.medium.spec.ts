@@ -9,7 +9,9 @@ import {
 } from '../testing/transport-conformance.js';
 import type { RpcClient } from './client.js';
 import { RpcHandler, type RpcMeta } from './handler.js';
-import { natsClient, natsServer, waitForNats } from './nats.js';
+import { connect } from '@nats-io/transport-node';
+import { DomainError } from '../errors/domain-error.js';
+import { natsClient, natsServer, requestOverNats, waitForNats } from './nats.js';
 import { pino } from 'pino';
 import { SEALBOX_VERSION } from '../version.js';
 
@@ -75,6 +77,33 @@ describe('NATS queue group: two replicas of one service', () => {
     // Both replicas took part (NATS picks a queue member at random: 40 requests all to one of two
     // has a probability of 2^-39).
     for (const replica of replicas) expect(replica.answered.length).toBeGreaterThan(0);
+  });
+});
+
+describe('NATS client status and raw requests', () => {
+  it('reports the connection for readiness: not connected, connected, closed', async () => {
+    const client = natsClient(NATS, 'status-test');
+    expect(client.isConnected()).toBe(false);
+    expect(client.describe()).toBe('nats not connected');
+    await client.connect();
+    expect(client.isConnected()).toBe(true);
+    expect(client.describe()).toBe('nats connected');
+    await client.close();
+    expect(client.isConnected()).toBe(false);
+  });
+
+  it('speaks the services protocol on a connection of its own (tools and tests): response or the domain error', async () => {
+    const app = await startService('storage', natsServer(NATS, 'storage'), [StorageReplicaController], [{ provide: REPLICA, useValue: new ReplicaLog('raw') }]);
+    const nc = await connect({ servers: NATS.servers });
+    try {
+      await expect(requestOverNats(nc, 'storage.health', {}, 2000)).resolves.toMatchObject({ service: 'storage', replica: 'raw' });
+      const error = await requestOverNats(nc, 'storage.health', { extra: 1 } as unknown as Record<string, never>, 2000).catch((reason: unknown) => reason);
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    } finally {
+      await nc.close();
+      await app.close();
+    }
   });
 });
 

@@ -1,7 +1,13 @@
-import { ClientNats, ServerNats } from '@nestjs/microservices';
-import { connect } from '@nats-io/transport-node';
+import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { RpcHeaders, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { NatsConnectionConfig } from '../config/fragments.js';
+import { fromWireError } from '../errors/index.js';
+import { rootLogger } from '../logging/logger.js';
+import { decodeReply, encodeRequest } from './codec.js';
+import type { HeaderMap } from './headers.js';
+import { RpcServerStrategy, RpcTransportError, type RpcTransportClient } from './transport.js';
+import type { TransportStatus } from './transport-status.js';
 
 function connectionOptions(config: NatsConnectionConfig, name: string) {
   return {
@@ -15,13 +21,163 @@ function connectionOptions(config: NatsConnectionConfig, name: string) {
   };
 }
 
-/** Nest's NATS server in the service's queue group, so replicas share the load. */
-export function natsServer(config: NatsConnectionConfig, service: string): ServerNats {
-  return new ServerNats({ ...connectionOptions(config, `sealbox-${service}`), queue: service, gracefulShutdown: true, gracePeriod: 1000 });
+/**
+ * One NATS connection, opened on first use (and again after a failed attempt), with its status
+ * followed for readiness: `connected`, `disconnected`, `reconnecting`, `closed`.
+ */
+class NatsLink implements TransportStatus {
+  private connection: Promise<NatsConnection> | undefined;
+  private state = 'not connected';
+
+  constructor(
+    private readonly config: NatsConnectionConfig,
+    private readonly name: string,
+  ) {}
+
+  open(): Promise<NatsConnection> {
+    this.connection ??= connect(connectionOptions(this.config, this.name)).then(
+      (nc) => {
+        this.state = 'connected';
+        void this.follow(nc);
+        return nc;
+      },
+      (error: unknown) => {
+        this.connection = undefined;
+        throw error;
+      },
+    );
+    return this.connection;
+  }
+
+  private async follow(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.state = 'disconnected';
+      else if (status.type === 'reconnecting') this.state = 'reconnecting';
+      else if (status.type === 'reconnect') this.state = 'connected';
+    }
+    this.state = 'closed';
+  }
+
+  isConnected(): boolean {
+    return this.state === 'connected';
+  }
+
+  describe(): string {
+    return `nats ${this.state}`;
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    const nc = await connection?.catch(() => undefined);
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+  }
 }
 
-export function natsClient(config: NatsConnectionConfig, name: string): ClientNats {
-  return new ClientNats(connectionOptions(config, `sealbox-${name}-client`));
+/** The NATS transport's client: request/reply on the connection's shared reply subscription. */
+export class NatsRpcClient implements RpcTransportClient, TransportStatus {
+  private readonly link: NatsLink;
+
+  constructor(config: NatsConnectionConfig, name: string) {
+    this.link = new NatsLink(config, `sealbox-${name}-client`);
+  }
+
+  /** Connect now (otherwise the first request does). */
+  async connect(): Promise<void> {
+    await this.link.open();
+  }
+
+  async request(subject: string, frame: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    let nc: NatsConnection;
+    try {
+      nc = await this.link.open();
+    } catch (error) {
+      throw new RpcTransportError('unreachable', `NATS cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      return (await nc.request(subject, frame, { timeout: timeoutMs })).data;
+    } catch (error) {
+      throw transportErrorOf(error, subject, timeoutMs);
+    }
+  }
+
+  isConnected(): boolean {
+    return this.link.isConnected();
+  }
+
+  describe(): string {
+    return this.link.describe();
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+}
+
+/** What a failed NATS request means for the caller: only a timeout is "did not answer in time". */
+function transportErrorOf(error: unknown, subject: string, timeoutMs: number): RpcTransportError {
+  const timedOut = error instanceof errors.TimeoutError || (error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError);
+  if (timedOut) return new RpcTransportError('timeout', `no reply to ${subject} within ${timeoutMs} ms`);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new RpcTransportError('unreachable', `${subject}: ${reason}`);
+}
+
+/**
+ * The NATS transport's server for one service: ONE subscription to `<service>.>` in the service's
+ * queue group (replicas share the load; each request goes to one of them), every message handed to
+ * `dispatch`. Closing drains: requests already received are answered before the connection goes.
+ */
+export class NatsRpcServer extends RpcServerStrategy {
+  private readonly link: NatsLink;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    config: NatsConnectionConfig,
+    private readonly service: string,
+  ) {
+    super();
+    this.link = new NatsLink(config, `sealbox-${service}`);
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    this.link.open().then(
+      (nc) => {
+        this.subscription = nc.subscribe(`${this.service}.>`, {
+          queue: this.service,
+          callback: (error, message) => {
+            if (error) {
+              rootLogger().warn({ reason: error.message, service: this.service }, 'the RPC subscription failed');
+              return;
+            }
+            void this.dispatch(message.subject, message.data).then((reply) => {
+              if (message.reply) message.respond(reply);
+            });
+          },
+        });
+        callback();
+      },
+      (error: unknown) => callback(error),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.drain().catch(() => undefined);
+    this.subscription = undefined;
+    await this.link.close();
+  }
+
+  unwrap<T>(): T {
+    return this.link as T;
+  }
+}
+
+/** The server of one service in its queue group, so replicas share the load. */
+export function natsServer(config: NatsConnectionConfig, service: string): NatsRpcServer {
+  return new NatsRpcServer(config, service);
+}
+
+export function natsClient(config: NatsConnectionConfig, name: string): NatsRpcClient {
+  return new NatsRpcClient(config, name);
 }
 
 /**
@@ -46,4 +202,21 @@ export async function waitForNats(config: NatsConnectionConfig, logger: Logger, 
     }
   }
   return false;
+}
+
+/**
+ * One typed request on a NATS connection of the caller's own, in the services' protocol (for tools
+ * and tests that talk to services directly): the response, or the DomainError the service answered.
+ */
+export async function requestOverNats<S extends Subject>(
+  nc: NatsConnection,
+  subject: S,
+  data: RequestOf<S>,
+  timeoutMs: number,
+  headers: HeaderMap = {},
+): Promise<ResponseOf<S>> {
+  const message = await nc.request(subject, encodeRequest({ [RpcHeaders.deadline]: String(Date.now() + timeoutMs), ...headers }, data), { timeout: timeoutMs });
+  const reply = decodeReply(message.data);
+  if ('err' in reply) throw fromWireError(reply.err);
+  return reply.ok as ResponseOf<S>;
 }

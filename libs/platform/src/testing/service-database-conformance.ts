@@ -621,7 +621,7 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
           imports: [
             PlatformModule.forRoot({
               logger: quiet(),
-              clientProxy: { send: () => { throw new Error('no RPC in this test'); }, close: async () => undefined },
+              clientProxy: { request: () => Promise.reject(new Error('no RPC in this test')), close: async () => undefined },
               rpcTimeoutMs: 1000,
               eventPublisher: bus,
               clock,

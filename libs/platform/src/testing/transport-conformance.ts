@@ -35,6 +35,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { createLogger, rootLogger, setRootLogger } from '../logging/logger.js';
 import { PlatformModule } from '../nest/platform.module.js';
 import { RpcClient, type RpcClientProxy } from '../rpc/client.js';
+import { activeDeadline } from '../rpc/deadline.js';
 import { addNotImplementedHandlers } from '../rpc/fallback.js';
 import { RpcHandler, type RpcMeta } from '../rpc/handler.js';
 import type { Caller } from '../rpc/headers.js';
@@ -147,6 +148,8 @@ const SERVED_AT = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
 /** What an unexpected error carries that must never reach a caller. */
 const LEAKED_SECRET = 'hunter2-do-not-leak';
 const CONFLICT_MESSAGE = 'An API key named "ci" already exists';
+/** Bytes the echo handler answers with: every value of a byte, so any re-encoding would show. */
+const BINARY = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
 /** Request id that makes the echo handler wait for the gate. */
 const SLOW = 'slow';
 
@@ -190,7 +193,13 @@ class EchoController {
       await this.gate.opened;
     }
     return {
-      ...report('kms', { meta: { ok: true, detail: JSON.stringify(meta) }, dropped: { ok: true, detail: undefined } }),
+      ...report('kms', {
+        meta: { ok: true, detail: JSON.stringify(meta) },
+        dropped: { ok: true, detail: undefined },
+        deadline: { ok: true, detail: String(activeDeadline()) },
+        // Binary travels as bytes (responses are not validated at runtime: a Buffer where a string is declared).
+        bytes: { ok: true, detail: BINARY as unknown as string },
+      }),
       // Responses are not validated at runtime: a Date where the registry says string reaches the
       // caller as whatever JSON makes of it, on every transport.
       replica: SERVED_AT as unknown as string,
@@ -281,6 +290,21 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(answer.replica).toBe(SERVED_AT.toISOString());
       expect(answer.checks['dropped']).toEqual({ ok: true });
       expect(answer.checks['dropped']).not.toHaveProperty('detail');
+    });
+
+    it('carries binary fields as bytes, unchanged', async () => {
+      const answer = await caller.client.send('kms.health', {});
+      const bytes = answer.checks['bytes']?.detail as unknown;
+      expect(bytes).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(bytes as Uint8Array).equals(BINARY)).toBe(true);
+    });
+
+    it("gives the handler the caller's deadline as its own", async () => {
+      const before = Date.now();
+      const answer = await caller.client.send('kms.health', {}, { timeoutMs: 1500 });
+      const deadline = Number(answer.checks['deadline']?.detail);
+      expect(deadline).toBeGreaterThanOrEqual(before + 1500);
+      expect(deadline).toBeLessThanOrEqual(Date.now() + 1500);
     });
 
     it('delivers the caller and the request id to the handler', async () => {

@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
-import type { HeaderMap, HeaderReader } from '../rpc/headers.js';
+import type { HeaderMap } from '../rpc/headers.js';
 
 export const tracer = () => trace.getTracer('sealbox');
 
@@ -14,11 +14,11 @@ export function injectTraceContext(into: HeaderMap, from: Context = context.acti
   return into;
 }
 
-export function extractTraceContext(reader: HeaderReader | undefined): Context {
-  if (!reader) return context.active();
-  return propagation.extract(context.active(), reader, {
-    get: (carrier, key) => carrier.get(key) || undefined,
-    keys: () => [],
+export function extractTraceContext(headers: HeaderMap | undefined): Context {
+  if (!headers) return context.active();
+  return propagation.extract(context.active(), headers, {
+    get: (carrier, key) => carrier[key] || undefined,
+    keys: (carrier) => Object.keys(carrier),
   });
 }
 

@@ -9,7 +9,6 @@
 import { connect } from '@nats-io/transport-node';
 import { Controller, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { ClientNats, ServerNats } from '@nestjs/microservices';
 import type { IamWire, ResponseOf } from '@sealbox/contracts';
 import { KmsModule } from '@sealbox/kms';
 import {
@@ -70,7 +69,7 @@ async function startService(
   })
   class BenchServiceRootModule {}
 
-  const server: ServerNats = natsServer(nats, name);
+  const server = natsServer(nats, name);
   const app = await NestFactory.createMicroservice(BenchServiceRootModule, { strategy: server, logger: new PinoNestLogger(logger) });
   await app.listen();
   return app;
@@ -127,7 +126,7 @@ async function startKms(settings: BenchSettings): Promise<KmsFixture> {
     const iam = await startService('iam', BenchIamModule, nats, logger);
     closers.push(() => iam.close());
 
-    const client: ClientNats = natsClient(nats, 'crypto');
+    const client = natsClient(nats, 'crypto');
     const rpc = new RpcClient(client, { timeoutMs: 5000 });
     closers.push(() => client.close());
     await client.connect();

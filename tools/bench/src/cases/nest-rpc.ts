@@ -1,7 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { ClientNats, CustomStrategy } from '@nestjs/microservices';
+import type { CustomStrategy } from '@nestjs/microservices';
 import type { HealthResponse } from '@sealbox/contracts';
 import {
   createLogger,
@@ -65,8 +65,8 @@ async function transportParts(transport: Transport, settings: BenchSettings): Pr
   } finally {
     await probe.close();
   }
-  // The service side exactly as runService builds it: ServerNats in the `iam` queue group.
-  const client: ClientNats = natsClient(nats, 'bench');
+  // The service side exactly as runService builds it: NatsRpcServer in the `iam` queue group.
+  const client = natsClient(nats, 'bench');
   return { strategy: natsServer(nats, 'iam'), client, connect: async () => void (await client.connect()) };
 }
 
@@ -130,7 +130,7 @@ export function nestRpcCases(settings: BenchSettings): BenchCase[] {
   return [
     {
       name: 'nest.nats.seq',
-      description: `RpcClient.send('${SUBJECT}') to a Nest ServerNats (queue iam, bench-only @RpcHandler) in one process${tracing}, one at a time`,
+      description: `RpcClient.send('${SUBJECT}') to a NatsRpcServer in a Nest microservice (queue iam, bench-only @RpcHandler) in one process${tracing}, one at a time`,
       baseline: 'nats.raw.seq',
       uses: ['nats'],
       run: (current) => measureNestRpc(current, 'nats', 1),

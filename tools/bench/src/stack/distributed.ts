@@ -13,6 +13,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { roleCrn, ServiceNames, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
+import { requestOverNats } from '@sealbox/platform';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -73,13 +74,13 @@ function tail(file: string, lines = 25): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-/** One request in Nest's NATS format (`{pattern, data, id}` → `{response}` | `{err}`), the response checked by the registry. */
+/** One request in the services' protocol, the response checked by the registry. */
 export async function natsRequest<S extends Subject>(nc: NatsConnection, subject: S, data: RequestOf<S>): Promise<ResponseOf<S>> {
-  const message = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), { timeout: RPC_TIMEOUT_MS });
-  const reply = message.json<{ response?: unknown; err?: unknown }>();
-  if (reply.err !== undefined) throw new Error(`${subject} failed: ${JSON.stringify(reply.err)}`);
+  const response = await requestOverNats(nc, subject, data, RPC_TIMEOUT_MS).catch((error: unknown) => {
+    throw new Error(`${subject} failed: ${error instanceof Error ? error.message : String(error)}`);
+  });
   const definition: (typeof Subjects)[S] = Subjects[subject];
-  return definition.response.parse(reply.response) as ResponseOf<S>;
+  return definition.response.parse(response) as ResponseOf<S>;
 }
 
 /** A JSON request to the gateway that must answer `expected`. */
