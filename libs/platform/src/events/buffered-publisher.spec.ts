@@ -53,27 +53,29 @@ afterEach(() => {
 });
 
 describe('BufferedEventPublisher', () => {
-  it('publishes queued events one at a time, in order', async () => {
+  it('publishes queued events in order, up to its window at a time without waiting for each answer', async () => {
     const broker = new ControlledBroker();
-    const buffer = new BufferedEventPublisher(broker, logger());
+    const buffer = new BufferedEventPublisher(broker, logger(), 100, 2);
     buffer.enqueue('events.audit.request', event('e1'));
     buffer.enqueue('events.audit.request', event('e2'));
     buffer.enqueue('events.audit.request', event('e3'));
     expect(buffer.pending).toBe(3);
-    for (let n = 1; n <= 3; n++) {
-      const call = await broker.call(n);
-      expect(broker.calls).toHaveLength(n);
-      call.succeed();
-    }
-    await broker.call(3);
+    await broker.call(2);
+    // Two on their way at once; the third waits for the window.
+    expect(broker.calls.map((call) => call.id)).toEqual(['e1', 'e2']);
+    expect(buffer.pending).toBe(3);
+    broker.calls[1]?.succeed();
+    broker.calls[0]?.succeed();
+    (await broker.call(3)).succeed();
     await vi.waitFor(() => expect(buffer.pending).toBe(0));
-    expect(broker.stored).toEqual(['e1', 'e2', 'e3']);
+    expect(broker.calls.map((call) => call.id)).toEqual(['e1', 'e2', 'e3']);
+    expect(broker.stored.sort()).toEqual(['e1', 'e2', 'e3']);
   });
 
   it('retries the same event with backoff while the broker fails, losing nothing', async () => {
     vi.useFakeTimers();
     const broker = new ControlledBroker();
-    const buffer = new BufferedEventPublisher(broker, logger());
+    const buffer = new BufferedEventPublisher(broker, logger(), 100, 1);
     buffer.enqueue('events.audit.request', event('e1'));
     buffer.enqueue('events.audit.request', event('e2'));
     (await broker.call(1)).fail();
@@ -95,20 +97,39 @@ describe('BufferedEventPublisher', () => {
 
   it('drops the oldest queued events when full, and says how many', async () => {
     const broker = new ControlledBroker();
-    const buffer = new BufferedEventPublisher(broker, logger(), 3);
+    const buffer = new BufferedEventPublisher(broker, logger(), 3, 1);
     buffer.enqueue('events.audit.request', event('e1'));
     const inFlight = await broker.call(1);
     for (const id of ['e2', 'e3', 'e4', 'e5']) buffer.enqueue('events.audit.request', event(id));
-    expect(buffer.pending).toBe(3);
+    // Three waiting (the capacity) and one on its way.
+    expect(buffer.pending).toBe(4);
     inFlight.succeed();
-    for (let n = 2; broker.stored.length < 3; n++) (await broker.call(n)).succeed();
+    for (let n = 2; broker.stored.length < 4; n++) (await broker.call(n)).succeed();
     await vi.waitFor(() => expect(buffer.pending).toBe(0));
-    // e1 was already on its way; the two oldest waiting (e2, e3) made room for e4 and e5.
-    expect(broker.stored).toEqual(['e1', 'e4', 'e5']);
+    // e1 was already on its way; the oldest waiting (e2) made room for e5.
+    expect(broker.stored).toEqual(['e1', 'e3', 'e4', 'e5']);
     // One warning at the first drop (then one per thousand), not one per event.
     expect(lines.map((line) => JSON.parse(line) as { msg: string; dropped: number })).toEqual([
       expect.objectContaining({ msg: 'event buffer full: dropping the oldest events', dropped: 1 }),
     ]);
+  });
+
+  it('puts failed events of a batch back ahead of newer ones and publishes them again', async () => {
+    vi.useFakeTimers();
+    const broker = new ControlledBroker();
+    const buffer = new BufferedEventPublisher(broker, logger(), 100, 3);
+    for (const id of ['e1', 'e2', 'e3']) buffer.enqueue('events.audit.request', event(id));
+    await broker.call(3);
+    broker.calls[0]?.succeed();
+    broker.calls[1]?.fail();
+    broker.calls[2]?.fail();
+    buffer.enqueue('events.audit.request', event('e4'));
+    await vi.advanceTimersByTimeAsync(250);
+    await broker.call(6);
+    expect(broker.calls.slice(3).map((call) => call.id)).toEqual(['e2', 'e3', 'e4']);
+    for (const call of broker.calls.slice(3)) call.succeed();
+    await vi.waitFor(() => expect(buffer.pending).toBe(0));
+    expect(broker.stored.sort()).toEqual(['e1', 'e2', 'e3', 'e4']);
   });
 
   it('stops accepting once closed, after trying to publish what was queued', async () => {

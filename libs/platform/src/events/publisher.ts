@@ -17,8 +17,10 @@ export interface EventSubscriber {
 
 /** NATS subject wildcard match: `*` one token, `>` the rest. */
 export function subjectMatches(pattern: string, subject: string): boolean {
-  const patternTokens = pattern.split('.');
-  const subjectTokens = subject.split('.');
+  return tokensMatch(pattern.split('.'), subject.split('.'));
+}
+
+function tokensMatch(patternTokens: readonly string[], subjectTokens: readonly string[]): boolean {
   for (let index = 0; index < patternTokens.length; index++) {
     const token = patternTokens[index];
     if (token === '>') return subjectTokens.length > index;
@@ -42,20 +44,22 @@ async function deliver(listener: EventListener, subject: string, text: string): 
  * on its own copy of the event; one that throws or rejects neither stops the others nor the process.
  */
 export class InProcessEventBus implements EventPublisher, EventSubscriber {
-  private readonly listeners = new Set<{ pattern: string; listener: EventListener }>();
+  private readonly listeners = new Set<{ tokens: readonly string[]; listener: EventListener }>();
 
   async publish(subject: string, event: CloudEvent): Promise<void> {
-    // Same round trip as the broker: listeners get a copy parsed from JSON.
-    const text = JSON.stringify(event);
+    const tokens = subject.split('.');
+    let text: string | undefined;
     for (const entry of this.listeners) {
-      if (subjectMatches(entry.pattern, subject)) {
-        setImmediate(() => void deliver(entry.listener, subject, text));
+      if (tokensMatch(entry.tokens, tokens)) {
+        // Same round trip as the broker: listeners get a copy parsed from JSON (made once, when someone listens).
+        const copy = (text ??= JSON.stringify(event));
+        setImmediate(() => void deliver(entry.listener, subject, copy));
       }
     }
   }
 
   subscribe(pattern: string, listener: EventListener): () => void {
-    const entry = { pattern, listener };
+    const entry = { tokens: pattern.split('.'), listener };
     this.listeners.add(entry);
     return () => this.listeners.delete(entry);
   }

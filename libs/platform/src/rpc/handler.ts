@@ -1,5 +1,5 @@
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { context, SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { RpcHeaders, Subjects, type ResponseOf, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
 import { fieldIssuesOf, isDomainError, serviceUnavailable, toWireError, validationFailed } from '../errors/index.js';
 import { rootLogger } from '../logging/index.js';
@@ -39,29 +39,27 @@ export async function consume<S extends Subject>(
     return { err: serviceUnavailable(`The ${Subjects[subject]?.service ?? 'remote'} service received ${subject} after its deadline`).toWire() };
   }
   const parent = withDeadline(extractTraceContext(headers), deadline);
-  return context.with(parent, () =>
-    inSpan(
-      `${subject} process`,
-      SpanKind.CONSUMER,
-      { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'process' },
-      async (span): Promise<ReplyFrame> => {
-        try {
-          const parsed = Subjects[subject].request.safeParse(data);
-          if (!parsed.success) throw validationFailed(fieldIssuesOf(parsed.error));
-          const requestId = headers?.[RpcHeaders.requestId] || undefined;
-          const caller = callerFrom(headers);
-          const meta: RpcMeta = { subject, ...(caller ? { caller } : {}), ...(requestId ? { requestId } : {}) };
-          return { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
-        } catch (error) {
-          if (!isDomainError(error)) {
-            rootLogger().error({ err: error, subject }, 'unexpected error while handling a request');
-          }
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
-          return { err: toWireError(error, activeTraceId()) };
+  return inSpan(
+    `${subject} process`,
+    SpanKind.CONSUMER,
+    { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'process' },
+    async (span): Promise<ReplyFrame> => {
+      try {
+        const parsed = Subjects[subject].request.safeParse(data);
+        if (!parsed.success) throw validationFailed(fieldIssuesOf(parsed.error));
+        const requestId = headers?.[RpcHeaders.requestId] || undefined;
+        const caller = callerFrom(headers);
+        const meta: RpcMeta = { subject, ...(caller ? { caller } : {}), ...(requestId ? { requestId } : {}) };
+        return { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
+      } catch (error) {
+        if (!isDomainError(error)) {
+          rootLogger().error({ err: error, subject }, 'unexpected error while handling a request');
         }
-      },
-      parent,
-    ),
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+        return { err: toWireError(error, activeTraceId()) };
+      }
+    },
+    parent,
   );
 }
 

@@ -13,6 +13,7 @@ import {
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { appendFileSync } from 'node:fs';
 import { SEALBOX_VERSION } from '../version.js';
+import { setSpansRecorded } from './tracer.js';
 
 export type TracingConfig =
   | { readonly exporter: 'none' }
@@ -99,13 +100,15 @@ export interface TracingHandle {
  * context, and the configured exporter. Call once, before the Nest application is created.
  */
 export function startTracing(service: string, config: TracingConfig): TracingHandle {
+  setSpansRecorded(config.exporter !== 'none');
   const sdk = new NodeSDK({
     serviceName: `sealbox-${service}`,
     resource: resourceFromAttributes({ 'service.version': SEALBOX_VERSION }),
     autoDetectResources: false,
     textMapPropagator: new W3CTraceContextPropagator(),
-    // With nothing to export, spans are not recorded at all: they still get real trace and span ids
-    // (for log lines, error bodies and propagation) without the cost of collecting attributes.
+    // With nothing to export, spans are not recorded at all: the edge's request span still gets real
+    // trace and span ids (for log lines, error bodies and propagation) without the cost of collecting
+    // attributes, and the RPC hops make no span of their own (setSpansRecorded).
     ...(config.exporter === 'none' ? { sampler: new AlwaysOffSampler() } : {}),
     spanProcessors: [processorFor(config, service)],
     logRecordProcessors: [],

@@ -2,7 +2,7 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { startTracing, toSpanRecord } from './sdk.js';
-import { activeTraceId, extractTraceContext, injectTraceContext, inSpan, SpanKind } from './tracer.js';
+import { activeTraceId, extractTraceContext, injectTraceContext, inSpan, setSpansRecorded, SpanKind } from './tracer.js';
 
 // The global tracer provider can be registered once per process: once for this file.
 const exporter = new InMemorySpanExporter();
@@ -96,6 +96,38 @@ describe('tracer', () => {
 
   it('extracts into the active context when there are no headers', () => {
     expect(extractTraceContext(undefined)).toBe(context.active());
+  });
+
+  it('makes no span when spans are not recorded, yet runs in the caller trace and propagates it', async () => {
+    setSpansRecorded(false);
+    try {
+      const parent = extractTraceContext({ traceparent: `00-${REMOTE_TRACE_ID}-${REMOTE_SPAN_ID}-01` });
+      let inside: string | undefined;
+      let propagated: Record<string, string> = {};
+      const result = await inSpan(
+        'hop',
+        SpanKind.CONSUMER,
+        {},
+        async (span) => {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          inside = activeTraceId();
+          propagated = injectTraceContext({});
+          return 'done';
+        },
+        parent,
+      );
+      expect(result).toBe('done');
+      expect(inside).toBe(REMOTE_TRACE_ID);
+      expect(propagated['traceparent']).toContain(REMOTE_TRACE_ID);
+      expect(exporter.getFinishedSpans()).toEqual([]);
+      // Outside any trace: no trace id, and still no span.
+      await inSpan('lonely', SpanKind.PRODUCER, {}, async () => {
+        expect(activeTraceId()).toBeUndefined();
+      });
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      setSpansRecorded(true);
+    }
   });
 });
 

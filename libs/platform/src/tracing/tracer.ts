@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { HeaderMap } from '../rpc/headers.js';
 
 export const tracer = () => trace.getTracer('sealbox');
@@ -22,6 +22,17 @@ export function extractTraceContext(headers: HeaderMap | undefined): Context {
   });
 }
 
+let spansRecorded = true;
+
+/**
+ * Whether spans are recorded (something exports them). When not, `inSpan` makes no span at all: the
+ * context it runs in still carries the trace started at the edge (its ids are in log lines, error
+ * bodies and the headers of every call), so only the per-hop span bookkeeping is skipped.
+ */
+export function setSpansRecorded(recorded: boolean): void {
+  spansRecorded = recorded;
+}
+
 /** Run `fn` in a new active span; errors mark the span and are rethrown. */
 export async function inSpan<T>(
   name: string,
@@ -30,6 +41,10 @@ export async function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
+  if (!spansRecorded) {
+    const span = trace.getSpan(parent) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    return parent === context.active() ? fn(span) : context.with(parent, () => fn(span));
+  }
   return tracer().startActiveSpan(name, { kind, attributes }, parent, async (span) => {
     try {
       return await fn(span);
