@@ -1,13 +1,14 @@
 import type { CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-  DataSource,
-  EntitySubscriberInterface,
-  InsertEvent,
-  QueryRunner,
-  TransactionCommitEvent,
-  TransactionRollbackEvent,
+import {
+  In,
+  type DataSource,
+  type EntitySubscriberInterface,
+  type InsertEvent,
+  type QueryRunner,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
 } from 'typeorm';
 import { OutboxEventEntity } from './outbox.entity.js';
 import type { EventPublisher } from './publisher.js';
@@ -88,23 +89,30 @@ export class OutboxRelay {
     if (this.failures === 0) this.schedule(0);
   }
 
-  /** Publish everything pending; resolves when the outbox is empty or the broker refused. */
+  /**
+   * Publish everything pending; resolves when the outbox is empty or the broker refused. Events go out
+   * one after the other (each waits for the broker's acknowledgement, so the stream keeps their order);
+   * the rows of a batch that were published are deleted together, not one statement per event.
+   */
   async drain(): Promise<number> {
+    const outbox = this.dataSource.getRepository(OutboxEventEntity);
     let published = 0;
     for (;;) {
-      const batch = await this.dataSource.getRepository(OutboxEventEntity).find({
-        order: { createdAt: 'ASC', id: 'ASC' },
-        take: this.options.batchSize,
-      });
-      for (const row of batch) {
-        try {
-          await this.publisher.publish(row.subject, JSON.parse(row.envelope) as CloudEvent);
-        } catch (error) {
-          await this.dataSource.getRepository(OutboxEventEntity).increment({ id: row.id }, 'attempts', 1);
-          throw error;
+      const batch = await outbox.find({ order: { createdAt: 'ASC', id: 'ASC' }, take: this.options.batchSize });
+      const done: string[] = [];
+      try {
+        for (const row of batch) {
+          try {
+            await this.publisher.publish(row.subject, JSON.parse(row.envelope) as CloudEvent);
+          } catch (error) {
+            await outbox.increment({ id: row.id }, 'attempts', 1);
+            throw error;
+          }
+          done.push(row.id);
         }
-        await this.dataSource.getRepository(OutboxEventEntity).delete({ id: row.id });
-        published++;
+      } finally {
+        if (done.length > 0) await outbox.delete({ id: In(done) });
+        published += done.length;
       }
       if (batch.length < this.options.batchSize) return published;
     }
