@@ -3,6 +3,7 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { NatsConnectionConfig } from '../config/fragments.js';
+import { natsConnectionOptions } from '../rpc/nats.js';
 import type { EventPublisher } from './publisher.js';
 
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
@@ -55,13 +56,7 @@ export class JetStreamPublisher implements EventPublisher {
 
   private connect(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
     this.connection ??= (async () => {
-      const nc = await connect({
-        servers: this.nats.servers,
-        ...(this.nats.user ? { user: this.nats.user } : {}),
-        ...(this.nats.pass ? { pass: this.nats.pass } : {}),
-        name: `${this.name}-events`,
-        maxReconnectAttempts: -1,
-      });
+      const nc = await connect(natsConnectionOptions(this.nats, `${this.name}-events`));
       await ensureEventsStream(nc);
       this.logger.info('connected to the event stream');
       return { nc, js: jetstream(nc) };

@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { NatsConnectionConfig } from '../config/fragments.js';
+import { natsConnectionOptions } from '../rpc/nats.js';
 import type { EventListener, EventSubscriber } from './publisher.js';
 
 /**
@@ -55,14 +56,7 @@ export class NatsEventSubscriber implements EventSubscriber {
 
   private connect(): Promise<NatsConnection> {
     if (this.closed) return Promise.reject(new Error('closed'));
-    this.connection ??= connect({
-      servers: this.nats.servers,
-      ...(this.nats.user ? { user: this.nats.user } : {}),
-      ...(this.nats.pass ? { pass: this.nats.pass } : {}),
-      name: `${this.name}-events-sub`,
-      maxReconnectAttempts: -1,
-      waitOnFirstConnect: true,
-    }).catch((error: unknown) => {
+    this.connection ??= connect({ ...natsConnectionOptions(this.nats, `${this.name}-events-sub`), waitOnFirstConnect: true }).catch((error: unknown) => {
       this.connection = undefined;
       throw error;
     });
