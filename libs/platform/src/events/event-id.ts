@@ -1,7 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 let lastMs = 0;
 let sequence = 0;
+
+/** Entropy drawn from the CSPRNG 4 KiB at a time (256 ids), as randomUUID does: one call per id costs more than the rest of it. */
+const POOL_BYTES = 4096;
+const ID_BYTES = 16;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let offset = POOL_BYTES;
 
 /**
  * A UUIDv7 (RFC 9562) that sorts in creation order within this process: 48 bits of milliseconds,
@@ -25,7 +31,12 @@ export function orderedEventId(nowMs: number): string {
     sequence = 0;
   }
   lastMs = ms;
-  const bytes = randomBytes(16);
+  if (offset + ID_BYTES > POOL_BYTES) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const bytes = pool.subarray(offset, offset + ID_BYTES);
+  offset += ID_BYTES;
   bytes.writeUIntBE(ms % 2 ** 48, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
