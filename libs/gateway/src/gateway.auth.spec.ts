@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Controller, Get } from '@nestjs/common';
 import type { CloudEvent, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
-import { ManualClock, RpcHandler, signJwt, startTracing, type RpcMeta, type TracingHandle } from '@sealbox/platform';
+import { activeTraceId, ManualClock, RpcHandler, signJwt, startTracing, type RpcMeta, type TracingHandle } from '@sealbox/platform';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectIbmError, send } from './testing/http-client.js';
@@ -13,7 +13,7 @@ class EchoSecrets {
   @RpcHandler('secrets.secret.get')
   async get(request: ValidatedRequestOf<'secrets.secret.get'>, meta: RpcMeta): Promise<ResponseOf<'secrets.secret.get'>> {
     // Not a Secret: the test reads back what reached the service.
-    return { id: request.id, instance: request.instanceGuid, caller: meta.caller } as unknown as ResponseOf<'secrets.secret.get'>;
+    return { id: request.id, instance: request.instanceGuid, caller: meta.caller, traceId: activeTraceId() } as unknown as ResponseOf<'secrets.secret.get'>;
   }
 }
 
@@ -47,7 +47,7 @@ describe('gateway access: authentication', () => {
     const gateway = await start({ controllers: [EchoSecrets] });
     const response = await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ id: SECRET, instance: INSTANCE, caller: { ...TEST_CALLER, subType: 'user' } });
+    expect(response.json()).toEqual({ id: SECRET, instance: INSTANCE, caller: { ...TEST_CALLER, subType: 'user' }, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 
   it('answers a protected route without a token with 401 UNAUTHORIZED, before reaching the service', async () => {
@@ -174,6 +174,17 @@ describe('gateway edge: rate limits and audit', () => {
     expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 429, 'RATE_LIMITED');
     const other = { iamId: 'IBMid-other', accountId: 'acc-test' };
     expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth(other) })).status).toBe(200);
+  });
+
+  it("runs the route in the request's trace: the service it calls works in the caller's trace", async () => {
+    const gateway = await start({ controllers: [EchoSecrets] });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await send(gateway.url, { path: SECRET_PATH, headers: { ...gateway.auth(), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ id: SECRET, traceId });
+    // Without an incoming trace, the edge starts one and the service joins it.
+    const fresh = await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
+    expect((fresh.json() as { traceId?: string }).traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('publishes one audit event per request: who, what, on which resource, the outcome and the trace', async () => {

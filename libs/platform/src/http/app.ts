@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { DomainError } from '../errors/index.js';
 import { PinoNestLogger } from '../logging/index.js';
 import { IbmErrorFilter, sendError } from './error.filter.js';
-import { endRequestSpan, RequestTraceInterceptor, startRequestSpan } from './tracing-hooks.js';
+import { endRequestSpan, runHandlerInRequestSpan, startRequestSpan } from './tracing-hooks.js';
 
 export interface HttpOptions {
   readonly host: string;
@@ -46,6 +46,7 @@ export function configureFastify(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
   fastify.addHook('onRequest', async (request) => startRequestSpan(request));
   fastify.addHook('onResponse', async (request, reply) => endRequestSpan(request, reply.statusCode));
+  fastify.addHook('onRoute', (route) => runHandlerInRequestSpan(route as unknown as Parameters<typeof runHandlerInRequestSpan>[0]));
 }
 
 /**
@@ -95,7 +96,6 @@ export async function createHttpApp(
   configureFastify(app.getHttpAdapter().getInstance());
   await app.register(compress, { global: true, encodings: ['gzip', 'deflate'] });
   app.useGlobalFilters(new IbmErrorFilter());
-  app.useGlobalInterceptors(new RequestTraceInterceptor());
   app.enableShutdownHooks();
   return app;
 }

@@ -1,11 +1,4 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type SpanContext } from '@opentelemetry/api';
-import {
-  Injectable,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
-import { Observable } from 'rxjs';
 import { tracer } from '../tracing/tracer.js';
 
 const SPAN = Symbol('sealbox:request-span');
@@ -51,15 +44,19 @@ export function requestSpanContext(request: object): SpanContext | undefined {
   return (request as TracedRequest)[SPAN]?.spanContext();
 }
 
-/** Run the route handler inside the request's span, so RPC calls it makes join the same trace. */
-@Injectable()
-export class RequestTraceInterceptor implements NestInterceptor {
-  intercept(executionContext: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const span = executionContext.switchToHttp().getRequest<TracedRequest>()[SPAN];
-    if (!span) return next.handle();
-    const active = trace.setSpan(context.active(), span);
-    return new Observable((subscriber) =>
-      context.with(active, () => next.handle().subscribe(subscriber)),
-    );
-  }
+/**
+ * Fastify onRoute hook: every route handler runs inside its request's span (the active context), so
+ * the RPC calls it makes join the same trace. Wrapping the handler once, when the route is
+ * registered, costs one context switch per request; a Nest interceptor would put an observable
+ * pipeline around every request for the same thing.
+ */
+export function runHandlerInRequestSpan(route: { handler: RouteHandler }): void {
+  const handler = route.handler;
+  route.handler = function (this: unknown, request: TracedRequest, reply: unknown) {
+    const span = request[SPAN];
+    if (!span) return handler.call(this, request, reply);
+    return context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply));
+  } as RouteHandler;
 }
+
+type RouteHandler = (this: unknown, request: TracedRequest, reply: unknown) => unknown;
