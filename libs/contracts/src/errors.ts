@@ -17,6 +17,12 @@ export const ErrorCodes = [
   'GONE',
   'PRECONDITION_FAILED',
   'PAYLOAD_TOO_LARGE',
+  /** The request was not received in time (headers or body too slow). */
+  'REQUEST_TIMEOUT',
+  /** A path (parameter) longer than the server accepts. */
+  'URI_TOO_LONG',
+  /** The request line and headers are larger than the server accepts. */
+  'HEADERS_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'UNPROCESSABLE',
   'RATE_LIMITED',

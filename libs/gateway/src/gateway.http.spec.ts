@@ -153,9 +153,9 @@ describe('gateway HTTP edge: routing and errors', () => {
     expect(response.json()).toMatchObject({ received: crn });
   });
 
-  it('answers a path parameter over the limit with an IBM 404 ROUTE_NOT_FOUND', async () => {
+  it('answers a path parameter over the limit with an IBM 414 URI_TOO_LONG', async () => {
     const response = await get(`/v2/resource_instances/${'a'.repeat(3000)}`);
-    expect(expectIbmError(response, 404, 'ROUTE_NOT_FOUND').errors[0]?.message).toContain('too long');
+    expect(expectIbmError(response, 414, 'URI_TOO_LONG').errors[0]?.message).toContain('too long');
   });
 
   it('answers a malformed percent-encoding with an IBM 404 ROUTE_NOT_FOUND', async () => {

@@ -7,6 +7,7 @@ import {
   createHttpApp,
   createLogger,
   exitOnConfigError,
+  HttpSettings,
   JetStreamPublisher,
   listen,
   loadConfig,
@@ -20,18 +21,13 @@ import {
   type HttpOptions,
 } from '@sealbox/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { z } from 'zod';
 import { GatewayAppConfig, gatewayOptionsFrom } from './config.js';
 import { configureGateway } from './gateway-hooks.js';
 import { GatewayModule } from './gateway.module.js';
 import { setupOpenApi } from './openapi.js';
 
-export function httpOptionsFrom(config: {
-  SEALBOX_HOST: string;
-  SEALBOX_PORT: number;
-  SEALBOX_BODY_LIMIT_BYTES: number;
-  SEALBOX_TLS_CERT_FILE?: string | undefined;
-  SEALBOX_TLS_KEY_FILE?: string | undefined;
-}): HttpOptions {
+export function httpOptionsFrom(config: z.output<z.ZodObject<typeof HttpSettings>>): HttpOptions {
   const cert = config.SEALBOX_TLS_CERT_FILE;
   const key = config.SEALBOX_TLS_KEY_FILE;
   if (Boolean(cert) !== Boolean(key)) {
@@ -44,6 +40,13 @@ export function httpOptionsFrom(config: {
     port: config.SEALBOX_PORT,
     bodyLimitBytes: config.SEALBOX_BODY_LIMIT_BYTES,
     ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+    limits: {
+      requestTimeoutMs: config.SEALBOX_HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: config.SEALBOX_HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: config.SEALBOX_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: config.SEALBOX_HTTP_MAX_CONNECTIONS,
+      maxJsonDepth: config.SEALBOX_JSON_MAX_DEPTH,
+    },
   };
 }
 

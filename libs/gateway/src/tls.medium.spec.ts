@@ -83,6 +83,12 @@ describe('gateway over HTTPS', () => {
     expectIbmError(await send(gateway.url, { path: '/nope' }), 404, 'ROUTE_NOT_FOUND');
   });
 
+  it('tells browsers to keep to HTTPS (HSTS), on answers and errors alike', async () => {
+    for (const path of ['/healthz', '/nope']) {
+      expect((await send(gateway.url, { path })).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    }
+  });
+
   it('negotiates TLS 1.2 and TLS 1.3', async () => {
     expect(await handshake(port, 'TLSv1.2')).toMatchObject({ protocol: 'TLSv1.2' });
     expect(await handshake(port, 'TLSv1.3')).toMatchObject({ protocol: 'TLSv1.3' });

@@ -61,6 +61,8 @@ export interface TestGatewayOptions {
   readonly rpcTimeoutMs?: number;
   readonly bodyLimitBytes?: number;
   readonly tls?: HttpOptions['tls'];
+  /** The edge's timeouts, connection cap and JSON depth (defaults otherwise). */
+  readonly limits?: HttpOptions['limits'];
   /** Rate limits and decision cache; generous by default so tests are not limited by accident. */
   readonly gateway?: Partial<GatewayOptions>;
   readonly clock?: Clock;
@@ -155,6 +157,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     port: 0,
     bodyLimitBytes: options.bodyLimitBytes ?? TEST_BODY_LIMIT_BYTES,
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   };
 
   @Module({

@@ -53,6 +53,11 @@ export const HttpSettings = {
   SEALBOX_TLS_CERT_FILE: z.string().optional().describe('PEM certificate chain; with the key file, serves HTTPS (TLS 1.2+)'),
   SEALBOX_TLS_KEY_FILE: z.string().optional().describe('PEM private key for SEALBOX_TLS_CERT_FILE'),
   SEALBOX_BODY_LIMIT_BYTES: positiveInt.default(1_048_576).describe('Largest accepted request body; larger is 413'),
+  SEALBOX_HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000).describe('Time a client has to send a whole request (headers and body); then 408'),
+  SEALBOX_HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000).describe('Time a client has to send the request headers; then 408'),
+  SEALBOX_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(5_000).describe('How long an idle keep-alive connection stays open'),
+  SEALBOX_HTTP_MAX_CONNECTIONS: positiveInt.default(4096).describe('Open connections at most; further ones are closed at once'),
+  SEALBOX_JSON_MAX_DEPTH: positiveInt.default(64).describe('Deepest nesting of arrays and objects in a JSON body; deeper is 400'),
 };
 
 export const DataDirSettings = {

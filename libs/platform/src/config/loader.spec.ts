@@ -28,6 +28,14 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
   throw new Error('expected the configuration to be refused');
 }
 
+const HTTP_LIMIT_DEFAULTS = {
+  SEALBOX_HTTP_REQUEST_TIMEOUT_MS: 30_000,
+  SEALBOX_HTTP_HEADERS_TIMEOUT_MS: 10_000,
+  SEALBOX_HTTP_KEEP_ALIVE_TIMEOUT_MS: 5_000,
+  SEALBOX_HTTP_MAX_CONNECTIONS: 4096,
+  SEALBOX_JSON_MAX_DEPTH: 64,
+};
+
 describe('loadConfig', () => {
   it('applies the defaults and converts the values', () => {
     const config = loadConfig(TestConfig, { SEALBOX_DATABASE_URL: DATABASE_URL });
@@ -36,6 +44,7 @@ describe('loadConfig', () => {
       SEALBOX_HOST: '127.0.0.1',
       SEALBOX_PORT: 8080,
       SEALBOX_BODY_LIMIT_BYTES: 1_048_576,
+      ...HTTP_LIMIT_DEFAULTS,
       SEALBOX_DATABASE_URL: DATABASE_URL,
       SEALBOX_S3_PATH_STYLE: true,
     });
@@ -122,6 +131,7 @@ describe('loadConfig', () => {
         SEALBOX_HOST: '0.0.0.0',
         SEALBOX_PORT: 9443,
         SEALBOX_BODY_LIMIT_BYTES: 1_048_576,
+        ...HTTP_LIMIT_DEFAULTS,
         SEALBOX_DATABASE_URL: 'postgres://file@db/sealbox',
         SEALBOX_S3_PATH_STYLE: false,
       });

@@ -39,8 +39,14 @@ export function httpStatusOf(code: ErrorCode): number {
       return 410;
     case 'PRECONDITION_FAILED':
       return 412;
+    case 'REQUEST_TIMEOUT':
+      return 408;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'URI_TOO_LONG':
+      return 414;
+    case 'HEADERS_TOO_LARGE':
+      return 431;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'UNPROCESSABLE':

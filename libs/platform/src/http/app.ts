@@ -9,6 +9,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { Logger } from 'pino';
 import { DomainError } from '../errors/index.js';
 import { PinoNestLogger } from '../logging/index.js';
+import { DEFAULT_HTTP_LIMITS, edgeClientError, edgeServerFactory, jsonDeeperThan, responseHeaders, type HttpLimits } from './edge.js';
 import { IbmErrorFilter, sendError } from './error.filter.js';
 import { endRequestSpan, runHandlerInRequestSpan, startRequestSpan } from './tracing-hooks.js';
 
@@ -17,19 +18,27 @@ export interface HttpOptions {
   readonly port: number;
   readonly bodyLimitBytes: number;
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Timeouts, connection cap and JSON nesting (defaults: DEFAULT_HTTP_LIMITS). */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 /** JSON as the IBM SDKs send it: `application/json` and any `application/*+json` vendor type. */
 const JSON_TYPES = /^application\/([\w.-]+\+)?json\s*(;.*)?$/i;
 
-function parseJson(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
-  // The SDKs send empty bodies with a JSON content type (KP disable/enable, RC lock...).
-  if (body.trim() === '') return done(null, undefined);
-  try {
-    done(null, JSON.parse(body));
-  } catch {
-    done(new DomainError('INVALID_BODY', 'The request body is not valid JSON'));
-  }
+/** A JSON body parser that refuses nesting deeper than `maxDepth` before parsing (a deep body would exhaust the stack further on). */
+function jsonParser(maxDepth: number) {
+  return (_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void => {
+    // The SDKs send empty bodies with a JSON content type (KP disable/enable, RC lock...).
+    if (body.trim() === '') return done(null, undefined);
+    if (jsonDeeperThan(body, maxDepth)) {
+      return done(new DomainError('INVALID_BODY', `The request body nests arrays and objects deeper than ${maxDepth} levels`));
+    }
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(new DomainError('INVALID_BODY', 'The request body is not valid JSON'));
+    }
+  };
 }
 
 function parseForm(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
@@ -37,16 +46,28 @@ function parseForm(_request: FastifyRequest, body: string, done: (error: Error |
 }
 
 /**
- * Body parsing and request spans, identical in the gateway and standalone. Errors raised here (bad
- * JSON, body too large, unsupported type) reach Nest's error handler and so the global IbmErrorFilter.
+ * Body parsing, request spans and the edge's response headers, identical in the gateway and
+ * standalone. Errors raised here (bad JSON, body too large, unsupported type) reach Nest's error
+ * handler and so the global IbmErrorFilter.
  */
-export function configureFastify(fastify: FastifyInstance): void {
+export function configureFastify(fastify: FastifyInstance, options: { readonly maxJsonDepth: number; readonly tls: boolean }): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, parseJson);
+  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, jsonParser(options.maxJsonDepth));
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
   fastify.addHook('onRequest', async (request) => startRequestSpan(request));
   fastify.addHook('onResponse', async (request, reply) => endRequestSpan(request, reply.statusCode));
   fastify.addHook('onRoute', (route) => runHandlerInRequestSpan(route as unknown as Parameters<typeof runHandlerInRequestSpan>[0]));
+  const headersFor = responseHeaders(options.tls);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headersFor(pathOf(request.url)));
+    done();
+  });
+}
+
+/** The path of a request URL, without the query string. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /**
@@ -58,12 +79,15 @@ export const MAX_PARAM_LENGTH = 2048;
 
 /**
  * The router rejects a malformed URL or an over-long parameter before any hook runs; answer those
- * with an IBM error body and a request span too.
+ * with an IBM error body, the edge's headers and a request span too.
  */
-function frameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-  startRequestSpan(request);
-  sendError(error, reply, request);
-  endRequestSpan(request, reply.statusCode);
+function frameworkErrorHandler(headers: Readonly<Record<string, string>>) {
+  return (error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    startRequestSpan(request);
+    reply.headers(headers);
+    sendError(error, reply, request);
+    endRequestSpan(request, reply.statusCode);
+  };
 }
 
 /**
@@ -75,25 +99,21 @@ export async function createHttpApp(
   options: HttpOptions,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
-  const https = options.tls
-    ? {
-        cert: readFileSync(options.tls.certFile),
-        key: readFileSync(options.tls.keyFile),
-        minVersion: 'TLSv1.2' as const,
-      }
-    : undefined;
+  const tls = options.tls ? { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } : undefined;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimitBytes,
-    ...(https ? { https } : {}),
+    serverFactory: edgeServerFactory(limits, tls),
+    clientErrorHandler: edgeClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: frameworkError,
+    frameworkErrors: frameworkErrorHandler(responseHeaders(tls !== undefined)('/')),
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });
-  configureFastify(app.getHttpAdapter().getInstance());
+  configureFastify(app.getHttpAdapter().getInstance(), { maxJsonDepth: limits.maxJsonDepth, tls: tls !== undefined });
   await app.register(compress, { global: true, encodings: ['gzip', 'deflate'] });
   app.useGlobalFilters(new IbmErrorFilter());
   app.enableShutdownHooks();

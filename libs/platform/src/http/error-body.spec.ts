@@ -66,7 +66,7 @@ describe('domainErrorFromHttp', () => {
     ['FST_ERR_CTP_EMPTY_JSON_BODY', 'INVALID_BODY'],
     ['FST_ERR_CTP_INVALID_JSON_BODY', 'INVALID_BODY'],
     ['FST_ERR_BAD_URL', 'ROUTE_NOT_FOUND'],
-    ['FST_ERR_MAX_PARAM_LENGTH', 'ROUTE_NOT_FOUND'],
+    ['FST_ERR_MAX_PARAM_LENGTH', 'URI_TOO_LONG'],
   ])('maps Fastify %s to %s', (code, expected) => {
     expect(domainErrorFromHttp(Object.assign(new Error('fastify'), { code, statusCode: 400 }))?.code).toBe(expected);
   });

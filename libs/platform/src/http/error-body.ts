@@ -42,7 +42,7 @@ export function domainErrorFromHttp(error: unknown): DomainError | undefined {
     case 'FST_ERR_BAD_URL':
       return new DomainError('ROUTE_NOT_FOUND', 'The requested URL is malformed');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new DomainError('ROUTE_NOT_FOUND', 'A path parameter of the requested URL is too long');
+      return new DomainError('URI_TOO_LONG', 'A path parameter of the requested URL is too long');
     default:
       break;
   }
