@@ -28,9 +28,12 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
   // A test that stops a service restarts it itself; this only keeps a failed one from breaking the next.
   afterEach(() => ensureStackRunning(stack));
 
-  it('is ready: /readyz lists all six services ok, with the release version', async () => {
-    const response = await readyz(stack.gatewayUrl);
+  it('is ready: /readyz lists all six services ok, with the release version (to an administrator; the public only learns "ready")', async () => {
+    const anonymous = await readyz(stack.gatewayUrl);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.body).toEqual({ status: 'ready' });
 
+    const response = await readyz(stack.gatewayUrl, { headers: bearer(await adminAccessToken(stack)) });
     expect(response.status).toBe(200);
     const body = response.body as ReadinessBody;
     expect(body.status).toBe('ready');
@@ -89,12 +92,13 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
 
   it('reports a killed service in /readyz (503 naming it) within 2 s, and is ready again once it restarts', async () => {
     const killed: ServiceName = 'crypto';
-    const before = (await readyz(stack.gatewayUrl)).body as ReadinessBody;
+    const admin = bearer(await adminAccessToken(stack));
+    const before = (await readyz(stack.gatewayUrl, { headers: admin })).body as ReadinessBody;
 
     await stopStackApp(stack, killed, 'SIGKILL');
     // 2 s: at most 20 polls 100 ms apart, each of which must itself be answered within 2 s.
     const { value: notReady } = await poll(
-      () => readyz(stack.gatewayUrl, { deadlineMs: 2_000 }),
+      () => readyz(stack.gatewayUrl, { headers: admin, deadlineMs: 2_000 }),
       (response) => response.status !== 200,
       { intervalMs: 100, maxPolls: 20 },
     );
@@ -108,7 +112,7 @@ describe('the distributed stack (seven processes over NATS, PostgreSQL, s3rver a
     }
 
     await restartApp(stack, killed);
-    const ready = await readyz(stack.gatewayUrl);
+    const ready = await readyz(stack.gatewayUrl, { headers: admin });
     expect(ready.status).toBe(200);
     const after = (ready.body as ReadinessBody).services[killed];
     expect(after?.ok).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,17 +18,36 @@ describe('standalone (npm start)', () => {
       expect(health.status).toBe(200);
       const ready = await fetch(`${first.url}/readyz`);
       expect(ready.status).toBe(200);
-      const body = (await ready.json()) as { services: Record<string, { ok: boolean }> };
-      expect(Object.keys(body.services).sort()).toEqual(['crypto', 'iam', 'kms', 'lifecycle', 'secrets', 'storage']);
-      expect(Object.values(body.services).every((service) => service.ok)).toBe(true);
+      expect(await ready.json()).toEqual({ status: 'ready' });
 
       const keyFile = join(dataDir, 'admin-apikey');
       const apikey = readFileSync(keyFile, 'utf8').trim();
+      // The administrator sees what stands behind "ready".
+      const token = await fetch(`${first.url}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }),
+      });
+      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      const detailed = await fetch(`${first.url}/readyz`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const body = (await detailed.json()) as { services: Record<string, { ok: boolean }> };
+      expect(Object.keys(body.services).sort()).toEqual(['crypto', 'iam', 'kms', 'lifecycle', 'secrets', 'storage']);
+      expect(Object.values(body.services).every((service) => service.ok)).toBe(true);
       expect(statSync(keyFile).mode & 0o777).toBe(0o600);
       expect(announced).toHaveLength(1);
       expect(announced[0]).toContain(apikey);
       for (const file of ['iam.sqlite']) {
         expect(readFileSync(join(dataDir, 'db', file)).includes(Buffer.from(apikey))).toBe(false);
+      }
+      // Nothing under the data dir is readable by anyone else: files 0600 (SQLite's -wal and -shm too), folders 0700.
+      const entries = readdirSync(dataDir, { recursive: true, withFileTypes: true });
+      expect(entries.some((entry) => entry.name.endsWith('.sqlite-wal'))).toBe(true);
+      for (const entry of entries) {
+        const mode = statSync(join(entry.parentPath, entry.name)).mode & 0o777;
+        expect({ path: join(entry.parentPath, entry.name), mode: mode.toString(8) }).toEqual({
+          path: join(entry.parentPath, entry.name),
+          mode: entry.isDirectory() ? '700' : '600',
+        });
       }
     } finally {
       await first.app.close();

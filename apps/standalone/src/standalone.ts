@@ -68,6 +68,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   setRootLogger(logger);
   const tracingHandle = startTracing('standalone', tracing);
 
+  // Everything this process creates is its own alone: SQLite files with their -wal and -shm, buckets,
+  // keys (0600 files, 0700 folders), whatever the umask it was started with.
+  process.umask(0o077);
   const dataDir = resolve(config.SEALBOX_DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const database = (service: ServiceName): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });

@@ -335,8 +335,28 @@ describe('gateway HTTP edge: OpenAPI, docs and compression', () => {
 });
 
 describe('gateway HTTP edge: readiness', () => {
-  it('is ready (200) when every service answers its health subject', async () => {
+  it('tells the public only ready or not: no versions, replicas or transport', async () => {
     const response = await send(gateway.url, { path: '/readyz' });
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual({ status: 'ready' });
+    // A token that does not verify is the public answer, not a 401 (probes send none).
+    expect((await send(gateway.url, { path: '/readyz', headers: { authorization: 'Bearer nope' } })).json()).toEqual({ status: 'ready' });
+  });
+
+  it('gives the report behind it to an administrator, and only to one', async () => {
+    const strict = await startTestGateway({ authorize: (request) => ({ allowed: request.action === 'sealbox.readiness.read' && request.subject.iamId === 'IBMid-admin' }) });
+    try {
+      const viewer = await send(strict.url, { path: '/readyz', headers: strict.auth({ iamId: 'IBMid-viewer', accountId: 'acc-test' }) });
+      expect(viewer.json()).toEqual({ status: 'ready' });
+      const admin = await send(strict.url, { path: '/readyz', headers: strict.auth({ iamId: 'IBMid-admin', accountId: 'acc-test' }) });
+      expect(admin.json()).toMatchObject({ status: 'ready', transport: 'in-process', services: { iam: { ok: true, replica: expect.stringContaining(':') } } });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('is ready (200) when every service answers its health subject', async () => {
+    const response = await send(gateway.url, { path: '/readyz', headers: gateway.auth() });
     expect(response.status).toBe(200);
     const report = response.json<{ status: string; transport: string; services: Record<string, { ok: boolean }> }>();
     expect(report.status).toBe('ready');
@@ -348,7 +368,9 @@ describe('gateway HTTP edge: readiness', () => {
   it('is 503 SERVICE_UNAVAILABLE naming the service that does not answer', async () => {
     const partial = await startTestGateway({ services: { lifecycle: 'absent' }, rpcTimeoutMs: 100 });
     try {
-      const response = await send(partial.url, { path: '/readyz' });
+      const anonymous = expectIbmError(await send(partial.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
+      expect(anonymous.errors[0]?.message).toBe('Not ready');
+      const response = await send(partial.url, { path: '/readyz', headers: partial.auth() });
       const body = expectIbmError(response, 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('lifecycle (no answer)');
       for (const healthy of ['iam', 'kms', 'crypto', 'storage', 'secrets']) {
@@ -365,7 +387,7 @@ describe('gateway HTTP edge: readiness', () => {
   it('is 503 naming a service whose health check fails, with the failing check', async () => {
     const degraded = await startTestGateway({ services: { storage: 'degraded' } });
     try {
-      const body = expectIbmError(await send(degraded.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
+      const body = expectIbmError(await send(degraded.url, { path: '/readyz', headers: degraded.auth() }), 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('storage (database: test dependency is down)');
     } finally {
       await degraded.close();
@@ -377,7 +399,8 @@ describe('gateway HTTP edge: readiness', () => {
       transportStatus: { isConnected: () => false, describe: () => 'nats disconnected' },
     });
     try {
-      const body = expectIbmError(await send(disconnected.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
+      expect(expectIbmError(await send(disconnected.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toBe('Not ready');
+      const body = expectIbmError(await send(disconnected.url, { path: '/readyz', headers: disconnected.auth() }), 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('nats disconnected');
       // Liveness does not depend on the transport.
       expect((await send(disconnected.url, { path: '/healthz' })).status).toBe(200);

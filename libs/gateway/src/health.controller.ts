@@ -1,14 +1,25 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from './auth/access.decorators.js';
-import { SEALBOX_VERSION } from '@sealbox/platform';
+import { DomainError, SEALBOX_VERSION } from '@sealbox/platform';
+import { header, Public, type RouteRequest } from './auth/access.decorators.js';
+import { DecisionService } from './auth/decision.service.js';
+import { TokenVerifier } from './auth/token-verifier.js';
 import { ReadinessService, type ReadinessReport } from './readiness.service.js';
+
+/** What anyone may learn from /readyz: ready or not, nothing about what runs. */
+export interface PublicReadiness {
+  readonly status: 'ready';
+}
 
 @ApiTags('Health')
 @Public()
 @Controller()
 export class HealthController {
-  constructor(private readonly readiness: ReadinessService) {}
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly tokens: TokenVerifier,
+    private readonly decisions: DecisionService,
+  ) {}
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the gateway process is up' })
@@ -16,9 +27,32 @@ export class HealthController {
     return { status: 'ok', version: SEALBOX_VERSION };
   }
 
+  /**
+   * Readiness for probes: 200 `{status: 'ready'}` or 503 "not ready". The report behind it (transport,
+   * every service's version, replica and failing checks) only goes to a caller whose token is allowed
+   * `sealbox.readiness.read` (administrators); a missing or bad token is simply the public answer.
+   */
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: NATS connected and every service answered its health subject within 1 s' })
-  readyz(): Promise<ReadinessReport> {
-    return this.readiness.check();
+  @ApiOperation({ summary: 'Readiness: NATS connected and every service answered its health subject within 1 s (details for administrators)' })
+  async readyz(@Req() request: RouteRequest): Promise<ReadinessReport | PublicReadiness> {
+    const detailed = await this.mayReadDetails(header(request, 'authorization'));
+    try {
+      const report = await this.readiness.check();
+      return detailed ? report : { status: report.status };
+    } catch (error) {
+      if (detailed || !(error instanceof DomainError)) throw error;
+      throw new DomainError(error.code, 'Not ready');
+    }
+  }
+
+  private async mayReadDetails(authorization: string): Promise<boolean> {
+    if (!authorization) return false;
+    try {
+      const caller = await this.tokens.verify(authorization);
+      const decision = await this.decisions.decide(caller, 'sealbox.readiness.read', { accountId: caller.accountId, serviceName: 'sealbox' });
+      return decision.allowed;
+    } catch {
+      return false;
+    }
   }
 }

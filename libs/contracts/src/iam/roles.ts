@@ -118,6 +118,8 @@ export const ActionRoles = {
   'iam-access-management.policy.list': viewers,
   'iam-access-management.policy.read': viewers,
   'iam-access-management.role.list': viewers,
+  /** The readiness details (versions, replicas, failing dependencies) behind the public ready/not-ready answer. */
+  'sealbox.readiness.read': administrators,
 } as const satisfies Record<string, readonly RoleName[]>;
 
 export type Action = keyof typeof ActionRoles;
