@@ -3,7 +3,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { RpcHeaders, type HealthResponse } from '@sealbox/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
-import { RpcClient } from './client.js';
+import { FIRST_TRY_MAX_MS, RpcClient } from './client.js';
 import { decodeRequest, encodeReply, type RequestFrame } from './codec.js';
 import { HOP_MARGIN_MS, withDeadline } from './deadline.js';
 import { RpcTransportError, type RpcTransportClient } from './transport.js';
@@ -47,9 +47,45 @@ describe('RpcClient', () => {
   it('sends the encoded payload on the subject and returns the response', async () => {
     const transport = new ScriptedTransport(async () => encodeReply({ ok: REPORT }));
     const client = new RpcClient(transport, { timeoutMs: 1000 });
-    await expect(client.send('kms.health', {})).resolves.toEqual(REPORT);
+    await expect(client.send('iam.signing-key.rotate', {})).resolves.toEqual(REPORT);
     expect(transport.sent).toHaveLength(1);
-    expect(transport.sent[0]).toMatchObject({ subject: 'kms.health', frame: { d: {} }, timeoutMs: 1000 });
+    expect(transport.sent[0]).toMatchObject({ subject: 'iam.signing-key.rotate', frame: { d: {} }, timeoutMs: 1000 });
+  });
+
+  it('tries a retry-safe subject a second time when the first try gets no answer in its share of the deadline', async () => {
+    let calls = 0;
+    const transport = new ScriptedTransport(() => (++calls === 1 ? never() : Promise.resolve(encodeReply({ ok: REPORT }))));
+    const client = new RpcClient(transport, { timeoutMs: 200 });
+    await expect(client.send('kms.health', {})).resolves.toEqual(REPORT);
+    const [first, second] = transport.sent;
+    expect(first?.timeoutMs).toBe(100);
+    expect(second?.timeoutMs).toBeGreaterThan(0);
+    expect(second?.timeoutMs).toBeLessThanOrEqual(100);
+    // Each try carries its own deadline: a replica that gets the first one late drops it.
+    expect(Number(second?.frame.h[RpcHeaders.deadline])).toBeGreaterThan(Number(first?.frame.h[RpcHeaders.deadline]));
+  });
+
+  it('caps the first try of a retry-safe subject at FIRST_TRY_MAX_MS, and reports the whole deadline when both tries fail', async () => {
+    const transport = new ScriptedTransport(never);
+    const client = new RpcClient(transport, { timeoutMs: 60_000 });
+    const error = await errorOf(client.send('storage.object.get', { instanceGuid: 'i', key: 'k' }, { timeoutMs: 2 * FIRST_TRY_MAX_MS + 200 }));
+    expect(error.message).toBe(`The storage service did not answer within ${2 * FIRST_TRY_MAX_MS + 200} ms`);
+    expect(transport.sent.map((sent) => sent.timeoutMs)).toEqual([FIRST_TRY_MAX_MS, expect.any(Number)]);
+  }, 10_000);
+
+  it('sends everything else once: a create that got no answer may have been done', async () => {
+    const transport = new ScriptedTransport(never);
+    const client = new RpcClient(transport, { timeoutMs: 100 });
+    const error = await errorOf(client.send('iam.signing-key.rotate', {}));
+    expect(error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(transport.sent).toHaveLength(1);
+  });
+
+  it('does not try again when nobody serves the subject', async () => {
+    const transport = new ScriptedTransport(() => Promise.reject(new RpcTransportError('unreachable', 'no responders')));
+    const client = new RpcClient(transport, { timeoutMs: 1000 });
+    expect((await errorOf(client.send('kms.health', {}))).message).toBe('The kms service cannot be reached');
+    expect(transport.sent).toHaveLength(1);
   });
 
   it('puts the caller (as JSON), the request id and the deadline in the headers; no caller or id when absent', async () => {
@@ -57,8 +93,8 @@ describe('RpcClient', () => {
     const client = new RpcClient(transport, { timeoutMs: 1000 });
     const caller = { iamId: 'iam-ServiceId-1', accountId: 'acc', subType: 'service_id' } as const;
     const before = Date.now();
-    await client.send('kms.health', {}, { caller, requestId: 'req-1' });
-    await client.send('kms.health', {});
+    await client.send('iam.signing-key.rotate', {}, { caller, requestId: 'req-1' });
+    await client.send('iam.signing-key.rotate', {});
     const [withCaller, without] = transport.sent.map(({ frame }) => frame.h);
     expect(withCaller).toMatchObject({ [RpcHeaders.caller]: JSON.stringify(caller), [RpcHeaders.requestId]: 'req-1' });
     expect(Object.keys(without ?? {})).toEqual([RpcHeaders.deadline]);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RpcHeaders, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
+import { RetrySafeSubjects, RpcHeaders, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
 import { DomainError, fromWireError, serviceUnavailable, validationFailed } from '../errors/index.js';
 import { rootLogger } from '../logging/index.js';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing/tracer.js';
@@ -24,6 +24,17 @@ export interface SendOptions {
   readonly caller?: Caller;
   readonly requestId?: string;
 }
+
+/** The longest first try of a retry-safe call: a frozen replica costs a read this much, not the whole deadline. */
+export const FIRST_TRY_MAX_MS = 1000;
+/** A second try needs at least this much time left to be worth sending. */
+const MIN_RETRY_MS = 50;
+
+function firstTryMs(budget: number): number {
+  return budget >= 2 * MIN_RETRY_MS ? Math.min(FIRST_TRY_MAX_MS, Math.floor(budget / 2)) : budget;
+}
+
+const isTimeout = (error: unknown) => error instanceof RpcTransportError && error.kind === 'timeout';
 
 /** The transport's promise, or a timeout RpcTransportError once `budgetMs` passed, whichever comes first. */
 function withinBudget(reply: Promise<Uint8Array>, subject: string, budgetMs: number): Promise<Uint8Array> {
@@ -71,12 +82,24 @@ export class RpcClient {
       { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'send' },
       async () => {
         const headers: HeaderMap = injectTraceContext({});
-        headers[RpcHeaders.deadline] = String(now + budget);
         if (options.caller) headers[RpcHeaders.caller] = JSON.stringify(options.caller);
         if (options.requestId) headers[RpcHeaders.requestId] = options.requestId;
+        const attempt = (ms: number) => {
+          // Each try carries its own deadline: a replica that gets it late (it was frozen) drops it.
+          headers[RpcHeaders.deadline] = String(Date.now() + ms);
+          return withinBudget(this.transport.request(subject, encodeRequest(headers, request), ms), subject, ms);
+        };
         let bytes: Uint8Array;
         try {
-          bytes = await withinBudget(this.transport.request(subject, encodeRequest(headers, request), budget), subject, budget);
+          const first = RetrySafeSubjects.has(subject) ? firstTryMs(budget) : budget;
+          try {
+            bytes = await attempt(first);
+          } catch (error) {
+            const left = now + budget - Date.now();
+            if (first === budget || !isTimeout(error) || left < MIN_RETRY_MS) throw error;
+            // No answer in time: most likely a replica that stopped. Once more, to whichever member NATS picks now.
+            bytes = await attempt(left);
+          }
         } catch (error) {
           throw this.unavailable(error, subject, service, budget);
         }
@@ -94,7 +117,7 @@ export class RpcClient {
 
   /** No reply: the service is unavailable (logged here with the trace id, as the caller sees a 503). */
   private unavailable(error: unknown, subject: string, service: string, budget: number): DomainError {
-    const timedOut = error instanceof RpcTransportError && error.kind === 'timeout';
+    const timedOut = isTimeout(error);
     const failure = serviceUnavailable(timedOut ? `The ${service} service did not answer within ${budget} ms` : `The ${service} service cannot be reached`);
     // The log line carries the trace id of the active span (the logger adds it).
     rootLogger().warn({ subject, service, reason: error instanceof Error ? error.message : String(error) }, 'an RPC call got no reply');
