@@ -3,10 +3,19 @@ import { dataSourceToken, notFound } from '@sealbox/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { InstanceEntity } from '../registry/entities.js';
 import { InstanceRegistry } from '../registry/instance-registry.js';
-import type { GroupCaller } from '../registry/rules.js';
+import { usableInstance, type GroupCaller } from '../registry/rules.js';
 import type { TenantScope } from '../registry/store.js';
-import type { SecretEntity } from './entities.js';
+import type { SecretEntity, SecretVersionEntity } from './entities.js';
+import { SecretQueries } from './queries.js';
 import { SecretStore } from './store.js';
+
+/** An active instance, one of its secrets, that secret's current version and its lock count. */
+export interface ActiveSecret {
+  readonly instance: InstanceEntity;
+  readonly secret: SecretEntity;
+  readonly current?: SecretVersionEntity;
+  readonly locks: number;
+}
 
 /** What every secrets operation starts from: the caller's active instance and, usually, one of its secrets. */
 @Injectable()
@@ -14,6 +23,7 @@ export class SecretAccess {
   constructor(
     @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
     private readonly instances: InstanceRegistry,
+    private readonly queries: SecretQueries,
   ) {}
 
   scopeOf(caller: GroupCaller, instanceGuid: string): TenantScope {
@@ -30,6 +40,17 @@ export class SecretAccess {
     const row = await new SecretStore(manager).secret(scope, id);
     if (!row) throw notFound(`Secret ${id}`);
     return row;
+  }
+
+  /**
+   * The active instance, one of its secrets, the secret's current version and its lock count, in one
+   * round trip (committed rows). The instance's error wins, as in `instanceAndSecret`.
+   */
+  async view(scope: TenantScope, id: string): Promise<ActiveSecret> {
+    const view = await this.queries.secretView(scope, id);
+    const instance = usableInstance(view.instance ?? null, scope.instanceGuid);
+    if (!view.secret) throw notFound(`Secret ${id}`);
+    return { instance, secret: view.secret, ...(view.current ? { current: view.current } : {}), locks: view.locks };
   }
 
   /**

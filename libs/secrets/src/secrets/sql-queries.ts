@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import { EntityColumns, openSqlReader, sqlInTransaction, type SqlReader, type SqlStatement, type SqlValue } from '@sealbox/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InstanceEntity } from '../registry/entities.js';
@@ -15,7 +16,7 @@ function placeholders(from: number, types: readonly string[] | number): string {
  * The statements both databases run with the same text (`$n` placeholders: SQLite binds them by
  * name), and the entity columns from TypeORM's metadata.
  */
-abstract class SqlSecretQueries extends SecretQueries {
+abstract class SqlSecretQueries extends SecretQueries implements OnApplicationShutdown {
   protected readonly instances: EntityColumns<InstanceEntity>;
   protected readonly secrets: EntityColumns<SecretEntity>;
   protected readonly versions: EntityColumns<SecretVersionEntity>;
@@ -88,6 +89,10 @@ abstract class SqlSecretQueries extends SecretQueries {
 
   async close(): Promise<void> {
     await this.reader.close();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
   }
 }
 
