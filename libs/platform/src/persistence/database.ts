@@ -58,7 +58,10 @@ export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOp
 
 /**
  * Open a service's database and bring its schema up to date. On PostgreSQL the schema is created if
- * missing and migrations run under an advisory lock, so replicas starting together migrate once.
+ * missing and migrations run under an advisory lock, so replicas starting together migrate once. On
+ * SQLite every commit is fsynced (`synchronous = FULL`) and one transaction at a time holds the
+ * connection (`serializeSqliteAccess`); hand-written reads use a second, read-only connection
+ * (`openSqlReader`).
  */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   if (options.config.type === 'sqlite' && options.config.path !== ':memory:') {
@@ -80,6 +83,9 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
         await runner.release();
       }
     } else {
+      // WAL mode drops SQLite's `synchronous` to NORMAL in this build: a commit is then not fsynced and
+      // an OS crash or power loss could lose an acknowledged write. FULL fsyncs the WAL at each commit.
+      await dataSource.query('PRAGMA synchronous = FULL');
       await dataSource.runMigrations({ transaction: 'each' });
       serializeSqliteAccess(dataSource);
     }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../testing/postgres.js';
 import { describeServiceDatabaseConformance } from '../testing/service-database-conformance.js';
-import { schemaOf } from './database.js';
+import { describe, expect, it } from 'vitest';
+import { openServiceDatabase, schemaOf } from './database.js';
 
 describeServiceDatabaseConformance('PostgreSQL', {
   async fresh() {
@@ -35,4 +36,21 @@ describeServiceDatabaseConformance('SQLite', {
     const rows: { name: string }[] = await dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
     return rows.map((row) => row.name);
   },
+});
+
+describe('SQLite durability', () => {
+  it('fsyncs every commit: synchronous FULL, in WAL mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealbox-sqlite-'));
+    try {
+      const dataSource = await openServiceDatabase({ service: 'secrets', config: { type: 'sqlite', path: join(dir, 'secrets.sqlite') }, entities: [], migrations: [] });
+      try {
+        expect(await dataSource.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+        expect(await dataSource.query('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
+      } finally {
+        await dataSource.destroy();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
