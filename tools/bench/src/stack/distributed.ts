@@ -59,7 +59,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -121,7 +121,8 @@ async function waitForNats(url: string): Promise<void> {
   }
 }
 
-async function startS3rver(directory: string): Promise<{ child: ChildProcess; endpoint: string }> {
+/** s3rver (its credentials are S3RVER / S3RVER) in a child process on a free port, storing under `directory`. */
+export async function startS3rver(directory: string): Promise<{ child: ChildProcess; endpoint: string }> {
   const child = fork(S3RVER_CHILD, [directory], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('s3rver not ready within 15 s')), 15_000);
@@ -155,16 +156,40 @@ async function adminToken(gatewayUrl: string, apikey: string): Promise<{ token: 
   return { token, accountId };
 }
 
+export interface BenchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database `sealbox_bench_<hex>` on `BENCH_POSTGRES_URL`'s server (trust auth here). */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const adminUrl = process.env.BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
+  const database = `sealbox_bench_${randomBytes(6).toString('hex')}`;
+  const adminQuery = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(sql).finally(() => admin.end());
+  };
+  await adminQuery(`CREATE DATABASE "${database}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`) };
+}
+
+/** `BENCH_CPU_PROF_DIR` set: every app of the stack runs under `node --cpu-prof`, writing `<dir>/<app>/*.cpuprofile` when stopped. */
+function profilingArgs(app: App): string[] {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, app)}`] : [];
+}
+
 export async function startDistributedStack(): Promise<DistributedStack> {
   const workDir = mkdtempSync(join(tmpdir(), 'sealbox-bench-stack-'));
   const logDir = join(workDir, 'logs');
   mkdirSync(logDir);
-  const adminUrl = process.env.BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
-  const database = `sealbox_bench_${randomBytes(6).toString('hex')}`;
   const children: { app: App | 'nats-server'; child: ChildProcess }[] = [];
   let s3: ChildProcess | undefined;
   let nc: NatsConnection | undefined;
-  let databaseCreated = false;
+  let database: BenchDatabase | undefined;
   const token = await createBenchToken();
 
   const stop = async (): Promise<void> => {
@@ -172,22 +197,14 @@ export async function startDistributedStack(): Promise<DistributedStack> {
     for (const { child } of children.filter((entry) => entry.app !== 'nats-server').reverse()) await stopChild(child);
     for (const { child } of children.filter((entry) => entry.app === 'nats-server')) await stopChild(child);
     if (s3) await stopChild(s3);
-    if (databaseCreated) {
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).finally(() => admin.end());
-    }
+    await database?.drop();
     await token.remove();
     rmSync(workDir, { recursive: true, force: true });
   };
 
   try {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${database}"`).finally(() => admin.end());
-    databaseCreated = true;
-    const databaseUrl = new URL(adminUrl);
-    databaseUrl.pathname = `/${database}`;
+    database = await createBenchDatabase();
+    const databaseUrl = new URL(database.url);
 
     const natsPort = await freePort();
     const natsDir = join(workDir, 'nats');
@@ -246,7 +263,7 @@ export async function startDistributedStack(): Promise<DistributedStack> {
       const main = join(ROOT, 'apps', app, 'dist', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run bench builds)`);
       const log = openSync(join(logDir, `${app}.log`), 'a');
-      const child = spawn(process.execPath, ['--enable-source-maps', main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
+      const child = spawn(process.execPath, ['--enable-source-maps', ...profilingArgs(app), main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
       closeSync(log);
       child.once('exit', (code, signal) => exits.push(`${app} stopped (${signal ?? `exit code ${code}`})`));
       children.push({ app, child });
