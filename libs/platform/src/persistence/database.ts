@@ -3,7 +3,7 @@ import type { MigrationInterface } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
-import { serializeSqliteAccess } from './sqlite-access.js';
+import { serializeSqliteAccess, WalGroupSync, walFsync } from './sqlite-access.js';
 
 /** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
 export type DatabaseConfig =
@@ -59,9 +59,9 @@ export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOp
 /**
  * Open a service's database and bring its schema up to date. On PostgreSQL the schema is created if
  * missing and migrations run under an advisory lock, so replicas starting together migrate once. On
- * SQLite every commit is fsynced (`synchronous = FULL`) and one transaction at a time holds the
- * connection (`serializeSqliteAccess`); hand-written reads use a second, read-only connection
- * (`openSqlReader`).
+ * SQLite one transaction at a time holds the connection, and every commit is on disk before its
+ * caller goes on (`serializeSqliteAccess` with a WAL group fsync); hand-written reads use a second,
+ * read-only connection (`openSqlReader`).
  */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   if (options.config.type === 'sqlite' && options.config.path !== ':memory:') {
@@ -83,11 +83,13 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
         await runner.release();
       }
     } else {
-      // WAL mode drops SQLite's `synchronous` to NORMAL in this build: a commit is then not fsynced and
-      // an OS crash or power loss could lose an acknowledged write. FULL fsyncs the WAL at each commit.
-      await dataSource.query('PRAGMA synchronous = FULL');
+      // SQLite does not fsync a commit in WAL mode at `synchronous = NORMAL` (this build's default):
+      // an OS crash or power loss could lose an acknowledged write. FULL would fsync inside COMMIT, on
+      // the event loop. Instead every commit awaits a shared WAL fsync on the thread pool (group commit).
+      await dataSource.query('PRAGMA synchronous = NORMAL');
       await dataSource.runMigrations({ transaction: 'each' });
-      serializeSqliteAccess(dataSource);
+      const path = options.config.path;
+      serializeSqliteAccess(dataSource, path === ':memory:' ? undefined : new WalGroupSync(walFsync(path)));
     }
   } catch (error) {
     await dataSource.destroy().catch(() => undefined);

@@ -1,5 +1,76 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/**
+ * Group commit for an SQLite database in WAL mode with `synchronous = NORMAL`: a commit writes its
+ * WAL frames (into the page cache) and `durable()` resolves once an fsync of the WAL file that began
+ * AFTER the call has finished, so the commit is on disk. Callers that arrive while one fsync runs
+ * share the next one; the fsync runs on libuv's thread pool, never on the event loop (SQLite's own
+ * `synchronous = FULL` fsyncs inside COMMIT, which better-sqlite3 runs on the event loop, stalling
+ * every request of the process for each commit).
+ */
+export class WalGroupSync {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  constructor(private readonly fsyncWal: () => Promise<void>) {}
+
+  durable(): Promise<void> {
+    if (!this.running) return this.start();
+    // The running fsync may have begun before the caller's commit: the next one covers it.
+    this.queued ??= this.running.then(
+      () => this.next(),
+      () => this.next(),
+    );
+    return this.queued;
+  }
+
+  private next(): Promise<void> {
+    this.queued = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    const run = this.fsyncWal().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+}
+
+/** fsync `<database>-wal` (and, once, its directory: the file's name must survive too); nothing to do before the first write. */
+export function walFsync(databasePath: string): () => Promise<void> {
+  let directorySynced = false;
+  return async () => {
+    let handle;
+    try {
+      handle = await open(`${databasePath}-wal`, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (!directorySynced) {
+      const directory = await open(dirname(databasePath), 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
+      directorySynced = true;
+    }
+  };
+}
+
+/** Statements that change the database (outside a transaction they commit on their own). */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH)\b/i;
 
 /** A FIFO lock handed from one holder to the next. */
 class HandOffLock {
@@ -51,8 +122,13 @@ type Transaction = (...args: unknown[]) => Promise<unknown>;
  *
  * SQLite executes one statement at a time anyway (better-sqlite3 is synchronous), so this costs
  * ordering, not throughput.
+ *
+ * With `durability` (a WalGroupSync, the database in `synchronous = NORMAL`), every commit is made
+ * durable before its caller continues: a top-level transaction, an implicit one and a write statement
+ * outside any transaction resolve only after a WAL fsync that began after their commit. The
+ * connection is released first, so the next transaction runs while the fsync does.
  */
-export function serializeSqliteAccess(dataSource: DataSource): void {
+export function serializeSqliteAccess(dataSource: DataSource, durability?: WalGroupSync): void {
   const lock = new HandOffLock();
   const owner = new AsyncLocalStorage<symbol>();
   let implicit: symbol | undefined;
@@ -60,16 +136,23 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
 
   const owns = () => lock.isHeldBy(owner.getStore()) || lock.isHeldBy(implicit);
 
+  const durable = async () => {
+    await durability?.durable();
+  };
+
   const query = runner.query.bind(runner) as Query;
   runner.query = (async (...args: Parameters<Query>) => {
     if (owns()) return query(...args);
     const token = Symbol('statement');
     await lock.acquire(token);
+    let result;
     try {
-      return await query(...args);
+      result = await query(...args);
     } finally {
       lock.release(token);
     }
+    if (WRITE.test(args[0])) await durable();
+    return result;
   }) as Query;
 
   const startTransaction = runner.startTransaction.bind(runner);
@@ -86,20 +169,24 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
     }
   }) as StartTransaction;
 
-  const endImplicit = () => {
-    if (runner.isTransactionActive || implicit === undefined) return;
+  /** Releases the connection when an implicit transaction ended; whether it did. */
+  const endImplicit = (): boolean => {
+    if (runner.isTransactionActive || implicit === undefined) return false;
     const token = implicit;
     implicit = undefined;
     lock.release(token);
+    return true;
   };
   for (const method of ['commitTransaction', 'rollbackTransaction'] as const) {
     const end = runner[method].bind(runner) as EndTransaction;
     runner[method] = (async () => {
+      let ended = false;
       try {
         await end();
       } finally {
-        endImplicit();
+        ended = endImplicit();
       }
+      if (ended && method === 'commitTransaction') await durable();
     }) as EndTransaction;
   }
 
@@ -110,11 +197,15 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
     if (lock.isHeldBy(owner.getStore())) return transaction(...args);
     const token = Symbol('transaction');
     await lock.acquire(token);
+    let result: unknown;
     try {
-      return await owner.run(token, () => transaction(...args));
+      result = await owner.run(token, () => transaction(...args));
     } finally {
       lock.release(token);
     }
+    // Committed (a rollback threw above): on disk before the caller goes on.
+    await durable();
+    return result;
   };
   manager.transaction = serialized as unknown as EntityManager['transaction'];
 }
