@@ -12,12 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { lockEntities, lockMigrations } from '../locks/index.js';
 import { registryEntities, registryMigrations, RegistryStore } from '../registry/index.js';
 import { SecretsModule } from '../secrets.module.js';
-import { ExpiryNotice } from './entities.js';
 import { secretEntities, secretMigrations } from './index.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
 import { SecretStore } from './store.js';
-
-const T0 = Date.UTC(2026, 11, 7);
+import { ROWS_T0 as T0, secretRow, versionRow } from './testing/rows.js';
 
 for (const database of testDatabases) {
   describe(`Read bookkeeping on shutdown (${database.name})`, () => {
@@ -31,29 +29,8 @@ for (const database of testDatabases) {
         await moduleRef.init();
         const dataSource = moduleRef.get<DataSource>(dataSourceToken('secrets'));
         const scope = { accountId: randomUUID().replaceAll('-', ''), instanceGuid: randomUUID() };
-        const secret = {
-          ...scope,
-          id: randomUUID(),
-          groupId: 'default',
-          name: 'read-then-stopped',
-          secretType: 'arbitrary',
-          description: null,
-          labels: [],
-          customMetadata: null,
-          state: 1,
-          createdAt: T0,
-          createdBy: 'x',
-          updatedAt: T0,
-          expirationAt: null,
-          details: {},
-          versionsTotal: 1,
-          currentOrdinal: 1,
-          downloaded: false,
-          retrievedAt: null,
-          nextRotationAt: null,
-          expiryNotice: ExpiryNotice.none,
-        };
-        const version = { ...scope, id: randomUUID(), secretId: secret.id, ordinal: 1, createdAt: T0, createdBy: 'x', payloadAvailable: true, versionCustomMetadata: null, downloaded: false, autoRotated: false, expirationAt: null, details: {} };
+        const secret = secretRow(scope, { name: 'read-then-stopped' });
+        const version = versionRow(secret, 1);
         await new RegistryStore(dataSource.manager).insertInstance({ ...scope, crn: 'crn:x', region: 'us-south', kmsInstanceId: 'k', kmsKeyId: 'k', kmsAccountId: null, state: 'active', createdAt: T0, updatedAt: T0 });
         await new SecretStore(dataSource.manager).insertSecret(secret);
         await new SecretStore(dataSource.manager).insertVersion(version);

@@ -5,6 +5,7 @@ import type { SecretEntity, SecretVersionEntity } from './entities.js';
 import { DEFAULT_SECRETS_DOMAIN_OPTIONS } from './options.js';
 import { SecretQueries, type Placement, type ReadMark, type SecretView } from './queries.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
+import { ROWS_T0 as T0, secretRow as rowOf, versionRow as versionOf } from './testing/rows.js';
 
 /** Records the batches written; `failing` makes writes fail; `gate` holds a write until released. */
 class RecordingQueries extends SecretQueries {
@@ -29,50 +30,9 @@ class RecordingQueries extends SecretQueries {
   async close(): Promise<void> {}
 }
 
-const T0 = Date.UTC(2026, 11, 7);
 const scope = { accountId: 'acct', instanceGuid: 'inst' };
-
-function secretRow(id: string, currentOrdinal = 1): SecretEntity {
-  return {
-    ...scope,
-    id,
-    groupId: 'default',
-    name: id,
-    secretType: 'arbitrary',
-    description: null,
-    labels: [],
-    customMetadata: null,
-    state: 1,
-    createdAt: T0,
-    createdBy: 'x',
-    updatedAt: T0,
-    expirationAt: null,
-    details: {},
-    versionsTotal: currentOrdinal,
-    currentOrdinal,
-    downloaded: false,
-    retrievedAt: null,
-    nextRotationAt: null,
-    expiryNotice: 0,
-  };
-}
-
-function versionRow(secretId: string, ordinal: number): SecretVersionEntity {
-  return {
-    ...scope,
-    id: `${secretId}-v${ordinal}`,
-    secretId,
-    ordinal,
-    createdAt: T0,
-    createdBy: 'x',
-    payloadAvailable: true,
-    versionCustomMetadata: null,
-    downloaded: false,
-    autoRotated: false,
-    expirationAt: null,
-    details: {},
-  };
-}
+const secretRow = (id: string, currentOrdinal = 1): SecretEntity => rowOf(scope, { id, currentOrdinal, versionsTotal: currentOrdinal });
+const versionRow = (secretId: string, ordinal: number): SecretVersionEntity => versionOf({ ...scope, id: secretId }, ordinal, { id: `${secretId}-v${ordinal}` });
 
 function setup(options: Partial<typeof DEFAULT_SECRETS_DOMAIN_OPTIONS> = {}) {
   const clock = new ManualClock(T0);

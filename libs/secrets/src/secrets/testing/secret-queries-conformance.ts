@@ -9,10 +9,11 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockEntities, lockMigrations, LockStore } from '../../locks/index.js';
 import { registryEntities, registryMigrations, RegistryStore, type InstanceEntity, type TenantScope } from '../../registry/index.js';
-import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from '../entities.js';
+import type { SecretEntity, SecretVersionEntity } from '../entities.js';
 import type { SecretQueries } from '../queries.js';
 import { secretEntities, secretMigrations } from '../index.js';
 import { SecretStore } from '../store.js';
+import { ROWS_T0 as T0, secretRow as rowOf, versionRow as versionOf } from './rows.js';
 
 export interface SecretQueriesHarness {
   /** A fresh, empty database. */
@@ -20,8 +21,6 @@ export interface SecretQueriesHarness {
   /** The implementation under test on the opened DataSource. */
   queries(dataSource: DataSource): SecretQueries;
 }
-
-const T0 = Date.UTC(2026, 11, 7);
 
 export function describeSecretQueriesConformance(name: string, harness: SecretQueriesHarness): void {
   describe(`SecretQueries conformance (${name})`, () => {
@@ -64,50 +63,19 @@ export function describeSecretQueriesConformance(name: string, harness: SecretQu
       return scope;
     }
 
-    function secretRow(scope: TenantScope, overrides: Partial<SecretEntity> = {}): SecretEntity {
-      return {
-        ...scope,
-        id: randomUUID(),
-        groupId: 'default',
-        name: `s-${randomUUID()}`,
-        secretType: 'arbitrary',
+    /** Every column set to something other than its default, so a column the SQL forgets shows. */
+    const secretRow = (scope: TenantScope, overrides: Partial<SecretEntity> = {}) =>
+      rowOf(scope, {
         description: 'a "quoted" description',
         labels: ['one', 'two'],
         customMetadata: { nested: { n: 1 }, flag: true },
-        state: 1,
-        createdAt: T0,
-        createdBy: 'IBMid-x',
         updatedAt: T0 + 1,
         expirationAt: T0 + 86_400_000,
         details: { rotation: { auto_rotate: false } },
-        versionsTotal: 1,
-        currentOrdinal: 1,
-        downloaded: false,
-        retrievedAt: null,
-        nextRotationAt: null,
-        expiryNotice: ExpiryNotice.none,
         ...overrides,
-      };
-    }
-
-    function versionRow(secret: SecretEntity, ordinal: number, overrides: Partial<SecretVersionEntity> = {}): SecretVersionEntity {
-      return {
-        accountId: secret.accountId,
-        instanceGuid: secret.instanceGuid,
-        id: randomUUID(),
-        secretId: secret.id,
-        ordinal,
-        createdAt: T0 + ordinal,
-        createdBy: 'IBMid-x',
-        payloadAvailable: true,
-        versionCustomMetadata: ordinal === 1 ? null : { build: ordinal },
-        downloaded: false,
-        autoRotated: false,
-        expirationAt: null,
-        details: {},
-        ...overrides,
-      };
-    }
+      });
+    const versionRow = (secret: SecretEntity, ordinal: number, overrides: Partial<SecretVersionEntity> = {}) =>
+      versionOf(secret, ordinal, { versionCustomMetadata: ordinal === 1 ? null : { build: ordinal }, ...overrides });
 
     /** A secret with its first version, written by the TypeORM store. */
     async function seeded(scope: TenantScope, overrides: Partial<SecretEntity> = {}): Promise<{ secret: SecretEntity; version: SecretVersionEntity }> {
