@@ -6,7 +6,7 @@ import { InstanceRegistry } from '../registry/instance-registry.js';
 import { usableInstance, type GroupCaller } from '../registry/rules.js';
 import type { TenantScope } from '../registry/store.js';
 import type { SecretEntity, SecretVersionEntity } from './entities.js';
-import { SecretQueries } from './queries.js';
+import { SecretQueries, type SecretView } from './queries.js';
 import { SecretStore } from './store.js';
 
 /** An active instance, one of its secrets, that secret's current version and its lock count. */
@@ -47,10 +47,15 @@ export class SecretAccess {
    * round trip (committed rows). The instance's error wins, as in `instanceAndSecret`.
    */
   async view(scope: TenantScope, id: string): Promise<ActiveSecret> {
-    const view = await this.queries.secretView(scope, id);
-    const instance = usableInstance(view.instance ?? null, scope.instanceGuid);
-    if (!view.secret) throw notFound(`Secret ${id}`);
-    return { instance, secret: view.secret, ...(view.current ? { current: view.current } : {}), locks: view.locks };
+    return activeSecret(scope, await this.queries.secretView(scope, id), `Secret ${id}`);
+  }
+
+  /** The same for a secret by group name, type and name (NOT_FOUND naming the group when it does not exist). */
+  async viewByName(scope: TenantScope, groupName: string, secretType: string, name: string): Promise<ActiveSecret> {
+    const view = await this.queries.secretViewByName(scope, groupName, secretType, name);
+    usableInstance(view.instance ?? null, scope.instanceGuid);
+    if (!view.groupExists) throw notFound(`Secret group ${groupName}`);
+    return activeSecret(scope, view, `Secret ${name} of type ${secretType} in group ${groupName}`);
   }
 
   /**
@@ -65,6 +70,13 @@ export class SecretAccess {
     const [instance, secret] = await allInOrder([this.instance(scope, manager), this.secret(scope, id, manager)] as const);
     return { instance, secret };
   }
+}
+
+/** The view's instance if active (its error first), then its secret or NOT_FOUND naming `what`. */
+function activeSecret(scope: TenantScope, view: SecretView, what: string): ActiveSecret {
+  const instance = usableInstance(view.instance ?? null, scope.instanceGuid);
+  if (!view.secret) throw notFound(what);
+  return { instance, secret: view.secret, ...(view.current ? { current: view.current } : {}), locks: view.locks };
 }
 
 /**

@@ -15,6 +15,12 @@ export interface SecretView {
   readonly locks: number;
 }
 
+/** A secret found by group name, type and name, from one round trip. */
+export interface SecretViewByName extends SecretView {
+  /** The instance has a group of that name. */
+  readonly groupExists: boolean;
+}
+
 /** What a create checks before it seals, from one round trip. */
 export interface Placement {
   /** The scope's instance in whatever state (absent: none of this account). */
@@ -44,6 +50,8 @@ export interface ReadMark extends TenantScope {
 export abstract class SecretQueries {
   /** The instance, one of its secrets, the secret's current version and its lock count (committed rows only). */
   abstract secretView(scope: TenantScope, secretId: string): Promise<SecretView>;
+  /** The same for the secret named `name` of type `secretType` in the group named `groupName`, and whether that group exists. */
+  abstract secretViewByName(scope: TenantScope, groupName: string, secretType: string, name: string): Promise<SecretViewByName>;
   /** The instance, whether the group exists, whether the name is taken for the type in the group (committed rows only). */
   abstract placement(scope: TenantScope, groupId: string, secretType: string, name: string): Promise<Placement>;
   /**

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import type { SecretEntity, SecretVersionEntity } from './entities.js';
 import { DEFAULT_SECRETS_DOMAIN_OPTIONS } from './options.js';
-import { SecretQueries, type Placement, type ReadMark, type SecretView } from './queries.js';
+import { SecretQueries, type Placement, type ReadMark, type SecretView, type SecretViewByName } from './queries.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
 import { ROWS_T0 as T0, secretRow as rowOf, versionRow as versionOf } from './testing/rows.js';
 
@@ -19,6 +19,9 @@ class RecordingQueries extends SecretQueries {
     this.writes.push([...marks]);
   }
   secretView(): Promise<SecretView> {
+    throw new Error('not used');
+  }
+  secretViewByName(): Promise<SecretViewByName> {
     throw new Error('not used');
   }
   placement(): Promise<Placement> {

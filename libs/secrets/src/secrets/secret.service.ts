@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SecretsWire } from '@sealbox/contracts';
-import { Clock, dataSourceToken, isDomainError, notFound, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pageLinks, planSecretList, secretListLinkQuery } from '../domain/listing.js';
 import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import type { InstanceEntity } from '../registry/entities.js';
 import { usableInstance, type GroupCaller } from '../registry/rules.js';
-import { RegistryStore, type TenantScope } from '../registry/store.js';
+import type { TenantScope } from '../registry/store.js';
 import { SecretAccess } from './access.js';
 import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
 import { VersionMaterial } from './material.js';
@@ -146,12 +146,7 @@ export class SecretService {
 
   async getByName(caller: GroupCaller, request: SecretsWire.SecretByNameRequest): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
-    const instance = await this.access.instance(scope);
-    const group = await new RegistryStore(this.dataSource.manager).groupByName(scope, request.groupName);
-    if (!group) throw notFound(`Secret group ${request.groupName}`);
-    const found = await new SecretStore(this.dataSource.manager).secretByName(scope, group.id, request.secretType, request.name);
-    if (!found) throw notFound(`Secret ${request.name} of type ${request.secretType} in group ${request.groupName}`);
-    const { secret, current, locks } = await this.access.view(scope, found.id);
+    const { instance, secret, current, locks } = await this.access.viewByName(scope, request.groupName, request.secretType, request.name);
     return this.withPayload(scope, instance, secret, current, locks);
   }
 

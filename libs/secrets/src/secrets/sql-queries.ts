@@ -1,10 +1,10 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { EntityColumns, openSqlReader, sqlInTransaction, type SqlReader, type SqlStatement, type SqlValue } from '@sealbox/platform';
+import { EntityColumns, openSqlReader, sqlInTransaction, type SqlReader, type SqlRow, type SqlStatement, type SqlValue } from '@sealbox/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InstanceEntity } from '../registry/entities.js';
 import type { TenantScope } from '../registry/store.js';
 import { SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities.js';
-import { SecretQueries, tenantOf, type Placement, type ReadMark, type SecretView } from './queries.js';
+import { SecretQueries, tenantOf, type Placement, type ReadMark, type SecretView, type SecretViewByName } from './queries.js';
 
 /** `$from, $from+1, …` for `count` values, each cast to its column's type (PostgreSQL types the parameters of an INSERT … SELECT from these). */
 function placeholders(from: number, types: readonly string[] | number): string {
@@ -24,6 +24,7 @@ abstract class SqlSecretQueries extends SecretQueries implements OnApplicationSh
   private readonly reader: SqlReader;
 
   private readonly view: SqlStatement;
+  private readonly viewByName: SqlStatement;
   private readonly placementStatement: SqlStatement;
 
   constructor(protected readonly dataSource: DataSource) {
@@ -33,15 +34,24 @@ abstract class SqlSecretQueries extends SecretQueries implements OnApplicationSh
     this.versions = new EntityColumns(dataSource, SecretVersionEntity);
     this.labels = new EntityColumns(dataSource, SecretLabelEntity);
     this.reader = openSqlReader(dataSource);
+    // The instance ($1, $2), the secret `secretJoin` finds, its current version and its lock count.
+    const view = (extra: string, joins: string) =>
+      `SELECT ${this.instances.select('i', 'i_')}, ${this.secrets.select('s', 's_')}, ${this.versions.select('v', 'v_')}${extra},` +
+      ' (SELECT COUNT(*) FROM secret_locks l WHERE l.account_id = $2 AND l.instance_guid = $1 AND l.secret_id = s.id) AS locks_total' +
+      ` FROM secret_instances i ${joins}` +
+      ' LEFT JOIN secret_versions v ON v.instance_guid = s.instance_guid AND v.account_id = s.account_id AND v.secret_id = s.id AND v.ordinal = s.current_ordinal' +
+      ' WHERE i.instance_guid = $1 AND i.account_id = $2';
     this.view = {
       name: 'sealbox_secrets_view',
-      text:
-        `SELECT ${this.instances.select('i', 'i_')}, ${this.secrets.select('s', 's_')}, ${this.versions.select('v', 'v_')},` +
-        ' (SELECT COUNT(*) FROM secret_locks l WHERE l.account_id = $2 AND l.instance_guid = $1 AND l.secret_id = $3) AS locks_total' +
-        ' FROM secret_instances i' +
-        ' LEFT JOIN secrets s ON s.instance_guid = i.instance_guid AND s.account_id = i.account_id AND s.id = $3' +
-        ' LEFT JOIN secret_versions v ON v.instance_guid = s.instance_guid AND v.account_id = s.account_id AND v.secret_id = s.id AND v.ordinal = s.current_ordinal' +
-        ' WHERE i.instance_guid = $1 AND i.account_id = $2',
+      text: view('', 'LEFT JOIN secrets s ON s.instance_guid = i.instance_guid AND s.account_id = i.account_id AND s.id = $3'),
+    };
+    this.viewByName = {
+      name: 'sealbox_secrets_view_by_name',
+      text: view(
+        ', g.id AS group_id',
+        'LEFT JOIN secret_groups g ON g.instance_guid = i.instance_guid AND g.account_id = i.account_id AND g.name = $3' +
+          ' LEFT JOIN secrets s ON s.instance_guid = i.instance_guid AND s.account_id = i.account_id AND s.secret_group_id = g.id AND s.secret_type = $4 AND s.name = $5',
+      ),
     };
     this.placementStatement = {
       name: 'sealbox_secrets_placement',
@@ -56,6 +66,16 @@ abstract class SqlSecretQueries extends SecretQueries implements OnApplicationSh
   async secretView(scope: TenantScope, secretId: string): Promise<SecretView> {
     const { accountId, instanceGuid } = tenantOf(scope);
     const [row] = await this.reader.rows(this.view, [instanceGuid, accountId, secretId]);
+    return this.viewOf(row);
+  }
+
+  async secretViewByName(scope: TenantScope, groupName: string, secretType: string, name: string): Promise<SecretViewByName> {
+    const { accountId, instanceGuid } = tenantOf(scope);
+    const [row] = await this.reader.rows(this.viewByName, [instanceGuid, accountId, groupName, secretType, name]);
+    return { ...this.viewOf(row), groupExists: row?.['group_id'] !== null && row?.['group_id'] !== undefined };
+  }
+
+  private viewOf(row: SqlRow | undefined): SecretView {
     if (!row) return { locks: 0 };
     const instance = this.instances.fromRow(row, 'i_');
     const secret = this.secrets.fromRow(row, 's_');

@@ -143,6 +143,30 @@ export function describeSecretQueriesConformance(name: string, harness: SecretQu
       });
     });
 
+    describe('secretViewByName', () => {
+      it('finds the secret by group name, type and name, with its current version and locks, as secretView does', async () => {
+        const scope = await newInstance();
+        const { secret } = await seeded(scope);
+        const byName = await queries.secretViewByName(scope, 'default', 'arbitrary', secret.name);
+        expect(byName).toEqual({ ...(await queries.secretView(scope, secret.id)), groupExists: true });
+        expect(byName.secret).toEqual(secret);
+      });
+
+      it('says whether the group exists when the secret is not there, and answers nothing for another account', async () => {
+        const scope = await newInstance();
+        const { secret } = await seeded(scope);
+        const otherType = await queries.secretViewByName(scope, 'default', 'kv', secret.name);
+        expect(otherType).toMatchObject({ groupExists: true, locks: 0 });
+        expect(otherType.secret).toBeUndefined();
+        expect(otherType.instance?.instanceGuid).toBe(scope.instanceGuid);
+        const noGroup = await queries.secretViewByName(scope, 'nope', 'arbitrary', secret.name);
+        expect(noGroup).toMatchObject({ groupExists: false });
+        expect(noGroup.secret).toBeUndefined();
+        expect(await queries.secretViewByName({ ...scope, accountId: 'another' }, 'default', 'arbitrary', secret.name)).toEqual({ locks: 0, groupExists: false });
+        for (const unscopedCall of unscoped) await expect(queries.secretViewByName(unscopedCall, 'default', 'arbitrary', 'x')).rejects.toThrow(/without an account id/);
+      });
+    });
+
     describe('placement', () => {
       it('says whether the group exists and whether the name is taken for the type in the group', async () => {
         const scope = await newInstance();
