@@ -3,7 +3,8 @@ import type { MigrationInterface } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
-import { serializeSqliteAccess, WalGroupSync, walFsync } from './sqlite-access.js';
+import { GroupSync } from './group-sync.js';
+import { serializeSqliteAccess, walFsync } from './sqlite-access.js';
 
 /** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
 export type DatabaseConfig =
@@ -89,7 +90,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
       await dataSource.query('PRAGMA synchronous = NORMAL');
       await dataSource.runMigrations({ transaction: 'each' });
       const path = options.config.path;
-      serializeSqliteAccess(dataSource, path === ':memory:' ? undefined : new WalGroupSync(walFsync(path)));
+      serializeSqliteAccess(dataSource, path === ':memory:' ? undefined : new GroupSync(walFsync(path)));
     }
   } catch (error) {
     await dataSource.destroy().catch(() => undefined);

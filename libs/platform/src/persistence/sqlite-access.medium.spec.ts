@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serializeSqliteAccess, WalGroupSync, walFsync } from './sqlite-access.js';
+import { GroupSync } from './group-sync.js';
+import { serializeSqliteAccess, walFsync } from './sqlite-access.js';
 
 describe('SQLite access with group commit', () => {
   let dir: string;
@@ -28,7 +29,7 @@ describe('SQLite access with group commit', () => {
     const fsync = walFsync(path);
     serializeSqliteAccess(
       dataSource,
-      new WalGroupSync(async () => {
+      new GroupSync(async () => {
         seenAtFsync.push(committedRows());
         await fsync();
       }),

@@ -2,46 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { GroupSync } from './group-sync.js';
 
 /**
- * Group commit for an SQLite database in WAL mode with `synchronous = NORMAL`: a commit writes its
- * WAL frames (into the page cache) and `durable()` resolves once an fsync of the WAL file that began
- * AFTER the call has finished, so the commit is on disk. Callers that arrive while one fsync runs
- * share the next one; the fsync runs on libuv's thread pool, never on the event loop (SQLite's own
- * `synchronous = FULL` fsyncs inside COMMIT, which better-sqlite3 runs on the event loop, stalling
- * every request of the process for each commit).
+ * fsync `<database>-wal` (and, once, its directory: the file's name must survive too); nothing to do
+ * before the first write. With a GroupSync of it and `synchronous = NORMAL`, commits are durable
+ * (group commit): SQLite's own `synchronous = FULL` fsyncs inside COMMIT, which better-sqlite3 runs
+ * on the event loop, stalling every request of the process for each commit.
  */
-export class WalGroupSync {
-  private running: Promise<void> | undefined;
-  private queued: Promise<void> | undefined;
-
-  constructor(private readonly fsyncWal: () => Promise<void>) {}
-
-  durable(): Promise<void> {
-    if (!this.running) return this.start();
-    // The running fsync may have begun before the caller's commit: the next one covers it.
-    this.queued ??= this.running.then(
-      () => this.next(),
-      () => this.next(),
-    );
-    return this.queued;
-  }
-
-  private next(): Promise<void> {
-    this.queued = undefined;
-    return this.start();
-  }
-
-  private start(): Promise<void> {
-    const run = this.fsyncWal().finally(() => {
-      if (this.running === run) this.running = undefined;
-    });
-    this.running = run;
-    return run;
-  }
-}
-
-/** fsync `<database>-wal` (and, once, its directory: the file's name must survive too); nothing to do before the first write. */
 export function walFsync(databasePath: string): () => Promise<void> {
   let directorySynced = false;
   return async () => {
@@ -123,12 +91,12 @@ type Transaction = (...args: unknown[]) => Promise<unknown>;
  * SQLite executes one statement at a time anyway (better-sqlite3 is synchronous), so this costs
  * ordering, not throughput.
  *
- * With `durability` (a WalGroupSync, the database in `synchronous = NORMAL`), every commit is made
+ * With `durability` (a GroupSync of `walFsync`, the database in `synchronous = NORMAL`), every commit is made
  * durable before its caller continues: a top-level transaction, an implicit one and a write statement
  * outside any transaction resolve only after a WAL fsync that began after their commit. The
  * connection is released first, so the next transaction runs while the fsync does.
  */
-export function serializeSqliteAccess(dataSource: DataSource, durability?: WalGroupSync): void {
+export function serializeSqliteAccess(dataSource: DataSource, durability?: GroupSync): void {
   const lock = new HandOffLock();
   const owner = new AsyncLocalStorage<symbol>();
   let implicit: symbol | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WalGroupSync } from './sqlite-access.js';
+import { GroupSync } from './group-sync.js';
 
 /** An fsync the test finishes by hand; records when each began. */
 class ManualFsync {
@@ -19,15 +19,15 @@ class ManualFsync {
   }
 }
 
-describe('WalGroupSync', () => {
-  it('starts an fsync for a commit when none runs, and gives every commit an fsync that began after it', async () => {
+describe('GroupSync', () => {
+  it('starts a flush for a caller when none runs, and gives every caller a flush that began after its call', async () => {
     const disk = new ManualFsync();
-    const sync = new WalGroupSync(disk.fsync);
+    const sync = new GroupSync(disk.fsync);
     const done: string[] = [];
     disk.clock = 1;
     void sync.durable().then(() => done.push('a'));
     expect(disk.started).toEqual([1]);
-    // Commits during the running fsync wait for the next one, which they share.
+    // Callers during the running flush wait for the next one, which they share.
     disk.clock = 2;
     void sync.durable().then(() => done.push('b'));
     disk.clock = 3;
@@ -38,7 +38,8 @@ describe('WalGroupSync', () => {
     expect(disk.started).toEqual([1, 3]);
     await disk.finishOne();
     expect(done).toEqual(['a', 'b', 'c']);
-    // Idle again: the next commit starts its own.
+    expect(sync.idle).toBe(true);
+    // Idle again: the next caller starts its own.
     disk.clock = 4;
     void sync.durable().then(() => done.push('d'));
     expect(disk.started).toEqual([1, 3, 4]);
@@ -46,9 +47,9 @@ describe('WalGroupSync', () => {
     expect(done).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('fails the commits an fsync failed for, and the next commit tries again', async () => {
+  it('fails the callers a flush failed for, and the next caller tries again', async () => {
     let fail = true;
-    const sync = new WalGroupSync(async () => {
+    const sync = new GroupSync(async () => {
       if (fail) throw new Error('EIO');
     });
     await expect(sync.durable()).rejects.toThrow('EIO');
