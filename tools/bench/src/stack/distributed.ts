@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isTargetReady } from '../targets/protocol.js';
 import { createBenchToken, SOFTHSM2_LIBRARY } from '../cases/softhsm2.js';
+import { cpuProfileArgs } from './profiling.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const S3RVER_CHILD = fileURLToPath(new URL('./s3rver-child.js', import.meta.url));
@@ -176,11 +177,6 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`) };
 }
 
-/** `BENCH_CPU_PROF_DIR` set: every app of the stack runs under `node --cpu-prof`, writing `<dir>/<app>/*.cpuprofile` when stopped. */
-function profilingArgs(app: App): string[] {
-  const dir = process.env.BENCH_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, app)}`] : [];
-}
 
 export async function startDistributedStack(): Promise<DistributedStack> {
   const workDir = mkdtempSync(join(tmpdir(), 'sealbox-bench-stack-'));
@@ -263,7 +259,7 @@ export async function startDistributedStack(): Promise<DistributedStack> {
       const main = join(ROOT, 'apps', app, 'dist', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run bench builds)`);
       const log = openSync(join(logDir, `${app}.log`), 'a');
-      const child = spawn(process.execPath, ['--enable-source-maps', ...profilingArgs(app), main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
+      const child = spawn(process.execPath, ['--enable-source-maps', ...cpuProfileArgs(app), main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
       closeSync(log);
       child.once('exit', (code, signal) => exits.push(`${app} stopped (${signal ?? `exit code ${code}`})`));
       children.push({ app, child });
