@@ -4,7 +4,9 @@
  * throwaway SoftHSM2 token, and the seven apps as `node apps/<app>/dist/main.js` (built by
  * `npm run bench`), gateway on a free port. Logs go to files in the stack's temp folder (shown when
  * the stack does not become ready), level warn; tracing exporter none (the services' default); the
- * gateway's rate limits off (a 429 would measure the limiter). Everything is removed on stop.
+ * gateway's rate limits off (a 429 would measure the limiter). Everything is removed on stop. The
+ * apps (an IPC channel and the `exit-with-parent` preload) and s3rver also exit by themselves when
+ * the case process dies, e.g. killed at its time limit (nats-server, a plain binary, does not).
  *
  * `provisionSecretsInstance` then makes a Secrets Manager instance the way lifecycle will: a kms
  * instance (`kms.instance.create`) with a root key (gateway), the IAM authorization from the
@@ -29,6 +31,7 @@ import { cpuProfileArgs } from './profiling.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const S3RVER_CHILD = fileURLToPath(new URL('./s3rver-child.js', import.meta.url));
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.js', import.meta.url).href;
 const APPS = ['gateway', ...ServiceNames] as const;
 type App = (typeof APPS)[number];
 const READY_TIMEOUT_MS = 120_000;
@@ -259,7 +262,12 @@ export async function startDistributedStack(): Promise<DistributedStack> {
       const main = join(ROOT, 'apps', app, 'dist', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run bench builds)`);
       const log = openSync(join(logDir, `${app}.log`), 'a');
-      const child = spawn(process.execPath, ['--enable-source-maps', ...cpuProfileArgs(app), main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
+      const child = fork(main, [], {
+        cwd: ROOT,
+        env: env[app],
+        execArgv: ['--enable-source-maps', '--import', EXIT_WITH_PARENT, ...cpuProfileArgs(app)],
+        stdio: ['ignore', log, log, 'ipc'],
+      });
       closeSync(log);
       child.once('exit', (code, signal) => exits.push(`${app} stopped (${signal ?? `exit code ${code}`})`));
       children.push({ app, child });
