@@ -33,6 +33,8 @@ export interface BenchCase {
    * note also says throughput / that row's throughput, same run. Registered before it, like a baseline.
    */
   readonly dependency?: string;
+  /** Seconds it may take beyond warm-up and measurement (setting up and tearing down) before it is killed; 60 when absent. */
+  readonly setupS?: number;
   /** Shared infrastructure the run must provide (`nats`: a NATS server, private unless BENCH_NATS_URL is set). */
   readonly uses?: readonly Resource[];
   /** Set up, warm up, measure, tear down. Runs in a fresh process of its own. */

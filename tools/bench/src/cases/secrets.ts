@@ -21,6 +21,8 @@ import { gatewayJson, provisionSecretsInstance, startDistributedStack, type Dist
 import { cannon, warmThenCannon } from './http.js';
 
 const PAYLOAD = 'x'.repeat(64);
+/** Starting the seven apps takes 30–60 s here, several times that on a loaded machine; seeding 10,000 rows more. */
+const STACK_SETUP_S = 300;
 const LIST_LIMIT = 100;
 
 const secretsPath = (guid: string) => `/secrets-manager/${guid}/api/v2/secrets`;
@@ -125,6 +127,7 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       description: `SM v2 POST /secrets (arbitrary, 64 B, a new name per request: seal + kms wrap on the HSM + s3rver put + metadata); ${how}`,
       baseline: 'http.fastify',
       dependency: 's3.raw.put',
+      setupS: STACK_SETUP_S,
       run: measureCreate,
     },
     {
@@ -132,6 +135,7 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       description: `SM v2 GET /secrets/{id} of one secret (metadata from PostgreSQL, envelope from the secrets service's cache after the first read, opened by crypto with its DEK cache hot); ${how}`,
       baseline: 'http.fastify',
       dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
       run: (current) => measureGet(current),
     },
     {
@@ -139,6 +143,7 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       description: `the same GET one request at a time (1 connection): its p50 is the latency of a read; ${how.replace(`${settings.connections} connections`, '1 connection')}`,
       baseline: 'http.secrets.get',
       dependency: 'pg.raw.select.c1',
+      setupS: STACK_SETUP_S,
       run: (current) => measureGet(current, 1),
     },
     {
@@ -146,6 +151,7 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       description: `SM v2 GET /secrets?limit=${LIST_LIMIT} (first page) with 100 secrets in the instance (1 through the API, 99 cloned from its rows in SQL); ${how}`,
       baseline: 'http.fastify',
       dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
       run: (current) => measureList(current, 100),
     },
     {
@@ -153,6 +159,7 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       description: `SM v2 GET /secrets?limit=${LIST_LIMIT} (first page) with 10,000 secrets in the instance (1 through the API, 9,999 cloned from its rows in SQL); ${how}`,
       baseline: 'http.secrets.list.100',
       dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
       run: (current) => measureList(current, 10_000),
     },
   ];
