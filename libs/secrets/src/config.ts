@@ -1,6 +1,6 @@
 import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
-import type { SecretsDomainOptions } from './secrets/options.js';
+import { DEFAULT_SECRETS_DOMAIN_OPTIONS, type SecretsDomainOptions } from './secrets/options.js';
 import type { SecretsModuleOptions } from './secrets.module.js';
 
 const DAY_MS = 86_400_000;
@@ -46,6 +46,13 @@ export const SecretsSettings = {
     .max(DAY_MS)
     .default(600_000)
     .describe('Objects younger than this are never swept, so a create still committing keeps its object (ms, at least 60000)'),
+  SEALBOX_SECRETS_ENVELOPE_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(DEFAULT_SECRETS_DOMAIN_OPTIONS.envelopeCacheBytes)
+    .describe('Memory for stored envelopes (ciphertext only, as the object store returned them) a replica keeps, in bytes; 0 = none'),
 };
 
 type SecretsSettings = z.output<z.ZodObject<typeof SecretsSettings>>;
@@ -58,6 +65,9 @@ export function secretsDomainOptions(config: SecretsSettings): SecretsDomainOpti
     expiryWarningMs: config.SEALBOX_SECRETS_EXPIRY_WARNING_DAYS * DAY_MS,
     orphanSweepIntervalMs: config.SEALBOX_SECRETS_ORPHAN_SWEEP_INTERVAL_MS,
     orphanGraceMs: config.SEALBOX_SECRETS_ORPHAN_GRACE_MS,
+    readFlushIntervalMs: DEFAULT_SECRETS_DOMAIN_OPTIONS.readFlushIntervalMs,
+    pendingReadsMax: DEFAULT_SECRETS_DOMAIN_OPTIONS.pendingReadsMax,
+    envelopeCacheBytes: config.SEALBOX_SECRETS_ENVELOPE_CACHE_BYTES,
   };
 }
 

@@ -38,6 +38,22 @@ describe('Bench registry', () => {
   });
 });
 
+describe('Bench dependencies', () => {
+  const withDependency = (name: string, dependency: string, baseline?: string): BenchCase => ({ ...benchCase(name, baseline), dependency });
+
+  it('refuses a dependency registered later and selects dependencies (with their baselines) like baselines', () => {
+    expect(() => new Bench().add(withDependency('x', 'y'))).toThrow(/dependency "y" must be registered before it/);
+    const bench = new Bench().add(benchCase('fastify')).add(benchCase('pg')).add(benchCase('pg.c1', 'pg')).add(withDependency('get', 'pg', 'fastify')).add(withDependency('get.c1', 'pg.c1', 'get'));
+    expect(bench.select(['get']).map((entry) => entry.name)).toEqual(['fastify', 'pg', 'get']);
+    expect(bench.select(['get.c1']).map((entry) => entry.name)).toEqual(['fastify', 'pg', 'pg.c1', 'get', 'get.c1']);
+  });
+
+  it('carries the dependency into the result row', async () => {
+    const [result] = await runCases([withDependency('get', 'pg')], async () => measurement);
+    expect(result).toEqual({ name: 'get', description: 'get', dependency: 'pg', measurement });
+  });
+});
+
 describe('runCases', () => {
   it('turns a failing case into a row with its error and still runs the others', async () => {
     const seen: string[] = [];

@@ -28,6 +28,13 @@ export interface BenchCase {
   readonly description: string;
   /** The row this one is compared with: `ratio` = throughput / the baseline's throughput, same run. */
   readonly baseline?: string;
+  /**
+   * The row measuring the dependency this one cannot avoid (e.g. the database a read must ask): its
+   * note also says throughput / that row's throughput, same run. Registered before it, like a baseline.
+   */
+  readonly dependency?: string;
+  /** Seconds it may take beyond warm-up and measurement (setting up and tearing down) before it is killed; 60 when absent. */
+  readonly setupS?: number;
   /** Shared infrastructure the run must provide (`nats`: a NATS server, private unless BENCH_NATS_URL is set). */
   readonly uses?: readonly Resource[];
   /** Set up, warm up, measure, tear down. Runs in a fresh process of its own. */
@@ -38,6 +45,7 @@ export interface CaseResult {
   readonly name: string;
   readonly description: string;
   readonly baseline?: string;
+  readonly dependency?: string;
   readonly measurement?: Measurement;
   /** Why the case produced no measurement. */
   readonly error?: string;
@@ -50,8 +58,8 @@ export class Bench {
   /** A baseline must be added before the rows that name it, which also rules out cycles. */
   add(benchCase: BenchCase): this {
     if (this.cases.has(benchCase.name)) throw new Error(`bench case "${benchCase.name}" is already registered`);
-    if (benchCase.baseline !== undefined && !this.cases.has(benchCase.baseline)) {
-      throw new Error(`bench case "${benchCase.name}": baseline "${benchCase.baseline}" must be registered before it`);
+    for (const [what, name] of [['baseline', benchCase.baseline], ['dependency', benchCase.dependency]] as const) {
+      if (name !== undefined && !this.cases.has(name)) throw new Error(`bench case "${benchCase.name}": ${what} "${name}" must be registered before it`);
     }
     this.cases.set(benchCase.name, benchCase);
     return this;
@@ -68,17 +76,18 @@ export class Bench {
   }
 
   /**
-   * The cases to run: all of them, or the named ones plus (transitively) their baselines, so every
-   * printed ratio is measured in the same run. Registration order.
+   * The cases to run: all of them, or the named ones plus (transitively) their baselines and
+   * dependencies, so every printed ratio is measured in the same run. Registration order.
    */
   select(names?: readonly string[]): readonly BenchCase[] {
     if (!names || names.length === 0) return this.list();
     const wanted = new Set<string>();
-    for (const name of names) {
-      for (let current: BenchCase | undefined = this.get(name); current; ) {
-        wanted.add(current.name);
-        current = current.baseline === undefined ? undefined : this.get(current.baseline);
-      }
+    const pending = [...names];
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      const current = this.get(name);
+      if (wanted.has(current.name)) continue;
+      wanted.add(current.name);
+      for (const next of [current.baseline, current.dependency]) if (next !== undefined) pending.push(next);
     }
     return this.list().filter((benchCase) => wanted.has(benchCase.name));
   }
@@ -96,6 +105,7 @@ export async function runCases(
       name: benchCase.name,
       description: benchCase.description,
       ...(benchCase.baseline !== undefined ? { baseline: benchCase.baseline } : {}),
+      ...(benchCase.dependency !== undefined ? { dependency: benchCase.dependency } : {}),
     };
     let result: CaseResult;
     try {

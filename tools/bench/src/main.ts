@@ -20,7 +20,7 @@ const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta
 /** Run one case in a child process; the child's stdout/stderr go to ours. */
 async function runInChild(benchCase: BenchCase, settings: BenchSettings, env: NodeJS.ProcessEnv): Promise<Measurement> {
   const child = fork(CASE_SCRIPT, [benchCase.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
-  const limitMs = (2 * settings.warmupS + settings.durationS) * 1000 + 60_000;
+  const limitMs = (2 * settings.warmupS + settings.durationS + (benchCase.setupS ?? 60)) * 1000;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

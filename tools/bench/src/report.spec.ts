@@ -34,6 +34,18 @@ describe('withRatios', () => {
   });
 });
 
+describe('dependency ratios', () => {
+  it('divides a row by the dependency it cannot avoid as well, and names it in its note', () => {
+    const rows = withRatios([row('fastify', 1000), row('pg', 400), { ...row('get', 100, 'fastify'), dependency: 'pg' }, { ...row('gone', 5), dependency: 'absent' }]);
+    expect(rows.map((entry) => entry.dependencyRatio)).toEqual([undefined, undefined, 0.25, undefined]);
+    expect(rows[2]?.ratio).toBe(0.1);
+    const table = formatTable(rows);
+    expect(table).toContain('- get: get described (0.25x pg, the dependency it cannot avoid)');
+    expect(table).toContain('- gone: gone described (- absent, the dependency it cannot avoid)');
+    expect(table).toContain('- pg: pg described\n');
+  });
+});
+
 describe('number formatting', () => {
   it('formats rates, milliseconds and ratios, with a dash for nothing', () => {
     expect(formatRate(31452.6)).toBe('31,453');

@@ -4,14 +4,21 @@ import type { CaseResult } from './bench.js';
 export interface ReportRow extends CaseResult {
   /** throughput / baseline throughput; absent without a baseline or when either side has no measurement. */
   readonly ratio?: number;
+  /** throughput / the dependency row's throughput, likewise. */
+  readonly dependencyRatio?: number;
 }
 
 export function withRatios(results: readonly CaseResult[]): ReportRow[] {
   const byName = new Map(results.map((result) => [result.name, result]));
-  return results.map((result) => {
+  const ratioTo = (result: CaseResult, other: string | undefined): number | undefined => {
     const own = result.measurement?.throughput;
-    const base = result.baseline === undefined ? undefined : byName.get(result.baseline)?.measurement?.throughput;
-    return own !== undefined && base !== undefined && base > 0 ? { ...result, ratio: own / base } : { ...result };
+    const base = other === undefined ? undefined : byName.get(other)?.measurement?.throughput;
+    return own !== undefined && base !== undefined && base > 0 ? own / base : undefined;
+  };
+  return results.map((result) => {
+    const ratio = ratioTo(result, result.baseline);
+    const dependencyRatio = ratioTo(result, result.dependency);
+    return { ...result, ...(ratio !== undefined ? { ratio } : {}), ...(dependencyRatio !== undefined ? { dependencyRatio } : {}) };
   });
 }
 
@@ -71,7 +78,8 @@ export function formatTable(rows: readonly ReportRow[]): string {
   }).join('|')}|`;
   const notes = rows.map((row) => {
     const problems = row.error ?? (row.measurement?.firstError ? `first error: ${row.measurement.firstError}` : undefined);
-    return `- ${row.name}: ${row.description}${problems ? ` [${problems}]` : ''}`;
+    const dependency = row.dependency === undefined ? '' : ` (${formatRatio(row.dependencyRatio)} ${row.dependency}, the dependency it cannot avoid)`;
+    return `- ${row.name}: ${row.description}${problems ? ` [${problems}]` : ''}${dependency}`;
   });
   return [
     line(COLUMNS.map((column) => column.header)),

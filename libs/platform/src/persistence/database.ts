@@ -3,7 +3,8 @@ import type { MigrationInterface } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
-import { serializeSqliteAccess } from './sqlite-access.js';
+import { GroupSync } from './group-sync.js';
+import { serializeSqliteAccess, walFsync } from './sqlite-access.js';
 
 /** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
 export type DatabaseConfig =
@@ -58,7 +59,10 @@ export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOp
 
 /**
  * Open a service's database and bring its schema up to date. On PostgreSQL the schema is created if
- * missing and migrations run under an advisory lock, so replicas starting together migrate once.
+ * missing and migrations run under an advisory lock, so replicas starting together migrate once. On
+ * SQLite one transaction at a time holds the connection, and every commit is on disk before its
+ * caller goes on (`serializeSqliteAccess` with a WAL group fsync); hand-written reads use a second,
+ * read-only connection (`openSqlReader`).
  */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   if (options.config.type === 'sqlite' && options.config.path !== ':memory:') {
@@ -80,8 +84,13 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
         await runner.release();
       }
     } else {
+      // SQLite does not fsync a commit in WAL mode at `synchronous = NORMAL` (this build's default):
+      // an OS crash or power loss could lose an acknowledged write. FULL would fsync inside COMMIT, on
+      // the event loop. Instead every commit awaits a shared WAL fsync on the thread pool (group commit).
+      await dataSource.query('PRAGMA synchronous = NORMAL');
       await dataSource.runMigrations({ transaction: 'each' });
-      serializeSqliteAccess(dataSource);
+      const path = options.config.path;
+      serializeSqliteAccess(dataSource, path === ':memory:' ? undefined : new GroupSync(walFsync(path)));
     }
   } catch (error) {
     await dataSource.destroy().catch(() => undefined);

@@ -1,3 +1,5 @@
 export * from './database.js';
 export * from './columns.js';
 export * from './unique-violation.js';
+export * from './raw-sql.js';
+export * from './group-sync.js';

@@ -1,5 +1,44 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { GroupSync } from './group-sync.js';
+
+/**
+ * fsync `<database>-wal` (and, once, its directory: the file's name must survive too); nothing to do
+ * before the first write. With a GroupSync of it and `synchronous = NORMAL`, commits are durable
+ * (group commit): SQLite's own `synchronous = FULL` fsyncs inside COMMIT, which better-sqlite3 runs
+ * on the event loop, stalling every request of the process for each commit.
+ */
+export function walFsync(databasePath: string): () => Promise<void> {
+  let directorySynced = false;
+  return async () => {
+    let handle;
+    try {
+      handle = await open(`${databasePath}-wal`, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (!directorySynced) {
+      const directory = await open(dirname(databasePath), 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
+      directorySynced = true;
+    }
+  };
+}
+
+/** Statements that change the database (outside a transaction they commit on their own). */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH)\b/i;
 
 /** A FIFO lock handed from one holder to the next. */
 class HandOffLock {
@@ -51,8 +90,13 @@ type Transaction = (...args: unknown[]) => Promise<unknown>;
  *
  * SQLite executes one statement at a time anyway (better-sqlite3 is synchronous), so this costs
  * ordering, not throughput.
+ *
+ * With `durability` (a GroupSync of `walFsync`, the database in `synchronous = NORMAL`), every commit is made
+ * durable before its caller continues: a top-level transaction, an implicit one and a write statement
+ * outside any transaction resolve only after a WAL fsync that began after their commit. The
+ * connection is released first, so the next transaction runs while the fsync does.
  */
-export function serializeSqliteAccess(dataSource: DataSource): void {
+export function serializeSqliteAccess(dataSource: DataSource, durability?: GroupSync): void {
   const lock = new HandOffLock();
   const owner = new AsyncLocalStorage<symbol>();
   let implicit: symbol | undefined;
@@ -60,16 +104,23 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
 
   const owns = () => lock.isHeldBy(owner.getStore()) || lock.isHeldBy(implicit);
 
+  const durable = async () => {
+    await durability?.durable();
+  };
+
   const query = runner.query.bind(runner) as Query;
   runner.query = (async (...args: Parameters<Query>) => {
     if (owns()) return query(...args);
     const token = Symbol('statement');
     await lock.acquire(token);
+    let result;
     try {
-      return await query(...args);
+      result = await query(...args);
     } finally {
       lock.release(token);
     }
+    if (WRITE.test(args[0])) await durable();
+    return result;
   }) as Query;
 
   const startTransaction = runner.startTransaction.bind(runner);
@@ -86,20 +137,24 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
     }
   }) as StartTransaction;
 
-  const endImplicit = () => {
-    if (runner.isTransactionActive || implicit === undefined) return;
+  /** Releases the connection when an implicit transaction ended; whether it did. */
+  const endImplicit = (): boolean => {
+    if (runner.isTransactionActive || implicit === undefined) return false;
     const token = implicit;
     implicit = undefined;
     lock.release(token);
+    return true;
   };
   for (const method of ['commitTransaction', 'rollbackTransaction'] as const) {
     const end = runner[method].bind(runner) as EndTransaction;
     runner[method] = (async () => {
+      let ended = false;
       try {
         await end();
       } finally {
-        endImplicit();
+        ended = endImplicit();
       }
+      if (ended && method === 'commitTransaction') await durable();
     }) as EndTransaction;
   }
 
@@ -110,11 +165,15 @@ export function serializeSqliteAccess(dataSource: DataSource): void {
     if (lock.isHeldBy(owner.getStore())) return transaction(...args);
     const token = Symbol('transaction');
     await lock.acquire(token);
+    let result: unknown;
     try {
-      return await owner.run(token, () => transaction(...args));
+      result = await owner.run(token, () => transaction(...args));
     } finally {
       lock.release(token);
     }
+    // Committed (a rollback threw above): on disk before the caller goes on.
+    await durable();
+    return result;
   };
   manager.transaction = serialized as unknown as EntityManager['transaction'];
 }

@@ -3,10 +3,19 @@ import { dataSourceToken, notFound } from '@sealbox/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { InstanceEntity } from '../registry/entities.js';
 import { InstanceRegistry } from '../registry/instance-registry.js';
-import type { GroupCaller } from '../registry/rules.js';
+import { usableInstance, type GroupCaller } from '../registry/rules.js';
 import type { TenantScope } from '../registry/store.js';
-import type { SecretEntity } from './entities.js';
+import type { SecretEntity, SecretVersionEntity } from './entities.js';
+import { SecretQueries, type SecretView } from './queries.js';
 import { SecretStore } from './store.js';
+
+/** An active instance, one of its secrets, that secret's current version and its lock count. */
+export interface ActiveSecret {
+  readonly instance: InstanceEntity;
+  readonly secret: SecretEntity;
+  readonly current?: SecretVersionEntity;
+  readonly locks: number;
+}
 
 /** What every secrets operation starts from: the caller's active instance and, usually, one of its secrets. */
 @Injectable()
@@ -14,6 +23,7 @@ export class SecretAccess {
   constructor(
     @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
     private readonly instances: InstanceRegistry,
+    private readonly queries: SecretQueries,
   ) {}
 
   scopeOf(caller: GroupCaller, instanceGuid: string): TenantScope {
@@ -33,6 +43,22 @@ export class SecretAccess {
   }
 
   /**
+   * The active instance, one of its secrets, the secret's current version and its lock count, in one
+   * round trip (committed rows). The instance's error wins, as in `instanceAndSecret`.
+   */
+  async view(scope: TenantScope, id: string): Promise<ActiveSecret> {
+    return activeSecret(scope, await this.queries.secretView(scope, id), `Secret ${id}`);
+  }
+
+  /** The same for a secret by group name, type and name (NOT_FOUND naming the group when it does not exist). */
+  async viewByName(scope: TenantScope, groupName: string, secretType: string, name: string): Promise<ActiveSecret> {
+    const view = await this.queries.secretViewByName(scope, groupName, secretType, name);
+    usableInstance(view.instance ?? null, scope.instanceGuid);
+    if (!view.groupExists) throw notFound(`Secret group ${groupName}`);
+    return activeSecret(scope, view, `Secret ${name} of type ${secretType} in group ${groupName}`);
+  }
+
+  /**
    * The active instance and one of its secrets. Outside a transaction both are read at once (the
    * secret's query is scoped to the instance, and the instance's error still wins); inside one, in turn.
    */
@@ -44,6 +70,13 @@ export class SecretAccess {
     const [instance, secret] = await allInOrder([this.instance(scope, manager), this.secret(scope, id, manager)] as const);
     return { instance, secret };
   }
+}
+
+/** The view's instance if active (its error first), then its secret or NOT_FOUND naming `what`. */
+function activeSecret(scope: TenantScope, view: SecretView, what: string): ActiveSecret {
+  const instance = usableInstance(view.instance ?? null, scope.instanceGuid);
+  if (!view.secret) throw notFound(what);
+  return { instance, secret: view.secret, ...(view.current ? { current: view.current } : {}), locks: view.locks };
 }
 
 /**

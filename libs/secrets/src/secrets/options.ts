@@ -10,6 +10,15 @@ export interface SecretsDomainOptions {
   readonly orphanSweepIntervalMs: number;
   /** Objects younger than this (by their version id's time) are never swept: their create may be in flight (ms). */
   readonly orphanGraceMs: number;
+  /**
+   * Read bookkeeping (`retrieved_at`, `downloaded`) is kept in memory and written at most once per
+   * this many ms per secret (ms); 0: never by timer (tests call `runDue`; shutdown still writes it).
+   */
+  readonly readFlushIntervalMs: number;
+  /** At most this many secrets with unwritten reads; one more is written early (the read waits for that). */
+  readonly pendingReadsMax: number;
+  /** Bytes of stored envelopes (ciphertext as the object store returned it) kept in memory; 0: none. */
+  readonly envelopeCacheBytes: number;
 }
 
 export const DEFAULT_SECRETS_DOMAIN_OPTIONS: SecretsDomainOptions = {
@@ -18,6 +27,9 @@ export const DEFAULT_SECRETS_DOMAIN_OPTIONS: SecretsDomainOptions = {
   expiryWarningMs: 30 * 86_400_000,
   orphanSweepIntervalMs: 3_600_000,
   orphanGraceMs: 600_000,
+  readFlushIntervalMs: 1000,
+  pendingReadsMax: 10_000,
+  envelopeCacheBytes: 32 * 1024 * 1024,
 };
 
 export const SECRETS_OPTIONS = Symbol('sealbox:secrets:options');

@@ -1,12 +1,18 @@
 import type { Provider } from '@nestjs/common';
+import { dataSourceToken, RpcClient } from '@sealbox/platform';
+import type { DataSource } from 'typeorm';
 import { VersionDirectory } from '../ports.js';
 import { SecretsInGroup } from '../registry/ports.js';
 import { SecretAccess } from './access.js';
+import { CachedEnvelopeStore, StorageEnvelopeStore } from './envelopes.js';
 import { VersionMaterial } from './material.js';
 import { DEFAULT_SECRETS_DOMAIN_OPTIONS, SECRETS_OPTIONS, type SecretsDomainOptions } from './options.js';
 import { InstancePurge } from './purge.service.js';
+import { SecretQueries } from './queries.js';
+import { ReadBookkeeping } from './read-bookkeeping.js';
 import { ExpiryScheduler, OrphanSweep, RotationScheduler, SecretsSchedulerTimer } from './schedulers.js';
 import { SecretService } from './secret.service.js';
+import { secretQueriesFor } from './sql-queries.js';
 import { SecretsInGroupCount, SecretVersionDirectory } from './version-directory.js';
 import { VersionService } from './version.service.js';
 import { VersionVault } from './vault.js';
@@ -15,6 +21,13 @@ import { VersionVault } from './vault.js';
 export function secretsCoreProviders(options: Partial<SecretsDomainOptions> = {}): Provider[] {
   return [
     { provide: SECRETS_OPTIONS, useValue: { ...DEFAULT_SECRETS_DOMAIN_OPTIONS, ...options } },
+    { provide: SecretQueries, inject: [dataSourceToken('secrets')], useFactory: (dataSource: DataSource) => secretQueriesFor(dataSource) },
+    {
+      provide: CachedEnvelopeStore,
+      inject: [RpcClient, SECRETS_OPTIONS],
+      useFactory: (rpc: RpcClient, settings: SecretsDomainOptions) => new CachedEnvelopeStore(new StorageEnvelopeStore(rpc), settings.envelopeCacheBytes),
+    },
+    ReadBookkeeping,
     SecretAccess,
     VersionVault,
     VersionMaterial,

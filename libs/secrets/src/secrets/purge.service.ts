@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import { RegistryStore, type TenantScope } from '../registry/store.js';
 import { SecretEntity, SecretVersionEntity } from './entities.js';
+import { CachedEnvelopeStore } from './envelopes.js';
 import type { IamVersionDetails } from './rules.js';
 import { SecretStore } from './store.js';
 
@@ -14,7 +15,8 @@ import { SecretStore } from './store.js';
  * failed revoke fails the purge, which lifecycle retries with the key ids still on record), then
  * every lock, version, secret, label and group row of the instance and the instance itself go, in
  * one transaction with `secrets.instance.purged`. A purged (or unknown) instance answers zero
- * counts. The objects go with the bucket, which lifecycle removes (`storage.bucket.remove`).
+ * counts. The objects go with the bucket, which lifecycle removes (`storage.bucket.remove`); the
+ * envelopes this replica cached for the instance are dropped once the rows are gone.
  */
 @Injectable()
 export class InstancePurge {
@@ -23,6 +25,7 @@ export class InstancePurge {
     @Inject(outboxToken('secrets')) private readonly outbox: Outbox,
     private readonly locks: LockDirectory,
     private readonly issuer: IamCredentialsIssuer,
+    private readonly envelopes: CachedEnvelopeStore,
   ) {}
 
   async purge(request: SecretsWire.InstanceRef): Promise<SecretsWire.PurgeInstanceResponse> {
@@ -31,7 +34,7 @@ export class InstancePurge {
       const scope = { accountId: known.accountId, instanceGuid: known.instanceGuid };
       for (const apiKeyId of await this.issuedApiKeyIds(scope)) await this.issuer.revoke(scope.accountId, apiKeyId);
     }
-    return this.dataSource.transaction(async (manager) => {
+    const counts = await this.dataSource.transaction(async (manager) => {
       const instance = await new RegistryStore(manager).instanceByGuid(request.instanceGuid);
       if (!instance) return { secrets: 0, versions: 0 };
       const scope = { accountId: instance.accountId, instanceGuid: instance.instanceGuid };
@@ -40,6 +43,8 @@ export class InstancePurge {
       await this.outbox.record(manager, 'secrets.instance.purged', { accountId: instance.accountId, instanceId: instance.instanceGuid });
       return counts;
     });
+    this.envelopes.forgetInstance(request.instanceGuid);
+    return counts;
   }
 
   /** The distinct API key ids of the instance's iam_credentials versions (reused keys appear once). */

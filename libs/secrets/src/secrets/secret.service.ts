@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SecretsWire } from '@sealbox/contracts';
-import { Clock, dataSourceToken, isDomainError, notFound, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pageLinks, planSecretList, secretListLinkQuery } from '../domain/listing.js';
 import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import type { InstanceEntity } from '../registry/entities.js';
-import type { GroupCaller } from '../registry/rules.js';
-import { RegistryStore, type TenantScope } from '../registry/store.js';
-import { allInOrder, SecretAccess } from './access.js';
+import { usableInstance, type GroupCaller } from '../registry/rules.js';
+import type { TenantScope } from '../registry/store.js';
+import { SecretAccess } from './access.js';
 import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
 import { VersionMaterial } from './material.js';
+import { SecretQueries } from './queries.js';
+import { ReadBookkeeping } from './read-bookkeeping.js';
 import {
   fieldError,
   lockedConflict,
@@ -35,7 +37,8 @@ export function secretEventRef(secret: Pick<SecretEntity, 'accountId' | 'instanc
 
 /**
  * Secrets: create (seal → store the envelope → commit metadata and event in one transaction), read
- * with the payload, by name, metadata, merge-patch updates, delete, list.
+ * with the payload, by name, metadata, merge-patch updates, delete, list. Reads write nothing: their
+ * bookkeeping goes to ReadBookkeeping, whose unwritten marks every answer here overlays.
  */
 @Injectable()
 export class SecretService {
@@ -48,13 +51,15 @@ export class SecretService {
     private readonly material: VersionMaterial,
     private readonly locks: LockDirectory,
     private readonly issuer: IamCredentialsIssuer,
+    private readonly queries: SecretQueries,
+    private readonly reads: ReadBookkeeping,
   ) {}
 
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
     const prototype = request.secret;
-    // Checked before anything is sealed (the instance and group again in the transaction); the lookups run together.
-    const [instance] = await allInOrder([this.access.instance(scope), this.checkPlacement(scope, prototype)] as const);
+    // Checked before anything is sealed, in one round trip (instance and group again by the insert).
+    const instance = await this.placed(scope, prototype);
     const now = this.clock.nowMs();
     const made = await this.material.first(scope.accountId, prototype, now);
     const secretId = randomUUID();
@@ -103,13 +108,12 @@ export class SecretService {
     }
     try {
       await this.dataSource.transaction(async (manager) => {
-        await this.access.instance(scope, manager);
-        // The group must still exist; a name taken since the check above fails the insert on the
-        // unique index (secrets_by_name), which is answered with 409 below.
-        if (!(await new RegistryStore(manager).group(scope, prototype.secret_group_id))) throw noSuchGroup(prototype.secret_group_id);
-        const store = new SecretStore(manager);
-        await store.insertSecret(secret);
-        await store.insertVersion(version);
+        // Inserted only while the instance is active and the group exists; a name taken since the
+        // check above fails the insert on the unique index (secrets_by_name): 409 below.
+        if (!(await this.queries.insertCreated(manager, secret, version))) {
+          await this.access.instance(scope, manager);
+          throw noSuchGroup(prototype.secret_group_id);
+        }
         await this.outbox.record(manager, 'secrets.secret.created', secretEventRef(secret));
       });
     } catch (error) {
@@ -124,60 +128,48 @@ export class SecretService {
     return toWireSecret(secret, instance.crn, 0, version, made.payload);
   }
 
-  /** The group must exist and the name be free in it for the type (both read at once, outside the transaction). */
-  private async checkPlacement(scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<void> {
-    const manager = this.dataSource.manager;
-    const [group, existing] = await Promise.all([
-      new RegistryStore(manager).group(scope, prototype.secret_group_id),
-      new SecretStore(manager).secretByName(scope, prototype.secret_group_id, prototype.secret_type, prototype.name),
-    ]);
-    if (!group) throw noSuchGroup(prototype.secret_group_id);
-    if (existing) throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
+  /** The active instance, if the group exists and the name is free in it for the type (committed rows, one round trip). */
+  private async placed(scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<InstanceEntity> {
+    const placement = await this.queries.placement(scope, prototype.secret_group_id, prototype.secret_type, prototype.name);
+    const instance = usableInstance(placement.instance ?? null, scope.instanceGuid);
+    if (!placement.groupExists) throw noSuchGroup(prototype.secret_group_id);
+    if (placement.nameTaken) throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
+    return instance;
   }
 
+  /** The secret with its current version's payload: one round trip for the metadata, then the envelope. */
   async get(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
-    const { instance, secret } = await this.access.instanceAndSecret(scope, request.id);
-    return this.withPayload(scope, instance, secret);
+    const { instance, secret, current, locks } = await this.access.view(scope, request.id);
+    return this.withPayload(scope, instance, secret, current, locks);
   }
 
   async getByName(caller: GroupCaller, request: SecretsWire.SecretByNameRequest): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
-    const instance = await this.access.instance(scope);
-    const group = await new RegistryStore(this.dataSource.manager).groupByName(scope, request.groupName);
-    if (!group) throw notFound(`Secret group ${request.groupName}`);
-    const secret = await new SecretStore(this.dataSource.manager).secretByName(scope, group.id, request.secretType, request.name);
-    if (!secret) throw notFound(`Secret ${request.name} of type ${request.secretType} in group ${request.groupName}`);
-    return this.withPayload(scope, instance, secret);
+    const { instance, secret, current, locks } = await this.access.viewByName(scope, request.groupName, request.secretType, request.name);
+    return this.withPayload(scope, instance, secret, current, locks);
   }
 
-  /** The secret with its current version's payload; the read is recorded (downloaded, retrieved_at). */
-  private async withPayload(scope: TenantScope, instance: InstanceEntity, secret: SecretEntity): Promise<SecretsWire.Secret> {
-    const store = new SecretStore(this.dataSource.manager);
-    const current = await store.versionByOrdinal(scope, secret.id, secret.currentOrdinal);
+  /** The secret with its current version's payload; the read is recorded in memory (downloaded, retrieved_at), not written here. */
+  private async withPayload(
+    scope: TenantScope,
+    instance: InstanceEntity,
+    secret: SecretEntity,
+    current: SecretVersionEntity | undefined,
+    locks: number,
+  ): Promise<SecretsWire.Secret> {
     let payload: VersionPayload | undefined;
-    let locks: number;
     if (current?.payloadAvailable) {
       payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, current.id);
-      const now = this.clock.nowMs();
-      // The read is recorded (a version already marked downloaded needs no write) while the locks are counted.
-      [, , locks] = await Promise.all([
-        store.updateSecret(scope, secret.id, { downloaded: true, retrievedAt: now }, secret.currentOrdinal),
-        current.downloaded ? Promise.resolve(false) : store.updateVersion(scope, secret.id, current.id, { downloaded: true }),
-        this.locksTotal(scope, secret.id),
-      ]);
-      secret = { ...secret, downloaded: true, retrievedAt: now };
-      current.downloaded = true;
-    } else {
-      locks = await this.locksTotal(scope, secret.id);
+      await this.reads.record(scope, secret, current, this.clock.nowMs());
     }
-    return toWireSecret(secret, instance.crn, locks, current ?? undefined, payload);
+    return toWireSecret(this.reads.secret(secret), instance.crn, locks, current && this.reads.version(current), payload);
   }
 
   async getMetadata(caller: GroupCaller, request: SecretsWire.SecretRef): Promise<SecretsWire.SecretMetadata> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
-    const { instance, secret } = await this.access.instanceAndSecret(scope, request.id);
-    return toWireMetadata(secret, instance.crn, await this.locksTotal(scope, secret.id));
+    const { instance, secret, locks } = await this.access.view(scope, request.id);
+    return toWireMetadata(this.reads.secret(secret), instance.crn, locks);
   }
 
   async updateMetadata(caller: GroupCaller, request: SecretsWire.UpdateSecretMetadataRequest): Promise<SecretsWire.SecretMetadata> {
@@ -195,7 +187,7 @@ export class SecretService {
         await store.updateSecret(scope, secret.id, changes);
         await this.outbox.record(manager, 'secrets.secret.updated', secretEventRef(secret));
         const updated: SecretEntity = { ...secret, ...changes };
-        return toWireMetadata(updated, instance.crn, await this.locksTotal(scope, secret.id, manager));
+        return toWireMetadata(this.reads.secret(updated), instance.crn, await this.locksTotal(scope, secret.id, manager));
       })();
     try {
       return await this.dataSource.transaction(work);
@@ -247,7 +239,7 @@ export class SecretService {
     const locks = rows.length > 0 ? await this.locks.countBySecret(manager, scope, rows.map((row) => row.id)) : new Map<string, number>();
     return {
       ...pageLinks({ path: request.path, query: secretListLinkQuery(request.query), offset: plan.offset, limit: plan.limit, totalCount }),
-      secrets: rows.map((row) => toWireMetadata(row, instance.crn, locks.get(row.id) ?? 0)),
+      secrets: rows.map((row) => toWireMetadata(this.reads.secret(row), instance.crn, locks.get(row.id) ?? 0)),
     };
   }
 

@@ -34,8 +34,11 @@ import { FakeKms } from '../../../crypto/src/testing/fake-kms.js';
 import { versionObjectKey } from '../domain/context.js';
 import { IamCredentialsIssuer, type IssuedApiKey } from '../ports.js';
 import { SecretsModule } from '../secrets.module.js';
+import { CachedEnvelopeStore } from './envelopes.js';
+import { ReadBookkeeping } from './read-bookkeeping.js';
 import { uuidV7 } from './rules.js';
 import { ExpiryScheduler, OrphanSweep, RotationScheduler } from './schedulers.js';
+import { SecretStore } from './store.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'domain', 'fixtures', name), 'utf8');
 const RSA_CERT = fixture('test-only-rsa2048.cert.pem');
@@ -112,9 +115,11 @@ for (const database of testDatabases) {
     const user: Caller = { accountId, iamId: `IBMid-${randomUUID()}`, subType: 'user' };
     const as = { caller: user };
 
+    let lastKmsKey = { instanceId: '', keyId: '' };
     async function newInstance(): Promise<string> {
       const instanceGuid = randomUUID();
       const kmsKey = { instanceId: randomUUID(), keyId: randomUUID() };
+      lastKmsKey = kmsKey;
       kms.createKey(kmsKey.instanceId, kmsKey.keyId);
       await client.send('secrets.instance.activate', {
         accountId,
@@ -599,6 +604,94 @@ for (const database of testDatabases) {
         for (const file of files) expect(readFileSync(file).includes(canary), file).toBe(false);
         await expect.poll(() => events.some((event) => event.type.endsWith('secrets.version.created') && (event.data as { secretId: string }).secretId === arbitrary.id)).toBe(true);
         expect(JSON.stringify(events)).not.toContain(canary);
+      });
+    });
+
+    describe('hot path: reads write nothing, envelopes are cached', () => {
+      const currentKey = async (instanceGuid: string, secretId: string, ref = 'current') =>
+        versionObjectKey(secretId, (await client.send('secrets.version.metadata.get', { instanceGuid, secretId, id: ref }, as)).id);
+
+      it('a read writes no row; this replica answers downloaded and retrieved_at at once; the rows follow once the marks are an interval old', async () => {
+        const instanceGuid = await newInstance();
+        const scope = { accountId, instanceGuid };
+        const created = await create(instanceGuid, { secret_type: 'arbitrary', name: 'booked', payload: 'p' });
+        clock.advance(5000);
+        const readAt = clock.now().toISOString();
+        expect(await client.send('secrets.secret.get', { instanceGuid, id: created.id }, as)).toMatchObject({ downloaded: true, retrieved_at: readAt });
+        const store = new SecretStore(dataSource.manager);
+        const versionId = (await client.send('secrets.version.metadata.get', { instanceGuid, secretId: created.id, id: 'current' }, as)).id;
+        expect(await store.secret(scope, created.id)).toMatchObject({ downloaded: false, retrievedAt: null });
+        expect(await store.version(scope, created.id, versionId)).toMatchObject({ downloaded: false });
+        expect(await client.send('secrets.secret.metadata.get', { instanceGuid, id: created.id }, as)).toMatchObject({ downloaded: true, retrieved_at: readAt });
+        expect(await client.send('secrets.version.metadata.get', { instanceGuid, secretId: created.id, id: 'current' }, as)).toMatchObject({ downloaded: true });
+        expect((await client.send('secrets.version.list', { instanceGuid, secretId: created.id }, as)).versions[0]).toMatchObject({ downloaded: true });
+        const listed = await client.send('secrets.secret.list', { instanceGuid, path: '/api/v2/secrets', query: {} as never }, as);
+        expect(listed.secrets.find((secret) => secret.id === created.id)).toMatchObject({ downloaded: true, retrieved_at: readAt });
+
+        const reads = app.get(ReadBookkeeping);
+        await reads.runDue(clock.nowMs() + 999);
+        expect(await store.secret(scope, created.id)).toMatchObject({ downloaded: false, retrievedAt: null });
+        await reads.runDue(clock.nowMs() + 1000);
+        expect(await store.secret(scope, created.id)).toMatchObject({ downloaded: true, retrievedAt: clock.nowMs() });
+        expect(await store.version(scope, created.id, versionId)).toMatchObject({ downloaded: true });
+        expect(await client.send('secrets.secret.metadata.get', { instanceGuid, id: created.id }, as)).toMatchObject({ downloaded: true, retrieved_at: readAt });
+      });
+
+      it('serves a hot read from the envelope cache and drops the envelope on data delete, secret delete and instance purge', async () => {
+        const envelopes = app.get(CachedEnvelopeStore);
+        const instanceGuid = await newInstance();
+        const secret = await create(instanceGuid, { secret_type: 'arbitrary', name: 'cached', payload: 'one' });
+        const firstKey = await currentKey(instanceGuid, secret.id);
+        // Creating does not fill the cache (a read does, once the envelope opened).
+        expect(envelopes.has(instanceGuid, firstKey)).toBe(false);
+        await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as);
+        expect(envelopes.has(instanceGuid, firstKey)).toBe(true);
+        // Served from the cache: the object is gone from the bucket and the read still answers.
+        await client.send('storage.object.delete', { instanceGuid, key: firstKey });
+        expect(await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as)).toMatchObject({ payload: 'one' });
+
+        await client.send('secrets.version.create', { instanceGuid, secretId: secret.id, version: { payload: 'two' } }, as);
+        const secondKey = await currentKey(instanceGuid, secret.id);
+        await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as);
+        expect(envelopes.has(instanceGuid, secondKey)).toBe(true);
+        await client.send('secrets.version.data.delete', { instanceGuid, secretId: secret.id, id: 'current' }, as);
+        expect(envelopes.has(instanceGuid, secondKey)).toBe(false);
+        expect(await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as)).not.toHaveProperty('payload');
+
+        const other = await create(instanceGuid, { secret_type: 'arbitrary', name: 'other', payload: 'x' });
+        const otherKey = await currentKey(instanceGuid, other.id);
+        await client.send('secrets.secret.get', { instanceGuid, id: other.id }, as);
+        expect(envelopes.has(instanceGuid, otherKey)).toBe(true);
+        await client.send('secrets.secret.delete', { instanceGuid, id: other.id }, as);
+        expect(envelopes.has(instanceGuid, otherKey)).toBe(false);
+
+        const kept = await create(instanceGuid, { secret_type: 'arbitrary', name: 'kept', payload: 'y' });
+        const keptKey = await currentKey(instanceGuid, kept.id);
+        await client.send('secrets.secret.get', { instanceGuid, id: kept.id }, as);
+        expect(envelopes.has(instanceGuid, keptKey)).toBe(true);
+        await client.send('secrets.instance.purge', { instanceGuid });
+        expect(envelopes.has(instanceGuid, keptKey)).toBe(false);
+      });
+
+      it('drops an envelope when a rewrapped one is stored back, and never keeps one that did not open', async () => {
+        const envelopes = app.get(CachedEnvelopeStore);
+        const instanceGuid = await newInstance();
+        const secret = await create(instanceGuid, { secret_type: 'arbitrary', name: 'rewrapped', payload: 'r' });
+        const key = await currentKey(instanceGuid, secret.id);
+        const sealed = (await client.send('storage.object.get', { instanceGuid, key })).body;
+        kms.rotate(lastKmsKey.instanceId, lastKmsKey.keyId);
+        expect(await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as)).toMatchObject({ payload: 'r' });
+        const stored = (await client.send('storage.object.get', { instanceGuid, key })).body;
+        expect(stored).not.toBe(sealed);
+        expect(envelopes.has(instanceGuid, key)).toBe(false);
+        await client.send('secrets.secret.get', { instanceGuid, id: secret.id }, as);
+        expect(envelopes.has(instanceGuid, key)).toBe(true);
+
+        const tampered = await create(instanceGuid, { secret_type: 'arbitrary', name: 'tampered', payload: 't' });
+        const tamperedKey = await currentKey(instanceGuid, tampered.id);
+        await client.send('storage.object.put', { instanceGuid, key: tamperedKey, body: stored });
+        await failure(client.send('secrets.secret.get', { instanceGuid, id: tampered.id }, as), 'INTEGRITY_FAILED');
+        expect(envelopes.has(instanceGuid, tamperedKey)).toBe(false);
       });
     });
 

@@ -3,6 +3,7 @@ import type { SecretsWire } from '@sealbox/contracts';
 import { DomainError, isDomainError, rootLogger, RpcClient } from '@sealbox/platform';
 import { versionContext, versionObjectKey } from '../domain/context.js';
 import type { InstanceEntity } from '../registry/entities.js';
+import { CachedEnvelopeStore, type StoredEnvelope } from './envelopes.js';
 import { payloadFromPlaintext, plaintextOf, type VersionPayload } from './rules.js';
 
 /** The crypto source every secrets call names: the secrets-manager service of one instance. */
@@ -19,11 +20,15 @@ function keyOf(instance: InstanceEntity) {
  * The one place where version payloads are sealed and opened, in front of the object store: crypto
  * seals a payload under a fresh DEK bound to (instance CRN, secret id, version id), and storage only
  * ever receives the envelope. A stored object that does not open under its own context (swapped,
- * edited, truncated or missing) is INTEGRITY_FAILED.
+ * edited, truncated or missing) is INTEGRITY_FAILED. Envelopes go through a bounded cache of
+ * ciphertext (`CachedEnvelopeStore`): a hot read skips the object store, never crypto.
  */
 @Injectable()
 export class VersionVault {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly envelopes: CachedEnvelopeStore,
+  ) {}
 
   /** Seal a version's payload and store the envelope at the version's key. */
   async store(instance: InstanceEntity, secretId: string, versionId: string, payload: VersionPayload): Promise<void> {
@@ -33,15 +38,15 @@ export class VersionVault {
       context: versionContext(instance.crn, secretId, versionId),
       plaintext: plaintextOf(payload),
     });
-    await this.rpc.send('storage.object.put', { instanceGuid: instance.instanceGuid, key: versionObjectKey(secretId, versionId), body: sealed.envelope });
+    await this.envelopes.put(instance.instanceGuid, versionObjectKey(secretId, versionId), sealed.envelope);
   }
 
   /** Read and open a version's envelope; an envelope crypto rewrapped under a newer root key version is stored back. */
   async open(instance: InstanceEntity, type: SecretsWire.SecretType, secretId: string, versionId: string): Promise<VersionPayload> {
     const key = versionObjectKey(secretId, versionId);
-    let envelope: string;
+    let envelope: StoredEnvelope;
     try {
-      envelope = (await this.rpc.send('storage.object.get', { instanceGuid: instance.instanceGuid, key })).body;
+      envelope = await this.envelopes.get(instance.instanceGuid, key);
     } catch (error) {
       if (isDomainError(error) && error.code === 'NOT_FOUND') throw new DomainError('INTEGRITY_FAILED', `The data of version ${versionId} is missing from storage`);
       throw error;
@@ -56,13 +61,15 @@ export class VersionVault {
       });
     } catch (error) {
       if (isDomainError(error) && (error.code === 'INTEGRITY_FAILED' || error.code === 'ENVELOPE_INVALID' || error.code === 'VALIDATION_FAILED')) {
+        // Not kept: the next read fetches the object again (it may have been repaired).
+        this.envelopes.forget(instance.instanceGuid, key);
         throw new DomainError('INTEGRITY_FAILED', `The stored data of version ${versionId} does not verify: it was altered or belongs elsewhere`);
       }
       throw error;
     }
     if (opened.rewrapped) {
       try {
-        await this.rpc.send('storage.object.put', { instanceGuid: instance.instanceGuid, key, body: opened.rewrapped.envelope });
+        await this.envelopes.put(instance.instanceGuid, key, opened.rewrapped.envelope);
       } catch (error) {
         rootLogger().warn({ err: error, instanceGuid: instance.instanceGuid, secretId, versionId }, 'secrets: could not store a rewrapped envelope; the next read retries');
       }
@@ -73,7 +80,7 @@ export class VersionVault {
   /** Remove a version's object; a failure is logged (the orphan sweep removes it later). */
   async remove(instanceGuid: string, secretId: string, versionId: string): Promise<void> {
     try {
-      await this.rpc.send('storage.object.delete', { instanceGuid, key: versionObjectKey(secretId, versionId) });
+      await this.envelopes.delete(instanceGuid, versionObjectKey(secretId, versionId));
     } catch (error) {
       rootLogger().warn({ err: error, instanceGuid, secretId, versionId }, 'secrets: could not remove an object; the orphan sweep will');
     }

@@ -9,6 +9,7 @@ import type { TenantScope } from '../registry/store.js';
 import { SecretAccess } from './access.js';
 import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
 import { VersionMaterial } from './material.js';
+import { ReadBookkeeping } from './read-bookkeeping.js';
 import {
   lockedConflict,
   nextRotationAt,
@@ -57,6 +58,7 @@ export class VersionService {
     private readonly vault: VersionVault,
     private readonly material: VersionMaterial,
     private readonly locks: LockDirectory,
+    private readonly reads: ReadBookkeeping,
   ) {}
 
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretVersionRequest): Promise<SecretsWire.SecretVersion> {
@@ -153,28 +155,24 @@ export class VersionService {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
     const { secret } = await this.access.instanceAndSecret(scope, request.secretId);
     const versions = await new SecretStore(this.dataSource.manager).versions(scope, secret.id);
-    return { versions: versions.map((version) => toWireVersionMetadata(secret, version)), total_count: versions.length };
+    return { versions: versions.map((version) => toWireVersionMetadata(secret, this.reads.version(version))), total_count: versions.length };
   }
 
-  /** A version with its payload (absent when its data was deleted); the read is recorded. */
+  /** A version with its payload (absent when its data was deleted); the read is recorded in memory, not written here. */
   async get(caller: GroupCaller, request: SecretsWire.SecretVersionRef): Promise<SecretsWire.SecretVersion> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
     const { instance, secret } = await this.access.instanceAndSecret(scope, request.secretId);
-    const store = new SecretStore(this.dataSource.manager);
-    const version = await resolveVersion(store, scope, secret, request.id);
-    if (!version.payloadAvailable) return toWireVersion(secret, version, undefined);
+    const version = await resolveVersion(new SecretStore(this.dataSource.manager), scope, secret, request.id);
+    if (!version.payloadAvailable) return toWireVersion(secret, this.reads.version(version), undefined);
     const payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, version.id);
-    const now = this.clock.nowMs();
-    const isCurrent = version.ordinal === secret.currentOrdinal;
-    await store.updateVersion(scope, secret.id, version.id, { downloaded: true });
-    await store.updateSecret(scope, secret.id, { retrievedAt: now, ...(isCurrent ? { downloaded: true } : {}) });
-    return toWireVersion(secret, { ...version, downloaded: true }, payload);
+    await this.reads.record(scope, secret, version, this.clock.nowMs());
+    return toWireVersion(secret, this.reads.version(version), payload);
   }
 
   async getMetadata(caller: GroupCaller, request: SecretsWire.SecretVersionRef): Promise<SecretsWire.SecretVersionMetadata> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
     const { secret } = await this.access.instanceAndSecret(scope, request.secretId);
-    return toWireVersionMetadata(secret, await resolveVersion(new SecretStore(this.dataSource.manager), scope, secret, request.id));
+    return toWireVersionMetadata(secret, this.reads.version(await resolveVersion(new SecretStore(this.dataSource.manager), scope, secret, request.id)));
   }
 
   /** Merge patch of `version_custom_metadata` (`null` removes it). */
@@ -187,7 +185,7 @@ export class VersionService {
       const versionCustomMetadata = patchedCustomMetadata(version.versionCustomMetadata, request.patch.version_custom_metadata, 'version_custom_metadata');
       await store.updateVersion(scope, secret.id, version.id, { versionCustomMetadata });
       await this.outbox.record(manager, 'secrets.secret.updated', secretEventRef(secret));
-      return toWireVersionMetadata(secret, { ...version, versionCustomMetadata });
+      return toWireVersionMetadata(secret, this.reads.version({ ...version, versionCustomMetadata }));
     });
   }
 

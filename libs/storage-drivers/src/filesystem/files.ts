@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GroupSync } from '@sealbox/platform';
 
 /** File helpers of the filesystem driver: private modes, atomic replacement, durable directories. */
 
@@ -12,13 +13,33 @@ export function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
-/** Make a directory's entries (a new file name, a rename, a removal) survive a crash. */
-export async function fsyncDirectory(directory: string): Promise<void> {
+async function fsyncNow(directory: string): Promise<void> {
   const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** A GroupSync per directory with an fsync running or waiting; dropped once idle, so the map stays small. */
+const directorySyncs = new Map<string, GroupSync>();
+
+/**
+ * Make a directory's entries (a new file name, a rename, a removal) survive a crash: resolves once an
+ * fsync of the directory that began after the call has finished. Concurrent callers on one directory
+ * (puts into one bucket) share one fsync instead of one each.
+ */
+export async function fsyncDirectory(directory: string): Promise<void> {
+  let sync = directorySyncs.get(directory);
+  if (!sync) {
+    sync = new GroupSync(() => fsyncNow(directory));
+    directorySyncs.set(directory, sync);
+  }
+  try {
+    await sync.durable();
+  } finally {
+    if (sync.idle && directorySyncs.get(directory) === sync) directorySyncs.delete(directory);
   }
 }
 

@@ -6,6 +6,7 @@ import { SEALBOX_VERSION } from '@sealbox/platform';
 import type { BenchCase, Measurement } from '../bench.js';
 import type { BenchSettings } from '../config.js';
 import { LatencySamples, summarize } from '../stats.js';
+import { cpuProfileArgs } from '../stack/profiling.js';
 import { HEALTH_PATH, isTargetReady, type TargetKind } from '../targets/protocol.js';
 
 const TARGET_SCRIPT = fileURLToPath(new URL('../targets/http-target.js', import.meta.url));
@@ -22,14 +23,18 @@ export interface RunningTarget {
  * `env`: the child's whole environment (default: this process's).
  */
 export async function startTarget(kind: TargetKind, tracing: boolean, env?: NodeJS.ProcessEnv): Promise<RunningTarget> {
+  const profile = cpuProfileArgs(kind);
   const child = fork(TARGET_SCRIPT, [kind, SEALBOX_VERSION, tracing ? 'on' : 'off'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(profile.length ? { execArgv: [...process.execArgv, ...profile] } : {}),
     ...(env ? { env } : {}),
   });
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    // Profiled: the target exits by itself when the channel closes, which writes its profile (a signal would not).
+    if (profile.length && child.connected) child.disconnect();
+    else child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { Bench } from '../bench.js';
 import type { BenchSettings } from '../config.js';
+import { dependencyCases } from './dependencies.js';
 import { envelopeCases } from './envelope.js';
 import { hsmCases } from './hsm.js';
 import { httpCases } from './http.js';
@@ -22,6 +23,7 @@ export function createBench(settings: BenchSettings): Bench {
     ...kmsCases(settings),
     ...envelopeCases(),
     ...lifecycleCases(),
+    ...dependencyCases(settings),
     ...secretsCases(settings),
   ]) {
     bench.add(benchCase);

@@ -4,12 +4,15 @@
  * Bearer token:
  * - create: POST /secrets, an `arbitrary` secret of 64 bytes under a new name per request (seal with
  *   a fresh DEK wrapped by kms on the HSM, envelope put to s3rver, metadata + outbox committed);
- * - get: GET /secrets/{id} of one secret again and again: envelope from s3rver, opened by crypto with
- *   its DEK cache hot (default cache: kms unwraps once per 100 opens);
+ * - get: GET /secrets/{id} of one secret again and again: metadata from PostgreSQL (one round trip),
+ *   the envelope from the secrets service's envelope cache (s3rver once), opened by crypto with its DEK
+ *   cache hot (default cache: kms unwraps once per 100 opens); `.c1` one request at a time;
  * - list: GET /secrets?limit=100 (first page, sorted by the default order) with 100 and with 10,000
  *   secrets in the instance (one made through the API, the others cloned from its rows: see `seed`).
  * Each row starts a stack of its own (a case runs in a fresh process); its ratio compares it with
- * the bare route (`http.fastify`) of the same run, the 10,000 row with the 100 row.
+ * the bare route (`http.fastify`) of the same run, the 10,000 row with the 100 row, and its
+ * dependency ratio with the store it cannot avoid (./dependencies.ts): a create must put its envelope
+ * to s3rver (`s3.raw.put`); a hot read and a list must ask PostgreSQL (`pg.raw.select`).
  */
 import pg from 'pg';
 import type { BenchCase, Measurement } from '../bench.js';
@@ -18,6 +21,8 @@ import { gatewayJson, provisionSecretsInstance, startDistributedStack, type Dist
 import { cannon, warmThenCannon } from './http.js';
 
 const PAYLOAD = 'x'.repeat(64);
+/** Starting the seven apps takes 30–60 s here, several times that on a loaded machine; seeding 10,000 rows more. */
+const STACK_SETUP_S = 300;
 const LIST_LIMIT = 100;
 
 const secretsPath = (guid: string) => `/secrets-manager/${guid}/api/v2/secrets`;
@@ -95,11 +100,11 @@ async function measureCreate(settings: BenchSettings): Promise<Measurement> {
   });
 }
 
-async function measureGet(settings: BenchSettings): Promise<Measurement> {
+async function measureGet(settings: BenchSettings, connections = settings.connections): Promise<Measurement> {
   return withStack(async (stack, guid) => {
     const created = (await gatewayJson(stack, 'POST', secretsPath(guid), 201, prototype('bench-read'))) as { id?: string };
     if (!created.id) throw new Error('the secret was created without an id');
-    return warmThenCannon(`${stack.gatewayUrl}${secretsPath(guid)}/${created.id}`, settings, { authorization: `Bearer ${stack.token}` });
+    return warmThenCannon(`${stack.gatewayUrl}${secretsPath(guid)}/${created.id}`, { ...settings, connections }, { authorization: `Bearer ${stack.token}` });
   });
 }
 
@@ -121,24 +126,40 @@ export function secretsCases(settings: BenchSettings): BenchCase[] {
       name: 'http.secrets.create',
       description: `SM v2 POST /secrets (arbitrary, 64 B, a new name per request: seal + kms wrap on the HSM + s3rver put + metadata); ${how}`,
       baseline: 'http.fastify',
+      dependency: 's3.raw.put',
+      setupS: STACK_SETUP_S,
       run: measureCreate,
     },
     {
       name: 'http.secrets.get',
-      description: `SM v2 GET /secrets/{id} of one secret (s3rver get + envelope open, DEK cache hot); ${how}`,
+      description: `SM v2 GET /secrets/{id} of one secret (metadata from PostgreSQL, envelope from the secrets service's cache after the first read, opened by crypto with its DEK cache hot); ${how}`,
       baseline: 'http.fastify',
-      run: measureGet,
+      dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
+      run: (current) => measureGet(current),
+    },
+    {
+      name: 'http.secrets.get.c1',
+      description: `the same GET one request at a time (1 connection): its p50 is the latency of a read; ${how.replace(`${settings.connections} connections`, '1 connection')}`,
+      baseline: 'http.secrets.get',
+      dependency: 'pg.raw.select.c1',
+      setupS: STACK_SETUP_S,
+      run: (current) => measureGet(current, 1),
     },
     {
       name: 'http.secrets.list.100',
       description: `SM v2 GET /secrets?limit=${LIST_LIMIT} (first page) with 100 secrets in the instance (1 through the API, 99 cloned from its rows in SQL); ${how}`,
       baseline: 'http.fastify',
+      dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
       run: (current) => measureList(current, 100),
     },
     {
       name: 'http.secrets.list.10000',
       description: `SM v2 GET /secrets?limit=${LIST_LIMIT} (first page) with 10,000 secrets in the instance (1 through the API, 9,999 cloned from its rows in SQL); ${how}`,
       baseline: 'http.secrets.list.100',
+      dependency: 'pg.raw.select',
+      setupS: STACK_SETUP_S,
       run: (current) => measureList(current, 10_000),
     },
   ];

@@ -4,7 +4,9 @@
  * throwaway SoftHSM2 token, and the seven apps as `node apps/<app>/dist/main.js` (built by
  * `npm run bench`), gateway on a free port. Logs go to files in the stack's temp folder (shown when
  * the stack does not become ready), level warn; tracing exporter none (the services' default); the
- * gateway's rate limits off (a 429 would measure the limiter). Everything is removed on stop.
+ * gateway's rate limits off (a 429 would measure the limiter). Everything is removed on stop. The
+ * apps (an IPC channel and the `exit-with-parent` preload) and s3rver also exit by themselves when
+ * the case process dies, e.g. killed at its time limit (nats-server, a plain binary, does not).
  *
  * `provisionSecretsInstance` then makes a Secrets Manager instance the way lifecycle will: a kms
  * instance (`kms.instance.create`) with a root key (gateway), the IAM authorization from the
@@ -26,9 +28,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { isTargetReady } from '../targets/protocol.js';
 import { createBenchToken, SOFTHSM2_LIBRARY } from '../cases/softhsm2.js';
+import { cpuProfileArgs } from './profiling.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const S3RVER_CHILD = fileURLToPath(new URL('./s3rver-child.js', import.meta.url));
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.js', import.meta.url).href;
 const APPS = ['gateway', ...ServiceNames] as const;
 type App = (typeof APPS)[number];
 const READY_TIMEOUT_MS = 120_000;
@@ -60,7 +64,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -122,7 +126,8 @@ async function waitForNats(url: string): Promise<void> {
   }
 }
 
-async function startS3rver(directory: string): Promise<{ child: ChildProcess; endpoint: string }> {
+/** s3rver (its credentials are S3RVER / S3RVER) in a child process on a free port, storing under `directory`. */
+export async function startS3rver(directory: string): Promise<{ child: ChildProcess; endpoint: string }> {
   const child = fork(S3RVER_CHILD, [directory], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('s3rver not ready within 15 s')), 15_000);
@@ -156,16 +161,35 @@ async function adminToken(gatewayUrl: string, apikey: string): Promise<{ token: 
   return { token, accountId };
 }
 
+export interface BenchDatabase {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database `sealbox_bench_<hex>` on `BENCH_POSTGRES_URL`'s server (trust auth here). */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const adminUrl = process.env.BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
+  const database = `sealbox_bench_${randomBytes(6).toString('hex')}`;
+  const adminQuery = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(sql).finally(() => admin.end());
+  };
+  await adminQuery(`CREATE DATABASE "${database}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`) };
+}
+
+
 export async function startDistributedStack(): Promise<DistributedStack> {
   const workDir = mkdtempSync(join(tmpdir(), 'sealbox-bench-stack-'));
   const logDir = join(workDir, 'logs');
   mkdirSync(logDir);
-  const adminUrl = process.env.BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
-  const database = `sealbox_bench_${randomBytes(6).toString('hex')}`;
   const children: { app: App | 'nats-server'; child: ChildProcess }[] = [];
   let s3: ChildProcess | undefined;
   let nc: NatsConnection | undefined;
-  let databaseCreated = false;
+  let database: BenchDatabase | undefined;
   const token = await createBenchToken();
 
   const stop = async (): Promise<void> => {
@@ -173,22 +197,14 @@ export async function startDistributedStack(): Promise<DistributedStack> {
     for (const { child } of children.filter((entry) => entry.app !== 'nats-server').reverse()) await stopChild(child);
     for (const { child } of children.filter((entry) => entry.app === 'nats-server')) await stopChild(child);
     if (s3) await stopChild(s3);
-    if (databaseCreated) {
-      const admin = new pg.Client({ connectionString: adminUrl });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).finally(() => admin.end());
-    }
+    await database?.drop();
     await token.remove();
     rmSync(workDir, { recursive: true, force: true });
   };
 
   try {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${database}"`).finally(() => admin.end());
-    databaseCreated = true;
-    const databaseUrl = new URL(adminUrl);
-    databaseUrl.pathname = `/${database}`;
+    database = await createBenchDatabase();
+    const databaseUrl = new URL(database.url);
 
     const natsPort = await freePort();
     const natsDir = join(workDir, 'nats');
@@ -247,7 +263,12 @@ export async function startDistributedStack(): Promise<DistributedStack> {
       const main = join(ROOT, 'apps', app, 'dist', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run bench builds)`);
       const log = openSync(join(logDir, `${app}.log`), 'a');
-      const child = spawn(process.execPath, ['--enable-source-maps', main], { cwd: ROOT, env: env[app], stdio: ['ignore', log, log] });
+      const child = fork(main, [], {
+        cwd: ROOT,
+        env: env[app],
+        execArgv: ['--enable-source-maps', '--import', EXIT_WITH_PARENT, ...cpuProfileArgs(app)],
+        stdio: ['ignore', log, log, 'ipc'],
+      });
       closeSync(log);
       child.once('exit', (code, signal) => exits.push(`${app} stopped (${signal ?? `exit code ${code}`})`));
       children.push({ app, child });
