@@ -5,13 +5,14 @@
  */
 import type { RequestOf, ResponseOf } from '@sealbox/contracts';
 import { ManualClock } from '@sealbox/platform';
-import { createCipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEK_CACHE_OPTIONS, DekCache } from '../dek-cache/dek-cache.js';
 import { key, source } from '../testing/envelope-fixture.js';
 import { EnvelopeService } from './envelope.service.js';
-import type { KmsKeyClient } from './kms-client.js';
-import { parseEnvelope } from './format.js';
+import { RpcKmsKeys, type KmsKeyClient } from './kms-client.js';
+import { isCanonicalBase64, parseEnvelope } from './format.js';
+import { COMMITMENT_KEY_LABEL, deriveKeys, ENCRYPTION_KEY_LABEL } from './primitives.js';
 
 interface VectorInput {
   readonly dek: Buffer;
@@ -99,7 +100,7 @@ class VectorKms implements KmsKeyClient {
 
 function vectorService(): { service: EnvelopeService; kms: VectorKms } {
   const kms = new VectorKms();
-  return { service: new EnvelopeService(kms, new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new ManualClock(), null)), kms };
+  return { service: new EnvelopeService(new RpcKmsKeys(kms), new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new ManualClock(), null)), kms };
 }
 
 describe('envelope format v1 known answer', () => {
@@ -109,21 +110,46 @@ describe('envelope format v1 known answer', () => {
 
   it('opens to its payload, from kms and from the DEK cache', async () => {
     const { service } = vectorService();
-    const envelope = Buffer.from(VECTOR_ENVELOPE, 'hex').toString('base64');
+    const envelope = Buffer.from(VECTOR_ENVELOPE, 'hex');
     for (let round = 0; round < 2; round++) {
       const opened = await service.open({ source, key, context: VECTOR.context, envelope });
-      expect(Buffer.from(opened.plaintext, 'base64').equals(VECTOR.payload)).toBe(true);
+      expect(opened.plaintext.equals(VECTOR.payload)).toBe(true);
     }
   });
 
   it.each([0, 1, 1024, 65_536 + 7])('seals %i bytes exactly as the reference does with the same DEK and nonce', async (size) => {
     const { service, kms } = vectorService();
     const payload = range(size & 0xff, size);
-    const sealed = await service.seal({ source, key, context: VECTOR.context, plaintext: payload.toString('base64') });
-    const bytes = Buffer.from(sealed.envelope, 'base64');
+    const sealed = await service.seal({ source, key, context: VECTOR.context, plaintext: payload });
+    const bytes = sealed.envelope;
     const dek = kms.wrapped[0];
     expect(dek).toHaveLength(32);
     const nonce = Buffer.from(parseEnvelope(bytes).nonce);
     expect(bytes.equals(referenceEnvelope({ ...VECTOR, dek: dek ?? Buffer.alloc(0), nonce, payload }))).toBe(true);
+  });
+});
+
+describe('envelope v1 primitives against their one-shot definitions', () => {
+  it('derives K_enc and K_commit exactly as hkdfSync (HKDF-SHA256, empty salt, L = 32)', () => {
+    for (let round = 0; round < 50; round++) {
+      const dek = randomBytes(32);
+      const keys = deriveKeys(dek);
+      expect(keys.encryptionKey.equals(Buffer.from(hkdfSync('sha256', dek, Buffer.alloc(0), ENCRYPTION_KEY_LABEL, 32)))).toBe(true);
+      expect(keys.commitmentKey.equals(Buffer.from(hkdfSync('sha256', dek, Buffer.alloc(0), COMMITMENT_KEY_LABEL, 32)))).toBe(true);
+    }
+  });
+
+  it('calls base64 canonical exactly when Buffer writes it back unchanged', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n';
+    const texts: string[] = ['', '=', '==', '===', 'A===', 'AA==', 'AB==', 'AAA=', 'AAB=', 'AAAA', 'A=AA', '====', 'AAAA===='];
+    for (let length = 1; length <= 40; length++) texts.push(randomBytes(length).toString('base64'));
+    for (let round = 0; round < 3000; round++) {
+      const length = 1 + (randomBytes(1)[0] ?? 0) % 12;
+      texts.push([...randomBytes(length)].map((byte) => alphabet[byte % alphabet.length]).join(''));
+    }
+    for (const text of texts) {
+      const canonical = Buffer.from(text, 'base64').toString('base64') === text;
+      expect(isCanonicalBase64(text), JSON.stringify(text)).toBe(canonical);
+    }
   });
 });
