@@ -1,23 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { KmsWire, type ResponseOf, type ValidatedRequestOf } from '@sealbox/contracts';
 import { MAX_DEK_BYTES } from '@sealbox/kms-plugins';
-import { Clock, dataSourceToken, DomainError, notFound, type Caller } from '@sealbox/platform';
+import { Clock, DomainError, notFound, type Caller } from '@sealbox/platform';
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { decodeBase64, zero } from '../domain/binary.js';
 import { effectiveState, requireActive, requireUnwrappable } from '../domain/key-lifecycle.js';
 import { rewrapDek, unwrapDek, wrapDek, type VersionRef, type WrappingKey } from '../domain/key-wrapping.js';
 import { requireRootKey } from '../domain/standard-key.js';
 import { ServiceAuthorizations } from '../authorization/service-authorizations.js';
-import type { InstanceEntity, KeyEntity } from '../persistence/entities.js';
-import { findKey, requireInstance, requireKey, requireVersion } from '../persistence/kms-store.js';
+import type { KeyEntity } from '../persistence/entities.js';
 import { InstanceService } from './instance.service.js';
+import { WrapTargets, type WrapTarget } from './wrap-targets.js';
 
 /** Size of the data key generated when a wrap request has no plaintext. */
 export const GENERATED_DEK_BYTES = 32;
 
-interface Target {
-  readonly instance: InstanceEntity;
+/** A wrap target whose key exists. */
+interface Target extends WrapTarget {
   readonly key: KeyEntity;
 }
 
@@ -33,11 +32,13 @@ interface Unwrapped {
  * Wrap, unwrap and rewrap data keys with a root key (a standard key: 400 KEY_ROOT_REQ_ERR), for users (Key Protect API) and for other
  * services (`kms.key.*`, each call checked against an IAM service-to-service authorization). Both
  * produce the same ciphertext format (domain/ciphertext.ts), bound to instance, key, version and AAD.
+ * Instance, key and versions come from `WrapTargets` (no database read per call; a replica's view is
+ * at most `KMS_STATE_MAX_AGE_MS` old), authorizations from `ServiceAuthorizations` (as fresh).
  */
 @Injectable()
 export class WrapService {
   constructor(
-    @Inject(dataSourceToken('kms')) private readonly dataSource: DataSource,
+    private readonly targets: WrapTargets,
     private readonly instances: InstanceService,
     private readonly authorizations: ServiceAuthorizations,
     private readonly clock: Clock,
@@ -111,10 +112,10 @@ export class WrapService {
   // ---- core ----
 
   private async userTarget(caller: Caller, request: { instanceId: string; id: string }): Promise<Target> {
-    const instance = await requireInstance(this.dataSource.manager, caller.accountId, request.instanceId);
-    const key = await requireKey(this.dataSource.manager, instance, request.id);
-    requireRootKey(key, 'wrap, unwrap and rewrap');
-    return { instance, key };
+    const target = await this.targets.find(caller.accountId, request.instanceId, request.id);
+    if (!target.key) throw notFound(`Key ${request.id}`);
+    requireRootKey(target.key, 'wrap, unwrap and rewrap');
+    return { ...target, key: target.key };
   }
 
   /**
@@ -124,8 +125,8 @@ export class WrapService {
   private async serviceTarget(request: ValidatedRequestOf<'kms.key.wrap'> | ValidatedRequestOf<'kms.key.unwrap'>): Promise<Target> {
     const { source, key: ref } = request;
     // A key of another account (provider-managed encryption) is named with its account; IAM decides whether the source may use it.
-    const instance = await requireInstance(this.dataSource.manager, ref.accountId ?? source.accountId, ref.instanceId);
-    const key = await findKey(this.dataSource.manager, instance, ref.keyId);
+    const target = await this.targets.find(ref.accountId ?? source.accountId, ref.instanceId, ref.keyId);
+    const { instance, key } = target;
     await this.authorizations.require(source, {
       accountId: instance.accountId,
       serviceName: instance.serviceName,
@@ -135,21 +136,21 @@ export class WrapService {
     });
     if (!key) throw notFound(`Key ${ref.keyId}`);
     requireRootKey(key, 'wrap, unwrap and rewrap');
-    return { instance, key };
+    return { ...target, key };
   }
 
-  /** The key as wrapping sees it (versions read on demand, scoped to the key and its account). */
+  /** The key as wrapping sees it (its versions from the wrap state). */
   private async wrappingKey(target: Target): Promise<WrappingKey> {
     const { instance, key } = target;
-    const current = await requireVersion(this.dataSource.manager, key, key.currentVersionId);
+    const current = await target.version(key.currentVersionId);
     if (!current) throw new Error(`kms: key ${key.id} has no row for its current version`);
     return {
       instanceId: instance.id,
       keyId: key.id,
-      provider: this.instances.providerOf(instance),
-      context: this.instances.contextOf(instance),
+      provider: target.provider,
+      context: target.context,
       current,
-      version: async (id) => (id === current.id ? current : ((await requireVersion(this.dataSource.manager, key, id)) ?? undefined)),
+      version: async (id) => (await target.version(id)) ?? undefined,
     };
   }
 
