@@ -3,14 +3,13 @@
  * one-shot calls (hkdfSync, createHmac, createCipheriv), independent of the service's own code; the
  * vector pins its output, and the service must produce and open exactly those bytes.
  */
-import type { RequestOf, ResponseOf } from '@sealbox/contracts';
 import { ManualClock } from '@sealbox/platform';
 import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEK_CACHE_OPTIONS, DekCache } from '../dek-cache/dek-cache.js';
 import { key, source } from '../testing/envelope-fixture.js';
 import { EnvelopeService } from './envelope.service.js';
-import { RpcKmsKeys, type KmsKeyClient } from './kms-client.js';
+import type { KmsKeys, UnwrappedDek, WrappedDek } from './kms-client.js';
 import { isCanonicalBase64, parseEnvelope } from './format.js';
 import { COMMITMENT_KEY_LABEL, deriveKeys, ENCRYPTION_KEY_LABEL } from './primitives.js';
 
@@ -78,29 +77,27 @@ const VECTOR_ENVELOPE =
   '54782dfce64db46980d0fbacbbe914facf009ca476baeedbb93e70eaacd5a0a1a2a3a4a5a6a7a8a9aaabe898426f522e' +
   '47972fc342ebb9aac254a59d57cc277b97a37bd83bfdbfeff532048009692d03f0938f2319f0e170aa23';
 
-/** A kms that unwraps VECTOR's wrapped DEK (and records what seal asks it to wrap). */
-class VectorKms implements KmsKeyClient {
+/** A kms that unwraps VECTOR's wrapped DEK (and records the DEKs seal asks it to wrap). */
+class VectorKms implements KmsKeys {
   readonly wrapped: Buffer[] = [];
-  send(subject: 'kms.key.wrap', request: RequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>>;
-  send(subject: 'kms.key.unwrap', request: RequestOf<'kms.key.unwrap'>): Promise<ResponseOf<'kms.key.unwrap'>>;
-  async send(
-    subject: 'kms.key.wrap' | 'kms.key.unwrap',
-    request: RequestOf<'kms.key.wrap'> | RequestOf<'kms.key.unwrap'>,
-  ): Promise<ResponseOf<'kms.key.wrap'> | ResponseOf<'kms.key.unwrap'>> {
-    const expectedAad = `sealbox-envelope-v1:${createHash('sha256').update(referenceContext(VECTOR.context)).digest('hex')}`;
-    expect(request.aad).toEqual([expectedAad]);
-    if (subject === 'kms.key.wrap' && 'plaintext' in request) {
-      this.wrapped.push(Buffer.from(request.plaintext, 'base64'));
-      return { ciphertext: VECTOR.wrappedDek, keyVersion: { id: VECTOR.keyVersionId } };
-    }
-    if (!('ciphertext' in request) || request.ciphertext !== VECTOR.wrappedDek) throw new Error('not the vector wrapped DEK');
-    return { plaintext: VECTOR.dek.toString('base64'), keyVersion: { id: VECTOR.keyVersionId } };
+  private readonly aad = `sealbox-envelope-v1:${createHash('sha256').update(referenceContext(VECTOR.context)).digest('hex')}`;
+
+  async wrap(request: { dek: Buffer; aad: string }): Promise<WrappedDek> {
+    expect(request.aad).toBe(this.aad);
+    this.wrapped.push(Buffer.from(request.dek));
+    return { wrappedDek: VECTOR.wrappedDek, keyVersionId: VECTOR.keyVersionId };
+  }
+
+  async unwrap(request: { wrappedDek: string; aad: string }): Promise<UnwrappedDek> {
+    expect(request.aad).toBe(this.aad);
+    if (request.wrappedDek !== VECTOR.wrappedDek) throw new Error('not the vector wrapped DEK');
+    return { dek: Buffer.from(VECTOR.dek) };
   }
 }
 
 function vectorService(): { service: EnvelopeService; kms: VectorKms } {
   const kms = new VectorKms();
-  return { service: new EnvelopeService(new RpcKmsKeys(kms), new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new ManualClock(), null)), kms };
+  return { service: new EnvelopeService(kms, new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new ManualClock(), null)), kms };
 }
 
 describe('envelope format v1 known answer', () => {

@@ -573,13 +573,8 @@ export class Pkcs11Hsm implements Hsm {
   private async withTokenKey<T>(call: Call, label: string, use: (handle: Handle) => Promise<T>): Promise<T> {
     const cached = this.shared.handles.get(this.cacheKey(label));
     if (cached) {
-      try {
-        return await use(cached);
-      } catch (error) {
-        const code = ckr(error);
-        if (code === undefined || !HANDLE_INVALID.has(code)) throw error;
-        this.shared.handles.delete(this.cacheKey(label));
-      }
+      const done = await withRemembered(cached, use, () => this.shared.handles.delete(this.cacheKey(label)));
+      if (done) return done.result;
     }
     const handle = this.find(call, label);
     if (!handle) {
@@ -601,14 +596,9 @@ export class Pkcs11Hsm implements Hsm {
     const destroy = (handle: Handle) => this.destroyObject(call, handle);
     const kept = keys.take(id, this.clock.nowMs(), destroy);
     if (kept) {
-      try {
-        return await use(kept);
-      } catch (error) {
-        const code = ckr(error);
-        if (code === undefined || !HANDLE_INVALID.has(code)) throw error;
-        // The object went away under us: unwrap it again below.
-        keys.discard(id);
-      }
+      // An object that went away under us is unwrapped again below.
+      const done = await withRemembered(kept, use, () => keys.discard(id));
+      if (done) return done.result;
     }
     return this.withTokenKey(call, key.wrappedBy, async (kek) => {
       let unwrapped: Handle;
@@ -662,5 +652,21 @@ export class Pkcs11Hsm implements Hsm {
       return presence;
     }
     return new HsmIntegrityError(message);
+  }
+}
+
+/**
+ * Run `use` with a remembered handle. When the handle no longer names an object (destroyed by another
+ * backend or process, or gone with its session), `forget` it and answer undefined: the caller looks
+ * the key up again. Any other failure is the call's.
+ */
+async function withRemembered<T>(handle: Handle, use: (handle: Handle) => Promise<T>, forget: () => void): Promise<{ result: T } | undefined> {
+  try {
+    return { result: await use(handle) };
+  } catch (error) {
+    const code = ckr(error);
+    if (code === undefined || !HANDLE_INVALID.has(code)) throw error;
+    forget();
+    return undefined;
   }
 }

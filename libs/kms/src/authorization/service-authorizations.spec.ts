@@ -1,4 +1,4 @@
-import type { IamWire, RequestOf } from '@sealbox/contracts';
+import type { CloudEvent, IamWire, RequestOf } from '@sealbox/contracts';
 import { DomainError, InProcessEventBus, ManualClock } from '@sealbox/platform';
 import { describe, expect, it } from 'vitest';
 import { AUTHORIZATION_CACHE_TTL_MS, ServiceAuthorizations, type AuthorizationChecks } from './service-authorizations.js';
@@ -26,6 +26,19 @@ function setup() {
   const events = new InProcessEventBus();
   const authorizations = new ServiceAuthorizations(iam, clock, events);
   return { iam, clock, events, authorizations };
+}
+
+/** The event iam publishes when an authorization policy is deleted. */
+function policyDeleted(id: string): CloudEvent {
+  return {
+    specversion: '1.0',
+    id,
+    source: '/sealbox/iam',
+    type: 'com.sealbox.iam.policy.deleted',
+    time: new Date(0).toISOString(),
+    datacontenttype: 'application/json',
+    data: { accountId: 'a1', policyId: 'p1', type: 'authorization' },
+  };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -65,15 +78,7 @@ describe('ServiceAuthorizations', () => {
     iam.allowed = true;
     await authorizations.require(source, target);
     iam.allowed = false;
-    await events.publish('events.iam.policy.deleted', {
-      specversion: '1.0',
-      id: 'e1',
-      source: '/sealbox/iam',
-      type: 'com.sealbox.iam.policy.deleted',
-      time: new Date(0).toISOString(),
-      datacontenttype: 'application/json',
-      data: { accountId: 'a1', policyId: 'p1', type: 'authorization' },
-    });
+    await events.publish('events.iam.policy.deleted', policyDeleted('e1'));
     await expect.poll(() => codeOf(authorizations.require(source, target))).toBe('FORBIDDEN');
   });
 
@@ -94,15 +99,7 @@ describe('ServiceAuthorizations', () => {
     const inFlight = authorizations.require(source, target);
     await expect.poll(() => iam.calls.length).toBe(1);
     iam.allowed = false;
-    await events.publish('events.iam.policy.deleted', {
-      specversion: '1.0',
-      id: 'e2',
-      source: '/sealbox/iam',
-      type: 'com.sealbox.iam.policy.deleted',
-      time: new Date(0).toISOString(),
-      datacontenttype: 'application/json',
-      data: { accountId: 'a1', policyId: 'p1', type: 'authorization' },
-    });
+    await events.publish('events.iam.policy.deleted', policyDeleted('e2'));
     // The bus delivers on the next turn of the event loop.
     await new Promise<void>((resolve) => setImmediate(resolve));
     // A check after the event does not join the one in flight before it.
