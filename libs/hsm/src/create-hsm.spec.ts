@@ -9,13 +9,15 @@ import { Pkcs11Hsm } from './pkcs11/pkcs11-hsm.js';
 import { SoftHsm } from './soft/soft-hsm.js';
 
 describe('HsmConfigSchema', () => {
-  it('applies the PKCS#11 defaults (SoftHSM2 library, 4 sessions)', () => {
+  it('applies the PKCS#11 defaults (SoftHSM2 library, 4 sessions, 32 unwrapped keys per session kept at most 30 s)', () => {
     expect(HsmConfigSchema.parse({ backend: 'pkcs11', tokenLabel: 'sealbox', pin: '1234' })).toEqual({
       backend: 'pkcs11',
       library: '/usr/lib/softhsm/libsofthsm2.so',
       tokenLabel: 'sealbox',
       pin: '1234',
       maxSessions: 4,
+      unwrappedKeysPerSession: 32,
+      unwrappedKeyMaxAgeMs: 30_000,
     });
   });
 
@@ -25,6 +27,8 @@ describe('HsmConfigSchema', () => {
       [{ backend: 'pkcs11', tokenLabel: 'sealbox', pin: '12' }, 'pin'],
       [{ backend: 'pkcs11', tokenLabel: 'x'.repeat(33), pin: '1234' }, 'tokenLabel'],
       [{ backend: 'pkcs11', tokenLabel: 'sealbox', pin: '1234', maxSessions: 0 }, 'maxSessions'],
+      [{ backend: 'pkcs11', tokenLabel: 'sealbox', pin: '1234', unwrappedKeysPerSession: -1 }, 'unwrappedKeysPerSession'],
+      [{ backend: 'pkcs11', tokenLabel: 'sealbox', pin: '1234', unwrappedKeyMaxAgeMs: 0 }, 'unwrappedKeyMaxAgeMs'],
       [{ backend: 'soft', directory: '' }, 'directory'],
       [{ backend: 'cloud-hsm' }, 'backend'],
     ];

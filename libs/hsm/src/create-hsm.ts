@@ -1,3 +1,4 @@
+import type { Clock } from '@sealbox/platform';
 import { HsmConfigSchema, type HsmConfig } from './config.js';
 import type { Hsm } from './hsm.js';
 import { Pkcs11Hsm } from './pkcs11/pkcs11-hsm.js';
@@ -14,15 +15,21 @@ export interface HsmBackend extends Hsm {
   open(): Promise<void>;
 }
 
+/** What a backend may take from its host besides its configuration. */
+export interface HsmDependencies {
+  /** Time of the pkcs11 backend's kept unwrapped keys (default: the system clock). */
+  readonly clock?: Clock;
+}
+
 /**
  * The HSM backend a configuration names. Validates the configuration (zod; throws on a bad one) and
  * does no I/O: call `open()` to fail fast at start, or let the first call connect.
  */
-export function createHsm(config: HsmConfig): HsmBackend {
+export function createHsm(config: HsmConfig, dependencies: HsmDependencies = {}): HsmBackend {
   const parsed = HsmConfigSchema.parse(config);
   switch (parsed.backend) {
     case 'pkcs11':
-      return new Pkcs11Hsm(parsed);
+      return new Pkcs11Hsm({ ...parsed, ...(dependencies.clock ? { clock: dependencies.clock } : {}) });
     case 'soft':
       return new SoftHsm(parsed);
   }

@@ -6,8 +6,9 @@
  *   key, a local-hsm root key);
  * - wrapped keys: key material kept OUTSIDE the HSM (in a database) as a blob wrapped under a token
  *   key (AES key wrap with padding, RFC 5649: 40 bytes for a 32-byte key). To use one, the HSM
- *   unwraps it into a transient, non-extractable session object, uses it and destroys it: the
- *   material is never in clear outside.
+ *   unwraps it into a transient, non-extractable session object: the material is never in clear
+ *   outside. A backend may keep such objects for later calls, bounded in number and age, and drops
+ *   them on `forget`, on `destroyKey` of their wrapping key and on `close`.
  *
  * Data keys (DEKs) are protected with AES-256-GCM inside the HSM: `encrypt` returns
  * `nonce (12 random bytes) || ciphertext || tag (16 bytes)` and binds the optional AAD (no AAD and an
@@ -49,7 +50,15 @@ export interface Hsm {
   /** Inverse of `encrypt`; HsmIntegrityError if it (or the wrapped key's blob) does not authenticate. The caller zeroes the result. */
   decrypt(key: KeyRef, sealed: Buffer, aad?: Buffer): Promise<Buffer>;
 
-  /** Release sessions/memory; later calls fail with HsmUnavailableError. */
+  /**
+   * Drop what the backend keeps in memory for `key` — for a wrapped key, the unwrapped session object
+   * it may keep for later calls; for a token key label, that of every key wrapped under it — so none
+   * of it is used again (the key still works: it is unwrapped again on its next use). For a root key
+   * version that was disabled or deleted, or a master key being zeroized. `destroyKey` does it itself.
+   */
+  forget(key: KeyRef): Promise<void>;
+
+  /** Release sessions/memory (every kept unwrapped key with them); later calls fail with HsmUnavailableError. */
   close(): Promise<void>;
 }
 

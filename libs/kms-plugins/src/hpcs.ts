@@ -11,7 +11,7 @@ import {
   requireSealed,
   wrapAad,
 } from './binding.js';
-import { destroyIfPresent, hsmCall, ProviderTokenKey } from './hsm-errors.js';
+import { destroyIfPresent, forgetBlobs, hsmCall, ProviderTokenKey } from './hsm-errors.js';
 import {
   KEY_MATERIAL_BYTES,
   ProviderError,
@@ -33,7 +33,7 @@ export interface HpcsSettings {
 
 type HpcsHsm = Pick<
   Hsm,
-  'hasKey' | 'generateKey' | 'importKey' | 'destroyKey' | 'generateWrappedKey' | 'importWrappedKey' | 'encrypt' | 'decrypt'
+  'hasKey' | 'generateKey' | 'importKey' | 'destroyKey' | 'generateWrappedKey' | 'importWrappedKey' | 'encrypt' | 'decrypt' | 'forget'
 >;
 
 export const MIN_THRESHOLD = 2;
@@ -184,8 +184,18 @@ export class HpcsProvider implements KmsProvider {
 
   async destroyVersion(context: InstanceContext, version: VersionMaterial): Promise<void> {
     parseState(context);
-    decodeBase64(version, 'root key version');
-    // A blob wrapped under the instance master key: kms discarding it is its destruction.
+    const blob = decodeBase64(version, 'root key version');
+    // A blob wrapped under the instance master key: kms discarding it is its destruction; the HSM
+    // forgets what it kept of it.
+    await this.call(() => this.hsm.forget({ wrappedBy: this.masterLabel(context.instanceId), blob }));
+  }
+
+  /** The versions' blobs, or everything kept under the instance master key when no versions are named. */
+  async release(context: InstanceContext, versions?: readonly VersionMaterial[]): Promise<void> {
+    requireInstanceId(context.instanceId);
+    const label = this.masterLabel(context.instanceId);
+    if (versions === undefined) await this.call(() => this.hsm.forget({ label }));
+    else await forgetBlobs(this.hsm, label, versions, (operation) => this.call(operation));
   }
 
   async wrap(context: InstanceContext, version: VersionMaterial, dek: Buffer, aad: Buffer): Promise<Buffer> {

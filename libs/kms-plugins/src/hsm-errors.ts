@@ -1,5 +1,6 @@
-import { HsmIntegrityError, HsmKeyNotFoundError, HsmUnavailableError } from '@sealbox/hsm';
-import { ProviderError } from './provider.js';
+import { HsmIntegrityError, HsmKeyNotFoundError, HsmUnavailableError, type KeyRef } from '@sealbox/hsm';
+import { decodeBase64 } from './binding.js';
+import { ProviderError, type VersionMaterial } from './provider.js';
 
 /**
  * Runs one HSM call and maps the port's errors to provider codes: HsmIntegrityError → INTEGRITY,
@@ -23,6 +24,27 @@ export function providerErrorOf(error: unknown, keyNotFound: (error: HsmKeyNotFo
   if (error instanceof HsmUnavailableError) return new ProviderError('UNAVAILABLE', 'The HSM is unavailable', { cause: error });
   if (error instanceof HsmKeyNotFoundError) return keyNotFound(error);
   return error;
+}
+
+/**
+ * Have the HSM forget the blob versions `versions` wrapped under `wrappedBy` (base64 blobs; one that
+ * does not decode is not one of ours and is skipped), each through `call` (the provider's error mapping).
+ */
+export async function forgetBlobs(
+  hsm: { forget(key: KeyRef): Promise<void> },
+  wrappedBy: string,
+  versions: readonly VersionMaterial[],
+  call: (operation: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  for (const version of versions) {
+    let blob: Buffer;
+    try {
+      blob = decodeBase64(version, 'root key version');
+    } catch {
+      continue;
+    }
+    await call(() => hsm.forget({ wrappedBy, blob }));
+  }
 }
 
 /** Destroy a token key; one already gone is fine (idempotent). */

@@ -1,6 +1,6 @@
 import type { Hsm } from '@sealbox/hsm';
 import { decodeBase64, requireDek, requireInstanceId, requireKeyMaterial, requireSealed, wrapAad } from './binding.js';
-import { hsmCall, ProviderTokenKey } from './hsm-errors.js';
+import { forgetBlobs, hsmCall, ProviderTokenKey } from './hsm-errors.js';
 import {
   ProviderError,
   type InstanceContext,
@@ -15,7 +15,7 @@ export interface KeyProtectSettings {
   readonly masterKeyLabel: string;
 }
 
-type KeyProtectHsm = Pick<Hsm, 'hasKey' | 'generateKey' | 'generateWrappedKey' | 'importWrappedKey' | 'encrypt' | 'decrypt'>;
+type KeyProtectHsm = Pick<Hsm, 'hasKey' | 'generateKey' | 'generateWrappedKey' | 'importWrappedKey' | 'encrypt' | 'decrypt' | 'forget'>;
 
 const STATE = { provider: 'key-protect', v: 1 } as const;
 
@@ -23,8 +23,9 @@ const STATE = { provider: 'key-protect', v: 1 } as const;
  * Key Protect-like, multi-tenant, BYOK. ONE provider master key lives in the HSM as a token key;
  * every root key version is an AES-256 key generated in the HSM or imported, kept outside it as a
  * blob wrapped under the master key (VersionMaterial = base64 of the blob, stored by kms). A wrap
- * unwraps the blob into a transient HSM object and seals the data key with AES-256-GCM there.
- * Destroying a version is discarding its blob (kms deletes the row): nothing is held per version.
+ * has the HSM unwrap the blob into a session object (which the HSM may keep for later calls) and seal
+ * the data key with AES-256-GCM there. Destroying a version is discarding its blob (kms deletes the
+ * row) and having the HSM forget what it kept of it.
  */
 export class KeyProtectProvider implements KmsProvider {
   readonly kind = 'key-protect' as const;
@@ -74,7 +75,14 @@ export class KeyProtectProvider implements KmsProvider {
 
   async destroyVersion(context: InstanceContext, version: VersionMaterial): Promise<void> {
     checkState(context);
-    decodeBase64(version, 'root key version');
+    const blob = decodeBase64(version, 'root key version');
+    await this.call(() => this.hsm.forget({ wrappedBy: this.master.label, blob }));
+  }
+
+  /** The versions' blobs are forgotten by the HSM; without versions there is nothing of the instance alone to tell apart. */
+  async release(context: InstanceContext, versions: readonly VersionMaterial[] = []): Promise<void> {
+    requireInstanceId(context.instanceId);
+    await forgetBlobs(this.hsm, this.master.label, versions, (operation) => this.call(operation));
   }
 
   async wrap(context: InstanceContext, version: VersionMaterial, dek: Buffer, aad: Buffer): Promise<Buffer> {

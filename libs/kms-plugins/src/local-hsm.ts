@@ -73,6 +73,11 @@ export class LocalHsmProvider implements KmsProvider {
     await destroyIfPresent(this.hsm, this.labelOf(context, version));
   }
 
+  /** Token key versions: nothing is unwrapped, so nothing is kept. */
+  async release(context: InstanceContext): Promise<void> {
+    requireInstanceId(context.instanceId);
+  }
+
   async wrap(context: InstanceContext, version: VersionMaterial, dek: Buffer, aad: Buffer): Promise<Buffer> {
     checkState(context);
     requireDek(dek);

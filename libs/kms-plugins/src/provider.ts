@@ -79,9 +79,19 @@ export interface KmsProvider {
   /**
    * Destroy a version's material (purge). local-hsm destroys the token key, so the version stops
    * working at once; key-protect and hpcs versions are blobs wrapped under a master key, so their
-   * material is destroyed when kms discards the blob (nothing is held in the HSM per version).
+   * material is destroyed when kms discards the blob (the provider drops what the HSM kept of it).
    */
   destroyVersion(context: InstanceContext, version: VersionMaterial): Promise<void>;
+
+  /**
+   * Drop what the provider or its HSM keeps in memory for these versions (a blob version unwrapped
+   * into an HSM session object, kept for later calls), or when `versions` is absent, for every version
+   * of the instance the provider can tell apart (hpcs: everything under the instance master key). The
+   * versions keep working: they are unwrapped again on their next use. kms calls it when a key is
+   * disabled or deleted, a master key zeroized, an instance deleted. Best effort: a material that is
+   * not the provider's is skipped.
+   */
+  release(context: InstanceContext, versions?: readonly VersionMaterial[]): Promise<void>;
 
   /** Protect a data key (1 byte to 4 KiB, INVALID_MATERIAL otherwise) with a root key version, binding `aad`. */
   wrap(context: InstanceContext, version: VersionMaterial, dek: Buffer, aad: Buffer): Promise<Buffer>;

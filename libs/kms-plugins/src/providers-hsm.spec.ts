@@ -202,3 +202,44 @@ class RecordingHsm extends FakeHsm {
     return clear;
   }
 }
+
+describe('what providers have the HSM forget', () => {
+  const blobOf = (version: string) => Buffer.from(version, 'base64');
+
+  for (const kind of ['key-protect', 'hpcs'] as const) {
+    it(`${kind}: release and destroyVersion have the HSM forget exactly the versions' blobs`, async () => {
+      const hsm = new FakeHsm();
+      const provider = createProvider(kind, { hsm });
+      const { context } = await activeInstance(provider);
+      const [a, b] = [await provider.createVersion(context), await provider.createVersion(context)];
+      await provider.wrap(context, a, randomBytes(32), aad);
+      await provider.release(context, [a, b]);
+      await provider.destroyVersion(context, b);
+      const forgotten = hsm.forgotten.map((ref: KeyRef) => ('blob' in ref ? ref.blob.toString('base64') : `label:${ref.label}`));
+      expect(forgotten).toEqual([a, b, b]);
+      const wrappedBy = new Set(hsm.forgotten.map((ref: KeyRef) => ('wrappedBy' in ref ? ref.wrappedBy : '')));
+      expect(wrappedBy.size).toBe(1);
+      expect(blobOf(a)).toHaveLength(40);
+    });
+  }
+
+  it('hpcs: release of the whole instance forgets everything under its master key', async () => {
+    const hsm = new FakeHsm();
+    const provider = createProvider('hpcs', { hsm });
+    const { context } = await activeInstance(provider);
+    await provider.release(context);
+    expect(hsm.forgotten).toEqual([{ label: expect.stringMatching(/-mk$/) }]);
+  });
+
+  it('key-protect: release of the whole instance has nothing of the instance alone to forget; local-hsm keeps nothing', async () => {
+    for (const kind of ['key-protect', 'local-hsm'] as const) {
+      const hsm = new FakeHsm();
+      const provider = createProvider(kind, { hsm });
+      const { context } = await activeInstance(provider);
+      const version = await provider.createVersion(context);
+      await provider.release(context);
+      await provider.release(context, [version]);
+      expect(hsm.forgotten.length).toBe(kind === 'key-protect' ? 1 : 0);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createHsm, type Hsm, type HsmConfig } from '@sealbox/hsm';
 import { ProviderRegistry, type KmsProviderConfigInput } from '@sealbox/kms-plugins';
-import { ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
+import { Clock, ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
 import { ServiceAuthorizations } from './authorization/service-authorizations.js';
 import { KmsApiController } from './handlers/api.controller.js';
 import { KmsServiceController } from './handlers/service.controller.js';
@@ -16,6 +16,7 @@ import { RegistrationService } from './services/registration.service.js';
 import { KmsSchedulerTimer } from './services/scheduler-timer.js';
 import { ServiceSealer } from './services/service-sealer.js';
 import { WrapService } from './services/wrap.service.js';
+import { WrapTargets } from './services/wrap-targets.js';
 import { DEFAULT_KMS_DOMAIN_OPTIONS, KMS_HSM, KMS_OPTIONS, KMS_PROVIDERS, type KmsDomainOptions } from './tokens.js';
 
 export interface KmsModuleOptions {
@@ -40,7 +41,7 @@ export class KmsModule {
       imports: [ServiceDatabaseModule.register({ service: 'kms', config: options.database, entities: kmsEntities, migrations: kmsMigrations })],
       controllers: [KmsRpcController, KmsServiceController, KmsApiController],
       providers: [
-        { provide: KMS_HSM, useFactory: () => createHsm(options.hsm) },
+        { provide: KMS_HSM, inject: [Clock], useFactory: (clock: Clock) => createHsm(options.hsm, { clock }) },
         { provide: KMS_PROVIDERS, inject: [KMS_HSM], useFactory: (hsm: Hsm) => new ProviderRegistry({ hsm }, options.providers ?? []) },
         { provide: KMS_OPTIONS, useValue: { ...DEFAULT_KMS_DOMAIN_OPTIONS, ...options.domain } satisfies KmsDomainOptions },
         ServiceAuthorizations,
@@ -48,6 +49,7 @@ export class KmsModule {
         InstanceService,
         ImportTokenService,
         KeyService,
+        WrapTargets,
         WrapService,
         RegistrationService,
         KeyRotationScheduler,

@@ -25,6 +25,8 @@ export interface KmsDomainOptions {
   readonly crnPrefix: string;
   /** How often the rotation and purge schedulers run (ms); 0: never by timer (tests call `runDue`). */
   readonly schedulerIntervalMs: number;
+  /** Most keys whose wrap state (instance, key, versions) a replica keeps (`WrapTargets`). */
+  readonly wrapStateEntries: number;
 }
 
 export const DEFAULT_KMS_DOMAIN_OPTIONS: KmsDomainOptions = {
@@ -33,4 +35,5 @@ export const DEFAULT_KMS_DOMAIN_OPTIONS: KmsDomainOptions = {
   serviceKeyLabel: 'sealbox-kms-service',
   crnPrefix: 'crn:v1:sealbox:public',
   schedulerIntervalMs: 60_000,
+  wrapStateEntries: 10_000,
 };

@@ -2,9 +2,12 @@ import { InProcessEventBus, ManualClock, type EventSubscriber } from '@sealbox/p
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cloudEvent } from '../testing/envelope-fixture.js';
-import { DEFAULT_DEK_CACHE_OPTIONS, DekCache, INSTANCE_PURGE_SUBJECTS, KEY_PURGE_SUBJECTS, type DekCacheOptions, type DekScope } from './dek-cache.js';
+import { DEFAULT_DEK_CACHE_OPTIONS, DekCache, INSTANCE_PURGE_SUBJECTS, KEY_PURGE_SUBJECTS, type DekBinding, type DekCacheOptions, type DekScope } from './dek-cache.js';
 
 const scope: DekScope = { kmsInstanceId: 'kp-1', keyId: 'root-1', serviceInstance: 'sm-1' };
+const binding: DekBinding = ['acct-1', 'kp-1', 'root-1', 'acct-1', 'secrets-manager', 'sm-1', 'crn', 'secret-1', 'version-1'];
+/** Fresh keys for an entry. */
+const keysOf = (encryptionKey = randomBytes(32)) => ({ encryptionKey, commitment: randomBytes(32), context: Buffer.from('context') });
 const isZero = (buffer: Buffer) => buffer.every((byte) => byte === 0);
 const caches: DekCache[] = [];
 
@@ -13,13 +16,15 @@ function setup(options: Partial<DekCacheOptions> = {}, withEvents = true) {
   const events = new InProcessEventBus();
   const cache = new DekCache({ ...DEFAULT_DEK_CACHE_OPTIONS, ...options }, clock, withEvents ? events : null);
   caches.push(cache);
-  /** Put a fresh DEK; returns the Buffer the cache now owns. */
-  const fill = (fingerprint: string, entryScope: DekScope = scope): Buffer => {
-    const dek = randomBytes(32);
-    cache.put(fingerprint, entryScope, dek, {}, cache.ticket());
-    return dek;
+  /** Put fresh keys; returns K_enc, which the cache now owns. */
+  const fill = (wrappedDek: string, entryScope: DekScope = scope): Buffer => {
+    const keys = keysOf();
+    cache.put(wrappedDek, binding, entryScope, keys, cache.ticket());
+    return keys.encryptionKey;
   };
-  return { clock, events, cache, fill };
+  /** A copy of an entry's K_enc (counting one use), undefined on a miss. */
+  const get = (wrappedDek: string): Buffer | undefined => cache.use(wrappedDek, binding, (entry) => Buffer.from(entry.encryptionKey));
+  return { clock, events, cache, fill, get };
 }
 
 afterEach(() => {
@@ -27,31 +32,61 @@ afterEach(() => {
 });
 
 describe('DekCache entries', () => {
-  it('hands out copies: the caller zeroing its copy leaves the entry intact', () => {
-    const { cache, fill } = setup();
+  it('lends an entry for one synchronous read and returns what the reader returns', () => {
+    const { cache, fill, get } = setup();
     const owned = fill('f1');
     const expected = Buffer.from(owned);
-    const first = cache.get('f1');
-    expect(first?.dek.equals(expected)).toBe(true);
-    first?.dek.fill(0);
-    expect(cache.get('f1')?.dek.equals(expected)).toBe(true);
-    expect(cache.get('other')).toBeUndefined();
+    expect(get('f1')?.equals(expected)).toBe(true);
+    expect(cache.use('f1', binding, (entry) => entry.commitment.length)).toBe(32);
+    expect(get('other')).toBeUndefined();
+  });
+
+  it('serves an entry only to the exact binding it was unwrapped for', () => {
+    const { cache, fill, get } = setup();
+    fill('f1');
+    for (let index = 0; index < binding.length; index++) {
+      const other = binding.map((part, at) => (at === index ? `${part}x` : part));
+      expect(cache.use('f1', other, () => 'served'), `part ${index}`).toBeUndefined();
+    }
+    expect(cache.use('f1', binding.slice(0, -1), () => 'served')).toBeUndefined();
+    expect(get('f1')).toBeDefined();
+  });
+
+  it('counts a read that throws as a use, and drops the entry at maxUses all the same', () => {
+    const { cache, fill, get } = setup({ maxUses: 2 });
+    const owned = fill('f1');
+    expect(() =>
+      cache.use('f1', binding, () => {
+        throw new Error('integrity');
+      }),
+    ).toThrow('integrity');
+    expect(get('f1')).toBeDefined();
+    expect(isZero(owned)).toBe(true);
+    expect(get('f1')).toBeUndefined();
   });
 
   it('keeps kms\'s rewrap facts with the entry', () => {
     const { cache } = setup();
-    const rewrapped = { ciphertext: 'AAAA', keyVersion: { id: 'v2' } };
-    cache.put('f1', scope, randomBytes(32), { rewrapped }, cache.ticket());
-    expect(cache.get('f1')?.rewrapped).toEqual(rewrapped);
+    const rewrapped = { wrappedDek: 'AAAA', keyVersionId: 'v2' };
+    cache.put('f1', binding, scope, { ...keysOf(), rewrapped }, cache.ticket());
+    expect(cache.use('f1', binding, (entry) => entry.rewrapped)).toEqual(rewrapped);
   });
 
-  it('zeroes the DEK of an entry that expires, and does not serve it', () => {
-    const { clock, cache, fill } = setup({ ttlMs: 1000 });
+  it('zeroes K_enc and the commitment of an entry that leaves', () => {
+    const { cache } = setup();
+    const entry = keysOf();
+    cache.put('f1', binding, scope, entry, cache.ticket());
+    cache.purgeKey(scope.kmsInstanceId, scope.keyId);
+    expect(isZero(entry.encryptionKey) && isZero(entry.commitment)).toBe(true);
+  });
+
+  it('zeroes the keys of an entry that expires, and does not serve it', () => {
+    const { clock, cache, fill, get } = setup({ ttlMs: 1000 });
     const owned = fill('f1');
     clock.advance(999);
-    expect(cache.get('f1')).toBeDefined();
+    expect(get('f1')).toBeDefined();
     clock.advance(1);
-    expect(cache.get('f1')).toBeUndefined();
+    expect(get('f1')).toBeUndefined();
     expect(isZero(owned)).toBe(true);
     expect(cache.size).toBe(0);
   });
@@ -69,28 +104,28 @@ describe('DekCache entries', () => {
   });
 
   it('serves an entry maxUses times, then zeroes it', () => {
-    const { cache, fill } = setup({ maxUses: 2 });
+    const { fill, get } = setup({ maxUses: 2 });
     const owned = fill('f1');
-    expect(cache.get('f1')).toBeDefined();
+    expect(get('f1')).toBeDefined();
     expect(isZero(owned)).toBe(false);
-    expect(cache.get('f1')).toBeDefined();
+    expect(get('f1')).toBeDefined();
     expect(isZero(owned)).toBe(true);
-    expect(cache.get('f1')).toBeUndefined();
+    expect(get('f1')).toBeUndefined();
   });
 
   it('holds at most maxEntries, evicting (and zeroing) the oldest first', () => {
-    const { cache, fill } = setup({ maxEntries: 2 });
+    const { cache, fill, get } = setup({ maxEntries: 2 });
     const first = fill('f1');
     const second = fill('f2');
     const third = fill('f3');
     expect(cache.size).toBe(2);
     expect(isZero(first)).toBe(true);
     expect(isZero(second) || isZero(third)).toBe(false);
-    expect(cache.get('f1')).toBeUndefined();
-    expect(cache.get('f3')).toBeDefined();
+    expect(get('f1')).toBeUndefined();
+    expect(get('f3')).toBeDefined();
   });
 
-  it('zeroes the DEK an entry held when it is replaced', () => {
+  it('zeroes the keys an entry held when it is replaced', () => {
     const { cache, fill } = setup();
     const first = fill('f1');
     const second = fill('f1');
@@ -100,20 +135,20 @@ describe('DekCache entries', () => {
   });
 
   it('stores nothing and zeroes what it is given when turned off (maxEntries 0)', () => {
-    const { cache, fill } = setup({ maxEntries: 0 });
+    const { fill, get } = setup({ maxEntries: 0 });
     const owned = fill('f1');
     expect(isZero(owned)).toBe(true);
-    expect(cache.get('f1')).toBeUndefined();
+    expect(get('f1')).toBeUndefined();
   });
 
   it('refuses (and zeroes) a fill whose ticket predates a purge', () => {
     const { cache } = setup();
     const ticket = cache.ticket();
     cache.purgeKey('unrelated', 'key');
-    const dek = randomBytes(32);
-    cache.put('f1', scope, dek, {}, ticket);
-    expect(isZero(dek)).toBe(true);
-    expect(cache.get('f1')).toBeUndefined();
+    const encryptionKey = randomBytes(32);
+    cache.put('f1', binding, scope, keysOf(encryptionKey), ticket);
+    expect(isZero(encryptionKey)).toBe(true);
+    expect(cache.size).toBe(0);
   });
 
   it('zeroes everything when closed (module shutdown)', () => {
@@ -198,11 +233,11 @@ describe('DekCache purges', () => {
   });
 
   it('works without an event subscriber: entries still end by TTL and uses', () => {
-    const { cache, fill, clock } = setup({ ttlMs: 10 }, false);
+    const { fill, get, clock } = setup({ ttlMs: 10 }, false);
     fill('a');
-    expect(cache.get('a')).toBeDefined();
+    expect(get('a')).toBeDefined();
     clock.advance(10);
-    expect(cache.get('a')).toBeUndefined();
+    expect(get('a')).toBeUndefined();
   });
 
   it('stops listening and stores nothing more once closed', () => {
@@ -220,9 +255,9 @@ describe('DekCache purges', () => {
     expect(subscribed).toEqual(expect.arrayContaining([...KEY_PURGE_SUBJECTS, ...INSTANCE_PURGE_SUBJECTS]));
     cache.close();
     expect(unsubscribed).toBe(subscribed.length);
-    const dek = randomBytes(32);
-    cache.put('late', scope, dek, {}, cache.ticket());
-    expect(isZero(dek)).toBe(true);
+    const encryptionKey = randomBytes(32);
+    cache.put('late', binding, scope, keysOf(encryptionKey), cache.ticket());
+    expect(isZero(encryptionKey)).toBe(true);
     expect(cache.size).toBe(0);
   });
 });

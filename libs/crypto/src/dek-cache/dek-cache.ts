@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { CloudEvent } from '@sealbox/contracts';
 import { Clock, EVENT_SUBSCRIBER, rootLogger, type EventSubscriber } from '@sealbox/platform';
+import type { WrappedDek } from '../envelope/kms-client.js';
 import { DEK_CACHE_OPTIONS } from '../tokens.js';
 
 /** Upper bound of the TTL: an unwrapped DEK never outlives 5 minutes in memory. */
@@ -26,20 +27,36 @@ export interface DekScope {
   readonly serviceInstance: string;
 }
 
-/** kms's answer for a DEK besides the DEK itself (not secret). */
-export interface DekFacts {
-  /** Present when kms rewrapped the DEK under a newer root key version. */
-  readonly rewrapped?: { readonly ciphertext: string; readonly keyVersion: { readonly id: string } };
+/**
+ * What an open needs of an unwrapped DEK, kept instead of the DEK itself: K_enc, and the commitment
+ * the DEK yields for the entry's context (HMAC-SHA256(K_commit, context); the cache key names the
+ * context, so it is fixed per entry). A hit compares the envelope's commitment with it in constant
+ * time and decrypts with K_enc: the DEK, K_commit and HKDF are not needed again.
+ */
+export interface DekKeys {
+  readonly encryptionKey: Buffer;
+  readonly commitment: Buffer;
 }
 
-export interface CachedDek extends DekFacts {
-  /** A copy of the DEK, owned (and to be zeroed) by the caller. */
-  readonly dek: Buffer;
+/** An entry as a reader sees it: the keys, and (not secret) the context they serve and kms's rewrap. */
+export interface CachedDek extends DekKeys {
+  /** The canonical context the commitment was computed for (the binding's context, encoded). */
+  readonly context: Buffer;
+  /** When kms rewrapped the DEK under a newer root key version: that wrapping. */
+  readonly rewrapped?: WrappedDek;
 }
 
-interface Entry extends DekFacts {
+/**
+ * Whom kms unwrapped a DEK for, besides the wrapped DEK itself: the key's account, KMS instance and
+ * key, the calling service's account, name and instance, and the envelope context (instance CRN,
+ * secret id, version id), in that order.
+ */
+export type DekBinding = readonly string[];
+
+interface Entry {
+  readonly binding: DekBinding;
   readonly scope: DekScope;
-  readonly dek: Buffer;
+  readonly dek: CachedDek;
   readonly expiresAt: number;
   uses: number;
 }
@@ -68,6 +85,18 @@ export const INSTANCE_PURGE_SUBJECTS = [
 /** An authorization policy changed: kms may now refuse a source it allowed, so nothing cached is kept. */
 export const POLICY_PURGE_SUBJECTS = ['events.iam.policy.updated', 'events.iam.policy.deleted'] as const;
 
+/** Zero an entry's Buffers (the commitment is not secret, but goes with its key). */
+function zeroKeys(dek: DekKeys): void {
+  dek.encryptionKey.fill(0);
+  dek.commitment.fill(0);
+}
+
+function sameBinding(a: DekBinding, b: DekBinding): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
 /** `data[name]` when it is a non-empty string; the event schemas are not ours to depend on. */
 function stringField(data: unknown, name: string): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
@@ -77,13 +106,15 @@ function stringField(data: unknown, name: string): string | undefined {
 
 /**
  * The bounded cache of unwrapped DEKs: at most `maxEntries`, each served for at most `ttlMs` and
- * `maxUses` opens. Each entry holds the DEK in a Buffer of its own, zeroed whenever the entry leaves
- * (expiry, use limit, eviction, replacement, purge, shutdown); readers get copies.
+ * `maxUses` opens. An entry holds what opens need of its DEK (`DekKeys`: K_enc and the commitment, in
+ * Buffers of its own), zeroed whenever the entry leaves (expiry, use limit, eviction, replacement,
+ * purge, shutdown); the DEK itself is not kept. Readers borrow an entry for one synchronous call
+ * (`use`), so no copy of key material is made per open and none outlives the entry.
  *
- * Entries are keyed by a fingerprint of everything kms checked when it unwrapped (KMS instance, key,
- * calling service instance, aad, wrapped DEK), so the cache only repeats answers kms gave. Key and
- * instance events purge at once (see the *_PURGE_SUBJECTS); with no event subscriber in the process,
- * entries still end by TTL and use count.
+ * An entry is found by its wrapped DEK and serves only the exact binding kms checked when it
+ * unwrapped it (KMS instance, key, calling service, the envelope context the aad binds: `DekBinding`,
+ * compared string by string), so the cache only repeats answers kms gave. Key and instance events purge at once (see the *_PURGE_SUBJECTS); with no event
+ * subscriber in the process, entries still end by TTL and use count.
  */
 @Injectable()
 export class DekCache implements OnModuleInit, OnModuleDestroy {
@@ -118,20 +149,22 @@ export class DekCache implements OnModuleInit, OnModuleDestroy {
     return this.entries.size;
   }
 
-  /** A copy of the cached DEK and kms's facts about it, counting one use; undefined on a miss. */
-  get(fingerprint: string): CachedDek | undefined {
-    this.sweep();
-    const entry = this.entries.get(fingerprint);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.clock.nowMs()) {
-      this.evict(fingerprint, entry);
-      return undefined;
-    }
+  /**
+   * Run `read` on the entry of `wrappedDek` unwrapped for `binding`, counting one use, and return
+   * what it returns; undefined on a miss. The entry's Buffers are only valid during `read`
+   * (synchronous): keep nothing of them.
+   */
+  use<T>(wrappedDek: string, binding: DekBinding, read: (entry: CachedDek) => T): T | undefined {
+    const now = this.clock.nowMs();
+    this.sweep(now);
+    const entry = this.entries.get(wrappedDek);
+    if (!entry || !sameBinding(entry.binding, binding)) return undefined;
     entry.uses += 1;
-    const copy = Buffer.alloc(entry.dek.length);
-    entry.dek.copy(copy);
-    if (entry.uses >= this.options.maxUses) this.evict(fingerprint, entry);
-    return { dek: copy, ...(entry.rewrapped ? { rewrapped: entry.rewrapped } : {}) };
+    try {
+      return read(entry.dek);
+    } finally {
+      if (entry.uses >= this.options.maxUses) this.evict(wrappedDek, entry);
+    }
   }
 
   /** Call before asking kms; pass the ticket to `put`. */
@@ -140,25 +173,21 @@ export class DekCache implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Take ownership of `dek` (the caller passes a copy and must not use it again). It is zeroed at once
-   * instead of stored when the cache is off or closed, or a purge happened since `ticket` was taken:
-   * an unwrap that was in flight when its key was disabled must not refill the cache.
+   * Take ownership of `dek`'s Buffers (the caller must not use them again), for opens of `wrappedDek`
+   * by `binding`; an entry of the same wrapped DEK is replaced. They are zeroed at once instead of
+   * stored when the cache is off or closed, or a purge happened since `ticket` was taken: an unwrap
+   * that was in flight when its key was disabled must not refill the cache.
    */
-  put(fingerprint: string, scope: DekScope, dek: Buffer, facts: DekFacts, ticket: FillTicket): void {
+  put(wrappedDek: string, binding: DekBinding, scope: DekScope, dek: CachedDek, ticket: FillTicket): void {
     if (this.closed || this.options.maxEntries === 0 || this.options.ttlMs === 0 || ticket !== this.generation) {
-      dek.fill(0);
+      zeroKeys(dek);
       return;
     }
-    this.sweep();
-    const previous = this.entries.get(fingerprint);
-    if (previous) this.evict(fingerprint, previous);
-    this.entries.set(fingerprint, {
-      scope,
-      dek,
-      expiresAt: this.clock.nowMs() + this.options.ttlMs,
-      uses: 0,
-      ...(facts.rewrapped ? { rewrapped: facts.rewrapped } : {}),
-    });
+    const now = this.clock.nowMs();
+    this.sweep(now);
+    const previous = this.entries.get(wrappedDek);
+    if (previous) this.evict(wrappedDek, previous);
+    this.entries.set(wrappedDek, { binding: [...binding], scope, dek, expiresAt: now + this.options.ttlMs, uses: 0 });
     while (this.entries.size > this.options.maxEntries) {
       const oldest = this.entries.entries().next();
       if (oldest.done) break;
@@ -187,11 +216,10 @@ export class DekCache implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Drop the expired entries at the front. */
-  sweep(): void {
-    const now = this.clock.nowMs();
-    for (const [fingerprint, entry] of this.entries) {
+  sweep(now = this.clock.nowMs()): void {
+    for (const [cacheKey, entry] of this.entries) {
       if (entry.expiresAt > now) break;
-      this.evict(fingerprint, entry);
+      this.evict(cacheKey, entry);
     }
   }
 
@@ -218,17 +246,17 @@ export class DekCache implements OnModuleInit, OnModuleDestroy {
   private purge(matches: (scope: DekScope) => boolean): number {
     this.generation += 1;
     let dropped = 0;
-    for (const [fingerprint, entry] of this.entries) {
+    for (const [cacheKey, entry] of this.entries) {
       if (!matches(entry.scope)) continue;
-      this.evict(fingerprint, entry);
+      this.evict(cacheKey, entry);
       dropped += 1;
     }
     return dropped;
   }
 
-  private evict(fingerprint: string, entry: Entry): void {
-    entry.dek.fill(0);
-    if (this.entries.get(fingerprint) === entry) this.entries.delete(fingerprint);
+  private evict(cacheKey: string, entry: Entry): void {
+    zeroKeys(entry.dek);
+    if (this.entries.get(cacheKey) === entry) this.entries.delete(cacheKey);
   }
 
   private onKeyEvent(subject: string, event: CloudEvent): void {

@@ -1,13 +1,14 @@
 /**
  * What the envelope service does with key material, observed by spying on its primitives: every DEK
- * and derived key it gets is zeroed by the time a call settles, and the commitment is checked before
- * the AEAD ever runs.
+ * and derived key it gets is zeroed by the time a call settles (K_enc once the DEK cache drops it), and
+ * the commitment is checked before the AEAD ever runs.
  */
-import { randomBytes } from 'node:crypto';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDecipheriv, randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { codeOf, context, envelopeFixture, key } from '../testing/envelope-fixture.js';
 import type { FakeKms } from '../testing/fake-kms.js';
 import { canonicalContext, encodeEnvelope, encodeHeader, kmsAadOf } from './format.js';
+import { RpcKmsKeys } from './kms-client.js';
 import * as primitives from './primitives.js';
 
 /** Every Buffer of key material the primitives handed out, to check it is zero afterwards. */
@@ -21,8 +22,11 @@ vi.mock(import('./primitives.js'), async (importOriginal) => {
   };
   return {
     ...actual,
-    generateDek: vi.fn(() => track(actual.generateDek())),
-    decodeDek: vi.fn((text: string) => track(actual.decodeDek(text))),
+    freshSecrets: vi.fn(() => {
+      const fresh = actual.freshSecrets();
+      track(fresh.bytes);
+      return fresh;
+    }),
     deriveKeys: vi.fn((dek: Buffer) => {
       const keys = actual.deriveKeys(dek);
       track(keys.encryptionKey);
@@ -33,12 +37,28 @@ vi.mock(import('./primitives.js'), async (importOriginal) => {
   };
 });
 
+/** The DEKs kms handed back (RpcKmsKeys decodes them into Buffers the service must zero). */
+function trackUnwrappedDeks(): void {
+  const unwrap = RpcKmsKeys.prototype.unwrap;
+  vi.spyOn(RpcKmsKeys.prototype, 'unwrap').mockImplementation(async function (this: RpcKmsKeys, request) {
+    const unwrapped = await unwrap.call(this, request);
+    handedOut.push(unwrapped.dek);
+    return unwrapped;
+  });
+}
+
 const isZero = (buffer: Buffer) => buffer.every((byte) => byte === 0);
 
 beforeEach(() => {
   handedOut.length = 0;
   vi.mocked(primitives.decryptPayload).mockClear();
-  vi.mocked(primitives.generateDek).mockClear();
+  vi.mocked(primitives.freshSecrets).mockClear();
+  vi.mocked(primitives.deriveKeys).mockClear();
+  trackUnwrappedDeks();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 /** An envelope whose AEAD verifies under `dek` but whose commitment is `otherDek`'s. */
@@ -59,17 +79,15 @@ function committedToAnotherKey(kms: FakeKms, dek: Buffer, otherDek: Buffer): str
 }
 
 describe('EnvelopeService key material', () => {
-  it('zeroes the DEK it generated and the keys derived from it once seal returns', async () => {
+  it('zeroes the DEK (and nonce) it drew and the keys derived from it once seal returns', async () => {
     const { seal } = envelopeFixture();
     await seal(Buffer.from('payload'));
-    expect(primitives.generateDek).toHaveBeenCalledTimes(1);
-    const dek = vi.mocked(primitives.generateDek).mock.results[0]?.value;
-    expect(dek).toBeInstanceOf(Buffer);
+    expect(primitives.freshSecrets).toHaveBeenCalledTimes(1);
     expect(handedOut).toHaveLength(3);
     for (const buffer of handedOut) expect(isZero(buffer)).toBe(true);
   });
 
-  it('zeroes the generated DEK when kms refuses to wrap it', async () => {
+  it('zeroes the DEK it drew when kms refuses to wrap it', async () => {
     const { kms, seal } = envelopeFixture();
     kms.disable(key.instanceId, key.keyId);
     expect(await codeOf(seal(Buffer.from('payload')))).toBe('KEY_DISABLED');
@@ -77,24 +95,42 @@ describe('EnvelopeService key material', () => {
     expect(isZero(handedOut[0] ?? Buffer.of(1))).toBe(true);
   });
 
-  it('zeroes the unwrapped DEK and derived keys after open, from kms and from the cache', async () => {
+  it('zeroes the unwrapped DEK and K_commit after open; the cache owns K_enc until it drops the entry', async () => {
     const { seal, open, cache } = envelopeFixture();
     const envelope = await seal(Buffer.from('payload'));
     handedOut.length = 0;
     await open(envelope);
-    expect(primitives.decodeDek).toHaveBeenCalledTimes(1);
+    const [dek, encryptionKey, commitmentKey] = handedOut;
     expect(handedOut).toHaveLength(3);
-    const get = vi.spyOn(cache, 'get');
-    await open(envelope); // from the cache: a copy of the DEK, derived keys
-    const copy = get.mock.results[0]?.value?.dek;
-    expect(copy).toBeInstanceOf(Buffer);
-    handedOut.push(copy);
-    expect(handedOut).toHaveLength(6);
+    expect(isZero(dek ?? Buffer.of(1))).toBe(true);
+    expect(isZero(commitmentKey ?? Buffer.of(1))).toBe(true);
+    expect(isZero(encryptionKey ?? Buffer.alloc(1))).toBe(false);
+    cache.close();
+    expect(isZero(encryptionKey ?? Buffer.of(1))).toBe(true);
+  });
+
+  it('zeroes every key after open when the cache is off', async () => {
+    const { seal, open } = envelopeFixture({ maxEntries: 0 });
+    const envelope = await seal(Buffer.from('payload'));
+    handedOut.length = 0;
+    await open(envelope);
+    expect(handedOut).toHaveLength(3);
     for (const buffer of handedOut) expect(isZero(buffer)).toBe(true);
   });
 
-  it('zeroes the DEK and derived keys when the open fails after the unwrap', async () => {
+  it('opens from the cache without handing out any key material', async () => {
     const { seal, open } = envelopeFixture();
+    const envelope = await seal(Buffer.from('payload'));
+    await open(envelope);
+    handedOut.length = 0;
+    vi.mocked(primitives.deriveKeys).mockClear();
+    expect((await open(envelope)).toString()).toBe('payload');
+    expect(primitives.deriveKeys).not.toHaveBeenCalled();
+    expect(handedOut).toHaveLength(0);
+  });
+
+  it('zeroes the DEK and derived keys when the open fails after the unwrap, and caches nothing', async () => {
+    const { seal, open, cache } = envelopeFixture();
     const envelope = await seal(Buffer.from('payload'));
     handedOut.length = 0;
     const bytes = Buffer.from(envelope, 'base64');
@@ -102,6 +138,20 @@ describe('EnvelopeService key material', () => {
     expect(await codeOf(open(bytes.toString('base64')))).toBe('INTEGRITY_FAILED');
     expect(handedOut).toHaveLength(3);
     for (const buffer of handedOut) expect(isZero(buffer)).toBe(true);
+    expect(cache.size).toBe(0);
+  });
+
+  it('zeroes the plaintext the AEAD produced when the tag does not verify', () => {
+    const keys = primitives.deriveKeys(randomBytes(32));
+    const nonce = randomBytes(12);
+    const aad: [Buffer, Buffer] = [Buffer.from('header'), Buffer.from('context')];
+    const { ciphertext, tag } = primitives.encryptPayload(keys.encryptionKey, nonce, Buffer.concat(aad), Buffer.from('secret bytes'));
+    tag[0] = (tag[0] ?? 0) ^ 1;
+    const update = vi.spyOn(Object.getPrototypeOf(createDecipheriv('aes-256-gcm', keys.encryptionKey, nonce)), 'update');
+    expect(primitives.decryptPayload(keys.encryptionKey, nonce, aad, ciphertext, tag)).toBeUndefined();
+    const produced = update.mock.results[0]?.value as Buffer | undefined;
+    expect(produced).toHaveLength(ciphertext.length);
+    expect(isZero(produced ?? Buffer.of(1))).toBe(true);
   });
 });
 

@@ -30,10 +30,7 @@ export const MAX_ENVELOPE_BYTES = FIXED_BYTES + MAX_WRAPPED_DEK_BYTES + MAX_KEY_
 /** Label of the kms `aad` entry: the wrapped DEK is bound to the context through it. */
 export const KMS_AAD_PREFIX = 'sealbox-envelope-v1:';
 
-/** The alphabet kms accepts for a wrapped key (the `ciphertext` of `kms.key.unwrap`). */
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** What the header carries besides magic and version. */
+/** What a v1 header holds besides magic and version. */
 export interface HeaderFields {
   /** The `ciphertext` string kms returned for the DEK, stored as its ASCII bytes. */
   readonly wrappedDek: string;
@@ -50,18 +47,33 @@ export interface ParsedEnvelope extends HeaderFields {
   readonly tag: Buffer;
 }
 
+/** Value of each base64 character (-1: not in the alphabet). */
+const BASE64_VALUE = new Int8Array(128).fill(-1);
+for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) {
+  BASE64_VALUE[char.charCodeAt(0)] = index;
+}
+const BASE64_ALPHABET = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Whether `text` is canonical padded base64: exactly what `Buffer#toString('base64')` writes for some
+ * bytes (alphabet `A–Z a–z 0–9 + /`, `=` padding to a multiple of 4, no bits set after the last byte).
+ * Checked without decoding, so a large payload is not decoded twice.
+ */
+export function isCanonicalBase64(text: string): boolean {
+  if (text.length % 4 !== 0 || !BASE64_ALPHABET.test(text)) return false;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (padding === 0) return true;
+  // The last character before the padding carries 2 (one `=`) or 4 (two) bits that must be zero.
+  const last = BASE64_VALUE[text.charCodeAt(text.length - padding - 1)] ?? -1;
+  return last >= 0 && (last & (padding === 1 ? 0x03 : 0x0f)) === 0;
+}
+
 /**
  * Whether `text` can be stored as a wrapped DEK: 1..8192 characters of canonical padded base64, which
  * is what kms returns (and the only form its unwrap accepts).
  */
 export function isStorableWrappedDek(text: string): boolean {
-  return (
-    text.length >= 1 &&
-    text.length <= MAX_WRAPPED_DEK_BYTES &&
-    text.length % 4 === 0 &&
-    BASE64.test(text) &&
-    Buffer.from(text, 'base64').toString('base64') === text
-  );
+  return text.length >= 1 && text.length <= MAX_WRAPPED_DEK_BYTES && isCanonicalBase64(text);
 }
 
 /** Whether `text` can be stored as a key version id: 1..255 bytes of well-formed UTF-8. */
@@ -70,26 +82,54 @@ export function isStorableKeyVersionId(text: string): boolean {
   return bytes >= 1 && bytes <= MAX_KEY_VERSION_ID_BYTES && !/\p{Surrogate}/u.test(text);
 }
 
+/** A v1 envelope being written: one Buffer and the slices of it still to fill. */
+export interface EnvelopeLayout {
+  /** The whole envelope. */
+  readonly bytes: Buffer;
+  /** Magic through nonce (the first part of the AAD). */
+  readonly header: Buffer;
+  readonly commitment: Buffer;
+  readonly nonce: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+/**
+ * Allocate an envelope for a payload of `payloadLength` bytes and write magic, version, the wrapped
+ * DEK and the key version id; commitment, nonce, ciphertext and tag are left for the caller to fill
+ * (in place: nothing is concatenated afterwards). Throws (a programming or kms contract error, never
+ * a caller's) on fields the format cannot hold.
+ */
+export function layOutEnvelope(wrappedDek: string, keyVersionId: string, payloadLength: number): EnvelopeLayout {
+  if (!isStorableWrappedDek(wrappedDek)) throw new Error('kms returned a wrapped key an envelope cannot hold');
+  if (!isStorableKeyVersionId(keyVersionId)) throw new Error('kms returned a key version id an envelope cannot hold');
+  const keyVersionBytes = Buffer.byteLength(keyVersionId, 'utf8');
+  const headerBytes = ENVELOPE_MAGIC.length + 1 + 2 + wrappedDek.length + 1 + keyVersionBytes + COMMITMENT_BYTES + NONCE_BYTES;
+  const bytes = Buffer.allocUnsafe(headerBytes + payloadLength + TAG_BYTES);
+  let offset = ENVELOPE_MAGIC.copy(bytes, 0);
+  bytes[offset++] = ENVELOPE_VERSION;
+  offset = bytes.writeUInt16BE(wrappedDek.length, offset);
+  offset += bytes.write(wrappedDek, offset, 'latin1');
+  bytes[offset++] = keyVersionBytes;
+  offset += bytes.write(keyVersionId, offset, 'utf8');
+  return {
+    bytes,
+    header: bytes.subarray(0, headerBytes),
+    commitment: bytes.subarray(offset, offset + COMMITMENT_BYTES),
+    nonce: bytes.subarray(offset + COMMITMENT_BYTES, headerBytes),
+    ciphertext: bytes.subarray(headerBytes, headerBytes + payloadLength),
+    tag: bytes.subarray(headerBytes + payloadLength),
+  };
+}
+
 /** The header bytes. Throws (a programming or kms contract error, never a caller's) on unstorable fields. */
 export function encodeHeader(fields: HeaderFields): Buffer {
-  if (!isStorableWrappedDek(fields.wrappedDek)) throw new Error('kms returned a wrapped key an envelope cannot hold');
-  if (!isStorableKeyVersionId(fields.keyVersionId)) throw new Error('kms returned a key version id an envelope cannot hold');
   if (fields.commitment.length !== COMMITMENT_BYTES) throw new Error(`a commitment has ${COMMITMENT_BYTES} bytes`);
   if (fields.nonce.length !== NONCE_BYTES) throw new Error(`a nonce has ${NONCE_BYTES} bytes`);
-  const wrapped = Buffer.from(fields.wrappedDek, 'ascii');
-  const keyVersion = Buffer.from(fields.keyVersionId, 'utf8');
-  const lengths = Buffer.alloc(2);
-  lengths.writeUInt16BE(wrapped.length, 0);
-  return Buffer.concat([
-    ENVELOPE_MAGIC,
-    Buffer.of(ENVELOPE_VERSION),
-    lengths,
-    wrapped,
-    Buffer.of(keyVersion.length),
-    keyVersion,
-    fields.commitment,
-    fields.nonce,
-  ]);
+  const layout = layOutEnvelope(fields.wrappedDek, fields.keyVersionId, 0);
+  fields.commitment.copy(layout.commitment);
+  fields.nonce.copy(layout.nonce);
+  return Buffer.from(layout.header);
 }
 
 export function encodeEnvelope(header: Buffer, ciphertext: Buffer, tag: Buffer): Buffer {
@@ -158,14 +198,16 @@ export function parseEnvelope(bytes: Buffer): ParsedEnvelope {
 
 /** `fields` as one byte string: each a uint32 BE byte length then its UTF-8 bytes, in the given order. */
 export function lengthPrefixed(fields: readonly string[]): Buffer {
-  const parts: Buffer[] = [];
+  let total = 0;
+  for (const field of fields) total += 4 + Buffer.byteLength(field, 'utf8');
+  const bytes = Buffer.allocUnsafe(total);
+  let offset = 0;
   for (const field of fields) {
-    const bytes = Buffer.from(field, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length, 0);
-    parts.push(length, bytes);
+    const length = bytes.write(field, offset + 4, 'utf8');
+    bytes.writeUInt32BE(length, offset);
+    offset += 4 + length;
   }
-  return Buffer.concat(parts);
+  return bytes;
 }
 
 /** Canonical context: instance CRN, secret id, version id, each length-prefixed UTF-8, in that order. */
@@ -187,10 +229,5 @@ export function kmsAadOf(canonical: Buffer): string {
  * padding, bits set after the last byte, whitespace — is refused, so one envelope has one encoding.
  */
 export function decodeCanonicalBase64(text: string): Buffer | undefined {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) {
-    bytes.fill(0);
-    return undefined;
-  }
-  return bytes;
+  return isCanonicalBase64(text) ? Buffer.from(text, 'base64') : undefined;
 }

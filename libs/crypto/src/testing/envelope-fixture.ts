@@ -2,7 +2,9 @@
 import type { CloudEvent, ErrorCode } from '@sealbox/contracts';
 import { DomainError, InProcessEventBus, ManualClock } from '@sealbox/platform';
 import { DEFAULT_DEK_CACHE_OPTIONS, DekCache, type DekCacheOptions } from '../dek-cache/dek-cache.js';
-import { EnvelopeService, type OpenRequest, type SealRequest } from '../envelope/envelope.service.js';
+import { EnvelopeWire, type OpenRequest, type SealRequest } from '../crypto.controller.js';
+import { EnvelopeService } from '../envelope/envelope.service.js';
+import { RpcKmsKeys } from '../envelope/kms-client.js';
 import { FakeKms } from './fake-kms.js';
 
 export const source = { accountId: 'acct-1', serviceName: 'secrets-manager', serviceInstance: 'sm-1' };
@@ -19,7 +21,11 @@ export interface EnvelopeFixture {
   readonly events: InProcessEventBus;
   readonly cache: DekCache;
   readonly service: EnvelopeService;
+  /** The RPC controller's wire conversion over `service`: base64 in and out. */
+  readonly wire: EnvelopeWire;
+  /** Through the wire conversion: the envelope as base64. */
   seal(plaintext: Buffer, overrides?: Partial<SealRequest>): Promise<string>;
+  /** Through the wire conversion: the payload as bytes. */
   open(envelope: string, overrides?: Partial<OpenRequest>): Promise<Buffer>;
 }
 
@@ -29,19 +35,21 @@ export function envelopeFixture(options: Partial<DekCacheOptions> = {}): Envelop
   const clock = new ManualClock();
   const events = new InProcessEventBus();
   const cache = new DekCache({ ...DEFAULT_DEK_CACHE_OPTIONS, ...options }, clock, events);
-  const service = new EnvelopeService(kms, cache);
+  const service = new EnvelopeService(new RpcKmsKeys(kms), cache);
+  const wire = new EnvelopeWire(service);
   return {
     kms,
     clock,
     events,
     cache,
     service,
+    wire,
     async seal(plaintext, overrides = {}) {
-      const sealed = await service.seal({ source, key, context, plaintext: plaintext.toString('base64'), ...overrides });
+      const sealed = await wire.seal({ source, key, context, plaintext: plaintext.toString('base64'), ...overrides });
       return sealed.envelope;
     },
     async open(envelope, overrides = {}) {
-      const opened = await service.open({ source, key, context, envelope, ...overrides });
+      const opened = await wire.open({ source, key, context, envelope, ...overrides });
       return Buffer.from(opened.plaintext, 'base64');
     },
   };

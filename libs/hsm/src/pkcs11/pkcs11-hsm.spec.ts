@@ -1,6 +1,7 @@
 import pkcs11js from 'pkcs11js';
 import { describe, expect, it } from 'vitest';
 import { HsmError, HsmIntegrityError, HsmKeyNotFoundError, HsmUnavailableError } from '../hsm.js';
+import { ManualClock } from '@sealbox/platform';
 import { Pkcs11Hsm } from './pkcs11-hsm.js';
 import { ModuleRegistry } from './shared-module.js';
 import { FakePkcs11Module } from './testing/fake-module.js';
@@ -8,12 +9,31 @@ import { FakePkcs11Module } from './testing/fake-module.js';
 // Session pool, login and recovery logic on a typed fake of the PKCS#11 functions (no token, no
 // I/O). Real AES-GCM, key wrap and SoftHSM2's behaviour are covered by the medium tier.
 
-function setup(options: { pin?: string; maxSessions?: number } = {}) {
+interface SetupOptions {
+  pin?: string;
+  maxSessions?: number;
+  unwrappedKeysPerSession?: number;
+  unwrappedKeyMaxAgeMs?: number;
+}
+
+function setup(options: SetupOptions = {}) {
   const fake = new FakePkcs11Module('fake');
   const registry = new ModuleRegistry(() => fake);
+  const clock = new ManualClock();
   const open = (): Pkcs11Hsm =>
-    new Pkcs11Hsm({ library: '/fake/libpkcs11.so', tokenLabel: 'fake', pin: options.pin ?? 'good-pin', maxSessions: options.maxSessions }, registry);
-  return { fake, open, hsm: open() };
+    new Pkcs11Hsm(
+      {
+        library: '/fake/libpkcs11.so',
+        tokenLabel: 'fake',
+        pin: options.pin ?? 'good-pin',
+        maxSessions: options.maxSessions,
+        unwrappedKeysPerSession: options.unwrappedKeysPerSession,
+        unwrappedKeyMaxAgeMs: options.unwrappedKeyMaxAgeMs,
+        clock,
+      },
+      registry,
+    );
+  return { fake, open, clock, hsm: open() };
 }
 
 const count = (fake: FakePkcs11Module, method: Parameters<FakePkcs11Module['calls']['get']>[0]): number => fake.calls.get(method) ?? 0;
@@ -130,15 +150,138 @@ describe('Pkcs11Hsm session pool and recovery (fake module)', () => {
     await expect(other.hasKey('k')).rejects.toBeInstanceOf(HsmUnavailableError);
   });
 
-  it('destroys the session objects of wrapped keys after use', async () => {
-    const { fake, hsm } = setup();
+});
+
+describe('Pkcs11Hsm unwrapped keys kept per session (fake module)', () => {
+  /** A token key `kek` and `count` blobs wrapped under it. */
+  async function wrapped(hsm: Pkcs11Hsm, count = 1): Promise<Buffer[]> {
     await hsm.generateKey('kek');
-    const blob = await hsm.generateWrappedKey('kek');
+    const blobs: Buffer[] = [];
+    for (let index = 0; index < count; index++) blobs.push(await hsm.generateWrappedKey('kek'));
+    return blobs;
+  }
+
+  const pair = async (hsm: Pkcs11Hsm, blob: Buffer) => {
     const sealed = await hsm.encrypt({ wrappedBy: 'kek', blob }, Buffer.from('x'));
-    await hsm.decrypt({ wrappedBy: 'kek', blob }, sealed);
+    return (await hsm.decrypt({ wrappedBy: 'kek', blob }, sealed)).toString();
+  };
+
+  it('unwraps a wrapped key once per session and keeps its object for the next calls', async () => {
+    const { fake, hsm } = setup({ maxSessions: 1 });
+    const [blob] = await wrapped(hsm);
+    for (let round = 0; round < 5; round++) expect(await pair(hsm, blob!)).toBe('x');
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(1);
+    expect(fake.sessionObjects()).toBe(1);
+    await hsm.close();
+    // Gone with its session.
+    expect(fake.sessionObjects()).toBe(0);
+  });
+
+  it('keeps at most unwrappedKeysPerSession per session, the least recently used going first', async () => {
+    const { fake, hsm } = setup({ maxSessions: 1, unwrappedKeysPerSession: 2 });
+    const [a, b, c] = await wrapped(hsm, 3);
+    await pair(hsm, a!);
+    await pair(hsm, b!);
+    await pair(hsm, a!); // a is now the most recently used
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(2);
+    await pair(hsm, c!); // evicts b
+    expect(fake.sessionObjects()).toBe(2);
+    await pair(hsm, a!);
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(3);
+    await pair(hsm, b!);
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(4);
+    expect(fake.sessionObjects()).toBe(2);
+    await hsm.close();
+  });
+
+  it('unwraps again once a kept key is unwrappedKeyMaxAgeMs old, and destroys the old object', async () => {
+    const { fake, hsm, clock } = setup({ maxSessions: 1, unwrappedKeyMaxAgeMs: 1000 });
+    const [blob] = await wrapped(hsm);
+    await pair(hsm, blob!);
+    clock.advance(999);
+    await pair(hsm, blob!);
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(1);
+    clock.advance(1);
+    await pair(hsm, blob!);
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(2);
+    expect(fake.sessionObjects()).toBe(1);
+    await hsm.close();
+  });
+
+  it('destroys expired keys of idle sessions without waiting for a call (forget of anything sweeps)', async () => {
+    const { fake, hsm, clock } = setup({ maxSessions: 1, unwrappedKeyMaxAgeMs: 1000 });
+    const [blob, other] = await wrapped(hsm, 2);
+    await pair(hsm, blob!);
+    clock.advance(1000);
+    await hsm.forget({ wrappedBy: 'kek', blob: other! });
+    expect(fake.sessionObjects()).toBe(0);
+    await hsm.close();
+  });
+
+  it('forget drops a wrapped key at once: an idle session destroys its object now, a busy one when its call ends', async () => {
+    const { fake, hsm } = setup({ maxSessions: 1 });
+    const [blob, other] = await wrapped(hsm, 2);
+    await pair(hsm, blob!);
+    await pair(hsm, other!);
+    await hsm.forget({ wrappedBy: 'kek', blob: blob! });
+    expect(fake.sessionObjects()).toBe(1);
+    expect(await pair(hsm, blob!)).toBe('x');
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(3);
+
+    const inFlight = hsm.encrypt({ wrappedBy: 'kek', blob: blob! }, Buffer.from('busy'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await hsm.forget({ wrappedBy: 'kek', blob: blob! });
+    expect(fake.sessionObjects()).toBe(2);
+    await inFlight;
+    expect(fake.sessionObjects()).toBe(1);
+    await hsm.close();
+  });
+
+  it('forget of a wrapping key label drops every key wrapped under it, and only those', async () => {
+    const { fake, hsm } = setup({ maxSessions: 1 });
+    const [a, b] = await wrapped(hsm, 2);
+    await hsm.generateKey('kek-2');
+    const foreign = await hsm.generateWrappedKey('kek-2');
+    await pair(hsm, a!);
+    await pair(hsm, b!);
+    await hsm.encrypt({ wrappedBy: 'kek-2', blob: foreign }, Buffer.from('x'));
+    expect(fake.sessionObjects()).toBe(3);
+    await hsm.forget({ label: 'kek' });
+    expect(fake.sessionObjects()).toBe(1);
+    await hsm.close();
+  });
+
+  it('stops using the kept keys of a wrapping key the moment any backend of the process destroys it', async () => {
+    const { fake, hsm, open } = setup({ maxSessions: 1 });
+    const [blob] = await wrapped(hsm);
+    await pair(hsm, blob!);
+    const other = open();
+    await other.destroyKey('kek');
+    await expect(hsm.encrypt({ wrappedBy: 'kek', blob: blob! }, Buffer.from('x'))).rejects.toBeInstanceOf(HsmKeyNotFoundError);
+    expect(fake.sessionObjects()).toBe(0);
+    await other.close();
+    await hsm.close();
+  });
+
+  it('loses the kept keys with the module: after a re-initialization they are unwrapped again', async () => {
+    const { fake, hsm } = setup({ maxSessions: 1 });
+    const [blob] = await wrapped(hsm);
+    await pair(hsm, blob!);
+    fake.failNext.set('C_EncryptAsync', pkcs11js.CKR_DEVICE_ERROR);
+    await expect(hsm.encrypt({ wrappedBy: 'kek', blob: blob! }, Buffer.from('x'))).rejects.toBeInstanceOf(HsmUnavailableError);
+    expect(await pair(hsm, blob!)).toBe('x');
+    expect(count(fake, 'C_UnwrapKeyAsync')).toBe(2);
+    await hsm.close();
+  });
+
+  it('with unwrappedKeysPerSession 0, unwraps and destroys the session object on every call', async () => {
+    const { fake, hsm } = setup({ unwrappedKeysPerSession: 0 });
+    const [blob] = await wrapped(hsm);
+    await pair(hsm, blob!);
     expect(count(fake, 'C_UnwrapKeyAsync')).toBe(2);
     // generated session key + 2 unwrapped keys, all destroyed
     expect(count(fake, 'C_DestroyObject')).toBe(3);
+    expect(fake.sessionObjects()).toBe(0);
     expect(fake.tokenObjects()).toBe(1);
     await hsm.close();
   });

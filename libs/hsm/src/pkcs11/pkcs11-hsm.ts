@@ -1,3 +1,4 @@
+import { Clock, SystemClock } from '@sealbox/platform';
 import { randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import {
@@ -24,6 +25,7 @@ import {
   toHsmError,
   WRAPPED_INVALID,
 } from './errors.js';
+import { SessionKeys, wrappedKeyId, type SessionKeyLimits } from './session-keys.js';
 import { processModules, type Lease, type ModuleRegistry, type Pkcs11Module, type SharedModule } from './shared-module.js';
 
 type Handle = Buffer;
@@ -37,10 +39,18 @@ export interface Pkcs11HsmOptions {
   readonly pin: string;
   /** Sessions kept open for concurrent calls (default 4); each call borrows one exclusively. */
   readonly maxSessions?: number;
+  /** Unwrapped keys each session keeps (default 32; 0: unwrap and destroy on every call). */
+  readonly unwrappedKeysPerSession?: number;
+  /** Longest an unwrapped key is kept, in ms (default 30 000). */
+  readonly unwrappedKeyMaxAgeMs?: number;
+  /** Time of the unwrapped keys' age (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_PKCS11_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
 export const DEFAULT_PKCS11_SESSIONS = 4;
+export const DEFAULT_UNWRAPPED_KEYS_PER_SESSION = 32;
+export const DEFAULT_UNWRAPPED_KEY_MAX_AGE_MS = 30_000;
 
 /** Key attributes shared by every AES-256 key the backend makes. */
 const AES_SECRET_KEY: pkcs11js.Template = [
@@ -103,12 +113,15 @@ function gcm(nonce: Buffer, aad: Buffer | undefined): pkcs11js.Mechanism {
 interface PooledSession {
   readonly handle: Handle;
   readonly generation: number;
+  /** The wrapped keys this session has unwrapped and keeps. */
+  readonly keys: SessionKeys;
 }
 
 /** What an operation runs with: the module, one session of its own and the token's slot. */
 interface Call {
   readonly module: Pkcs11Module;
   readonly session: Handle;
+  readonly pooled: PooledSession;
   readonly slot: Handle;
   readonly generation: number;
 }
@@ -116,8 +129,12 @@ interface Call {
 /**
  * The HSM port on any PKCS#11 module (SoftHSM2 in dev/CI). Keys stay in the token: token keys are
  * non-extractable, sensitive objects found by label; wrapped keys are unwrapped
- * (CKM_AES_KEY_WRAP_PAD) into non-extractable session objects for one call and destroyed; data is
- * sealed with CKM_AES_GCM (random 96-bit nonce from node:crypto, 128-bit tag).
+ * (CKM_AES_KEY_WRAP_PAD) into non-extractable, sensitive session objects, which each session keeps
+ * for its next calls (`SessionKeys`: at most `unwrappedKeysPerSession` per session, least recently
+ * used first out, none older than `unwrappedKeyMaxAgeMs`); data is sealed with CKM_AES_GCM (random
+ * 96-bit nonce from node:crypto, 128-bit tag). `forget` and `destroyKey` (by any backend of the
+ * process) drop the kept keys at once: they are never used again, and their objects are destroyed as
+ * soon as their session is idle (or with it: a closed session, a re-initialized module, `close`).
  *
  * Concurrency: up to `maxSessions` sessions (logged in as CKU_USER), each call borrows one
  * exclusively; crypto calls run on libuv threads (`C_*Async`), so the event loop never waits on
@@ -139,6 +156,13 @@ export class Pkcs11Hsm implements Hsm {
   private closed = false;
   private inFlight = 0;
   private drained: (() => void) | undefined;
+  /** Operation sessions lent to a call right now (the idle ones are in `idle`). */
+  private readonly borrowed = new Set<PooledSession>();
+  private readonly keyLimits: SessionKeyLimits;
+  private readonly clock: Clock;
+  private readonly stopForgetting: () => void;
+  /** Destroys expired unwrapped keys of idle sessions; runs while any session keeps keys. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: Pkcs11HsmOptions,
@@ -147,6 +171,14 @@ export class Pkcs11Hsm implements Hsm {
     this.shared = modules.get(options.library ?? DEFAULT_PKCS11_LIBRARY);
     this.shared.addUser();
     this.permits = new Semaphore(options.maxSessions ?? DEFAULT_PKCS11_SESSIONS);
+    this.keyLimits = {
+      maxPerSession: options.unwrappedKeysPerSession ?? DEFAULT_UNWRAPPED_KEYS_PER_SESSION,
+      maxAgeMs: options.unwrappedKeyMaxAgeMs ?? DEFAULT_UNWRAPPED_KEY_MAX_AGE_MS,
+    };
+    this.clock = options.clock ?? new SystemClock();
+    this.stopForgetting = this.shared.onForget((tokenLabel, wrappedBy, id) => {
+      if (tokenLabel === this.options.tokenLabel) this.drop(wrappedBy, id);
+    });
   }
 
   /** Connect now (module, token, login) and check the token answers; also a health probe. */
@@ -202,7 +234,9 @@ export class Pkcs11Hsm implements Hsm {
     checkLabel(label);
     await this.shared.labels.run(this.cacheKey(label), () =>
       this.withSession('destroy a key', async (call) => {
-        this.forget(call, label);
+        this.forgetHandle(label);
+        // Every key unwrapped under it, in every backend of the process, stops being used now.
+        this.shared.forgetWrapped(this.options.tokenLabel, label);
         const handle = this.find(call, label);
         if (!handle) {
           this.assertTokenPresent(call);
@@ -284,9 +318,24 @@ export class Pkcs11Hsm implements Hsm {
     );
   }
 
+  /**
+   * Drop the unwrapped keys kept for `key`: a wrapped key's blob, or every key wrapped under the token
+   * key `label`, in every backend of the process. None is used once this returns (the next call
+   * unwraps again); their objects are destroyed now in idle sessions, else when their call ends.
+   */
+  async forget(key: KeyRef): Promise<void> {
+    checkKeyRef(key);
+    if ('label' in key) this.shared.forgetWrapped(this.options.tokenLabel, key.label);
+    else this.shared.forgetWrapped(this.options.tokenLabel, key.wrappedBy, wrappedKeyId(key.wrappedBy, key.blob));
+    await this.purgeIdle();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopForgetting();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     const idle = this.idle;
     this.idle = [];
@@ -323,7 +372,7 @@ export class Pkcs11Hsm implements Hsm {
       let session: PooledSession | undefined;
       try {
         session = this.borrow(lease, slot);
-        const result = await operation({ module: lease.module, session: session.handle, slot, generation: lease.generation });
+        const result = await operation({ module: lease.module, session: session.handle, pooled: session, slot, generation: lease.generation });
         this.giveBack(lease, session);
         return result;
       } catch (error) {
@@ -391,35 +440,94 @@ export class Pkcs11Hsm implements Hsm {
     } catch (error) {
       const code = ckr(error);
       if (code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
-        this.closeSession(lease, { handle, generation: lease.generation });
+        this.closeSession(lease, { handle, generation: lease.generation, keys: new SessionKeys(this.keyLimits) });
         if (code !== undefined && LOGIN_REFUSED.has(code)) this.loginRefused = toHsmError(error, 'log in').message;
         throw error;
       }
     }
-    this.anchor = { handle, generation: lease.generation };
+    this.anchor = { handle, generation: lease.generation, keys: new SessionKeys({ maxPerSession: 0, maxAgeMs: 0 }) };
   }
 
   private borrow(lease: Lease, slot: Handle): PooledSession {
-    // Sessions of an earlier generation died with C_Finalize.
+    // Sessions of an earlier generation died with C_Finalize (their objects too).
+    for (const session of this.idle) if (session.generation !== lease.generation) session.keys.clear();
     this.idle = this.idle.filter((session) => session.generation === lease.generation);
-    const pooled = this.idle.pop();
-    if (pooled) return pooled;
+    const session = this.idle.pop() ?? this.openSession(lease, slot);
+    this.borrowed.add(session);
+    return session;
+  }
+
+  private openSession(lease: Lease, slot: Handle): PooledSession {
     const handle = lease.module.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-    return { handle, generation: lease.generation };
+    return { handle, generation: lease.generation, keys: new SessionKeys(this.keyLimits) };
   }
 
   private giveBack(lease: Lease, session: PooledSession): void {
-    if (this.closed || session.generation !== lease.generation) this.closeSession(lease, session);
-    else this.idle.push(session);
+    this.borrowed.delete(session);
+    if (this.closed || session.generation !== lease.generation) {
+      this.closeSession(lease, session);
+      return;
+    }
+    session.keys.purge(this.clock.nowMs(), this.destroyer(lease, session));
+    this.idle.push(session);
   }
 
   private closeSession(lease: Lease, session: PooledSession): void {
+    this.borrowed.delete(session);
+    // Session objects die with their session.
+    session.keys.clear();
     if (session.generation !== lease.generation) return;
     try {
       lease.module.C_CloseSession(session.handle);
     } catch {
       // Closed already; nothing else to release.
     }
+  }
+
+  /** C_DestroyObject on `session`, ignoring failures (the object or the session may be gone). */
+  private destroyer(lease: Lease, session: PooledSession): (handle: Handle) => void {
+    return (handle) => {
+      if (session.generation !== lease.generation) return;
+      try {
+        lease.module.C_DestroyObject(session.handle, handle);
+      } catch {
+        // Gone already (with its session, or the module).
+      }
+    };
+  }
+
+  // --- unwrapped keys ------------------------------------------------------------------------
+
+  /** Mark the kept keys of `wrappedBy` (only `id`, or all) dropped, in every session, then destroy what idle sessions hold. */
+  private drop(wrappedBy: string, id?: string): void {
+    const matches = (entryId: string, entryWrappedBy: string) => entryWrappedBy === wrappedBy && (id === undefined || entryId === id);
+    for (const session of [...this.idle, ...this.borrowed]) session.keys.drop(matches);
+    void this.purgeIdle();
+  }
+
+  /** Destroy the objects of dropped and expired keys in the idle sessions (the borrowed ones do it when given back). */
+  private async purgeIdle(): Promise<void> {
+    const now = this.clock.nowMs();
+    if (this.closed || !this.idle.some((session) => session.keys.needsPurge(now))) return;
+    let lease: Lease;
+    try {
+      lease = await this.shared.acquire();
+    } catch {
+      // The module is gone: its sessions and their objects went with it.
+      return;
+    }
+    try {
+      for (const session of this.idle) session.keys.purge(this.clock.nowMs(), this.destroyer(lease, session));
+    } finally {
+      this.shared.release();
+    }
+  }
+
+  /** While sessions keep keys, destroy the expired ones of idle sessions even when no call comes. */
+  private startSweeper(): void {
+    if (this.sweeper || this.closed) return;
+    this.sweeper = setInterval(() => void this.purgeIdle(), Math.max(1000, Math.min(this.keyLimits.maxAgeMs, 10_000)));
+    this.sweeper.unref();
   }
 
   // --- keys -----------------------------------------------------------------------------------
@@ -432,7 +540,7 @@ export class Pkcs11Hsm implements Hsm {
     if (call.generation === this.shared.generation) this.shared.handles.set(this.cacheKey(label), handle);
   }
 
-  private forget(_call: Call, label: string): void {
+  private forgetHandle(label: string): void {
     this.shared.handles.delete(this.cacheKey(label));
   }
 
@@ -465,13 +573,8 @@ export class Pkcs11Hsm implements Hsm {
   private async withTokenKey<T>(call: Call, label: string, use: (handle: Handle) => Promise<T>): Promise<T> {
     const cached = this.shared.handles.get(this.cacheKey(label));
     if (cached) {
-      try {
-        return await use(cached);
-      } catch (error) {
-        const code = ckr(error);
-        if (code === undefined || !HANDLE_INVALID.has(code)) throw error;
-        this.shared.handles.delete(this.cacheKey(label));
-      }
+      const done = await withRemembered(cached, use, () => this.shared.handles.delete(this.cacheKey(label)));
+      if (done) return done.result;
     }
     const handle = this.find(call, label);
     if (!handle) {
@@ -482,9 +585,21 @@ export class Pkcs11Hsm implements Hsm {
     return use(handle);
   }
 
-  /** Run `use` with the handle of the key `key`: a token key, or a wrapped key unwrapped for this call. */
-  private withKey<T>(call: Call, key: KeyRef, use: (handle: Handle) => Promise<T>): Promise<T> {
+  /**
+   * Run `use` with the handle of the key `key`: a token key, or a wrapped key — the session's kept
+   * object when it has one, else unwrapped now (and kept, within the session's limits).
+   */
+  private async withKey<T>(call: Call, key: KeyRef, use: (handle: Handle) => Promise<T>): Promise<T> {
     if ('label' in key) return this.withTokenKey(call, key.label, use);
+    const keys = call.pooled.keys;
+    const id = wrappedKeyId(key.wrappedBy, key.blob);
+    const destroy = (handle: Handle) => this.destroyObject(call, handle);
+    const kept = keys.take(id, this.clock.nowMs(), destroy);
+    if (kept) {
+      // An object that went away under us is unwrapped again below.
+      const done = await withRemembered(kept, use, () => keys.discard(id));
+      if (done) return done.result;
+    }
     return this.withTokenKey(call, key.wrappedBy, async (kek) => {
       let unwrapped: Handle;
       try {
@@ -494,12 +609,24 @@ export class Pkcs11Hsm implements Hsm {
         if (code !== undefined && HANDLE_INVALID.has(code)) throw error;
         throw this.integrityOr(call, error, WRAPPED_INVALID, 'The wrapped key does not authenticate under this wrapping key');
       }
+      if (keys.add(id, key.wrappedBy, unwrapped, this.clock.nowMs(), destroy)) {
+        this.startSweeper();
+        return use(unwrapped);
+      }
       try {
         return await use(unwrapped);
       } finally {
-        call.module.C_DestroyObject(call.session, unwrapped);
+        this.destroyObject(call, unwrapped);
       }
     });
+  }
+
+  private destroyObject(call: Call, handle: Handle): void {
+    try {
+      call.module.C_DestroyObject(call.session, handle);
+    } catch {
+      // Gone already.
+    }
   }
 
   private async wrapAndDestroy(call: Call, kek: Handle, key: Handle): Promise<Buffer> {
@@ -525,5 +652,21 @@ export class Pkcs11Hsm implements Hsm {
       return presence;
     }
     return new HsmIntegrityError(message);
+  }
+}
+
+/**
+ * Run `use` with a remembered handle. When the handle no longer names an object (destroyed by another
+ * backend or process, or gone with its session), `forget` it and answer undefined: the caller looks
+ * the key up again. Any other failure is the call's.
+ */
+async function withRemembered<T>(handle: Handle, use: (handle: Handle) => Promise<T>, forget: () => void): Promise<{ result: T } | undefined> {
+  try {
+    return { result: await use(handle) };
+  } catch (error) {
+    const code = ckr(error);
+    if (code === undefined || !HANDLE_INVALID.has(code)) throw error;
+    forget();
+    return undefined;
   }
 }

@@ -28,6 +28,9 @@ export type Pkcs11Module = Pick<
   | 'C_UnwrapKeyAsync'
 >;
 
+/** Told to drop unwrapped keys of `wrappedBy` on token `tokenLabel` (the one `id`, or all). */
+export type ForgetListener = (tokenLabel: string, wrappedBy: string, id?: string) => void;
+
 /** Permission to call the module until `release`; `generation` changes with every re-initialization. */
 export interface Lease {
   readonly module: Pkcs11Module;
@@ -54,6 +57,8 @@ export class SharedModule {
   readonly handles = new Map<string, Buffer>();
   /** Serializes create/destroy of one label across every backend of the process. */
   readonly labels = new KeyedLock();
+  /** Backends that keep unwrapped keys, told when a wrapping key or one wrapped key must be forgotten. */
+  private readonly forgetListeners = new Set<ForgetListener>();
 
   constructor(
     readonly library: string,
@@ -72,6 +77,21 @@ export class SharedModule {
   removeUser(): void {
     this.users -= 1;
     if (this.users === 0) this.invalidate(this.generationValue);
+  }
+
+  /** Listen to `forgetWrapped` calls of every backend of the process; returns the unsubscribe. */
+  onForget(listener: ForgetListener): () => void {
+    this.forgetListeners.add(listener);
+    return () => this.forgetListeners.delete(listener);
+  }
+
+  /**
+   * Every backend of the process drops the unwrapped keys it keeps for token `tokenLabel` under the
+   * wrapping key `wrappedBy` (all of them, or the one whose cache id is `id`), synchronously: none is
+   * used once this returns.
+   */
+  forgetWrapped(tokenLabel: string, wrappedBy: string, id?: string): void {
+    for (const listener of this.forgetListeners) listener(tokenLabel, wrappedBy, id);
   }
 
   async acquire(): Promise<Lease> {

@@ -300,6 +300,12 @@ export class SoftHsm implements Hsm {
     return withKey(await this.state(), ref, (material) => open(material, sealed, aad));
   }
 
+  /** Nothing to drop: a wrapped key is unwrapped for each call and zeroed right after it. */
+  async forget(ref: KeyRef): Promise<void> {
+    checkKeyRef(ref);
+    this.assertOpen();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

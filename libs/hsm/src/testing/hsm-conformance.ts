@@ -326,6 +326,36 @@ export function describeHsmConformance(name: string, factory: HsmFactory): void 
         await hsm.generateKey(kek);
         await expect(hsm.decrypt({ wrappedBy: kek, blob }, sealed)).rejects.toBeInstanceOf(HsmIntegrityError);
       });
+
+      it('keeps a wrapped key working through repeated use and forget (of it, or of its wrapping key)', async () => {
+        const kek = label('kek-f');
+        await hsm.generateKey(kek);
+        const blob = await hsm.importWrappedKey(kek, material());
+        const other = await hsm.generateWrappedKey(kek);
+        const key: KeyRef = { wrappedBy: kek, blob };
+        const sealed = await hsm.encrypt(key, Buffer.from('kept'));
+        for (let round = 0; round < 5; round++) expect((await hsm.decrypt(key, sealed)).toString()).toBe('kept');
+        await hsm.forget(key);
+        expect((await hsm.decrypt(key, sealed)).toString()).toBe('kept');
+        await hsm.encrypt({ wrappedBy: kek, blob: other }, Buffer.from('x'));
+        await hsm.forget({ label: kek });
+        expect((await hsm.decrypt(key, sealed)).toString()).toBe('kept');
+        await expect(hsm.forget({ wrappedBy: kek, blob: Buffer.alloc(3) })).rejects.toBeInstanceOf(HsmIntegrityError);
+      });
+
+      it('stops every wrapped key of a wrapping key that another open instance destroys, at once', async () => {
+        const second = open();
+        const kek = label('kek-x');
+        await hsm.generateKey(kek);
+        const blob = await hsm.generateWrappedKey(kek);
+        const key: KeyRef = { wrappedBy: kek, blob };
+        const sealed = await hsm.encrypt(key, Buffer.from('used'));
+        expect((await hsm.decrypt(key, sealed)).toString()).toBe('used');
+        await second.destroyKey(kek);
+        await expect(hsm.decrypt(key, sealed)).rejects.toBeInstanceOf(HsmKeyNotFoundError);
+        await expect(hsm.encrypt(key, Buffer.from('x'))).rejects.toBeInstanceOf(HsmKeyNotFoundError);
+        await second.close();
+      });
     });
 
     describe('storage and concurrency', () => {

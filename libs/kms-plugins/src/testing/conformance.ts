@@ -247,6 +247,20 @@ export function describeProviderConformance(name: string, factory: ProviderFacto
       expect((await provider.unwrap(context, kept, other, aadOf('d'))).equals(dek)).toBe(true);
     });
 
+    it('release (of versions, or of the whole instance) leaves every version working and skips what is not its own', async () => {
+      const { context } = await activeInstance(provider);
+      const generated = await provider.createVersion(context);
+      const imported = await provider.createVersion(context, randomBytes(32));
+      const dek = randomBytes(32);
+      const sealed = [await provider.wrap(context, generated, dek, aadOf('r')), await provider.wrap(context, imported, dek, aadOf('r'))];
+      await provider.release(context, [generated, imported, 'not-a-version!']);
+      expect((await provider.unwrap(context, generated, sealed[0]!, aadOf('r'))).equals(dek)).toBe(true);
+      await provider.release(context);
+      expect((await provider.unwrap(context, imported, sealed[1]!, aadOf('r'))).equals(dek)).toBe(true);
+      const again = await provider.wrap(context, generated, dek, aadOf('r'));
+      expect((await provider.unwrap(context, generated, again, aadOf('r'))).equals(dek)).toBe(true);
+    });
+
     it('deleteInstance removes the token keys of the instance and leaves other instances working', async () => {
       const doomed = await activeInstance(provider);
       const kept = await activeInstance(provider);

@@ -42,6 +42,8 @@ export class FakeHsm implements Hsm {
   private readonly keys: Map<string, Buffer>;
   private down = false;
   private closed = false;
+  /** Every `forget` call, in order. */
+  readonly forgotten: KeyRef[] = [];
 
   /** `store`: the token, shared by every FakeHsm given it (another process on the same HSM). */
   constructor(store: FakeHsmStore = new FakeHsmStore()) {
@@ -99,6 +101,13 @@ export class FakeHsm implements Hsm {
     return keyWrap(this.token(wrappingLabel), material);
   }
 
+  /** Nothing is kept between calls here; the calls are recorded for tests. */
+  async forget(key: KeyRef): Promise<void> {
+    this.check();
+    checkRef(key);
+    this.forgotten.push(key);
+  }
+
   async encrypt(key: KeyRef, plaintext: Buffer, aad?: Buffer): Promise<Buffer> {
     this.check();
     return this.withKey(key, (bytes) => seal(bytes, plaintext, aad));
@@ -150,6 +159,15 @@ function checkLabel(label: string): void {
   if (typeof label !== 'string' || label.length === 0 || label.length > MAX_LABEL_LENGTH || CONTROL.test(label)) {
     throw new HsmInvalidArgumentError(`An HSM key label must be 1 to ${MAX_LABEL_LENGTH} printable characters`);
   }
+}
+
+function checkRef(ref: KeyRef): void {
+  if ('label' in ref) {
+    checkLabel(ref.label);
+    return;
+  }
+  checkLabel(ref.wrappedBy);
+  if (!Buffer.isBuffer(ref.blob) || ref.blob.length !== WRAPPED_KEY_BYTES) throw new HsmIntegrityError('The wrapped key is malformed');
 }
 
 function exactKey(material: Buffer): void {

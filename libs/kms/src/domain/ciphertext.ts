@@ -1,8 +1,8 @@
 import { DomainError } from '@sealbox/platform';
-import { decodeBase64, encodeFields } from './binary.js';
+import { encodeFields } from './binary.js';
 
 /**
- * The ciphertext kms returns from wrap (Key Protect API and `kms.key.wrap`), base64 of:
+ * The ciphertext kms returns from wrap (Key Protect API and `kms.key.wrap`; base64 on the wire):
  *
  * | offset | size | field |
  * |---|---|---|
@@ -15,13 +15,15 @@ import { decodeBase64, encodeFields } from './binary.js';
  * ciphertext of another key, instance or version, with another AAD, or with any bit flipped, fails
  * with INTEGRITY_FAILED and never yields a plaintext.
  *
- * Errors: not base64 or shorter than the header → INVALID_CIPHERTEXT (400); anything else that does
- * not check out → INTEGRITY_FAILED (422).
+ * Errors: not base64 (on the wire), longer than the limit or shorter than the header →
+ * INVALID_CIPHERTEXT (400); anything else that does not check out → INTEGRITY_FAILED (422).
  */
 export const CIPHERTEXT_FORMAT_V1 = 0x01;
 const HEADER_BYTES = 17;
-/** The largest ciphertext accepted, base64 characters. */
+/** The largest ciphertext accepted, base64 characters on the wire. */
 export const MAX_CIPHERTEXT_CHARS = 8192;
+/** The largest ciphertext accepted, bytes (what MAX_CIPHERTEXT_CHARS of base64 hold). */
+export const MAX_CIPHERTEXT_BYTES = (MAX_CIPHERTEXT_CHARS / 4) * 3;
 
 export interface ParsedCiphertext {
   readonly format: number;
@@ -41,16 +43,15 @@ function uuidOf(bytes: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export function encodeCiphertext(keyVersionId: string, wrapped: Buffer): string {
-  return Buffer.concat([Buffer.from([CIPHERTEXT_FORMAT_V1]), uuidBytes(keyVersionId), wrapped]).toString('base64');
+export function encodeCiphertext(keyVersionId: string, wrapped: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([CIPHERTEXT_FORMAT_V1]), uuidBytes(keyVersionId), wrapped]);
 }
 
-/** Parse the envelope; INVALID_CIPHERTEXT when it cannot be one, INTEGRITY_FAILED for an unknown format. */
-export function parseCiphertext(value: string): ParsedCiphertext {
-  if (value.length > MAX_CIPHERTEXT_CHARS) {
-    throw new DomainError('INVALID_CIPHERTEXT', `The ciphertext must be at most ${MAX_CIPHERTEXT_CHARS} characters`);
+/** Parse the ciphertext; INVALID_CIPHERTEXT when it cannot be one, INTEGRITY_FAILED for an unknown format. */
+export function parseCiphertext(bytes: Buffer): ParsedCiphertext {
+  if (bytes.length > MAX_CIPHERTEXT_BYTES) {
+    throw new DomainError('INVALID_CIPHERTEXT', `The ciphertext must be at most ${MAX_CIPHERTEXT_CHARS} characters of base64`);
   }
-  const bytes = decodeBase64(value, 'ciphertext', 'INVALID_CIPHERTEXT');
   if (bytes.length <= HEADER_BYTES) {
     throw new DomainError('INVALID_CIPHERTEXT', 'The ciphertext is too short to be one made by this service');
   }

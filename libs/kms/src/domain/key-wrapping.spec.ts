@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { rejected, thrown } from '../testing/expect-code.js';
 import { FakeProvider } from '../testing/fake-provider.js';
 import { decodeBase64, decodeExact } from './binary.js';
-import { CIPHERTEXT_FORMAT_V1, encodeCiphertext, parseCiphertext, wrapAadOf } from './ciphertext.js';
+import { ciphertextFromWire, toWire } from '../handlers/wire-fields.js';
+import { CIPHERTEXT_FORMAT_V1, encodeCiphertext, MAX_CIPHERTEXT_BYTES, MAX_CIPHERTEXT_CHARS, parseCiphertext, wrapAadOf } from './ciphertext.js';
 import { rewrapDek, unwrapDek, wrapDek, type VersionRef, type WrappingKey } from './key-wrapping.js';
 
 /** A key with versions in a fake provider; `rotate()` adds a version and makes it current. */
@@ -40,11 +41,11 @@ async function newKey(provider = new FakeProvider(), instanceId = 'kp-1'): Promi
 
 const dek = () => randomBytes(32);
 
-/** Flip one bit of the decoded ciphertext at `index` and re-encode it. */
-function flip(ciphertext: string, index: number): string {
-  const bytes = Buffer.from(ciphertext, 'base64');
+/** A copy of the ciphertext with one bit of byte `index` flipped. */
+function flip(ciphertext: Buffer, index: number): Buffer {
+  const bytes = Buffer.from(ciphertext);
   bytes[index] = (bytes[index] ?? 0) ^ 0x01;
-  return bytes.toString('base64');
+  return bytes;
 }
 
 describe('ciphertext format v1', () => {
@@ -52,7 +53,7 @@ describe('ciphertext format v1', () => {
     const versionId = randomUUID();
     const parsed = parseCiphertext(encodeCiphertext(versionId, Buffer.from('opaque-provider-bytes')));
     expect(parsed).toEqual({ format: CIPHERTEXT_FORMAT_V1, keyVersionId: versionId, wrapped: Buffer.from('opaque-provider-bytes') });
-    expect(Buffer.from(encodeCiphertext(versionId, Buffer.from('x')), 'base64')[0]).toBe(1);
+    expect(encodeCiphertext(versionId, Buffer.from('x'))[0]).toBe(1);
   });
 
   it.each([
@@ -61,14 +62,20 @@ describe('ciphertext format v1', () => {
     ['empty', ''],
     ['shorter than the header', Buffer.alloc(17, 1).toString('base64')],
     ['longer than 8192 characters', 'A'.repeat(8196)],
-  ])('refuses %s with 400 INVALID_CIPHERTEXT', (_, value) => {
-    thrown(() => parseCiphertext(value), 'INVALID_CIPHERTEXT');
+  ])('refuses %s with 400 INVALID_CIPHERTEXT (on the wire, then as bytes)', (_, value) => {
+    thrown(() => parseCiphertext(ciphertextFromWire(value)), 'INVALID_CIPHERTEXT');
+  });
+
+  it('refuses more bytes than 8192 characters of base64 hold, and no fewer', () => {
+    thrown(() => parseCiphertext(Buffer.alloc(MAX_CIPHERTEXT_BYTES + 1, 1)), 'INVALID_CIPHERTEXT');
+    expect(parseCiphertext(Buffer.alloc(MAX_CIPHERTEXT_BYTES, 1)).wrapped).toHaveLength(MAX_CIPHERTEXT_BYTES - 17);
+    expect(toWire(Buffer.alloc(MAX_CIPHERTEXT_BYTES))).toHaveLength(MAX_CIPHERTEXT_CHARS);
   });
 
   it('answers an unknown format version with 422 INTEGRITY_FAILED', () => {
-    const bytes = Buffer.from(encodeCiphertext(randomUUID(), randomBytes(40)), 'base64');
+    const bytes = encodeCiphertext(randomUUID(), randomBytes(40));
     bytes[0] = 2;
-    thrown(() => parseCiphertext(bytes.toString('base64')), 'INTEGRITY_FAILED');
+    thrown(() => parseCiphertext(bytes), 'INTEGRITY_FAILED');
   });
 
   it('binds AAD canonically: no two bindings collide', () => {
@@ -160,8 +167,7 @@ describe('wrap and unwrap with a root key', () => {
     const key = await newKey();
     const plaintext = dek();
     const { ciphertext } = await wrapDek(key, plaintext, ['ctx']);
-    const length = Buffer.from(ciphertext, 'base64').length;
-    for (let index = 0; index < length; index++) {
+    for (let index = 0; index < ciphertext.length; index++) {
       await rejected(unwrapDek(key, flip(ciphertext, index), ['ctx']), 'INTEGRITY_FAILED');
     }
   });
@@ -169,10 +175,9 @@ describe('wrap and unwrap with a root key', () => {
   it('a truncated ciphertext is INVALID_CIPHERTEXT or INTEGRITY_FAILED, never a plaintext', async () => {
     const key = await newKey();
     const { ciphertext } = await wrapDek(key, dek(), []);
-    const bytes = Buffer.from(ciphertext, 'base64');
-    await rejected(unwrapDek(key, bytes.subarray(0, 17).toString('base64'), []), 'INVALID_CIPHERTEXT');
-    await rejected(unwrapDek(key, bytes.subarray(0, bytes.length - 1).toString('base64'), []), 'INTEGRITY_FAILED');
-    await rejected(unwrapDek(key, bytes.subarray(0, 20).toString('base64'), []), 'INTEGRITY_FAILED');
+    await rejected(unwrapDek(key, ciphertext.subarray(0, 17), []), 'INVALID_CIPHERTEXT');
+    await rejected(unwrapDek(key, ciphertext.subarray(0, ciphertext.length - 1), []), 'INTEGRITY_FAILED');
+    await rejected(unwrapDek(key, ciphertext.subarray(0, 20), []), 'INTEGRITY_FAILED');
   });
 
   it('refuses an empty or oversized data key with 400 INVALID_PLAINTEXT (the provider limit)', async () => {

@@ -5,7 +5,9 @@ import { ImportTokenService } from '../services/import-token.service.js';
 import { InstanceService } from '../services/instance.service.js';
 import { KeyService } from '../services/key.service.js';
 import { RegistrationService } from '../services/registration.service.js';
+import { zero } from '../domain/binary.js';
 import { WrapService } from '../services/wrap.service.js';
+import { ciphertextFromWire, dekFromWire, toWire } from './wire-fields.js';
 
 /** The Key Protect API is for authenticated users: the gateway forwards the caller, who owns the account scope. */
 function callerOf(meta: RpcMeta): Caller {
@@ -55,18 +57,45 @@ export class KmsApiController {
   }
 
   @RpcHandler('kms.api.key.wrap')
-  wrap(request: Req<'kms.api.key.wrap'>, meta: RpcMeta): Res<'kms.api.key.wrap'> {
-    return this.wrapping.apiWrap(callerOf(meta), request);
+  async wrap(request: Req<'kms.api.key.wrap'>, meta: RpcMeta): Res<'kms.api.key.wrap'> {
+    const caller = callerOf(meta);
+    const { plaintext } = request;
+    const dek = plaintext === undefined ? undefined : () => dekFromWire(plaintext);
+    const wrapped = await this.wrapping.apiWrap(caller, { instanceId: request.instanceId, id: request.id, aad: request.aad ?? [], ...(dek ? { dek } : {}) });
+    try {
+      return {
+        ciphertext: toWire(wrapped.ciphertext),
+        ...(wrapped.generated ? { plaintext: toWire(wrapped.generated) } : {}),
+        keyVersion: { id: wrapped.keyVersionId },
+      };
+    } finally {
+      zero(wrapped.generated);
+    }
   }
 
   @RpcHandler('kms.api.key.unwrap')
-  unwrap(request: Req<'kms.api.key.unwrap'>, meta: RpcMeta): Res<'kms.api.key.unwrap'> {
-    return this.wrapping.apiUnwrap(callerOf(meta), request);
+  async unwrap(request: Req<'kms.api.key.unwrap'>, meta: RpcMeta): Res<'kms.api.key.unwrap'> {
+    const caller = callerOf(meta);
+    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+    const unwrapped = await this.wrapping.apiUnwrap(caller, { instanceId: request.instanceId, id: request.id, ciphertext, aad: request.aad ?? [] });
+    try {
+      const { rewrapped } = unwrapped;
+      return {
+        plaintext: toWire(unwrapped.dek),
+        keyVersion: { id: unwrapped.version.id },
+        ...(rewrapped ? { rewrappedKeyVersion: { id: rewrapped.keyVersionId }, ciphertext: toWire(rewrapped.ciphertext) } : {}),
+      };
+    } finally {
+      zero(unwrapped.dek);
+    }
   }
 
   @RpcHandler('kms.api.key.rewrap')
-  rewrap(request: Req<'kms.api.key.rewrap'>, meta: RpcMeta): Res<'kms.api.key.rewrap'> {
-    return this.wrapping.apiRewrap(callerOf(meta), request);
+  async rewrap(request: Req<'kms.api.key.rewrap'>, meta: RpcMeta): Res<'kms.api.key.rewrap'> {
+    const caller = callerOf(meta);
+    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+    const rewrapped = await this.wrapping.apiRewrap(caller, { instanceId: request.instanceId, id: request.id, ciphertext, aad: request.aad ?? [] });
+    return { ciphertext: toWire(rewrapped.ciphertext), keyVersion: { id: rewrapped.from }, rewrappedKeyVersion: { id: rewrapped.keyVersionId } };
   }
 
   @RpcHandler('kms.api.key.rotate')

@@ -3,13 +3,16 @@ import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { RpcHandler, type RpcMeta } from '@sealbox/platform';
 import { InstanceService } from '../services/instance.service.js';
 import { RegistrationService } from '../services/registration.service.js';
+import { zero } from '../domain/binary.js';
 import { WrapService } from '../services/wrap.service.js';
+import { ciphertextFromWire, dekFromWire, toWire } from './wire-fields.js';
 
 const empty = {} as const;
 
 /**
  * Subjects for other services: instances and registrations (lifecycle, tests), data key wrap/unwrap/
- * rewrap (crypto; every call checked against an IAM service-to-service authorization).
+ * rewrap (crypto; every call checked against an IAM service-to-service authorization). The wrap
+ * subjects' binary fields are converted here (`wire-fields.ts`); WrapService works on Buffers.
  */
 @Controller()
 export class KmsServiceController {
@@ -36,18 +39,33 @@ export class KmsServiceController {
   }
 
   @RpcHandler('kms.key.wrap')
-  wrap(request: ValidatedRequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>> {
-    return this.wrapping.serviceWrap(request);
+  async wrap(request: ValidatedRequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>> {
+    const dek = () => dekFromWire(request.plaintext);
+    const wrapped = await this.wrapping.serviceWrap({ source: request.source, key: request.key, dek, aad: request.aad });
+    return { ciphertext: toWire(wrapped.ciphertext), keyVersion: { id: wrapped.keyVersionId } };
   }
 
   @RpcHandler('kms.key.unwrap')
-  unwrap(request: ValidatedRequestOf<'kms.key.unwrap'>): Promise<ResponseOf<'kms.key.unwrap'>> {
-    return this.wrapping.serviceUnwrap(request);
+  async unwrap(request: ValidatedRequestOf<'kms.key.unwrap'>): Promise<ResponseOf<'kms.key.unwrap'>> {
+    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+    const unwrapped = await this.wrapping.serviceUnwrap({ source: request.source, key: request.key, ciphertext, aad: request.aad });
+    try {
+      const { rewrapped } = unwrapped;
+      return {
+        plaintext: toWire(unwrapped.dek),
+        keyVersion: { id: unwrapped.version.id },
+        ...(rewrapped ? { rewrapped: { ciphertext: toWire(rewrapped.ciphertext), keyVersion: { id: rewrapped.keyVersionId } } } : {}),
+      };
+    } finally {
+      zero(unwrapped.dek);
+    }
   }
 
   @RpcHandler('kms.key.rewrap')
-  rewrap(request: ValidatedRequestOf<'kms.key.rewrap'>): Promise<ResponseOf<'kms.key.rewrap'>> {
-    return this.wrapping.serviceRewrap(request);
+  async rewrap(request: ValidatedRequestOf<'kms.key.rewrap'>): Promise<ResponseOf<'kms.key.rewrap'>> {
+    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+    const rewrapped = await this.wrapping.serviceRewrap({ source: request.source, key: request.key, ciphertext, aad: request.aad });
+    return { ciphertext: toWire(rewrapped.ciphertext), keyVersion: { id: rewrapped.from }, rewrappedKeyVersion: { id: rewrapped.keyVersionId } };
   }
 
   @RpcHandler('kms.registration.create')

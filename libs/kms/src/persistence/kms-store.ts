@@ -53,6 +53,13 @@ export async function versionsOf(manager: EntityManager, key: KeyEntity): Promis
   return manager.find(KeyVersionEntity, { where: { accountId: key.accountId, keyId: key.id }, order: { createdAt: 'DESC', id: 'ASC' } });
 }
 
+/** The materials of every version of a key (for the provider to release what the HSM keeps of them). */
+export async function versionMaterialsOf(manager: EntityManager, accountId: string, keyId: string): Promise<string[]> {
+  requireAccount(accountId);
+  const rows = await manager.find(KeyVersionEntity, { where: { accountId, keyId }, select: { id: true, material: true } });
+  return rows.map((row) => row.material);
+}
+
 export async function requireVersion(manager: EntityManager, key: KeyEntity, versionId: string): Promise<KeyVersionEntity | null> {
   requireAccount(key.accountId);
   return manager.findOne(KeyVersionEntity, { where: { accountId: key.accountId, keyId: key.id, id: versionId } });

@@ -18,6 +18,7 @@ import {
 } from '../persistence/entities.js';
 import { requireInstance, updateInstance } from '../persistence/kms-store.js';
 import { KMS_OPTIONS, KMS_PROVIDERS, type KmsDomainOptions, type KmsProviders } from '../tokens.js';
+import { instanceContextOf, WrapTargets } from './wrap-targets.js';
 
 type KmsInstance = ResponseOf<'kms.instance.get'>;
 
@@ -55,6 +56,7 @@ export class InstanceService {
     @Inject(KMS_PROVIDERS) private readonly providers: KmsProviders,
     @Inject(KMS_OPTIONS) private readonly options: KmsDomainOptions,
     private readonly clock: Clock,
+    private readonly targets: WrapTargets,
   ) {}
 
   providerOf(instance: InstanceEntity): KmsProvider {
@@ -62,7 +64,7 @@ export class InstanceService {
   }
 
   contextOf(instance: InstanceEntity): InstanceContext {
-    return { instanceId: instance.id, state: JSON.parse(instance.providerState) as InstanceContext['state'] };
+    return instanceContextOf(instance);
   }
 
   /**
@@ -157,6 +159,7 @@ export class InstanceService {
       await this.outbox.record(manager, 'kms.instance.deleted', { accountId: instance.accountId, instanceId: instance.id });
       return { instance, materials: versions.map((version) => version.material) };
     });
+    this.targets.instanceChanged('kms.instance.deleted', { accountId: instance.accountId, instanceId: instance.id });
     try {
       await this.providerOf(instance).deleteInstance(this.contextOf(instance), materials);
     } catch (error) {
@@ -197,6 +200,7 @@ export class InstanceService {
             });
           }
         });
+        if (info.status === 'active') this.targets.instanceChanged('kms.instance.master-key-loaded', { accountId: instance.accountId, instanceId: instance.id });
         return masterKeyWire(info);
       });
     } finally {
@@ -215,6 +219,7 @@ export class InstanceService {
         await updateInstance(manager, instance, { providerState: JSON.stringify(state), masterKeyStatus: info.status });
         await this.outbox.record(manager, 'kms.instance.master-key-zeroized', { accountId: instance.accountId, instanceId: instance.id });
       });
+      this.targets.instanceChanged('kms.instance.master-key-zeroized', { accountId: instance.accountId, instanceId: instance.id });
       return masterKeyWire(info);
     });
   }

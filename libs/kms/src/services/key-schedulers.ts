@@ -8,6 +8,7 @@ import { AUTO_PURGE_AFTER_MS, rescheduled } from '../domain/schedules.js';
 import { InstanceEntity, KeyEntity, KeyVersionEntity, RegistrationEntity } from '../persistence/entities.js';
 import { findInstance, removeKeyRows, updateKey, versionRowOf } from '../persistence/kms-store.js';
 import { InstanceService } from './instance.service.js';
+import { WrapTargets } from './wrap-targets.js';
 
 /** How many due keys one query reads; a run goes on, batch after batch, until none is left. */
 export const SCHEDULER_BATCH_SIZE = 100;
@@ -87,6 +88,7 @@ export class KeyRotationScheduler {
     @Inject(dataSourceToken('kms')) private readonly dataSource: DataSource,
     @Inject(outboxToken('kms')) private readonly outbox: Outbox,
     private readonly instances: InstanceService,
+    private readonly targets: WrapTargets,
   ) {}
 
   /** Rotate every key due at `now`. */
@@ -139,6 +141,7 @@ export class KeyRotationScheduler {
       if (error instanceof DomainError && error.code === 'CONFLICT') return 'lost';
       throw error;
     }
+    this.targets.keyChanged('kms.key.rotated', keyRef(key));
     return 'done';
   }
 }
@@ -158,6 +161,7 @@ export class KeyPurgeScheduler {
     @Inject(dataSourceToken('kms')) private readonly dataSource: DataSource,
     @Inject(outboxToken('kms')) private readonly outbox: Outbox,
     private readonly instances: InstanceService,
+    private readonly targets: WrapTargets,
   ) {}
 
   /** Purge every key due at `now`. */
@@ -210,6 +214,7 @@ export class KeyPurgeScheduler {
       throw error;
     }
     if (!materials) return 'skipped';
+    this.targets.keyChanged('kms.key.purged', keyRef(key));
     await this.instances.destroyMaterials(instance, materials);
     return 'done';
   }

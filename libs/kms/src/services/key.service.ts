@@ -35,6 +35,7 @@ import { ImportTokenService, type ImportedMaterial, type MaterialFields } from '
 import { InstanceService } from './instance.service.js';
 import { ServiceSealer } from './service-sealer.js';
 import { isoDate, keyCollection, keyJson, policyJson } from './wire.js';
+import { WrapTargets } from './wrap-targets.js';
 
 type Req<S extends Subject> = ValidatedRequestOf<S>;
 
@@ -68,6 +69,7 @@ export class KeyService {
     private readonly importTokens: ImportTokenService,
     private readonly sealer: ServiceSealer,
     private readonly clock: Clock,
+    private readonly targets: WrapTargets,
   ) {}
 
   // ---- create ----
@@ -319,14 +321,16 @@ export class KeyService {
     change: (key: KeyEntity, now: number) => KeyChange | null,
     event?: 'kms.key.disabled' | 'kms.key.enabled',
   ): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const changed = await this.dataSource.transaction(async (manager) => {
       const { key } = await this.load(manager, caller, request);
       const now = this.clock.nowMs();
       const changes = change(key, now);
-      if (!changes) return;
+      if (!changes) return undefined;
       await updateKey(manager, key, changes, now);
       if (event) await this.outbox.record(manager, event, this.keyRef(key));
+      return key;
     });
+    if (changed && event) this.targets.keyChanged(event, this.keyRef(changed));
   }
 
   async delete(caller: Caller, request: Req<'kms.api.key.delete'>): Promise<KmsWire.KeyCollection> {
@@ -349,7 +353,10 @@ export class KeyService {
       }
       await updateKey(manager, key, rescheduled(key, changes), now);
       await this.outbox.record(manager, 'kms.key.deleted', { ...this.keyRef(key), force: request.force });
-      return keyCollection([await this.view(manager, instance, key)]);
+      return { key, view: keyCollection([await this.view(manager, instance, key)]) };
+    }).then(({ key, view }) => {
+      this.targets.keyChanged('kms.key.deleted', this.keyRef(key));
+      return view;
     });
   }
 
@@ -376,24 +383,27 @@ export class KeyService {
     } finally {
       zero(imported?.material);
     }
-    return this.dataSource.transaction(async (manager) => {
+    const restored = await this.dataSource.transaction(async (manager) => {
       await updateKey(manager, key, rescheduled(key, changes), now);
       if (imported?.viaToken) await this.importTokens.consume(manager, instance);
       await this.outbox.record(manager, 'kms.key.restored', this.keyRef(key));
       return keyCollection([await this.view(manager, instance, key)]);
     });
+    this.targets.keyChanged('kms.key.restored', this.keyRef(key));
+    return restored;
   }
 
   /** Only a deleted key, 4 hours after its deletion: its material and metadata are gone for good. */
   async purge(caller: Caller, request: Req<'kms.api.key.purge'>): Promise<KmsWire.KeyCollection> {
-    const { instance, view, materials } = await this.dataSource.transaction(async (manager) => {
+    const { instance, key, view, materials } = await this.dataSource.transaction(async (manager) => {
       const { instance, key } = await this.load(manager, caller, request);
       requirePurgeable(key, this.clock.nowMs());
       const view = await this.view(manager, instance, key);
       const materials = await removeKeyRows(manager, key);
       await this.outbox.record(manager, 'kms.key.purged', this.keyRef(key));
-      return { instance, view, materials };
+      return { instance, key, view, materials };
     });
+    this.targets.keyChanged('kms.key.purged', this.keyRef(key));
     await this.instances.destroyMaterials(instance, materials);
     return keyCollection([view]);
   }
@@ -446,6 +456,7 @@ export class KeyService {
       await this.instances.destroyMaterials(instance, [material]);
       throw error;
     }
+    this.targets.keyChanged('kms.key.rotated', this.keyRef(key));
   }
 
   // ---- aliases ----

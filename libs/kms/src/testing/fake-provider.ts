@@ -17,6 +17,8 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 export class FakeProvider implements KmsProvider {
   readonly materials = new Map<string, Buffer>();
   readonly calls: string[] = [];
+  /** Every `release` call: the instance and the versions named (undefined: all of the instance). */
+  readonly released: Array<{ instanceId: string; versions: readonly VersionMaterial[] | undefined }> = [];
   /** Set to make every call fail as if the HSM were down. */
   unavailable = false;
 
@@ -73,6 +75,11 @@ export class FakeProvider implements KmsProvider {
     this.check('destroyVersion');
     this.materials.get(version)?.fill(0);
     this.materials.delete(version);
+  }
+
+  async release(context: InstanceContext, versions?: readonly VersionMaterial[]): Promise<void> {
+    this.check('release');
+    this.released.push({ instanceId: context.instanceId, versions: versions ? [...versions] : undefined });
   }
 
   async wrap(context: InstanceContext, version: VersionMaterial, dek: Buffer, aad: Buffer): Promise<Buffer> {

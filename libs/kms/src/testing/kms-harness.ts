@@ -33,6 +33,8 @@ export interface KmsHarness {
   readonly clock: ManualClock;
   /** Every event the outbox relay published, in order. */
   readonly events: CloudEvent[];
+  /** The bus the relay publishes to and the module subscribes to (publish on it as another replica would). */
+  readonly eventBus: InProcessEventBus;
   /** The HSM, switchable off (503) and on again. */
   readonly hsm: SwitchableHsm;
   /** `iam.authorization.check` requests the fake iam answered. */
@@ -103,6 +105,7 @@ export async function startKms(options: KmsHarnessOptions): Promise<KmsHarness> 
     client,
     clock,
     events,
+    eventBus,
     hsm,
     authorizationChecks,
     get allowServices() {

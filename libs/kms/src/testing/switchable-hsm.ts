@@ -44,6 +44,9 @@ export class SwitchableHsm implements Hsm {
   decrypt(key: KeyRef, sealed: Buffer, aad?: Buffer): Promise<Buffer> {
     return this.call(() => this.inner.decrypt(key, sealed, aad));
   }
+  forget(key: KeyRef): Promise<void> {
+    return this.call(() => this.inner.forget(key));
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

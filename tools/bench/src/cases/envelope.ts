@@ -1,13 +1,15 @@
 /**
  * Envelope encryption (libs/crypto, format v1) in-process, against raw node:crypto AES-256-GCM of the
- * same bytes. kms is replaced by a stand-in whose wrap/unwrap is a real AES-256-GCM under an
- * in-memory key, so these rows measure crypto's own work (DEK, HKDF, commitment, GCM, envelope
- * encoding, base64 of the wire fields, DEK cache), not kms, the HSM or NATS: the hsm and kms rows do.
+ * same bytes. `EnvelopeService` is called with Buffers in and out, as the RPC controller calls it (the
+ * wire's base64 is the transport's). kms is replaced by a stand-in whose wrap/unwrap is a real
+ * AES-256-GCM under an in-memory key, reached through crypto's own `RpcKmsKeys`, so these rows measure
+ * crypto's own work (DEK, HKDF, commitment, GCM, envelope layout, DEK cache), not kms, the HSM or
+ * NATS: the hsm and kms rows do.
  */
 import type { RequestOf, ResponseOf } from '@sealbox/contracts';
-import { DEFAULT_DEK_CACHE_OPTIONS, DekCache, EnvelopeService, type KmsKeyClient } from '@sealbox/crypto';
+import { DEFAULT_DEK_CACHE_OPTIONS, DekCache, EnvelopeService, RpcKmsKeys, type KmsKeyClient } from '@sealbox/crypto';
 import { SystemClock } from '@sealbox/platform';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import type { BenchCase, Measurement } from '../bench.js';
 import type { BenchSettings } from '../config.js';
 import { warmThenMeasure } from '../loop.js';
@@ -17,13 +19,17 @@ const TAG_BYTES = 16;
 const KEY_VERSION_ID = randomUUID();
 
 /**
- * kms's service-facing wrap/unwrap, in-process: AES-256-GCM under one in-memory root key, the `aad`
- * array bound (SHA-256 of its JSON), ciphertext `nonce || sealed || tag` in base64 (a real kms
- * ciphertext adds a 17-byte header). A local stand-in: crypto's FakeKms is a test helper left out
- * of the build, and it records every request (memory that grows with the run).
+ * kms's service-facing wrap/unwrap, in-process: AES-256-GCM under one in-memory root key, binding the
+ * key and the `aad` array, ciphertext `nonce || sealed || tag` in base64 (a real kms ciphertext adds
+ * a 17-byte header). The nonce is a counter under a random prefix (GCM's deterministic construction,
+ * unique per key for the stand-in's lifetime): kms's own randomness is kms's cost, not crypto's. A
+ * local stand-in: crypto's FakeKms is a test helper left out of the build, and it records every
+ * request (memory that grows with the run).
  */
 export class InMemoryKms implements KmsKeyClient {
   private readonly rootKey = randomBytes(32);
+  private readonly noncePrefix = randomBytes(NONCE_BYTES - 6);
+  private counter = 0;
   unwraps = 0;
 
   send(subject: 'kms.key.wrap', request: RequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>>;
@@ -32,14 +38,17 @@ export class InMemoryKms implements KmsKeyClient {
     subject: 'kms.key.wrap' | 'kms.key.unwrap',
     request: RequestOf<'kms.key.wrap'> | RequestOf<'kms.key.unwrap'>,
   ): Promise<ResponseOf<'kms.key.wrap'> | ResponseOf<'kms.key.unwrap'>> {
-    const aad = createHash('sha256')
-      .update(JSON.stringify([request.key.instanceId, request.key.keyId, request.aad ?? []]))
-      .digest();
+    const aad = Buffer.from(JSON.stringify([request.key.instanceId, request.key.keyId, request.aad ?? []]));
     if (subject === 'kms.key.wrap' && 'plaintext' in request) {
       const dek = Buffer.from(request.plaintext, 'base64');
-      const nonce = randomBytes(NONCE_BYTES);
+      const sealed = Buffer.alloc(NONCE_BYTES + dek.length + TAG_BYTES);
+      const nonce = sealed.subarray(0, NONCE_BYTES);
+      this.noncePrefix.copy(nonce);
+      nonce.writeUIntBE((this.counter += 1), NONCE_BYTES - 6, 6);
       const cipher = createCipheriv('aes-256-gcm', this.rootKey, nonce, { authTagLength: TAG_BYTES }).setAAD(aad);
-      const sealed = Buffer.concat([nonce, cipher.update(dek), cipher.final(), cipher.getAuthTag()]);
+      cipher.update(dek).copy(sealed, NONCE_BYTES);
+      cipher.final();
+      cipher.getAuthTag().copy(sealed, NONCE_BYTES + dek.length);
       dek.fill(0);
       return { ciphertext: sealed.toString('base64'), keyVersion: { id: KEY_VERSION_ID } };
     }
@@ -72,25 +81,25 @@ export type PayloadSize = keyof typeof PAYLOAD_SIZES;
 export function benchEnvelopeService(): { service: EnvelopeService; kms: InMemoryKms; cache: DekCache } {
   const kms = new InMemoryKms();
   const cache = new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new SystemClock(), null);
-  return { service: new EnvelopeService(kms, cache), kms, cache };
+  return { service: new EnvelopeService(new RpcKmsKeys(kms), cache), kms, cache };
 }
 
 async function measureEnvelope(settings: BenchSettings, size: PayloadSize, mode: 'seal' | 'open'): Promise<Measurement> {
-  const payload = randomBytes(PAYLOAD_SIZES[size]);
-  const plaintext = payload.toString('base64');
+  const plaintext = randomBytes(PAYLOAD_SIZES[size]);
   const { service, cache } = benchEnvelopeService();
   try {
     const sealed = await service.seal({ source, key, context, plaintext });
     const opened = await service.open({ source, key, context, envelope: sealed.envelope });
-    if (opened.plaintext !== plaintext) throw new Error('the envelope did not open to its payload');
+    if (!opened.plaintext.equals(plaintext)) throw new Error('the envelope did not open to its payload');
     const operation =
       mode === 'seal'
         ? async (): Promise<void> => {
             await service.seal({ source, key, context, plaintext });
           }
         : async (): Promise<void> => {
-            // The same envelope every time: the DEK comes from the cache (kms every maxUses opens).
-            await service.open({ source, key, context, envelope: sealed.envelope });
+            // The same envelope every time: the DEK's keys come from the cache (kms every maxUses opens).
+            // The caller zeroes the plaintext it gets, as the RPC controller does.
+            (await service.open({ source, key, context, envelope: sealed.envelope })).plaintext.fill(0);
           };
     const result = await warmThenMeasure(operation, { ...settings, concurrency: 1 });
     return { unit: 'ops/s', ...result };
@@ -139,7 +148,7 @@ export function envelopeCases(): BenchCase[] {
       },
       {
         name: `envelope.seal.${size}`,
-        description: `EnvelopeService.seal of ${bytes} (base64 in and out) in-process, kms stand-in = AES-256-GCM in memory, one at a time`,
+        description: `EnvelopeService.seal of ${bytes} (Buffers in and out) in-process, kms stand-in = AES-256-GCM in memory, one at a time`,
         baseline: `aesgcm.raw.encrypt.${size}`,
         run: (current) => measureEnvelope(current, size, 'seal'),
       },
@@ -150,7 +159,7 @@ export function envelopeCases(): BenchCase[] {
       },
       {
         name: `envelope.open.${size}`,
-        description: `EnvelopeService.open of one ${bytes} envelope again and again, DEK cache on with its defaults (hot), one at a time`,
+        description: `EnvelopeService.open of one ${bytes} envelope (Buffers in and out) again and again, DEK cache on with its defaults (hot), one at a time`,
         baseline: `aesgcm.raw.decrypt.${size}`,
         run: (current) => measureEnvelope(current, size, 'open'),
       },

@@ -28,7 +28,7 @@ describe('bench HSM and kms rows', () => {
     },
   );
 
-  it.each(['kms.nats.wrap-unwrap.seq', 'kms.nats.wrap-unwrap.conc'])('%s wraps and unwraps through kms, authorization asked of iam', async (name) => {
+  it.each(['kms.inproc.wrap-unwrap.seq', 'kms.inproc.wrap-unwrap.conc', 'kms.nats.wrap-unwrap.seq', 'kms.nats.wrap-unwrap.conc'])('%s wraps and unwraps through kms, authorization asked of iam', async (name) => {
     const before = authorizationChecks.count;
     const measurement = await createBench(settings).get(name).run(settings);
     expect(measurement.errors, measurement.firstError).toBe(0);

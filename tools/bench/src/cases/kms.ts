@@ -1,19 +1,26 @@
 /**
- * The hsm rows' wrap + unwrap pair as crypto gets it: `kms.key.wrap` / `kms.key.unwrap` over NATS to
- * the real kms module (KmsModule.register: its controllers, services, SQLite database, key-protect
- * provider, Pkcs11Hsm on a throwaway SoftHSM2 token), served as a Nest ServerNats in the `kms` queue
- * as runService does. kms asks `iam.authorization.check` on a wrap/unwrap whose decision it has not
- * cached (5 s); a bench-only controller in the `iam` queue allows, so the row measures kms + HSM +
- * NATS with the authorization cached as in production.
+ * The hsm rows' wrap + unwrap pair as crypto gets it: `kms.key.wrap` / `kms.key.unwrap` to the real
+ * kms module (KmsModule.register: its controllers, services, SQLite database, key-protect provider,
+ * Pkcs11Hsm on a throwaway SoftHSM2 token). kms asks `iam.authorization.check` on a wrap/unwrap whose
+ * decision it has not cached; a bench-only controller allows, so the rows measure kms + HSM with the
+ * authorization cached as in production.
+ *
+ * - `kms.nats.*`: over NATS, served as a Nest ServerNats in the `kms` queue as runService does.
+ * - `kms.inproc.*`: the same module in-process, its `kms.key.wrap` / `kms.key.unwrap` handlers called
+ *   directly (request validation, tracing span, error mapping included; no transport, no
+ *   serialization): what kms and the HSM cost per call, without the RPC layer.
  */
 import { connect } from '@nats-io/transport-node';
 import { Controller, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { IamWire, ResponseOf } from '@sealbox/contracts';
-import { KmsModule } from '@sealbox/kms';
+import type { IamWire, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
+import { KmsModule, KmsServiceController } from '@sealbox/kms';
 import {
   createLogger,
+  InProcessBus,
+  InProcessClient,
   InProcessEventBus,
+  InProcessServer,
   natsClient,
   natsServer,
   PinoNestLogger,
@@ -76,10 +83,10 @@ async function startService(
 }
 
 interface KmsFixture {
-  /** crypto's side: an RpcClient on a NATS connection of its own. */
-  readonly rpc: RpcClient;
   readonly source: { accountId: string; serviceName: string; serviceInstance: string };
   readonly key: { instanceId: string; keyId: string };
+  wrap(request: ValidatedRequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>>;
+  unwrap(request: ValidatedRequestOf<'kms.key.unwrap'>): Promise<ResponseOf<'kms.key.unwrap'>>;
   close(): Promise<void>;
 }
 
@@ -95,10 +102,57 @@ async function untilAnswering<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startKms(settings: BenchSettings): Promise<KmsFixture> {
+/** A throwaway token and data directory, the KmsModule on them (key-protect for `kms` instances). */
+async function kmsModuleOnTempToken(closers: Array<() => Promise<unknown>>): Promise<DynamicModule> {
+  const token: BenchToken = await createBenchToken();
+  closers.push(() => token.remove());
+  const dataDir = await mkdtemp(join(tmpdir(), 'sealbox-bench-kms-'));
+  closers.push(() => rm(dataDir, { recursive: true, force: true }));
+  return KmsModule.register({
+    database: { type: 'sqlite', path: join(dataDir, 'kms.sqlite') },
+    hsm: { backend: 'pkcs11', library: SOFTHSM2_LIBRARY, tokenLabel: token.label, pin: token.pin },
+  });
+}
+
+/** An instance and a root key through kms's own API: lifecycle's subject, then Key Protect's create. */
+async function createRootKey(rpc: RpcClient): Promise<Pick<KmsFixture, 'source' | 'key'>> {
+  const accountId = `bench-${randomUUID().slice(0, 8)}`;
+  const instanceId = randomUUID();
+  const instance = await untilAnswering(() => rpc.send('kms.instance.create', { accountId, instanceId, serviceName: 'kms', region: 'local' }));
+  if (instance.provider !== 'key-protect') throw new Error(`kms made a ${instance.provider} instance, expected key-protect`);
+  const created: ResponseOf<'kms.api.key.create'> = await rpc.send(
+    'kms.api.key.create',
+    { instanceId, resources: [{ name: 'bench-root-key', extractable: false }] },
+    { caller: { iamId: 'IBMid-bench', accountId, subType: 'user' } },
+  );
+  const keyId = created.resources[0]?.id;
+  if (!keyId) throw new Error('kms.api.key.create returned no key');
+  return { source: { accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() }, key: { instanceId, keyId } };
+}
+
+/** Run `build` with a list of closers; on failure close what was opened. */
+async function withClosers(build: (closers: Array<() => Promise<unknown>>, close: () => Promise<void>) => Promise<KmsFixture>): Promise<KmsFixture> {
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    return await build(closers, close);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function benchLogger(settings: BenchSettings): Logger {
   const logger = createLogger({ app: 'bench', level: 'silent' });
   setRootLogger(logger);
   if (settings.tracing) startTracing('bench', { exporter: 'none' });
+  return logger;
+}
+
+async function startKmsOverNats(settings: BenchSettings): Promise<KmsFixture> {
+  const logger = benchLogger(settings);
   const nats: NatsConnectionConfig = { servers: natsServersOf(settings) };
   const probe = await connect({ servers: nats.servers, name: 'sealbox-bench-probe' });
   try {
@@ -106,68 +160,62 @@ async function startKms(settings: BenchSettings): Promise<KmsFixture> {
   } finally {
     await probe.close();
   }
-
-  const closers: Array<() => Promise<unknown>> = [];
-  const close = async (): Promise<void> => {
-    for (const closer of closers.reverse()) await closer().catch(() => undefined);
-  };
-  try {
-    const token: BenchToken = await createBenchToken();
-    closers.push(() => token.remove());
-    const dataDir = await mkdtemp(join(tmpdir(), 'sealbox-bench-kms-'));
-    closers.push(() => rm(dataDir, { recursive: true, force: true }));
-
-    const kmsModule = KmsModule.register({
-      database: { type: 'sqlite', path: join(dataDir, 'kms.sqlite') },
-      hsm: { backend: 'pkcs11', library: SOFTHSM2_LIBRARY, tokenLabel: token.label, pin: token.pin },
-    });
-    const kms = await startService('kms', kmsModule, nats, logger);
+  return withClosers(async (closers, close) => {
+    const kms = await startService('kms', await kmsModuleOnTempToken(closers), nats, logger);
     closers.push(() => kms.close());
     const iam = await startService('iam', BenchIamModule, nats, logger);
     closers.push(() => iam.close());
-
+    // crypto's side: an RpcClient on a NATS connection of its own.
     const client = natsClient(nats, 'crypto');
     const rpc = new RpcClient(client, { timeoutMs: 5000 });
     closers.push(() => client.close());
     await client.connect();
-
-    // An instance and a root key through kms's own API: lifecycle's subject, then Key Protect's create.
-    const accountId = `bench-${randomUUID().slice(0, 8)}`;
-    const instanceId = randomUUID();
-    const instance = await untilAnswering(() =>
-      rpc.send('kms.instance.create', { accountId, instanceId, serviceName: 'kms', region: 'local' }),
-    );
-    if (instance.provider !== 'key-protect') throw new Error(`kms made a ${instance.provider} instance, expected key-protect`);
-    const created: ResponseOf<'kms.api.key.create'> = await rpc.send(
-      'kms.api.key.create',
-      { instanceId, resources: [{ name: 'bench-root-key', extractable: false }] },
-      { caller: { iamId: 'IBMid-bench', accountId, subType: 'user' } },
-    );
-    const keyId = created.resources[0]?.id;
-    if (!keyId) throw new Error('kms.api.key.create returned no key');
+    const { source, key } = await createRootKey(rpc);
     return {
-      rpc,
-      source: { accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() },
-      key: { instanceId, keyId },
+      source,
+      key,
+      wrap: (request) => rpc.send('kms.key.wrap', request),
+      unwrap: (request) => rpc.send('kms.key.unwrap', request),
       close,
     };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  });
 }
 
-async function measureKms(settings: BenchSettings, concurrency: number): Promise<Measurement> {
-  const fixture = await startKms(settings);
+async function startKmsInProcess(settings: BenchSettings): Promise<KmsFixture> {
+  const logger = benchLogger(settings);
+  return withClosers(async (closers, close) => {
+    const bus = new InProcessBus();
+    @Module({
+      imports: [
+        PlatformModule.forRoot({ logger, clientProxy: new InProcessClient(bus), rpcTimeoutMs: 5000, eventPublisher: new InProcessEventBus() }),
+        await kmsModuleOnTempToken(closers),
+        BenchIamModule,
+      ],
+    })
+    class BenchInProcessRootModule {}
+    const app = await NestFactory.createMicroservice(BenchInProcessRootModule, {
+      strategy: new InProcessServer(bus),
+      logger: new PinoNestLogger(logger),
+    });
+    await app.listen();
+    closers.push(() => app.close());
+    const { source, key } = await createRootKey(app.get(RpcClient));
+    const handlers = app.get(KmsServiceController);
+    return { source, key, wrap: (request) => handlers.wrap(request), unwrap: (request) => handlers.unwrap(request), close };
+  });
+}
+
+async function measureKms(settings: BenchSettings, transport: 'nats' | 'inproc', concurrency: number): Promise<Measurement> {
+  const fixture = transport === 'nats' ? await startKmsOverNats(settings) : await startKmsInProcess(settings);
   try {
     const dek = randomBytes(32);
     const plaintext = dek.toString('base64');
     // The aad crypto sends: one fixed-size entry binding the envelope context.
     const aad = [`sealbox-envelope-v1:${createHash('sha256').update(randomUUID()).digest('hex')}`];
-    const { rpc, source, key } = fixture;
+    const { source, key } = fixture;
     const operation = async (): Promise<void> => {
-      const wrapped = await rpc.send('kms.key.wrap', { source, key, plaintext, aad });
-      const unwrapped = await rpc.send('kms.key.unwrap', { source, key, ciphertext: wrapped.ciphertext, aad });
+      const wrapped = await fixture.wrap({ source, key, plaintext, aad });
+      const unwrapped = await fixture.unwrap({ source, key, ciphertext: wrapped.ciphertext, aad });
       if (unwrapped.plaintext !== plaintext) throw new Error('kms unwrapped another DEK than it wrapped');
     };
     await operation();
@@ -180,21 +228,34 @@ async function measureKms(settings: BenchSettings, concurrency: number): Promise
 }
 
 export function kmsCases(settings: BenchSettings): BenchCase[] {
+  const pair = 'kms.key.wrap + kms.key.unwrap of a 32-byte DEK to KmsModule (SQLite, key-protect, Pkcs11Hsm on a SoftHSM2 temp token)';
+  const iam = 'iam.authorization.check allowed by a bench controller and cached by kms';
   return [
     {
+      name: 'kms.inproc.wrap-unwrap.seq',
+      description: `${pair}, its handlers called in-process (no transport), ${iam}, one at a time`,
+      baseline: 'hsm.pkcs11.wrap-unwrap.seq',
+      run: (current) => measureKms(current, 'inproc', 1),
+    },
+    {
+      name: 'kms.inproc.wrap-unwrap.conc',
+      description: `same as kms.inproc.wrap-unwrap.seq, ${settings.concurrency} pairs in flight`,
+      baseline: 'hsm.pkcs11.wrap-unwrap.conc',
+      run: (current) => measureKms(current, 'inproc', current.concurrency),
+    },
+    {
       name: 'kms.nats.wrap-unwrap.seq',
-      description:
-        "RpcClient kms.key.wrap + kms.key.unwrap of a 32-byte DEK over NATS to KmsModule (SQLite, key-protect, Pkcs11Hsm on a SoftHSM2 temp token), iam.authorization.check allowed by a bench controller and cached 5 s by kms, one at a time",
-      baseline: 'hsm.pkcs11.wrapped-key.seq',
+      description: `RpcClient ${pair} over NATS, ${iam}, one at a time`,
+      baseline: 'hsm.pkcs11.wrap-unwrap.seq',
       uses: ['nats'],
-      run: (current) => measureKms(current, 1),
+      run: (current) => measureKms(current, 'nats', 1),
     },
     {
       name: 'kms.nats.wrap-unwrap.conc',
       description: `same as kms.nats.wrap-unwrap.seq, ${settings.concurrency} pairs in flight`,
-      baseline: 'hsm.pkcs11.wrapped-key.conc',
+      baseline: 'hsm.pkcs11.wrap-unwrap.conc',
       uses: ['nats'],
-      run: (current) => measureKms(current, current.concurrency),
+      run: (current) => measureKms(current, 'nats', current.concurrency),
     },
   ];
 }

@@ -18,6 +18,8 @@ export function pkcs11Error(code: number): pkcs11js.Pkcs11Error {
 interface FakeObject {
   readonly label: string;
   readonly token: boolean;
+  /** The session a session object belongs to (it dies with it). */
+  readonly session?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export class FakePkcs11Module implements Pkcs11Module {
   usedWhileFinalized = false;
 
   private nextHandle = 1;
+  private wrapped = 0;
   private readonly objects = new Map<number, FakeObject>();
   private readonly finding = new Map<number, number[]>();
 
@@ -96,6 +99,7 @@ export class FakePkcs11Module implements Pkcs11Module {
     this.initialized = false;
     this.loggedIn = false;
     this.openSessions.clear();
+    for (const [id, object] of this.objects) if (!object.token) this.objects.delete(id);
   }
 
   C_GetSlotList(_tokenPresent?: boolean): Handle[] {
@@ -139,7 +143,9 @@ export class FakePkcs11Module implements Pkcs11Module {
 
   C_CloseSession(session: Handle): void {
     this.enter('C_CloseSession');
-    this.openSessions.delete(this.session(session));
+    const id = this.session(session);
+    this.openSessions.delete(id);
+    for (const [handle, object] of this.objects) if (object.session === id) this.objects.delete(handle);
     if (this.openSessions.size === 0) this.loggedIn = false;
   }
 
@@ -153,8 +159,7 @@ export class FakePkcs11Module implements Pkcs11Module {
 
   C_CreateObject(session: Handle, template: pkcs11js.Template): Handle {
     this.enter('C_CreateObject');
-    this.session(session);
-    return this.create(template);
+    return this.create(template, this.session(session));
   }
 
   C_DestroyObject(session: Handle, object: Handle): void {
@@ -223,24 +228,21 @@ export class FakePkcs11Module implements Pkcs11Module {
   }
 
   C_GenerateKeyAsync(session: Handle, _mechanism: pkcs11js.Mechanism, template: pkcs11js.Template): Promise<Handle> {
-    return this.later('C_GenerateKeyAsync', () => {
-      this.session(session);
-      return this.create(template);
-    });
+    return this.later('C_GenerateKeyAsync', () => this.create(template, this.session(session)));
   }
 
   C_WrapKeyAsync(session: Handle, _mechanism: pkcs11js.Mechanism, _wrappingKey: Handle, _key: Handle, wrappedKey: Buffer): Promise<Buffer> {
     return this.later('C_WrapKeyAsync', () => {
       this.session(session);
-      return wrappedKey.subarray(0, 40).fill(1);
+      // Distinct blobs, as a real wrap of distinct keys gives.
+      const blob = wrappedKey.subarray(0, 40).fill(1);
+      blob.writeUInt32BE((this.wrapped += 1), 0);
+      return blob;
     });
   }
 
   C_UnwrapKeyAsync(session: Handle, _mechanism: pkcs11js.Mechanism, _unwrappingKey: Handle, _wrappedKey: Buffer, template: pkcs11js.Template): Promise<Handle> {
-    return this.later('C_UnwrapKeyAsync', () => {
-      this.session(session);
-      return this.create(template);
-    });
+    return this.later('C_UnwrapKeyAsync', () => this.create(template, this.session(session)));
   }
 
   /** Token objects of this fake (session objects excluded). */
@@ -248,11 +250,16 @@ export class FakePkcs11Module implements Pkcs11Module {
     return [...this.objects.values()].filter((object) => object.token).length;
   }
 
-  private create(template: pkcs11js.Template): Handle {
+  /** Session objects alive (unwrapped or generated keys not destroyed, whose session is open). */
+  sessionObjects(): number {
+    return [...this.objects.values()].filter((object) => !object.token).length;
+  }
+
+  private create(template: pkcs11js.Template, session: number): Handle {
     const label = template.find((attribute) => attribute.type === pkcs11js.CKA_LABEL)?.value;
     const token = template.find((attribute) => attribute.type === pkcs11js.CKA_TOKEN)?.value === true;
     const id = this.nextHandle++;
-    this.objects.set(id, { label: typeof label === 'string' ? label : '', token });
+    this.objects.set(id, { label: typeof label === 'string' ? label : '', token, ...(token ? {} : { session }) });
     return handle(id);
   }
 }
