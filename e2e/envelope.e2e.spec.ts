@@ -42,17 +42,19 @@ describe('envelope encryption over the distributed stack', () => {
   const source = (instance = serviceInstance) => ({ accountId: admin.accountId, serviceName: 'secrets-manager', serviceInstance: instance });
   const key = () => ({ instanceId, keyId });
   const seal = (plaintext: Buffer = payload, sourceInstance = serviceInstance) =>
-    nats.call('crypto.envelope.seal', { source: source(sourceInstance), key: key(), context, plaintext: plaintext.toString('base64') });
+    nats.call('crypto.envelope.seal', { source: source(sourceInstance), key: key(), context, plaintext });
+  /** Envelopes are kept as base64 text here (easy to edit); they cross the wire as bytes. */
+  const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('base64');
   const open = (value: string, options: { readonly context?: typeof context; readonly traceparent?: string } = {}): Promise<Open> =>
     nats.call(
       'crypto.envelope.open',
-      { source: source(), key: key(), context: options.context ?? context, envelope: value },
+      { source: source(), key: key(), context: options.context ?? context, envelope: Buffer.from(value, 'base64') },
       options.traceparent ? { traceparent: options.traceparent } : {},
     );
 
   function expectOpened(reply: Open, expected: Buffer = payload): ResponseOf<'crypto.envelope.open'> {
     if (!reply.ok) throw new Error(`expected the envelope to open, got ${reply.error.code}: ${reply.error.message}`);
-    expect(Buffer.from(reply.value.plaintext, 'base64').equals(expected)).toBe(true);
+    expect(Buffer.from(reply.value.plaintext).equals(expected)).toBe(true);
     return reply.value;
   }
 
@@ -144,7 +146,7 @@ describe('envelope encryption over the distributed stack', () => {
     // kms may hold the denial for up to 5 s, until the policy event clears it.
     const { value: sealed } = await poll(() => seal(), (reply) => reply.ok, { intervalMs: 100, maxPolls: 80 });
     if (!sealed.ok) throw new Error(`seal still refused: ${sealed.error.code} ${sealed.error.message}`);
-    envelope = sealed.value.envelope;
+    envelope = text(sealed.value.envelope);
     const bytes = Buffer.from(envelope, 'base64');
     expect(bytes.subarray(0, 4).toString('latin1')).toBe('SBX\x01');
     expect(bytes.includes(payload)).toBe(false);
@@ -160,7 +162,7 @@ describe('envelope encryption over the distributed stack', () => {
     // Empty payloads seal too.
     const empty = await seal(Buffer.alloc(0));
     if (!empty.ok) throw new Error(empty.error.code);
-    expectOpened(await open(empty.value.envelope), Buffer.alloc(0));
+    expectOpened(await open(text(empty.value.envelope)), Buffer.alloc(0));
   });
 
   it('refuses an envelope under a swapped or altered context with INTEGRITY_FAILED, and every flipped bit with ENVELOPE_INVALID or INTEGRITY_FAILED', async () => {
@@ -216,12 +218,12 @@ describe('envelope encryption over the distributed stack', () => {
     await keyAction('rotate');
 
     // Never opened before, so not in the cache: kms unwraps it with the old version and rewraps it.
-    const value = await open(sealed.value.envelope);
+    const value = await open(text(sealed.value.envelope));
     const opened = expectOpened(value);
     const rewrapped = opened.rewrapped;
     expect(rewrapped, 'the open after a rotation carries the rewrapped envelope').toBeDefined();
     expect(rewrapped?.keyVersion.id).not.toBe(sealed.value.keyVersion.id);
-    const again = expectOpened(await open(rewrapped?.envelope ?? ''));
+    const again = expectOpened(await open(text(rewrapped?.envelope)));
     expect(again.rewrapped).toBeUndefined();
   });
 

@@ -1,10 +1,8 @@
 import { Controller } from '@nestjs/common';
 import type { HealthResponse, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
-import { healthReport, RpcHandler, validationFailed } from '@sealbox/platform';
+import { healthReport, RpcHandler, type RpcMeta } from '@sealbox/platform';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { envelopeInvalid } from './errors.js';
 import { EnvelopeService, type Sealed } from './envelope/envelope.service.js';
-import { decodeCanonicalBase64 } from './envelope/format.js';
 
 export type SealRequest = ValidatedRequestOf<'crypto.envelope.seal'>;
 export type SealResponse = ResponseOf<'crypto.envelope.seal'>;
@@ -38,16 +36,15 @@ export async function aeadSelfTest(): Promise<void> {
 }
 
 /**
- * The envelope subjects' wire shapes over the envelope service, which works on bytes: the ONE place
- * that converts their binary fields (canonical base64 today: when the subjects carry bytes, only
- * `fromWire` and `toWire` change) and zeroes the plaintext Buffers once converted.
+ * The envelope subjects over the envelope service: both carry bytes, so this only reshapes. The
+ * plaintext a seal received is zeroed once sealed; the plaintext an open returns is zeroed by the
+ * transport once its reply is encoded (`zeroAfterReply`), so no copy of it stays behind.
  */
 export class EnvelopeWire {
   constructor(private readonly envelopes: EnvelopeService) {}
 
   async seal(request: SealRequest): Promise<SealResponse> {
-    const plaintext = fromWire(request.plaintext);
-    if (!plaintext) throw validationFailed([{ field: 'plaintext', message: 'must be canonical padded base64' }]);
+    const plaintext = asBuffer(request.plaintext);
     try {
       return toWire(await this.envelopes.seal({ source: request.source, key: request.key, context: request.context, plaintext }));
     } finally {
@@ -55,26 +52,20 @@ export class EnvelopeWire {
     }
   }
 
-  async open(request: OpenRequest): Promise<OpenResponse> {
-    const envelope = fromWire(request.envelope);
-    if (!envelope) throw envelopeInvalid('it is not canonical padded base64');
-    const opened = await this.envelopes.open({ source: request.source, key: request.key, context: request.context, envelope });
-    try {
-      const plaintext = opened.plaintext.toString('base64');
-      return opened.rewrapped ? { plaintext, rewrapped: toWire(opened.rewrapped) } : { plaintext };
-    } finally {
-      opened.plaintext.fill(0);
-    }
+  async open(request: OpenRequest, zeroAfterReply: (buffer: Uint8Array) => void = () => undefined): Promise<OpenResponse> {
+    const opened = await this.envelopes.open({ source: request.source, key: request.key, context: request.context, envelope: asBuffer(request.envelope) });
+    zeroAfterReply(opened.plaintext);
+    return opened.rewrapped ? { plaintext: opened.plaintext, rewrapped: toWire(opened.rewrapped) } : { plaintext: opened.plaintext };
   }
 }
 
-/** A binary wire field as bytes: canonical padded base64 only (one value, one encoding). */
-function fromWire(text: string): Buffer | undefined {
-  return decodeCanonicalBase64(text);
+/** The bytes of a wire field as a Buffer over the same memory (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function toWire(sealed: Sealed): SealResponse {
-  return { envelope: sealed.envelope.toString('base64'), keyVersion: { id: sealed.keyVersion.id } };
+  return { envelope: sealed.envelope, keyVersion: { id: sealed.keyVersion.id } };
 }
 
 @Controller()
@@ -96,7 +87,7 @@ export class CryptoRpcController {
   }
 
   @RpcHandler('crypto.envelope.open')
-  async open(request: OpenRequest): Promise<OpenResponse> {
-    return this.wire.open(request);
+  async open(request: OpenRequest, meta: RpcMeta): Promise<OpenResponse> {
+    return this.wire.open(request, (buffer) => meta.zeroAfterReply?.(buffer));
   }
 }

@@ -73,9 +73,9 @@ async function start(options: { module?: CryptoModuleOptions; events?: InProcess
   apps.push(app);
   await app.listen();
   const client = app.get(RpcClient);
-  const seal = (plaintext: string, overrides: Partial<RequestOf<'crypto.envelope.seal'>> = {}) =>
+  const seal = (plaintext: Uint8Array, overrides: Partial<RequestOf<'crypto.envelope.seal'>> = {}) =>
     client.send('crypto.envelope.seal', { source, key, context, plaintext, ...overrides });
-  const open = (envelope: string, overrides: Partial<RequestOf<'crypto.envelope.open'>> = {}) =>
+  const open = (envelope: Uint8Array, overrides: Partial<RequestOf<'crypto.envelope.open'>> = {}) =>
     client.send('crypto.envelope.open', { source, key, context, envelope, ...overrides });
   return { app, client, clock, seal, open };
 }
@@ -94,29 +94,33 @@ describe('CryptoModule over the in-process transport', () => {
   it('binds the RpcClient as its kms client and serves seal and open', async () => {
     const { client, seal, open } = await start();
     expect(asKmsKeyClient(client)).toBe(client);
-    const plaintext = randomBytes(1024).toString('base64');
+    const plaintext = randomBytes(1024);
     const sealed = await seal(plaintext);
     expect(sealed.keyVersion).toEqual({ id: 'root-1-v1' });
-    expect(await open(sealed.envelope)).toEqual({ plaintext });
+    const opened = await open(sealed.envelope);
+    expect(Object.keys(opened)).toEqual(['plaintext']);
+    expect(Buffer.from(opened.plaintext).equals(plaintext)).toBe(true);
+    // What was sent is the caller's own: the service zeroed only its decoded copy.
+    expect(plaintext.some((byte) => byte !== 0)).toBe(true);
   });
 
   it('sends ENVELOPE_INVALID and INTEGRITY_FAILED across the wire', async () => {
     const { seal, open } = await start();
-    const sealed = await seal(Buffer.from('secret').toString('base64'));
-    expect((await wireError(open(Buffer.from('garbage').toString('base64')))).code).toBe('ENVELOPE_INVALID');
+    const sealed = await seal(Buffer.from('secret'));
+    expect((await wireError(open(Buffer.from('garbage')))).code).toBe('ENVELOPE_INVALID');
     const other = await wireError(open(sealed.envelope, { context: { ...context, secretId: 'secret-2' } }));
     expect(other.code).toBe('INTEGRITY_FAILED');
   });
 
-  it('validates requests against the registry: empty envelope, non-base64 payload, lone surrogate in the context', async () => {
+  it('validates requests against the registry: empty envelope, a payload that is not bytes, lone surrogate in the context', async () => {
     const { seal, open } = await start();
-    const empty = await wireError(open(''));
+    const empty = await wireError(open(Buffer.alloc(0)));
     expect(empty.code).toBe('VALIDATION_FAILED');
     expect(empty.fields?.[0]?.field).toBe('envelope');
-    const notBase64 = await wireError(seal('not base64!'));
-    expect(notBase64.code).toBe('VALIDATION_FAILED');
-    expect(notBase64.fields?.[0]?.field).toBe('plaintext');
-    const lone = await wireError(seal('AA==', { context: { ...context, versionId: 'v\uD800' } }));
+    const notBytes = await wireError(seal('not bytes' as unknown as Uint8Array));
+    expect(notBytes.code).toBe('VALIDATION_FAILED');
+    expect(notBytes.fields?.[0]?.field).toBe('plaintext');
+    const lone = await wireError(seal(Buffer.of(0), { context: { ...context, versionId: 'v\uD800' } }));
     expect(lone.code).toBe('VALIDATION_FAILED');
     expect(lone.fields?.[0]?.field).toBe('context.versionId');
   });
@@ -125,7 +129,7 @@ describe('CryptoModule over the in-process transport', () => {
     const { seal } = await start();
     kms.disable(key.instanceId, key.keyId);
     try {
-      expect((await wireError(seal('AA=='))).code).toBe(FAKE_DISABLED_CODE);
+      expect((await wireError(seal(Buffer.of(0)))).code).toBe(FAKE_DISABLED_CODE);
     } finally {
       kms.enable(key.instanceId, key.keyId);
     }
@@ -134,7 +138,7 @@ describe('CryptoModule over the in-process transport', () => {
   it('uses the configured cache bounds and purges on events from the EVENT_SUBSCRIBER', async () => {
     const events = new InProcessEventBus();
     const { app, seal, open } = await start({ module: { dekCache: { maxEntries: 5, ttlMs: 1000, maxUses: 50 } }, events });
-    const sealed = await seal('AA==');
+    const sealed = await seal(Buffer.of(0));
     const before = kms.calls.unwrap;
     await open(sealed.envelope);
     await open(sealed.envelope);
@@ -147,7 +151,7 @@ describe('CryptoModule over the in-process transport', () => {
 
   it('starts without an event subscriber (EVENT_SUBSCRIBER null) and zeroes its cache on shutdown', async () => {
     const { app, seal, open } = await start();
-    const sealed = await seal('AA==');
+    const sealed = await seal(Buffer.of(0));
     await open(sealed.envelope);
     const cache = app.get(DekCache);
     expect(cache.size).toBe(1);

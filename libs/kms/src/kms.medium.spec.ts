@@ -477,8 +477,8 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
         'KEY_ROOT_REQ_ERR',
       );
       const source = { accountId: t.accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
-      expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, plaintext: 'AAAA' })).toBe('KEY_ROOT_REQ_ERR');
-      expect(await codeOf('kms.key.unwrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, ciphertext })).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, plaintext: Buffer.alloc(3) })).toBe('KEY_ROOT_REQ_ERR');
+      expect(await codeOf('kms.key.unwrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, ciphertext: Buffer.from(ciphertext, 'base64') })).toBe('KEY_ROOT_REQ_ERR');
       // A dual authorization policy is fine; the key still has one version.
       await kms.call('kms.api.key.policy.put', { ...ref, resources: [{ dualAuthDelete: { enabled: true } }] }, t.user);
       const versions = await kms.call('kms.api.key.versions', ref, t.user);
@@ -711,21 +711,23 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       const key = await createKey(t);
       const source = { accountId: t.accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
       const keyRef = { instanceId: t.instanceId, keyId: key.id };
-      const dek = randomBytes(32).toString('base64');
+      const dek = randomBytes(32);
       const before = kms.authorizationChecks.length;
       const wrapped = await kms.call('kms.key.wrap', { source, key: keyRef, plaintext: dek, aad: ['crn', 'secret-1'] });
       const unwrapped = await kms.call('kms.key.unwrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn', 'secret-1'] });
-      expect(unwrapped).toEqual({ plaintext: dek, keyVersion: wrapped.keyVersion });
+      expect(Object.keys(unwrapped).sort()).toEqual(['keyVersion', 'plaintext']);
+      expect(Buffer.from(unwrapped.plaintext).equals(dek)).toBe(true);
+      expect(unwrapped.keyVersion).toEqual(wrapped.keyVersion);
       expect(kms.authorizationChecks.length - before).toBeGreaterThanOrEqual(1);
       expect(kms.authorizationChecks.at(-1)?.target).toEqual({ accountId: t.accountId, serviceName: 'kms', serviceInstance: t.instanceId, resourceType: 'key', resource: key.id });
 
       // The user-facing API and the service subjects share the ciphertext format.
-      const viaApi = await kms.call('kms.api.key.unwrap', { instanceId: t.instanceId, id: key.id, ciphertext: wrapped.ciphertext, aad: ['crn', 'secret-1'] }, t.user);
-      expect(viaApi.plaintext).toBe(dek);
+      const viaApi = await kms.call('kms.api.key.unwrap', { instanceId: t.instanceId, id: key.id, ciphertext: Buffer.from(wrapped.ciphertext).toString('base64'), aad: ['crn', 'secret-1'] }, t.user);
+      expect(viaApi.plaintext).toBe(dek.toString('base64'));
 
       await kms.call('kms.api.key.rotate', { instanceId: t.instanceId, id: key.id }, t.user);
       const after = await kms.call('kms.key.unwrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn', 'secret-1'] });
-      expect(after.plaintext).toBe(dek);
+      expect(Buffer.from(after.plaintext).equals(dek)).toBe(true);
       expect(after.rewrapped?.keyVersion.id).not.toBe(wrapped.keyVersion.id);
       const rewrapped = await kms.call('kms.key.rewrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn', 'secret-1'] });
       expect(rewrapped).toMatchObject({ keyVersion: wrapped.keyVersion, rewrappedKeyVersion: after.rewrapped?.keyVersion });
@@ -743,12 +745,12 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       const source = { accountId: t.accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
       kms.allowServices = false;
       try {
-        expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, plaintext: 'AAAA' })).toBe('FORBIDDEN');
-        expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: randomUUID() }, plaintext: 'AAAA' })).toBe('FORBIDDEN');
+        expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: key.id }, plaintext: Buffer.alloc(3) })).toBe('FORBIDDEN');
+        expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: randomUUID() }, plaintext: Buffer.alloc(3) })).toBe('FORBIDDEN');
       } finally {
         kms.allowServices = true;
       }
-      expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: randomUUID() }, plaintext: 'AAAA' })).toBe('NOT_FOUND');
+      expect(await codeOf('kms.key.wrap', { source, key: { instanceId: t.instanceId, keyId: randomUUID() }, plaintext: Buffer.alloc(3) })).toBe('NOT_FOUND');
     });
 
     it('uses a key of another account when the key reference names that account (provider-managed encryption), as IAM decides', async () => {
@@ -756,7 +758,7 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
       const key = await createKey(provider);
       const source = { accountId: `customer-${randomUUID()}`, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
       const keyRef = { instanceId: provider.instanceId, keyId: key.id, accountId: provider.accountId };
-      const dek = randomBytes(32).toString('base64');
+      const dek = randomBytes(32);
       const wrapped = await kms.call('kms.key.wrap', { source, key: keyRef, plaintext: dek, aad: ['crn'] });
       // IAM is asked about the key's account, not the source's.
       expect(kms.authorizationChecks.at(-1)).toEqual({
@@ -764,7 +766,7 @@ describe.each(backends)('kms service ($name, real providers)', (backend) => {
         target: { accountId: provider.accountId, serviceName: 'kms', serviceInstance: provider.instanceId, resourceType: 'key', resource: key.id },
         role: 'Reader',
       });
-      expect((await kms.call('kms.key.unwrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn'] })).plaintext).toBe(dek);
+      expect(Buffer.from((await kms.call('kms.key.unwrap', { source, key: keyRef, ciphertext: wrapped.ciphertext, aad: ['crn'] })).plaintext).equals(dek)).toBe(true);
       // Without the account the key is looked up in the source's account: not there.
       expect(await codeOf('kms.key.unwrap', { source, key: { instanceId: provider.instanceId, keyId: key.id }, ciphertext: wrapped.ciphertext, aad: ['crn'] })).toBe('NOT_FOUND');
       // Another instance of that customer, which IAM does not let use the key (decisions are cached per source).

@@ -49,14 +49,14 @@ export class StorageRpcController {
 
   @RpcHandler('storage.object.put')
   async put(request: ValidatedRequestOf<'storage.object.put'>): Promise<ResponseOf<'storage.object.put'>> {
-    await this.store.put(bucketNameFor(request.instanceGuid), request.key, Buffer.from(request.body, 'base64'));
+    await this.store.put(bucketNameFor(request.instanceGuid), request.key, Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength));
     return empty;
   }
 
   @RpcHandler('storage.object.get')
   async get(request: ValidatedRequestOf<'storage.object.get'>): Promise<ResponseOf<'storage.object.get'>> {
     const bytes = await this.store.get(bucketNameFor(request.instanceGuid), request.key);
-    return { body: bytes.toString('base64'), size: bytes.length };
+    return { body: bytes, size: bytes.length };
   }
 
   @RpcHandler('storage.object.head')

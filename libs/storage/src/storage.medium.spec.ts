@@ -65,10 +65,10 @@ describe('StorageModule on s3rver (minio driver from the app configuration)', ()
     expect((await client.send('storage.health', {})).status).toBe('ok');
     expect(await client.send('storage.bucket.create', { instanceGuid: GUID })).toEqual({ bucket: bucketNameFor(GUID) });
     const envelope = Buffer.from(Array.from({ length: 256 }, (_, index) => 255 - index));
-    await client.send('storage.object.put', { instanceGuid: GUID, key: 'secrets/s1/versions/v1', body: envelope.toString('base64') });
-    await client.send('storage.object.put', { instanceGuid: GUID, key: 'secrets/s1/versions/v2', body: 'AAEC' });
+    await client.send('storage.object.put', { instanceGuid: GUID, key: 'secrets/s1/versions/v1', body: envelope });
+    await client.send('storage.object.put', { instanceGuid: GUID, key: 'secrets/s1/versions/v2', body: Buffer.from([0, 1, 2]) });
     expect(await client.send('storage.object.get', { instanceGuid: GUID, key: 'secrets/s1/versions/v1' })).toEqual({
-      body: envelope.toString('base64'),
+      body: envelope,
       size: 256,
     });
     const head = await client.send('storage.object.head', { instanceGuid: GUID, key: 'secrets/s1/versions/v2' });

@@ -48,10 +48,10 @@ async function start(objectStore?: StorageModuleOptions['objectStore']) {
   await app.listen();
   cleanups.push(() => app.close());
   const client = app.get(RpcClient);
-  const put = (key: string, body: Buffer, guid = GUID) => client.send('storage.object.put', { instanceGuid: guid, key, body: body.toString('base64') });
+  const put = (key: string, body: Buffer, guid = GUID) => client.send('storage.object.put', { instanceGuid: guid, key, body });
   const get = async (key: string, guid = GUID) => {
     const response = await client.send('storage.object.get', { instanceGuid: guid, key });
-    return Buffer.from(response.body, 'base64');
+    return Buffer.from(response.body);
   };
   return { client, root: join(root, 'objects'), put, get };
 }
@@ -81,7 +81,9 @@ describe('StorageModule over the in-process transport (filesystem driver)', () =
     await put('secrets/s1/versions/v1', envelope);
     await put('secrets/s1/versions/v2', Buffer.alloc(0));
     expect(await get('secrets/s1/versions/v1')).toEqual(envelope);
-    expect(await client.send('storage.object.get', { instanceGuid: GUID, key: 'secrets/s1/versions/v2' })).toEqual({ body: '', size: 0 });
+    const empty = await client.send('storage.object.get', { instanceGuid: GUID, key: 'secrets/s1/versions/v2' });
+    expect(empty.size).toBe(0);
+    expect(empty.body).toHaveLength(0);
     expect(await client.send('storage.object.head', { instanceGuid: GUID, key: 'secrets/s1/versions/v1' })).toEqual({ size: 256 });
     expect(await client.send('storage.object.list', { instanceGuid: GUID, prefix: 'secrets/s1/' })).toEqual({
       keys: ['secrets/s1/versions/v1', 'secrets/s1/versions/v2'],
@@ -152,8 +154,8 @@ describe('StorageModule over the in-process transport (filesystem driver)', () =
     ['storage.bucket.create', 'a malformed GUID', { instanceGuid: 'not-a-guid' }, 'instanceGuid'],
     ['storage.bucket.create', 'a bucket named by the caller', { instanceGuid: GUID, bucket: 'sbx-chosen-by-caller' }, 'bucket'],
     ['storage.bucket.remove', 'no instance', {}, 'instanceGuid'],
-    ['storage.object.put', 'a key with a .. segment', { instanceGuid: GUID, key: 'a/../b', body: '' }, 'key'],
-    ['storage.object.put', 'a body that is not base64', { instanceGuid: GUID, key: 'k', body: 'not base64!' }, 'body'],
+    ['storage.object.put', 'a key with a .. segment', { instanceGuid: GUID, key: 'a/../b', body: Buffer.alloc(0) }, 'key'],
+    ['storage.object.put', 'a body that is not bytes', { instanceGuid: GUID, key: 'k', body: 'bm90IGJ5dGVz' }, 'body'],
     ['storage.object.put', 'unpadded base64', { instanceGuid: GUID, key: 'k', body: 'QQ' }, 'body'],
     ['storage.object.put', 'a body over 2 MiB', { instanceGuid: GUID, key: 'k', body: 'A'.repeat(Math.ceil(MAX_OBJECT_BYTES / 3) * 4 + 4) }, 'body'],
     ['storage.object.put', 'a body of 2 MiB and 1 byte', { instanceGuid: GUID, key: 'k', body: Buffer.alloc(MAX_OBJECT_BYTES + 1).toString('base64') }, 'body'],

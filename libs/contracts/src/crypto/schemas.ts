@@ -1,5 +1,6 @@
-/** Envelope encryption wire shapes (`crypto.envelope.*`). Payloads and envelopes travel base64. */
+/** Envelope encryption wire shapes (`crypto.envelope.*`). Payloads and envelopes travel as bytes. */
 import { z } from 'zod';
+import { bytes, Bytes } from '../bytes.js';
 import { RootKeyRef, ServiceSource } from '../kms/schemas.js';
 
 /**
@@ -21,8 +22,6 @@ export const EnvelopeContext = z.object({
 });
 export type EnvelopeContext = z.infer<typeof EnvelopeContext>;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-
 /** Largest payload a v1 envelope holds (the `plaintext` of a seal, decoded). */
 export const MAX_PAYLOAD_BYTES = 1_048_576;
 /**
@@ -30,18 +29,17 @@ export const MAX_PAYLOAD_BYTES = 1_048_576;
  * tag 16), a wrapped key of at most 8192 bytes, a key version id of at most 255 bytes, the payload.
  */
 export const MAX_ENVELOPE_BYTES = 67 + 8192 + 255 + MAX_PAYLOAD_BYTES;
-const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
 
 export const SealRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
   context: EnvelopeContext,
-  /** The payload, canonical padded base64 (at most 1 MiB decoded). */
-  plaintext: base64.max(base64Length(MAX_PAYLOAD_BYTES)),
+  /** The payload (at most 1 MiB). */
+  plaintext: bytes(0, MAX_PAYLOAD_BYTES),
 });
 export const SealResponse = z.object({
-  /** The envelope (format v1, see the README section "Envelope format v1"), base64. */
-  envelope: z.string(),
+  /** The envelope (format v1, see libs/crypto/ENVELOPE.md). */
+  envelope: Bytes,
   /** The root key version that wrapped the data key. */
   keyVersion: z.object({ id: z.string() }),
 });
@@ -50,11 +48,11 @@ export const OpenRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
   context: EnvelopeContext,
-  /** An envelope made by `crypto.envelope.seal` (or returned as `rewrapped`), canonical padded base64. */
-  envelope: base64.min(1).max(base64Length(MAX_ENVELOPE_BYTES)),
+  /** An envelope made by `crypto.envelope.seal` (or returned as `rewrapped`). */
+  envelope: bytes(1, MAX_ENVELOPE_BYTES),
 });
 export const OpenResponse = z.object({
-  plaintext: z.string(),
+  plaintext: Bytes,
   /** Present when the DEK was wrapped under an older root key version: the envelope rewrapped under the newest. */
-  rewrapped: z.object({ envelope: z.string(), keyVersion: z.object({ id: z.string() }) }).optional(),
+  rewrapped: z.object({ envelope: Bytes, keyVersion: z.object({ id: z.string() }) }).optional(),
 });

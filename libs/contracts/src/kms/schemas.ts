@@ -3,6 +3,12 @@
  * lifecycle creates instances and registrations. The Key Protect HTTP surface has its own subjects.
  */
 import { z } from 'zod';
+import { bytes, Bytes } from '../bytes.js';
+
+/** Largest data key (bytes) kms wraps for a service; kms answers INVALID_PLAINTEXT beyond its own limit. */
+const MAX_SERVICE_DEK_BYTES = 8192;
+/** Largest ciphertext (bytes) of a wrapped data key. */
+const MAX_SERVICE_CIPHERTEXT_BYTES = 6144;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').max(8192);
 
@@ -29,28 +35,28 @@ export type RootKeyRef = z.infer<typeof RootKeyRef>;
 export const ServiceWrapRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
-  /** The data key, base64. */
-  plaintext: base64.min(1),
+  /** The data key. */
+  plaintext: bytes(1, MAX_SERVICE_DEK_BYTES),
   aad: z.array(z.string().max(1024)).max(16).default([]),
 });
-export const ServiceWrapResponse = z.object({ ciphertext: z.string(), keyVersion: z.object({ id: z.string() }) });
+export const ServiceWrapResponse = z.object({ ciphertext: Bytes, keyVersion: z.object({ id: z.string() }) });
 
 export const ServiceUnwrapRequest = z.object({
   source: ServiceSource,
   key: RootKeyRef,
-  ciphertext: base64.min(1),
+  ciphertext: bytes(1, MAX_SERVICE_CIPHERTEXT_BYTES),
   aad: z.array(z.string().max(1024)).max(16).default([]),
 });
 export const ServiceUnwrapResponse = z.object({
-  plaintext: z.string(),
+  plaintext: Bytes,
   keyVersion: z.object({ id: z.string() }),
   /** Present when the ciphertext was made with an older version: the same DEK under the newest one. */
-  rewrapped: z.object({ ciphertext: z.string(), keyVersion: z.object({ id: z.string() }) }).optional(),
+  rewrapped: z.object({ ciphertext: Bytes, keyVersion: z.object({ id: z.string() }) }).optional(),
 });
 
 export const ServiceRewrapRequest = ServiceUnwrapRequest;
 export const ServiceRewrapResponse = z.object({
-  ciphertext: z.string(),
+  ciphertext: Bytes,
   keyVersion: z.object({ id: z.string() }),
   rewrappedKeyVersion: z.object({ id: z.string() }),
 });

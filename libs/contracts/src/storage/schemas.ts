@@ -1,9 +1,10 @@
 /**
  * Storage service wire shapes (`storage.*`). Callers name an instance, never a bucket: the storage
- * service derives the instance's bucket name from its GUID. Object bodies travel base64 and are
+ * service derives the instance's bucket name from its GUID. Object bodies travel as bytes and are
  * opaque to the storage service (sealed envelopes; it never sees plaintext).
  */
 import { z } from 'zod';
+import { bytes, Bytes } from '../bytes.js';
 import { listBoundProblem, objectKeyProblem } from './keys.js';
 
 export { compareKeys, listBoundProblem, MAX_KEY_BYTES, MAX_KEY_CHARS, objectKeyProblem } from './keys.js';
@@ -16,11 +17,6 @@ export const MAX_OBJECT_BYTES = 2 * 1024 * 1024;
 /** Most keys one list call returns (S3's own page limit). */
 export const MAX_LIST_LIMIT = 1000;
 
-const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
-/** Bytes a canonical padded base64 string decodes to. */
-const decodedLength = (value: string) => (value.length / 4) * 3 - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
-/** Canonical padded base64: whole quads, padding only at the end. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export const InstanceGuid = z.string().regex(INSTANCE_GUID_PATTERN, 'must be an instance GUID');
 
@@ -48,17 +44,13 @@ export const PutObjectRequest = z
   .object({
     instanceGuid: InstanceGuid,
     key: ObjectKey,
-    /** The object, canonical padded base64 (at most 2 MiB decoded; may be empty). */
-    body: z
-      .string()
-      .max(base64Length(MAX_OBJECT_BYTES), { message: `must be at most ${MAX_OBJECT_BYTES} bytes decoded`, abort: true })
-      .regex(BASE64, { message: 'must be canonical padded base64', abort: true })
-      .refine((value) => decodedLength(value) <= MAX_OBJECT_BYTES, `must be at most ${MAX_OBJECT_BYTES} bytes decoded`),
+    /** The object (at most 2 MiB; may be empty). */
+    body: bytes(0, MAX_OBJECT_BYTES),
   })
   .strict();
 export type PutObjectRequest = z.infer<typeof PutObjectRequest>;
 
-export const GetObjectResponse = z.object({ body: z.string(), size: z.number().int().nonnegative() });
+export const GetObjectResponse = z.object({ body: Bytes, size: z.number().int().nonnegative() });
 export const HeadObjectResponse = z.object({ size: z.number().int().nonnegative(), etag: z.string().optional() });
 
 export const ListObjectsRequest = z

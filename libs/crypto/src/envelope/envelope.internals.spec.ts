@@ -69,7 +69,7 @@ function committedToAnotherKey(kms: FakeKms, dek: Buffer, otherDek: Buffer): str
   const other = primitives.deriveKeys(otherDek);
   const nonce = randomBytes(12);
   const header = encodeHeader({
-    wrappedDek: wrapped.ciphertext,
+    wrappedDek: wrapped.ciphertext.toString('base64'),
     keyVersionId: wrapped.keyVersion.id,
     commitment: primitives.commitmentOf(other.commitmentKey, canonical),
     nonce,

@@ -31,7 +31,7 @@ function forge(kms: FakeKms, parts: { wrappedDek: Buffer; commitDek: Buffer; pay
   const payloadKeys = deriveKeys(parts.payloadDek);
   const nonce = randomBytes(12);
   const header = encodeHeader({
-    wrappedDek: wrapped.ciphertext,
+    wrappedDek: wrapped.ciphertext.toString('base64'),
     keyVersionId: wrapped.keyVersion.id,
     commitment: commitmentOf(commitKeys.commitmentKey, canonical),
     nonce,
@@ -59,31 +59,29 @@ describe('EnvelopeService: seal and open', () => {
 
   it('wraps a fresh 256-bit DEK per seal through kms, bound to the context, and stores kms\'s answer', async () => {
     const { kms, wire } = envelopeFixture();
-    const plaintext = Buffer.from('same payload').toString('base64');
-    const first = await wire.seal({ source, key, context, plaintext });
-    const second = await wire.seal({ source, key, context, plaintext });
+    const plaintext = Buffer.from('same payload');
+    const first = await wire.seal({ source, key, context, plaintext: Buffer.from(plaintext) });
+    const second = await wire.seal({ source, key, context, plaintext: Buffer.from(plaintext) });
     expect(kms.wrapRequests).toHaveLength(2);
     const [a, b] = kms.wrapRequests;
     expect(a?.source).toEqual(source);
     expect(a?.key).toEqual(key);
     expect(a?.aad).toEqual([kmsAadOf(canonicalContext(context))]);
-    expect(Buffer.from(a?.plaintext ?? '', 'base64')).toHaveLength(32);
-    expect(a?.plaintext).not.toBe(b?.plaintext);
-    expect(first.envelope).not.toBe(second.envelope);
+    expect(a?.plaintext).toHaveLength(32);
+    expect(Buffer.from(a?.plaintext ?? []).equals(Buffer.from(b?.plaintext ?? []))).toBe(false);
+    expect(Buffer.from(first.envelope).equals(Buffer.from(second.envelope))).toBe(false);
     expect(first.keyVersion).toEqual({ id: 'root-1-v1' });
-    const parsed = parseEnvelope(Buffer.from(first.envelope, 'base64'));
+    const parsed = parseEnvelope(Buffer.from(first.envelope));
     expect(parsed.keyVersionId).toBe('root-1-v1');
     expect(parsed.wrappedDek).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
   });
 
-  it('refuses a payload that is not canonical base64 (VALIDATION_FAILED) or larger than 1 MiB (PAYLOAD_TOO_LARGE)', async () => {
+  it('refuses a payload larger than 1 MiB (PAYLOAD_TOO_LARGE) before asking kms, and zeroes the payload it was given', async () => {
     const { wire, kms } = envelopeFixture();
-    const notCanonical = await domainErrorOf(wire.seal({ source, key, context, plaintext: 'AAECAw' }));
-    expect(notCanonical.code).toBe('VALIDATION_FAILED');
-    expect(notCanonical.fields).toEqual([{ field: 'plaintext', message: 'must be canonical padded base64' }]);
-    const tooLarge = randomBytes(MiB + 1).toString('base64');
+    const tooLarge = randomBytes(MiB + 1);
     expect(await codeOf(wire.seal({ source, key, context, plaintext: tooLarge }))).toBe('PAYLOAD_TOO_LARGE');
     expect(kms.calls.wrap).toBe(0);
+    expect(tooLarge.every((byte) => byte === 0)).toBe(true);
   });
 });
 
@@ -132,7 +130,7 @@ describe('EnvelopeService: tampering', () => {
     expect(await codeOf(open(envelope, { key: { instanceId: 'kp-2', keyId: key.keyId } }))).toBe('NOT_FOUND');
   });
 
-  it('refuses truncated, garbage, empty and non-canonical envelopes with ENVELOPE_INVALID before asking kms', async () => {
+  it('refuses truncated, garbage and empty envelopes with ENVELOPE_INVALID before asking kms', async () => {
     const { kms, seal, open } = envelopeFixture({ maxEntries: 0 });
     const envelope = await seal(Buffer.from('payload'));
     const bytes = Buffer.from(envelope, 'base64');
@@ -144,8 +142,6 @@ describe('EnvelopeService: tampering', () => {
       expect(await codeOf(open(randomBytes(1 + round * 13).toString('base64')))).toBe('ENVELOPE_INVALID');
     }
     expect(await codeOf(open(''))).toBe('ENVELOPE_INVALID');
-    expect(await codeOf(open(`${envelope}=`))).toBe('ENVELOPE_INVALID');
-    expect(await codeOf(open(`${envelope.slice(0, 8)}\n${envelope.slice(8)}`))).toBe('ENVELOPE_INVALID');
     expect(kms.calls.unwrap).toBe(0);
   });
 
@@ -216,7 +212,7 @@ describe('EnvelopeService: kms errors', () => {
         _request: RequestOf<'kms.key.wrap'> | RequestOf<'kms.key.unwrap'>,
       ): Promise<ResponseOf<'kms.key.wrap'> | ResponseOf<'kms.key.unwrap'>> {
         expect(subject).toBe('kms.key.wrap');
-        return { ciphertext: 'A'.repeat(9000), keyVersion: { id: 'v1' } };
+        return { ciphertext: Buffer.alloc(9000, 1), keyVersion: { id: 'v1' } };
       }
     }
     const service = new EnvelopeService(new RpcKmsKeys(new OversizedWrap()), new DekCache(DEFAULT_DEK_CACHE_OPTIONS, new ManualClock(), null));
@@ -330,10 +326,10 @@ describe('EnvelopeService: rotation', () => {
     const old = await seal(plaintext);
     const newest = kms.rotate(key.instanceId, key.keyId);
 
-    const first = await wire.open({ source, key, context, envelope: old });
-    expect(Buffer.from(first.plaintext, 'base64').equals(plaintext)).toBe(true);
+    const first = await wire.open({ source, key, context, envelope: Buffer.from(old, 'base64') });
+    expect(Buffer.from(first.plaintext).equals(plaintext)).toBe(true);
     expect(first.rewrapped?.keyVersion).toEqual({ id: newest });
-    const rewrapped = first.rewrapped?.envelope ?? '';
+    const rewrapped = Buffer.from(first.rewrapped?.envelope ?? []).toString('base64');
     const before = parseEnvelope(Buffer.from(old, 'base64'));
     const after = parseEnvelope(Buffer.from(rewrapped, 'base64'));
     expect(after.keyVersionId).toBe(newest);
@@ -341,12 +337,12 @@ describe('EnvelopeService: rotation', () => {
     expect(after.nonce.equals(before.nonce)).toBe(false);
 
     // From the cache, the old envelope still reports its rewrapped form.
-    const again = await wire.open({ source, key, context, envelope: old });
+    const again = await wire.open({ source, key, context, envelope: Buffer.from(old, 'base64') });
     expect(kms.calls.unwrap).toBe(1);
     expect(again.rewrapped?.keyVersion).toEqual({ id: newest });
 
-    const reopened = await wire.open({ source, key, context, envelope: rewrapped });
-    expect(Buffer.from(reopened.plaintext, 'base64').equals(plaintext)).toBe(true);
+    const reopened = await wire.open({ source, key, context, envelope: Buffer.from(rewrapped, 'base64') });
+    expect(Buffer.from(reopened.plaintext).equals(plaintext)).toBe(true);
     expect(reopened.rewrapped).toBeUndefined();
     // The rewrapped envelope is bound to the same context.
     expect(await codeOf(open(rewrapped, { context: { ...context, versionId: 'other' } }))).toBe('INTEGRITY_FAILED');
@@ -355,7 +351,7 @@ describe('EnvelopeService: rotation', () => {
   it('drops the cached DEKs of a rotated key, so the next open learns about the rewrap from kms', async () => {
     const { kms, events, seal, wire } = envelopeFixture();
     const old = await seal(Buffer.from('rotating'));
-    expect((await wire.open({ source, key, context, envelope: old })).rewrapped).toBeUndefined();
+    expect((await wire.open({ source, key, context, envelope: Buffer.from(old, 'base64') })).rewrapped).toBeUndefined();
     kms.rotate(key.instanceId, key.keyId);
     await events.publish('events.kms.key.rotated', {
       specversion: '1.0',
@@ -366,6 +362,6 @@ describe('EnvelopeService: rotation', () => {
       datacontenttype: 'application/json',
       data: { accountId: source.accountId, instanceId: key.instanceId, keyId: key.keyId },
     });
-    await expect.poll(async () => (await wire.open({ source, key, context, envelope: old })).rewrapped?.keyVersion.id).toBe('root-1-v2');
+    await expect.poll(async () => (await wire.open({ source, key, context, envelope: Buffer.from(old, 'base64') })).rewrapped?.keyVersion.id).toBe('root-1-v2');
   });
 });

@@ -36,23 +36,31 @@ export interface KmsKeys {
 }
 
 /**
- * `KmsKeys` over the kms subjects: the ONE place where crypto turns a DEK into its wire form and back
- * (base64 today; when the subjects carry bytes, only this class changes).
+ * `KmsKeys` over the kms subjects, which carry bytes: the ONE place where crypto turns kms's ciphertext
+ * into the envelope's wrapped-DEK text and back (format v1 stores kms's ciphertext as its canonical
+ * base64, so the envelope bytes are what they always were).
  */
 export class RpcKmsKeys implements KmsKeys {
   constructor(private readonly client: KmsKeyClient) {}
 
   async wrap(request: { source: Source; key: KeyRef; dek: Buffer; aad: string }): Promise<WrappedDek> {
     const { source, key, dek, aad } = request;
-    const wrapped = await this.client.send('kms.key.wrap', { source, key, plaintext: dek.toString('base64'), aad: [aad] });
-    return { wrappedDek: wrapped.ciphertext, keyVersionId: wrapped.keyVersion.id };
+    const wrapped = await this.client.send('kms.key.wrap', { source, key, plaintext: dek, aad: [aad] });
+    return { wrappedDek: textOf(wrapped.ciphertext), keyVersionId: wrapped.keyVersion.id };
   }
 
   async unwrap(request: { source: Source; key: KeyRef; wrappedDek: string; aad: string }): Promise<UnwrappedDek> {
     const { source, key, wrappedDek, aad } = request;
-    const unwrapped = await this.client.send('kms.key.unwrap', { source, key, ciphertext: wrappedDek, aad: [aad] });
-    const dek = Buffer.from(unwrapped.plaintext, 'base64');
+    const unwrapped = await this.client.send('kms.key.unwrap', { source, key, ciphertext: Buffer.from(wrappedDek, 'base64'), aad: [aad] });
+    // A Buffer of its own (the caller zeroes it), and the reply's copy zeroed.
+    const dek = Buffer.from(unwrapped.plaintext);
+    unwrapped.plaintext.fill(0);
     const rewrapped = unwrapped.rewrapped;
-    return rewrapped ? { dek, rewrapped: { wrappedDek: rewrapped.ciphertext, keyVersionId: rewrapped.keyVersion.id } } : { dek };
+    return rewrapped ? { dek, rewrapped: { wrappedDek: textOf(rewrapped.ciphertext), keyVersionId: rewrapped.keyVersion.id } } : { dek };
   }
+}
+
+/** kms's ciphertext as the envelope stores it. */
+function textOf(ciphertext: Uint8Array): string {
+  return Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength).toString('base64');
 }

@@ -21,9 +21,9 @@ export interface EnvelopeFixture {
   readonly events: InProcessEventBus;
   readonly cache: DekCache;
   readonly service: EnvelopeService;
-  /** The RPC controller's wire conversion over `service`: base64 in and out. */
+  /** The RPC controller's reshaping over `service`: bytes in and out. */
   readonly wire: EnvelopeWire;
-  /** Through the wire conversion: the envelope as base64. */
+  /** Through the controller: the envelope, as base64 (easy to edit in a test). */
   seal(plaintext: Buffer, overrides?: Partial<SealRequest>): Promise<string>;
   /** Through the wire conversion: the payload as bytes. */
   open(envelope: string, overrides?: Partial<OpenRequest>): Promise<Buffer>;
@@ -45,12 +45,13 @@ export function envelopeFixture(options: Partial<DekCacheOptions> = {}): Envelop
     service,
     wire,
     async seal(plaintext, overrides = {}) {
-      const sealed = await wire.seal({ source, key, context, plaintext: plaintext.toString('base64'), ...overrides });
-      return sealed.envelope;
+      // A copy: the controller zeroes the plaintext it was given, as the transport's decoded one.
+      const sealed = await wire.seal({ source, key, context, plaintext: Buffer.from(plaintext), ...overrides });
+      return Buffer.from(sealed.envelope).toString('base64');
     },
     async open(envelope, overrides = {}) {
-      const opened = await wire.open({ source, key, context, envelope, ...overrides });
-      return Buffer.from(opened.plaintext, 'base64');
+      const opened = await wire.open({ source, key, context, envelope: Buffer.from(envelope, 'base64'), ...overrides });
+      return Buffer.from(opened.plaintext);
     },
   };
 }

@@ -50,7 +50,7 @@ export class FakeKms implements KmsKeyClient {
   }
 
   /** Wrap arbitrary bytes as kms would (tests build hostile envelopes with it). */
-  wrapBytes(instanceId: string, keyId: string, plaintext: Buffer, aad: readonly string[]): { ciphertext: string; keyVersion: { id: string } } {
+  wrapBytes(instanceId: string, keyId: string, plaintext: Buffer, aad: readonly string[]): { ciphertext: Buffer; keyVersion: { id: string } } {
     const key = this.key(instanceId, keyId);
     const index = key.versions.length - 1;
     return { ciphertext: this.seal(instanceId, keyId, index, plaintext, aad), keyVersion: { id: key.versions[index]!.id } };
@@ -74,10 +74,11 @@ export class FakeKms implements KmsKeyClient {
 
   private async wrap(request: WrapRequest): Promise<ResponseOf<'kms.key.wrap'>> {
     this.calls.wrap += 1;
-    this.wrapRequests.push(request);
+    // A snapshot: the DEK's bytes are zeroed by their owner once wrapped.
+    this.wrapRequests.push({ ...request, plaintext: Buffer.from(request.plaintext) });
     const key = this.usableKey(request.key.instanceId, request.key.keyId);
     const index = key.versions.length - 1;
-    const dek = Buffer.from(request.plaintext, 'base64');
+    const dek = Buffer.from(request.plaintext);
     try {
       const ciphertext = this.seal(request.key.instanceId, request.key.keyId, index, dek, request.aad);
       return { ciphertext, keyVersion: { id: key.versions[index]!.id } };
@@ -93,8 +94,7 @@ export class FakeKms implements KmsKeyClient {
     const { instanceId, keyId } = request.key;
     const key = this.usableKey(instanceId, keyId);
     // As kms: INVALID_CIPHERTEXT when it cannot be a ciphertext, INTEGRITY_FAILED when it does not authenticate.
-    const blob = Buffer.from(request.ciphertext, 'base64');
-    if (blob.toString('base64') !== request.ciphertext) throw new DomainError('INVALID_CIPHERTEXT', 'The ciphertext must be canonical base64');
+    const blob = Buffer.from(request.ciphertext);
     if (blob.length <= 1 + 12 + 16) throw new DomainError('INVALID_CIPHERTEXT', 'The ciphertext is too short to be one made by this service');
     const index = blob[0] ?? 255;
     const version = key.versions[index];
@@ -110,7 +110,8 @@ export class FakeKms implements KmsKeyClient {
     }
     try {
       const newest = key.versions.length - 1;
-      const response: ResponseOf<'kms.key.unwrap'> = { plaintext: dek.toString('base64'), keyVersion: { id: version.id } };
+      // A copy for the response (the transport's own; this one is zeroed below).
+      const response: ResponseOf<'kms.key.unwrap'> = { plaintext: Buffer.from(dek), keyVersion: { id: version.id } };
       if (index === newest) return response;
       return {
         ...response,
@@ -121,14 +122,14 @@ export class FakeKms implements KmsKeyClient {
     }
   }
 
-  private seal(instanceId: string, keyId: string, index: number, plaintext: Buffer, aad: readonly string[]): string {
+  private seal(instanceId: string, keyId: string, index: number, plaintext: Buffer, aad: readonly string[]): Buffer {
     const version = this.key(instanceId, keyId).versions[index]!;
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', version.material, nonce, { authTagLength: 16 }).setAAD(
       this.aad(instanceId, keyId, index, aad),
     );
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([Buffer.of(index), nonce, sealed, cipher.getAuthTag()]).toString('base64');
+    return Buffer.concat([Buffer.of(index), nonce, sealed, cipher.getAuthTag()]);
   }
 
   private aad(instanceId: string, keyId: string, index: number, aad: readonly string[]): Buffer {

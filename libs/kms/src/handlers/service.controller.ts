@@ -5,7 +5,7 @@ import { InstanceService } from '../services/instance.service.js';
 import { RegistrationService } from '../services/registration.service.js';
 import { zero } from '../domain/binary.js';
 import { WrapService } from '../services/wrap.service.js';
-import { ciphertextFromWire, dekFromWire, toWire } from './wire-fields.js';
+import { ciphertextFromBytes, dekFromBytes } from './wire-fields.js';
 
 const empty = {} as const;
 
@@ -40,32 +40,35 @@ export class KmsServiceController {
 
   @RpcHandler('kms.key.wrap')
   async wrap(request: ValidatedRequestOf<'kms.key.wrap'>): Promise<ResponseOf<'kms.key.wrap'>> {
-    const dek = () => dekFromWire(request.plaintext);
-    const wrapped = await this.wrapping.serviceWrap({ source: request.source, key: request.key, dek, aad: request.aad });
-    return { ciphertext: toWire(wrapped.ciphertext), keyVersion: { id: wrapped.keyVersionId } };
+    const dek = () => dekFromBytes(request.plaintext);
+    try {
+      const wrapped = await this.wrapping.serviceWrap({ source: request.source, key: request.key, dek, aad: request.aad });
+      return { ciphertext: wrapped.ciphertext, keyVersion: { id: wrapped.keyVersionId } };
+    } finally {
+      // Whatever happened (a disabled key never looks at it), the data key the request carried is zeroed.
+      request.plaintext.fill(0);
+    }
   }
 
   @RpcHandler('kms.key.unwrap')
-  async unwrap(request: ValidatedRequestOf<'kms.key.unwrap'>): Promise<ResponseOf<'kms.key.unwrap'>> {
-    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+  async unwrap(request: ValidatedRequestOf<'kms.key.unwrap'>, meta: RpcMeta): Promise<ResponseOf<'kms.key.unwrap'>> {
+    const ciphertext = () => ciphertextFromBytes(request.ciphertext);
     const unwrapped = await this.wrapping.serviceUnwrap({ source: request.source, key: request.key, ciphertext, aad: request.aad });
-    try {
-      const { rewrapped } = unwrapped;
-      return {
-        plaintext: toWire(unwrapped.dek),
-        keyVersion: { id: unwrapped.version.id },
-        ...(rewrapped ? { rewrapped: { ciphertext: toWire(rewrapped.ciphertext), keyVersion: { id: rewrapped.keyVersionId } } } : {}),
-      };
-    } finally {
-      zero(unwrapped.dek);
-    }
+    // The data key goes to the transport as it is and is zeroed once the reply is encoded.
+    meta.zeroAfterReply?.(unwrapped.dek);
+    const { rewrapped } = unwrapped;
+    return {
+      plaintext: unwrapped.dek,
+      keyVersion: { id: unwrapped.version.id },
+      ...(rewrapped ? { rewrapped: { ciphertext: rewrapped.ciphertext, keyVersion: { id: rewrapped.keyVersionId } } } : {}),
+    };
   }
 
   @RpcHandler('kms.key.rewrap')
   async rewrap(request: ValidatedRequestOf<'kms.key.rewrap'>): Promise<ResponseOf<'kms.key.rewrap'>> {
-    const ciphertext = () => ciphertextFromWire(request.ciphertext);
+    const ciphertext = () => ciphertextFromBytes(request.ciphertext);
     const rewrapped = await this.wrapping.serviceRewrap({ source: request.source, key: request.key, ciphertext, aad: request.aad });
-    return { ciphertext: toWire(rewrapped.ciphertext), keyVersion: { id: rewrapped.from }, rewrappedKeyVersion: { id: rewrapped.keyVersionId } };
+    return { ciphertext: rewrapped.ciphertext, keyVersion: { id: rewrapped.from }, rewrappedKeyVersion: { id: rewrapped.keyVersionId } };
   }
 
   @RpcHandler('kms.registration.create')

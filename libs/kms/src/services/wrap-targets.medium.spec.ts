@@ -72,7 +72,7 @@ describe('kms wrap state: no database read per call, and let go within 1 s of a 
     const keyId = created.resources[0]?.id ?? '';
     const source = { accountId, serviceName: 'secrets-manager', serviceInstance: randomUUID() };
     const key = { instanceId, keyId };
-    const plaintext = randomBytes(32).toString('base64');
+    const plaintext = randomBytes(32);
     const aad = ['sealbox-envelope-v1:context'];
     const wrapped = await kms.call('kms.key.wrap', { source, key, plaintext, aad });
     const request: RequestOf<'kms.key.unwrap'> = { source, key, ciphertext: wrapped.ciphertext, aad };

@@ -13,7 +13,18 @@ export interface RpcMeta {
   readonly subject: Subject;
   readonly caller?: Caller;
   readonly requestId?: string;
+  /**
+   * Zero these buffers once the reply is encoded: a response that carries secret bytes (an opened
+   * plaintext, a data key) hands them to the transport without a copy left behind in memory.
+   */
+  zeroAfterReply?(...buffers: Uint8Array[]): void;
 }
+
+/** Where a reply frame keeps the buffers to zero after encoding (a symbol: never encoded). */
+export const ZERO_AFTER_REPLY = Symbol('sealbox:zero-after-reply');
+
+/** A reply frame, with the buffers its handler asked to have zeroed once it is encoded. */
+export type HandledReply = ReplyFrame & { [ZERO_AFTER_REPLY]?: Uint8Array[] };
 
 export type RpcHandlerFn<S extends Subject> = (
   request: ValidatedRequestOf<S>,
@@ -32,7 +43,7 @@ export async function consume<S extends Subject>(
   data: unknown,
   headers: HeaderMap | undefined,
   handle: (request: ValidatedRequestOf<S>, meta: RpcMeta) => Promise<ResponseOf<S>>,
-): Promise<ReplyFrame> {
+): Promise<HandledReply> {
   const deadline = parseDeadline(headers?.[RpcHeaders.deadline]);
   if (deadline !== undefined && Date.now() >= deadline) {
     // The caller has given up: its answer is already a timeout, and starting would only do work nobody waits for.
@@ -43,15 +54,24 @@ export async function consume<S extends Subject>(
     `${subject} process`,
     SpanKind.CONSUMER,
     { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'process' },
-    async (span): Promise<ReplyFrame> => {
+    async (span): Promise<HandledReply> => {
+      const scrub: Uint8Array[] = [];
       try {
         const parsed = Subjects[subject].request.safeParse(data);
         if (!parsed.success) throw validationFailed(fieldIssuesOf(parsed.error));
         const requestId = headers?.[RpcHeaders.requestId] || undefined;
         const caller = callerFrom(headers);
-        const meta: RpcMeta = { subject, ...(caller ? { caller } : {}), ...(requestId ? { requestId } : {}) };
-        return { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
+        const meta: RpcMeta = {
+          subject,
+          ...(caller ? { caller } : {}),
+          ...(requestId ? { requestId } : {}),
+          zeroAfterReply: (...buffers) => void scrub.push(...buffers),
+        };
+        const reply: HandledReply = { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
+        if (scrub.length > 0) reply[ZERO_AFTER_REPLY] = scrub;
+        return reply;
       } catch (error) {
+        for (const buffer of scrub) buffer.fill(0);
         if (!isDomainError(error)) {
           rootLogger().error({ err: error, subject }, 'unexpected error while handling a request');
         }

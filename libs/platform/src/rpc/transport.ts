@@ -2,6 +2,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { rootLogger } from '../logging/logger.js';
 import { decodeRequest, encodeReply, type ReplyFrame, type RequestFrame } from './codec.js';
+import { ZERO_AFTER_REPLY, type HandledReply } from './handler.js';
 
 /**
  * The client side of an RPC transport (NATS, or in process): send one encoded request, get the
@@ -54,7 +55,12 @@ export abstract class RpcServerStrategy extends Server implements CustomTranspor
       let reply = await handler(frame, undefined);
       // Nest answers an error that escaped the handler wrapper with an observable of it.
       if (isObservable(reply)) reply = await lastValueFrom(reply);
-      return encodeReply(reply as ReplyFrame);
+      const handled = reply as HandledReply;
+      try {
+        return encodeReply(handled);
+      } finally {
+        for (const buffer of handled[ZERO_AFTER_REPLY] ?? []) buffer.fill(0);
+      }
     } catch (error) {
       rootLogger().error({ err: error, subject }, 'an RPC handler failed outside its error mapping');
       return encodeReply(internal('An internal error occurred'));

@@ -150,6 +150,8 @@ const LEAKED_SECRET = 'hunter2-do-not-leak';
 const CONFLICT_MESSAGE = 'An API key named "ci" already exists';
 /** Bytes the echo handler answers with: every value of a byte, so any re-encoding would show. */
 const BINARY = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
+/** The byte buffers the echo handler answered with (each asked to be zeroed after the reply). */
+const answered: Buffer[] = [];
 /** Request id that makes the echo handler wait for the gate. */
 const SLOW = 'slow';
 
@@ -192,13 +194,17 @@ class EchoController {
       this.gate.entered++;
       await this.gate.opened;
     }
+    // The bytes go out in a buffer the transport zeroes once the reply is encoded.
+    const bytes = Buffer.from(BINARY);
+    meta.zeroAfterReply?.(bytes);
+    answered.push(bytes);
     return {
       ...report('kms', {
-        meta: { ok: true, detail: JSON.stringify(meta) },
+        meta: { ok: true, detail: JSON.stringify({ ...meta, zeroAfterReply: undefined }) },
         dropped: { ok: true, detail: undefined },
         deadline: { ok: true, detail: String(activeDeadline()) },
         // Binary travels as bytes (responses are not validated at runtime: a Buffer where a string is declared).
-        bytes: { ok: true, detail: BINARY as unknown as string },
+        bytes: { ok: true, detail: bytes as unknown as string },
       }),
       // Responses are not validated at runtime: a Date where the registry says string reaches the
       // caller as whatever JSON makes of it, on every transport.
@@ -292,11 +298,14 @@ export function describeTransportConformance(name: string, factory: TransportFac
       expect(answer.checks['dropped']).not.toHaveProperty('detail');
     });
 
-    it('carries binary fields as bytes, unchanged', async () => {
+    it('carries binary fields as bytes, unchanged, and zeroes the buffers a handler marked once the reply is encoded', async () => {
       const answer = await caller.client.send('kms.health', {});
       const bytes = answer.checks['bytes']?.detail as unknown;
       expect(bytes).toBeInstanceOf(Uint8Array);
       expect(Buffer.from(bytes as Uint8Array).equals(BINARY)).toBe(true);
+      const sent = answered.at(-1);
+      expect(sent?.length).toBe(BINARY.length);
+      expect(sent?.every((byte) => byte === 0)).toBe(true);
     });
 
     it("gives the handler the caller's deadline as its own (a retry-safe call's first try: half of it)", async () => {

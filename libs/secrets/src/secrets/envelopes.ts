@@ -35,11 +35,6 @@ export class StorageEnvelopeStore extends EnvelopeStore {
 /** What one entry costs besides its body: the Map slot, the entry object, its key (bytes, rounded up). */
 const ENTRY_OVERHEAD_BYTES = 128;
 
-/** Bytes an envelope takes: a base64 string is one byte per character, bytes are themselves. */
-export function envelopeBytes(body: string | Uint8Array): number {
-  return typeof body === 'string' ? body.length : body.byteLength;
-}
-
 interface Entry {
   readonly instanceGuid: string;
   readonly body: StoredEnvelope;
@@ -141,7 +136,7 @@ export class CachedEnvelopeStore extends EnvelopeStore {
   }
 
   private admit(id: string, instanceGuid: string, body: StoredEnvelope): void {
-    const bytes = envelopeBytes(body) + id.length + ENTRY_OVERHEAD_BYTES;
+    const bytes = body.byteLength + id.length + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.largest) return;
     this.drop(id);
     this.entries.set(id, { instanceGuid, body, bytes });

@@ -80,13 +80,16 @@ export type VersionPayload =
   | { readonly api_key: string };
 
 /** The plaintext of a version: the JSON of its payload fields, base64 for crypto.envelope.seal. */
-export function plaintextOf(payload: VersionPayload): string {
-  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
+export function plaintextOf(payload: VersionPayload): Buffer {
+  return Buffer.from(JSON.stringify(payload), 'utf8');
 }
 
-/** A version's payload from an opened envelope (base64 JSON); only the type's fields are kept. */
-export function payloadFromPlaintext(type: SecretType, plaintext: string): VersionPayload {
-  const value = JSON.parse(Buffer.from(plaintext, 'base64').toString('utf8')) as Record<string, unknown>;
+/** A version's payload from an opened envelope (UTF-8 JSON); only the type's fields are kept. The bytes are zeroed. */
+export function payloadFromPlaintext(type: SecretType, plaintext: Uint8Array): VersionPayload {
+  const bytes = Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  const json = bytes.toString('utf8');
+  bytes.fill(0);
+  const value = JSON.parse(json) as Record<string, unknown>;
   const text = (name: string) => (typeof value[name] === 'string' ? (value[name] as string) : undefined);
   switch (type) {
     case 'arbitrary':

@@ -551,7 +551,7 @@ for (const database of testDatabases) {
       it('sweeps objects without metadata once older than the grace age, never a live one', async () => {
         const instanceGuid = await newInstance();
         const live = await create(instanceGuid, { secret_type: 'arbitrary', name: 'live', payload: 'p' });
-        const body = Buffer.from('not an envelope').toString('base64');
+        const body = Buffer.from('not an envelope');
         const orphanKey = versionObjectKey(randomUUID(), uuidV7(clock.nowMs() - GRACE_MS - 1));
         const inFlightKey = versionObjectKey(randomUUID(), uuidV7(clock.nowMs()));
         await client.send('storage.object.put', { instanceGuid, key: orphanKey, body });

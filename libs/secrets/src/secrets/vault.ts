@@ -32,12 +32,18 @@ export class VersionVault {
 
   /** Seal a version's payload and store the envelope at the version's key. */
   async store(instance: InstanceEntity, secretId: string, versionId: string, payload: VersionPayload): Promise<void> {
-    const sealed = await this.rpc.send('crypto.envelope.seal', {
-      source: sourceOf(instance),
-      key: keyOf(instance),
-      context: versionContext(instance.crn, secretId, versionId),
-      plaintext: plaintextOf(payload),
-    });
+    const plaintext = plaintextOf(payload);
+    let sealed;
+    try {
+      sealed = await this.rpc.send('crypto.envelope.seal', {
+        source: sourceOf(instance),
+        key: keyOf(instance),
+        context: versionContext(instance.crn, secretId, versionId),
+        plaintext,
+      });
+    } finally {
+      plaintext.fill(0);
+    }
     await this.envelopes.put(instance.instanceGuid, versionObjectKey(secretId, versionId), sealed.envelope);
   }
 

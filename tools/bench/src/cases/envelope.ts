@@ -40,7 +40,7 @@ export class InMemoryKms implements KmsKeyClient {
   ): Promise<ResponseOf<'kms.key.wrap'> | ResponseOf<'kms.key.unwrap'>> {
     const aad = Buffer.from(JSON.stringify([request.key.instanceId, request.key.keyId, request.aad ?? []]));
     if (subject === 'kms.key.wrap' && 'plaintext' in request) {
-      const dek = Buffer.from(request.plaintext, 'base64');
+      const dek = Buffer.from(request.plaintext);
       const sealed = Buffer.alloc(NONCE_BYTES + dek.length + TAG_BYTES);
       const nonce = sealed.subarray(0, NONCE_BYTES);
       this.noncePrefix.copy(nonce);
@@ -50,17 +50,15 @@ export class InMemoryKms implements KmsKeyClient {
       cipher.final();
       cipher.getAuthTag().copy(sealed, NONCE_BYTES + dek.length);
       dek.fill(0);
-      return { ciphertext: sealed.toString('base64'), keyVersion: { id: KEY_VERSION_ID } };
+      return { ciphertext: sealed, keyVersion: { id: KEY_VERSION_ID } };
     }
     if (!('ciphertext' in request)) throw new Error(`${subject}: unexpected request`);
     this.unwraps += 1;
-    const blob = Buffer.from(request.ciphertext, 'base64');
+    const blob = Buffer.from(request.ciphertext);
     const decipher = createDecipheriv('aes-256-gcm', this.rootKey, blob.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES })
       .setAAD(aad)
       .setAuthTag(blob.subarray(blob.length - TAG_BYTES));
-    const dek = Buffer.concat([decipher.update(blob.subarray(NONCE_BYTES, blob.length - TAG_BYTES)), decipher.final()]);
-    const plaintext = dek.toString('base64');
-    dek.fill(0);
+    const plaintext = Buffer.concat([decipher.update(blob.subarray(NONCE_BYTES, blob.length - TAG_BYTES)), decipher.final()]);
     return { plaintext, keyVersion: { id: KEY_VERSION_ID } };
   }
 }
