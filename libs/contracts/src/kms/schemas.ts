@@ -10,7 +10,6 @@ const MAX_SERVICE_DEK_BYTES = 8192;
 /** Largest ciphertext (bytes) of a wrapped data key. */
 const MAX_SERVICE_CIPHERTEXT_BYTES = 6144;
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').max(8192);
 
 /** The calling service instance: checked against an IAM authorization policy on every call. */
 export const ServiceSource = z.object({

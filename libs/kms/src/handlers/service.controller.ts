@@ -3,7 +3,6 @@ import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { RpcHandler, type RpcMeta } from '@sealbox/platform';
 import { InstanceService } from '../services/instance.service.js';
 import { RegistrationService } from '../services/registration.service.js';
-import { zero } from '../domain/binary.js';
 import { WrapService } from '../services/wrap.service.js';
 import { ciphertextFromBytes, dekFromBytes } from './wire-fields.js';
 
