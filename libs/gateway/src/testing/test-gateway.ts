@@ -79,6 +79,8 @@ export interface TestGateway {
   readonly bus: InProcessBus;
   /** The process's event bus: audit events arrive here (`events.audit.request`). */
   readonly events: InProcessEventBus;
+  /** Every route the HTTP server serves (method and URL pattern, as Fastify registered it). */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   /** Decisions the fake iam was asked for. */
   readonly authorizations: ValidatedRequestOf<'iam.authorize'>[];
   /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
@@ -174,6 +176,13 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   class TestRootModule {}
 
   const app = await createHttpApp(TestRootModule, http, logger);
+  const routes: { method: string; url: string }[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    });
   const audit = new BufferedEventPublisher(events, logger);
   configureGateway(app, gatewayOptions, audit, clock);
   const server = new InProcessServer(bus);
@@ -223,6 +232,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       url,
       bus,
       events,
+      routes,
       authorizations,
       token,
       auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
