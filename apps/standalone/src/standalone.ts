@@ -20,6 +20,7 @@ import {
   listen,
   loadConfig,
   PlatformModule,
+  RecentEventsFeed,
   setRootLogger,
   startTracing,
   tracingConfigOf,
@@ -75,6 +76,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const bus = new InProcessBus();
   const server = new InProcessServer(bus);
   const events = new InProcessEventBus();
+  const eventFeed = new RecentEventsFeed(events);
   const clock = options.clock ?? new SystemClock();
   const gateway = gatewayOptionsFrom(config);
   const audit = new BufferedEventPublisher(events, logger.child({ component: 'audit' }));
@@ -89,7 +91,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus, gateway }),
+      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed }),
       IamModule.register({
         database: database('iam'),
         bootstrap: {
@@ -124,6 +126,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   setupOpenApi(app);
   const url = await listen(app, http);
   logger.info({ url, dataDir }, 'sealbox standalone listening');
-  app.getHttpServer().once('close', () => void tracingHandle.shutdown());
+  app.getHttpServer().once('close', () => {
+    void eventFeed.close();
+    void tracingHandle.shutdown();
+  });
   return { app, url, dataDir };
 }

@@ -7,6 +7,7 @@ import {
   createHttpApp,
   createLogger,
   exitOnConfigError,
+  JetStreamEventFeed,
   JetStreamPublisher,
   listen,
   loadConfig,
@@ -69,6 +70,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const client = natsClient(nats, 'gateway');
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
+  const eventFeed = new JetStreamEventFeed(nats, 'gateway', logger);
   const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
   const clock = new SystemClock();
   const gateway = gatewayOptionsFrom(config);
@@ -83,7 +85,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: client, gateway }),
+      GatewayModule.register({ transportStatus: client, gateway, eventFeed }),
     ],
   })
   class GatewayRootModule {}
@@ -115,6 +117,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         .close()
         .then(() => audit.close())
         .then(() => subscriber.close())
+        .then(() => eventFeed.close())
         .then(() => publisher.close())
         .then(() => tracingHandle.shutdown())
         .finally(() => process.exit(0));

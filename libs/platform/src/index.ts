@@ -20,6 +20,8 @@ export * from './events/outbox.js';
 export * from './events/relay.js';
 export * from './events/publisher.js';
 export * from './events/jetstream.js';
+export * from './events/feed.js';
+export * from './events/jetstream-feed.js';
 export * from './health/health.js';
 export * from './nest/tokens.js';
 export * from './nest/platform.module.js';

@@ -41,6 +41,8 @@ export const IamServiceNames = [
   'iam-identity',
   'iam-access-management',
   'resource-controller',
+  /** The account's event stream (`GET /v1/events`). */
+  'event-stream',
 ] as const;
 export type IamServiceName = (typeof IamServiceNames)[number];
 
@@ -118,6 +120,8 @@ export const ActionRoles = {
   'iam-access-management.policy.list': viewers,
   'iam-access-management.policy.read': viewers,
   'iam-access-management.role.list': viewers,
+  /** Follow the account's events over HTTP (ids and types only, never secret material; audit events name who did what). */
+  'event-stream.event.read': readers,
 } as const satisfies Record<string, readonly RoleName[]>;
 
 export type Action = keyof typeof ActionRoles;

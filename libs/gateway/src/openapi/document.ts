@@ -140,7 +140,7 @@ export function buildOpenApiDocument(info: DocumentInfo, routes: readonly Docume
       const query = schemas.inline(doc.query, 'output') as { properties?: Record<string, JsonSchema> };
       const required = (schemas.inline(doc.query, 'input') as { required?: string[] }).required ?? [];
       for (const [name, schema] of Object.entries(query.properties ?? {})) {
-        const { description, ...rest } = schema as { description?: string };
+        const { description, ...rest } = schema as JsonSchema & { description?: string };
         parameters.push({
           name,
           in: 'query',

@@ -26,6 +26,7 @@ import {
   inProcessStatus,
   listen,
   PlatformModule,
+  RecentEventsFeed,
   signJwt,
   SystemClock,
   type HttpOptions,
@@ -146,6 +147,7 @@ function signingKey(): { privateKey: KeyObject; jwks: IamWire.JwksResponse } {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const bus = new InProcessBus();
   const events = new InProcessEventBus();
+  const eventFeed = new RecentEventsFeed(events);
   const logger = createLogger({ app: 'test', level: 'silent' });
   const clock = options.clock ?? new SystemClock();
   const gatewayOptions: GatewayOptions = { ...GENEROUS, ...options.gateway };
@@ -169,7 +171,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions }),
+      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions, eventFeed }),
     ],
     controllers: [...(options.controllers ?? [])],
   })
@@ -239,6 +241,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       close: async () => {
         await app.close();
         await audit.close(0);
+        await eventFeed.close();
       },
     };
   } catch (error) {
