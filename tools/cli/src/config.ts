@@ -26,6 +26,40 @@ export function configDir(env: Readonly<Record<string, string | undefined>>, hom
 }
 
 export const configFile = (dir: string): string => join(dir, 'config.json');
+export const targetFile = (dir: string): string => join(dir, 'target.json');
+
+/** An instance `sealbox target --instance` chose, as found then. */
+export const TargetInstance = z.object({ guid: z.string(), name: z.string(), service: z.string() });
+export type TargetInstance = z.infer<typeof TargetInstance>;
+
+/** The default instances of `sm` (a Secrets Manager instance) and `kp` (a Key Protect or HPCS instance). */
+export const StoredTarget = z.object({ sm: TargetInstance.optional(), kp: TargetInstance.optional() });
+export type StoredTarget = z.infer<typeof StoredTarget>;
+export type TargetGroup = keyof StoredTarget;
+
+/** The default instances; none when never set. A file that cannot be read as one is an error. */
+export function readTarget(dir: string): StoredTarget {
+  let text: string;
+  try {
+    text = readFileSync(targetFile(dir), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CliError(ExitCode.USAGE, `Cannot read ${targetFile(dir)}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const target = StoredTarget.safeParse(parsed);
+  if (!target.success) throw new CliError(ExitCode.USAGE, `${targetFile(dir)} is not a sealbox target. Run: sealbox target --instance NAME`);
+  return target.data;
+}
+
+export function writeTarget(dir: string, target: StoredTarget): void {
+  writePrivateJson(dir, targetFile(dir), target);
+}
 
 /** The stored session, or undefined when there is none. A file that cannot be read as a session is an error. */
 export function readSession(dir: string): StoredSession | undefined {
@@ -50,13 +84,18 @@ export function readSession(dir: string): StoredSession | undefined {
 }
 
 export function writeSession(dir: string, session: StoredSession): void {
+  writePrivateJson(dir, configFile(dir), session);
+}
+
+/** A JSON file only the user reads (0600 in a 0700 folder), replaced atomically. */
+function writePrivateJson(dir: string, file: string, value: unknown): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const temp = join(dir, `.config.json.${randomBytes(6).toString('hex')}`);
+  const temp = join(dir, `.write.${randomBytes(6).toString('hex')}`);
   try {
-    writeFileSync(temp, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(temp, 0o600);
-    renameSync(temp, configFile(dir));
+    renameSync(temp, file);
   } finally {
     rmSync(temp, { force: true });
   }
