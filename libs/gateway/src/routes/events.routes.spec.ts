@@ -89,8 +89,7 @@ describe('GET /v1/events (Server-Sent Events)', () => {
   it('answers 400 VALIDATION_FAILED naming type for a prefix no event type has', async () => {
     const response = await send(gateway.url, { path: '/v1/events?type=secrets.,sekrets.', headers: gateway.auth() });
     const body = expectIbmError(response, 400, 'VALIDATION_FAILED');
-    expect(body.errors[0]?.target).toEqual({ type: 'field', name: 'type' });
-    expect(body.errors[0]?.message).toContain('sekrets.');
+    expect(body.errors[0]?.message).toMatch(/^type: no event type starts with sekrets\./);
   });
 
   it('answers 401 UNAUTHORIZED without a token', async () => {
