@@ -7,6 +7,8 @@ import {
   createHttpApp,
   createLogger,
   exitOnConfigError,
+  exitOnStartupError,
+  listenStartupError,
   JetStreamEventFeed,
   JetStreamPublisher,
   listen,
@@ -61,9 +63,9 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
     http = httpOptionsFrom(config);
     tracing = tracingConfigOf(config);
   } catch (error) {
-    exitOnConfigError(error);
+    exitOnConfigError(error, 'sealbox gateway');
   }
-  const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL });
+  const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
   const tracingHandle = startTracing('gateway', tracing);
   const nats = natsConfigOf(config);
@@ -93,7 +95,15 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const app = await createHttpApp(GatewayRootModule, http, logger);
   configureGateway(app, gateway, audit, clock);
   setupOpenApi(app);
-  const url = await listen(app, http);
+  let url: string;
+  try {
+    url = await listen(app, http);
+  } catch (error) {
+    const cannot = listenStartupError(error, http);
+    if (!cannot) throw error;
+    await app.close().catch(() => undefined);
+    exitOnStartupError(cannot, 'sealbox gateway');
+  }
   logger.info({ url }, 'gateway listening');
 
   const connecting = new AbortController();

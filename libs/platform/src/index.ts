@@ -27,6 +27,7 @@ export * from './nest/tokens.js';
 export * from './nest/platform.module.js';
 export * from './nest/service-database.module.js';
 export * from './bootstrap/service.js';
+export * from './bootstrap/startup.js';
 export * from './http/index.js';
 export * from './rpc/transport-status.js';
 export * from './jwt/index.js';
