@@ -149,6 +149,7 @@ describe('start-up', () => {
         { timeout: 20_000, interval: 250 },
       )
       .toContain('iam (no answer)');
-    expect(output.stdout).toContain('gateway connected to NATS');
+    // Log lines are written asynchronously: the line may come just after readiness.
+    await expect.poll(() => output.stdout, { timeout: 5_000 }).toContain('gateway connected to NATS');
   });
 });

@@ -105,7 +105,8 @@ export function prettyDestination(): DestinationStream {
 
 /**
  * Root pino logger: the app name, trace id and span id of the active span on every record; JSON
- * lines to `destination`, else to stdout (human-readable when it is a terminal, see `format`).
+ * lines to `destination`, else to stdout, written synchronously (human-readable when it is a
+ * terminal, see `format`).
  */
 export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
@@ -122,7 +123,8 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
     },
   };
   if (destination) return pino(options, destination);
-  return prettyLogs(config.format, process.stdout.isTTY === true) ? pino(options, prettyDestination()) : pino(options);
+  // Synchronous, as the pretty lines: log lines and other output (the first-start banner) stay in order.
+  return pino(options, prettyLogs(config.format, process.stdout.isTTY === true) ? prettyDestination() : pino.destination({ dest: 1, sync: true }));
 }
 
 let processLogger: Logger | undefined;
