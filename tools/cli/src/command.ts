@@ -1,7 +1,7 @@
 import { usage } from './errors.js';
 import type { Gateway } from './http.js';
 import type { CliIo } from './io.js';
-import { emit, fieldAt, rawField, type OutputFormat } from './output.js';
+import { emit, fieldAt, rawField, table, type Columns, type OutputFormat } from './output.js';
 
 /** Option values by long name (`instance`, `no-wait` → `wait`): strings, `true` for flags. */
 export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
@@ -122,4 +122,9 @@ export function show(context: Context, value: unknown, human: () => string): voi
     throw usage(`--field ${field}: there is no such field here${names ? ` (fields: ${names})` : ''}`);
   }
   context.io.stdout.write(`${rawField(found)}${context.io.stdout.isTTY ? '\n' : ''}`);
+}
+
+/** Prints the rows a list command found: as JSON, or as a table (`empty` when there is none). */
+export function showList<T>(context: Context, rows: readonly T[], columns: Columns<T>, empty: string): void {
+  emit(context.io.stdout, context.format, rows, () => (rows.length === 0 ? `${empty}\n` : table(rows, columns)));
 }

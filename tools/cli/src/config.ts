@@ -39,22 +39,7 @@ export type TargetGroup = keyof StoredTarget;
 
 /** The default instances; none when never set. A file that cannot be read as one is an error. */
 export function readTarget(dir: string): StoredTarget {
-  let text: string;
-  try {
-    text = readFileSync(targetFile(dir), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CliError(ExitCode.USAGE, `Cannot read ${targetFile(dir)}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const target = StoredTarget.safeParse(parsed);
-  if (!target.success) throw new CliError(ExitCode.USAGE, `${targetFile(dir)} is not a sealbox target. Run: sealbox target --instance NAME`);
-  return target.data;
+  return readPrivateJson(targetFile(dir), StoredTarget, ExitCode.USAGE, 'a sealbox target. Run: sealbox target --instance NAME') ?? {};
 }
 
 export function writeTarget(dir: string, target: StoredTarget): void {
@@ -63,12 +48,17 @@ export function writeTarget(dir: string, target: StoredTarget): void {
 
 /** The stored session, or undefined when there is none. A file that cannot be read as a session is an error. */
 export function readSession(dir: string): StoredSession | undefined {
+  return readPrivateJson(configFile(dir), StoredSession, ExitCode.NOT_LOGGED_IN, 'a sealbox session. Run: sealbox login --apikey KEY');
+}
+
+/** A JSON file of the CLI in `schema`'s shape; undefined when absent; else exit `exitCode` saying it is not `what`. */
+function readPrivateJson<T extends z.ZodType>(file: string, schema: T, exitCode: ExitCode, what: string): z.output<T> | undefined {
   let text: string;
   try {
-    text = readFileSync(configFile(dir), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(ExitCode.NOT_LOGGED_IN, `Cannot read ${configFile(dir)}: ${(error as Error).message}`);
+    throw new CliError(exitCode, `Cannot read ${file}: ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {
@@ -76,11 +66,9 @@ export function readSession(dir: string): StoredSession | undefined {
   } catch {
     parsed = undefined;
   }
-  const session = StoredSession.safeParse(parsed);
-  if (!session.success) {
-    throw new CliError(ExitCode.NOT_LOGGED_IN, `${configFile(dir)} is not a sealbox session. Run: sealbox login --apikey KEY`);
-  }
-  return session.data;
+  const read = schema.safeParse(parsed);
+  if (!read.success) throw new CliError(exitCode, `${file} is not ${what}`);
+  return read.data;
 }
 
 export function writeSession(dir: string, session: StoredSession): void {

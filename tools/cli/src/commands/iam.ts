@@ -1,7 +1,7 @@
 import { IamWire, PlatformRoles, roleCrn, ServiceRoles, type RoleName } from '@sealbox/contracts';
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { confirmed, forceOption, jsonObject, listOption, requiredOption, stringOption, type CommandSpec, type Context } from '../command.js';
+import { type CommandSpec, confirmed, type Context, forceOption, jsonObject, listOption, requiredOption, showList, stringOption } from '../command.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import type { Gateway, Query } from '../http.js';
 import { GROUP_SERVICES, resolveInstance } from '../instance.js';
@@ -114,17 +114,13 @@ const serviceIdsList: CommandSpec = {
   summary: 'List the service IDs of the account',
   async run(context) {
     const found = await serviceIds(context.gateway());
-    emit(context.io.stdout, context.format, found, () =>
-      found.length === 0
-        ? 'No service ID found.\n'
-        : table(found, [
-            ['ID', (s) => s.id],
-            ['Name', (s) => s.name],
-            ['IAM ID', (s) => s.iam_id],
-            ['Description', (s) => s.description],
-            ['Created', (s) => s.created_at],
-          ]),
-    );
+    showList(context, found, [
+      ['ID', (s) => s.id],
+      ['Name', (s) => s.name],
+      ['IAM ID', (s) => s.iam_id],
+      ['Description', (s) => s.description],
+      ['Created', (s) => s.created_at],
+    ], 'No service ID found.');
   },
 };
 
@@ -174,17 +170,13 @@ const apiKeys: CommandSpec = {
       (page) => page.apikeys,
       (page) => page.next,
     )) as IamWire.ApiKey[];
-    emit(context.io.stdout, context.format, found, () =>
-      found.length === 0
-        ? 'No API key found.\n'
-        : table(found, [
-            ['ID', (k) => k.id],
-            ['Name', (k) => k.name],
-            ['IAM ID', (k) => k.iam_id],
-            ['Locked', (k) => k.locked],
-            ['Created', (k) => k.created_at],
-          ]),
-    );
+    showList(context, found, [
+      ['ID', (k) => k.id],
+      ['Name', (k) => k.name],
+      ['IAM ID', (k) => k.iam_id],
+      ['Locked', (k) => k.locked],
+      ['Created', (k) => k.created_at],
+    ], 'No API key found.');
   },
 };
 
@@ -272,7 +264,7 @@ const accessPolicies: CommandSpec = {
       (page) => page.policies,
       (page) => (page.next ? { start: page.next.start } : undefined),
     )) as IamWire.Policy[];
-    emit(context.io.stdout, context.format, found, () => (found.length === 0 ? 'No policy found.\n' : table(found, policyColumns)));
+    showList(context, found, policyColumns, 'No policy found.');
   },
 };
 

@@ -1,9 +1,9 @@
 import { KmsWire } from '@sealbox/contracts';
-import { fieldOption, show, stringOption, type CommandSpec, type Context, type OptionSpec } from '../command.js';
+import { type CommandSpec, type Context, fieldOption, type OptionSpec, show, showList, stringOption } from '../command.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import type { HttpAnswer, HttpRequest } from '../http.js';
 import { instanceOf, instanceOptions } from '../instance.js';
-import { emit, fields, table } from '../output.js';
+import { emit, fields } from '../output.js';
 import { answerOf } from '../resource-api.js';
 
 type Key = KmsWire.Key;
@@ -57,17 +57,13 @@ const keys: CommandSpec = {
   async run(context) {
     const answer = await kp(context, { method: 'GET', path: '/keys', query: { limit: 5000 } });
     const found = answerOf(KmsWire.KeyCollection, answer, 'GET /kms/api/v2/keys').resources.map(withoutPayload);
-    emit(context.io.stdout, context.format, found, () =>
-      found.length === 0
-        ? 'No key found.\n'
-        : table(found, [
-            ['ID', (k) => k.id],
-            ['Name', (k) => k.name],
-            ['Type', (k) => (k.extractable ? 'standard' : 'root')],
-            ['State', (k) => keyState(k.state)],
-            ['Created', (k) => k.creationDate],
-          ]),
-    );
+    showList(context, found, [
+      ['ID', (k) => k.id],
+      ['Name', (k) => k.name],
+      ['Type', (k) => (k.extractable ? 'standard' : 'root')],
+      ['State', (k) => keyState(k.state)],
+      ['Created', (k) => k.creationDate],
+    ], 'No key found.');
   },
 };
 

@@ -1,8 +1,8 @@
 import { LifecycleWire } from '@sealbox/contracts';
-import { confirmed, fieldOption, forceOption, jsonObject, show as showOne, stringOption, timeoutOption, waitOptions, waits, type CommandSpec } from '../command.js';
+import { type CommandSpec, confirmed, fieldOption, forceOption, jsonObject, show as showOne, showList, stringOption, timeoutOption, waitOptions, waits } from '../command.js';
 import { usage } from '../errors.js';
 import type { Gateway } from '../http.js';
-import { emit, fields, table } from '../output.js';
+import { emit, fields } from '../output.js';
 import { answerOf, findInstance, getInstance, isGuid, listInstances, listReclamations, reclamationAction } from '../resource-api.js';
 import { provisioned, reclaimed, restored, waitForInstance } from '../wait.js';
 
@@ -103,18 +103,14 @@ const list: CommandSpec = {
     const instances = (await listInstances(context.gateway(), { resource_id: stringOption(context.values, 'service-name'), state })).filter(
       (instance) => location === undefined || instance.region_id === location,
     );
-    emit(context.io.stdout, context.format, instances, () =>
-      instances.length === 0
-        ? 'No service instance found.\n'
-        : table(instances, [
-            ['Name', (i) => i.name],
-            ['Location', (i) => i.region_id],
-            ['State', (i) => i.state],
-            ['Service', (i) => i.resource_id],
-            ['Plan', (i) => i.resource_plan_id],
-            ['GUID', (i) => i.guid],
-          ]),
-    );
+    showList(context, instances, [
+      ['Name', (i) => i.name],
+      ['Location', (i) => i.region_id],
+      ['State', (i) => i.state],
+      ['Service', (i) => i.resource_id],
+      ['Plan', (i) => i.resource_plan_id],
+      ['GUID', (i) => i.guid],
+    ], 'No service instance found.');
   },
 };
 
@@ -172,7 +168,7 @@ const reclamations: CommandSpec = {
       resource_instance_id: instanceId,
       resource_group_id: stringOption(context.values, 'resource-group-id'),
     });
-    emit(context.io.stdout, context.format, found, () => (found.length === 0 ? 'No reclamation found.\n' : table(found, reclamationColumns)));
+    showList(context, found, reclamationColumns, 'No reclamation found.');
   },
 };
 

@@ -1,6 +1,6 @@
 import { SecretsWire } from '@sealbox/contracts';
 import { SecretsManagerClient, SecretsManagerError, SecretsManagerResponseError } from '@sealbox/sm-client';
-import { confirmed, fieldOption, forceOption, jsonObject, listOption, requiredOption, show, stringOption, type CommandSpec, type Context, type OptionSpec } from '../command.js';
+import { type CommandSpec, confirmed, type Context, fieldOption, forceOption, jsonObject, listOption, type OptionSpec, requiredOption, show, showList, stringOption } from '../command.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import { serverError } from '../http.js';
 import { instanceOf, instanceOptions } from '../instance.js';
@@ -29,6 +29,13 @@ async function sm<T>(context: Context, operation: (client: SecretsManagerClient)
     if (!isTransportFailure(error)) throw error;
     throw new CliError(ExitCode.UNREACHABLE, `Cannot reach ${smClient.baseUrl}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}`);
   }
+}
+
+/** Every item of a paged list (the client follows `next`). */
+async function every<T>(pages: AsyncIterable<T>): Promise<T[]> {
+  const found: T[] = [];
+  for await (const item of pages) found.push(item);
+  return found;
 }
 
 const id = (context: Context) => context.positionals[0] ?? '';
@@ -215,19 +222,15 @@ const secrets: CommandSpec = {
     const groups = list('group');
     const labels = list('labels');
     const search = stringOption(values, 'search');
-    const found = await sm(context, async (client) => {
-      const all: SecretsWire.SecretMetadata[] = [];
-      const options = {
-        ...(groups ? { groups } : {}),
-        ...(types ? { secretTypes: types as SecretsWire.IbmSecretType[] } : {}),
-        ...(labels ? { matchAllLabels: labels } : {}),
-        ...(search ? { search } : {}),
-        ...(sort ? { sort: sort as SecretsWire.SecretSort } : {}),
-      };
-      for await (const metadata of client.listSecretsAll(options)) all.push(metadata);
-      return all;
-    });
-    emit(context.io.stdout, context.format, found, () => (found.length === 0 ? 'No secret found.\n' : table(found, secretColumns)));
+    const options = {
+      ...(groups ? { groups } : {}),
+      ...(types ? { secretTypes: types as SecretsWire.IbmSecretType[] } : {}),
+      ...(labels ? { matchAllLabels: labels } : {}),
+      ...(search ? { search } : {}),
+      ...(sort ? { sort: sort as SecretsWire.SecretSort } : {}),
+    };
+    const found = await sm(context, (client) => every(client.listSecretsAll(options)));
+    showList(context, found, secretColumns, 'No secret found.');
   },
 };
 
@@ -315,13 +318,16 @@ const versions: CommandSpec = {
   options: [...instanceOptions],
   async run(context) {
     const { result } = await sm(context, (client) => client.listSecretVersions(id(context)));
-    emit(context.io.stdout, context.format, result.versions, () =>
-      table(result.versions, [
+    showList(
+      context,
+      result.versions,
+      [
         ['ID', (v) => v.id],
         ['Alias', (v) => v.alias],
         ['Created', (v) => v.created_at],
         ['Payload available', (v) => v.payload_available],
-      ]),
+      ],
+      'No version.',
     );
   },
 };
@@ -369,13 +375,16 @@ const groups: CommandSpec = {
   options: [...instanceOptions],
   async run(context) {
     const { result } = await sm(context, (client) => client.listSecretGroups());
-    emit(context.io.stdout, context.format, result.secret_groups, () =>
-      table(result.secret_groups, [
+    showList(
+      context,
+      result.secret_groups,
+      [
         ['ID', (g) => g.id],
         ['Name', (g) => g.name],
         ['Description', (g) => g.description],
         ['Created', (g) => g.created_at],
-      ]),
+      ],
+      'No secret group.',
     );
   },
 };
@@ -419,11 +428,7 @@ const locks: CommandSpec = {
     const at = stringOption(context.values, 'version');
     if (secretId === undefined || secretId === '') {
       if (at !== undefined) throw usage('--version needs the secret id');
-      const all = await sm(context, async (client) => {
-        const found: SecretsWire.SecretLocks[] = [];
-        for await (const entry of client.listSecretsLocksAll()) found.push(entry);
-        return found;
-      });
+      const all = await sm(context, (client) => every(client.listSecretsLocksAll()));
       emit(context.io.stdout, context.format, all, () =>
         all.length === 0
           ? 'No secret has locks.\n'
@@ -439,13 +444,8 @@ const locks: CommandSpec = {
       );
       return;
     }
-    const found = await sm(context, async (client) => {
-      const list: SecretsWire.SecretLock[] = [];
-      const pages = at === undefined ? client.listSecretLocksAll(secretId) : client.listSecretVersionLocksAll(secretId, at);
-      for await (const lock of pages) list.push(lock);
-      return list;
-    });
-    emit(context.io.stdout, context.format, found, () => (found.length === 0 ? 'No lock.\n' : table(found, lockColumns)));
+    const found = await sm(context, (client) => every(at === undefined ? client.listSecretLocksAll(secretId) : client.listSecretVersionLocksAll(secretId, at)));
+    showList(context, found, lockColumns, 'No lock.');
   },
 };
 
