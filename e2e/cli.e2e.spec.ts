@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KmsWire, LifecycleWire, roleCrn } from '@sealbox/contracts';
+import { type KmsWire, LifecycleWire } from '@sealbox/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo } from './harness/context.js';
-import { request } from './harness/http.js';
-import { adminSession, createAccountOverNats } from './harness/iam.js';
+import { createAccountOverNats } from './harness/iam.js';
 
 interface Run {
   readonly code: number | null;
@@ -17,11 +16,11 @@ interface Run {
 
 /**
  * The built `sealbox` binary (`node tools/cli/dist/main.js`, what `npx sealbox` runs) against the
- * distributed stack, as a user would drive it: login → a Key Protect instance and root key → a Secrets
- * Manager instance encrypted with that key → write a secret → delete → reclamations → restore → the
- * secret is readable → delete → reclamation-delete → removed, with exit codes and outputs checked at
- * every step, while `events tail` follows the lifecycle events. Everything goes through the CLI except
- * the IAM authorization (secrets-manager → the kms instance, Reader), which the CLI has no command for.
+ * distributed stack, as a user would drive it: login → a Key Protect instance and root key → an IAM
+ * authorization → a Secrets Manager instance encrypted with that key → write a secret → delete →
+ * reclamations → restore → the secret is readable → delete → reclamation-delete → removed, with exit
+ * codes and outputs checked at every step, while `events tail` follows the lifecycle events twice: over
+ * the gateway's HTTP event stream (JetStream behind it) and straight from NATS.
  */
 describe('sealbox CLI (built binary, distributed stack)', () => {
   const stack = stackInfo();
@@ -33,6 +32,9 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
   let tail: ChildProcess | undefined;
   let tailOut = '';
   let tailErr = '';
+  let httpTail: ChildProcess | undefined;
+  let httpTailOut = '';
+  let httpTailErr = '';
   /** Every byte the CLI printed, to check no token or key ever shows. */
   const printed: string[] = [];
   /** The API key and the tokens login stored: never printed. */
@@ -76,6 +78,7 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
 
   afterAll(() => {
     tail?.kill('SIGKILL');
+    httpTail?.kill('SIGKILL');
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -103,7 +106,11 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     tail = spawn(process.execPath, [bin, 'events', 'tail', '--type', 'lifecycle.>', '--nats', stack.natsUrl, '--output', 'json'], { cwd: stack.root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     tail.stdout?.on('data', (chunk: Buffer) => (tailOut += chunk.toString('utf8')));
     tail.stderr?.on('data', (chunk: Buffer) => (tailErr += chunk.toString('utf8')));
+    httpTail = spawn(process.execPath, [bin, 'events', 'tail', '--type', 'lifecycle.instance.', '--output', 'json'], { cwd: stack.root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    httpTail.stdout?.on('data', (chunk: Buffer) => (httpTailOut += chunk.toString('utf8')));
+    httpTail.stderr?.on('data', (chunk: Buffer) => (httpTailErr += chunk.toString('utf8')));
     await expect.poll(() => tailErr, { timeout: 15_000, interval: 100 }).toContain('Following events.lifecycle.>');
+    await expect.poll(() => httpTailErr, { timeout: 15_000, interval: 100 }).toContain(`Following lifecycle.instance. at ${stack.gatewayUrl}`);
 
     neverPrinted = [apikey, stored.access_token, stored.refresh_token];
   });
@@ -118,15 +125,15 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     expect(kms).toMatchObject({ resource_id: 'kms', resource_plan_id: 'kms-standard', state: 'active' });
     kmsGuid = kms.guid;
 
-    rootKey = json<KmsWire.Key>(await sealbox('kms', 'key-create', 'cli-root', '--instance-id', kmsGuid, '--output', 'json'));
+    rootKey = json<KmsWire.Key>(await sealbox('kp', 'key-create', 'cli-root', '-i', kmsGuid, '--output', 'json'));
     expect(rootKey).toMatchObject({ name: 'cli-root', extractable: false, state: 1 });
-    const keys = await sealbox('kms', 'keys', '--instance-id', kmsGuid);
+    const keys = await sealbox('kp', 'keys', '-i', `${name}-kms`);
     expect(keys.code, keys.stderr).toBe(0);
     expect(keys.stdout).toMatch(new RegExp(`${rootKey.id}\\s+cli-root\\s+root\\s+Active`));
-    const rotated = await sealbox('kms', 'key-rotate', rootKey.id, '--instance-id', kmsGuid);
+    const rotated = await sealbox('kp', 'key-rotate', rootKey.id, '-i', kmsGuid);
     expect(rotated.code, rotated.stderr).toBe(0);
     expect(rotated.stdout).toContain(`Key ${rootKey.id} was rotated: Active`);
-    const unknown = await sealbox('kms', 'keys', '--instance-id', '00000000-0000-4000-8000-000000000000');
+    const unknown = await sealbox('kp', 'keys', '-i', '00000000-0000-4000-8000-000000000000');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/\(HTTP 40[34]\)/);
   }, 180_000);
@@ -137,19 +144,11 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     expect(refused.code).toBe(1);
     expect((JSON.parse(refused.stderr) as { error: { status: number } }).error.status).toBe(403);
 
-    const session = await adminSession(stack, apikey);
-    const policy = await request(`${stack.gatewayUrl}/v1/policies`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${session.token}` },
-      body: {
-        type: 'authorization',
-        subjects: [{ attributes: [{ name: 'accountId', value: session.accountId }, { name: 'serviceName', value: 'secrets-manager' }] }],
-        roles: [{ role_id: roleCrn('Reader') }],
-        resources: [{ attributes: [{ name: 'accountId', value: session.accountId }, { name: 'serviceName', value: 'kms' }, { name: 'serviceInstance', value: kmsGuid }] }],
-      },
-      deadlineMs: stack.rpcTimeoutMs + 5_000,
-    });
-    expect(policy.status, JSON.stringify(policy.body)).toBe(201);
+    const policy = json<{ type: string; resources: { attributes: { name: string; value: string }[] }[] }>(
+      await sealbox('iam', 'authorization-policy-create', 'secrets-manager', 'kms', 'Reader', '--target-service-instance-id', `${name}-kms`, '--output', 'json'),
+    );
+    expect(policy.type).toBe('authorization');
+    expect(policy.resources[0]?.attributes).toContainEqual({ name: 'serviceInstance', value: kmsGuid });
   }, 60_000);
 
   it('service-instance-create provisions a Secrets Manager instance with the key and waits until it is active', async () => {
@@ -167,19 +166,14 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     const listed = json<LifecycleWire.ResourceInstance[]>(await sealbox('resource', 'service-instances', '--service-name', 'secrets-manager', '--output', 'json'));
     expect(listed.map((instance) => instance.guid)).toContain(guid);
 
-    const secret = await sealbox('secrets', 'create', '--instance-id', guid, '--name', 'db-password', '--payload', 'restore-me-please');
+    const secret = await sealbox('sm', 'secret-create', '-i', name, '--name', 'db-password', '--payload', 'restore-me-please');
     expect(secret.code, secret.stderr).toBe(0);
     expect(secret.stdout).not.toContain('restore-me-please');
   }, 180_000);
 
-  it('service-instance-delete needs -f without a terminal, then schedules a reclamation; the instance API answers 4xx', async () => {
-    const unconfirmed = await sealbox('resource', 'service-instance-delete', name);
-    expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toContain('-f');
-    expect(json<LifecycleWire.ResourceInstance>(await sealbox('resource', 'service-instance', guid, '--output', 'json')).state).toBe('active');
-
+  it('service-instance-delete asks nothing (the plan keeps the instance for restore) and schedules a reclamation; the instance API answers 4xx', async () => {
     const deleted = json<{ instance: LifecycleWire.ResourceInstance; reclamation?: LifecycleWire.Reclamation }>(
-      await sealbox('resource', 'service-instance-delete', name, '-f', '--output', 'json'),
+      await sealbox('resource', 'service-instance-delete', name, '--output', 'json'),
     );
     expect(deleted.instance.state).toBe('pending_reclamation');
     expect(deleted.reclamation?.state).toBe('SCHEDULED');
@@ -193,7 +187,7 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`${firstReclamation}\\s+${guid}\\s+SCHEDULED`));
 
-    const disabled = await sealbox('secrets', 'list', '--instance-id', guid);
+    const disabled = await sealbox('sm', 'secrets', '-i', guid);
     expect(disabled.code).toBe(1);
     expect(disabled.stderr).toMatch(/INSTANCE_NOT_ACTIVE: .*\(HTTP 4\d\d\)/);
   }, 120_000);
@@ -208,16 +202,18 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/\(HTTP 409\)/);
 
-    const listed = json<{ id: string; name: string }[]>(await sealbox('secrets', 'list', '--instance-id', guid, '--output', 'json'));
+    const listed = json<{ id: string; name: string }[]>(await sealbox('sm', 'secrets', '-i', guid, '--output', 'json'));
     const secretId = listed.find((secret) => secret.name === 'db-password')?.id ?? '';
-    const got = await sealbox('secrets', 'get', secretId, '--instance-id', guid);
+    const got = await sealbox('sm', 'secret', secretId, '-i', guid);
     expect(got.code, got.stderr).toBe(0);
     expect(got.stdout).toMatch(/Payload:\s+restore-me-please/);
+    const raw = await sealbox('sm', 'secret-by-name', 'db-password', '-i', name, '--field', 'payload');
+    expect(raw.stdout).toBe('restore-me-please');
   }, 180_000);
 
   it('delete again → reclamation-delete removes the instance for good; reclaiming again exits 1', async () => {
     const deleted = json<{ instance: LifecycleWire.ResourceInstance; reclamation?: LifecycleWire.Reclamation }>(
-      await sealbox('resource', 'service-instance-delete', guid, '-f', '--output', 'json'),
+      await sealbox('resource', 'service-instance-delete', guid, '--output', 'json'),
     );
     expect(deleted.instance.state).toBe('pending_reclamation');
     const scheduled = json<LifecycleWire.Reclamation[]>(await sealbox('resource', 'reclamations', '--resource-instance-id', guid, '--output', 'json')).filter(
@@ -227,31 +223,36 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     const second = scheduled[0]?.id ?? '';
     expect(second).toBe(deleted.reclamation?.id);
 
-    const reclaimed = await sealbox('resource', 'reclamation-delete', second, '--timeout', '120');
+    const unconfirmed = await sealbox('resource', 'reclamation-delete', second);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('-f');
+    const reclaimed = await sealbox('resource', 'reclamation-delete', second, '--timeout', '120', '-f');
     expect(reclaimed.code, reclaimed.stderr).toBe(0);
     expect(reclaimed.stdout).toContain('reclaimed: the instance is removed');
 
     expect(json<LifecycleWire.ResourceInstance>(await sealbox('resource', 'service-instance', guid, '--output', 'json')).state).toBe('removed');
-    const again = await sealbox('resource', 'reclamation-delete', second, '--output', 'json');
+    const again = await sealbox('resource', 'reclamation-delete', second, '-f', '--output', 'json');
     expect(again.code).toBe(1);
     expect((JSON.parse(again.stderr) as { error: { status: number } }).error.status).toBeOneOf([409, 410]);
   }, 180_000);
 
-  it('events tail printed the lifecycle events of the instance as CloudEvents JSON lines', async () => {
+  it('events tail printed the lifecycle events of the instance as CloudEvents JSON lines, over NATS and over HTTP', async () => {
     const wanted = ['lifecycle.instance.created', 'lifecycle.instance.deleted', 'lifecycle.instance.restored', 'lifecycle.instance.reclaimed'];
-    const ofInstance = () =>
-      tailOut
+    const ofInstance = (out: string) =>
+      out
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line) as { type: string; data: { instanceId?: string; crn?: string } })
         .filter((event) => event.data.instanceId === guid || event.data.crn?.includes(guid))
         .map((event) => event.type.replace(/^com\.sealbox\./, ''));
-    await expect.poll(() => wanted.filter((type) => !ofInstance().includes(type)), { timeout: 20_000, interval: 200 }).toEqual([]);
-    tail?.kill('SIGINT');
-    const running = tail;
-    const code = await new Promise<number | null>((resolve) => (!running || running.exitCode !== null ? resolve(running?.exitCode ?? null) : running.once('close', resolve)));
-    expect(code).toBe(0);
-    printed.push(tailOut, tailErr);
+    await expect.poll(() => wanted.filter((type) => !ofInstance(tailOut).includes(type)), { timeout: 20_000, interval: 200 }).toEqual([]);
+    await expect.poll(() => wanted.filter((type) => !ofInstance(httpTailOut).includes(type)), { timeout: 20_000, interval: 200 }).toEqual([]);
+    for (const running of [tail, httpTail]) {
+      running?.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => (!running || running.exitCode !== null ? resolve(running?.exitCode ?? null) : running.once('close', resolve)));
+      expect(code).toBe(0);
+    }
+    printed.push(tailOut, tailErr, httpTailOut, httpTailErr);
   }, 60_000);
 
   it('logout forgets the session; no output of any command held the API key or a token', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -53,7 +55,66 @@ describe('start-up', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(78);
     expect(output.stderr).toContain(expected);
+    // One line: what is wrong and how to fix it.
+    expect(output.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(output.stderr).toMatch(/^sealbox( \w+)?: invalid configuration: .*Fix: /);
   });
+
+  it('standalone on a port in use exits 69 with one line naming the fix, and nothing else on stderr or stdout', async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
+    try {
+      const { child, output } = start(process.execPath, [app('standalone')], { SEALBOX_PORT: String(port), SEALBOX_DATA_DIR: dataDir, SEALBOX_LOG_LEVEL: 'warn' });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(69);
+      expect(output.stderr).toBe(`sealbox: cannot listen on 127.0.0.1:${port}: the port is already in use (is Sealbox already running?). Fix: stop the program using port ${port} (ss -ltnp 'sport = :${port}' shows it), or set SEALBOX_PORT to a free port\n`);
+      expect(output.stdout).toBe('');
+    } finally {
+      taken.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('standalone with a data directory it cannot use exits 73 with one line naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
+    const notADirectory = join(dir, 'file');
+    writeFileSync(notADirectory, 'x');
+    try {
+      const { child, output } = start(process.execPath, [app('standalone')], { SEALBOX_PORT: String(await freePort()), SEALBOX_DATA_DIR: join(notADirectory, 'data') });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(73);
+      expect(output.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(output.stderr).toMatch(/^sealbox: cannot use the data directory .*Fix: .*SEALBOX_DATA_DIR/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('standalone prints the first-start banner (the admin API key) last, after the start-up lines', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
+    const { child, output } = start(process.execPath, [app('standalone')], { SEALBOX_PORT: String(await freePort()), SEALBOX_DATA_DIR: dataDir, SEALBOX_LOG_LEVEL: 'debug' });
+    try {
+      await expect.poll(() => output.stdout, { timeout: 40_000, interval: 200 }).toContain('This key is shown once');
+      // Whatever else it prints comes before; give late lines a moment to show up.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const lines = output.stdout.trimEnd().split('\n');
+      expect(lines.at(-1)).toBe('This key is shown once. Store it now; it cannot be displayed again.');
+      expect(output.stdout.indexOf('Sealbox is running at')).toBeLessThan(output.stdout.indexOf('admin API key:'));
+      // Not on a terminal: JSON log lines; Nest's route mapping at debug.
+      expect(lines[0]).toMatch(/^\{"level":/);
+      expect(output.stdout).toMatch(/"level":20,[^\n]*"context":"RouterExplorer"/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await once(child, 'exit');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('serves /healthz while NATS is unreachable, retries with backoff, and /readyz follows the connection', async () => {
     const natsPort = await freePort();
@@ -88,6 +149,7 @@ describe('start-up', () => {
         { timeout: 20_000, interval: 250 },
       )
       .toContain('iam (no answer)');
-    expect(output.stdout).toContain('gateway connected to NATS');
+    // Log lines are written asynchronously: the line may come just after readiness.
+    await expect.poll(() => output.stdout, { timeout: 5_000 }).toContain('gateway connected to NATS');
   });
 });

@@ -2,10 +2,13 @@
 // `npm test`: the three tiers in order (unit, medium, e2e), each its own vitest run so the tiers
 // never share NATS subjects or the event stream at the same time. Prints one closing line
 // "N passed, N failed" over all tiers and exits non-zero if any tier failed or ran no test.
+// Before the medium and e2e tiers it makes the machine ready (tools/test-setup.mjs): SoftHSM2,
+// nats-server, PostgreSQL and NATS, or one line saying what is missing and how to install it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prepareMachine } from './test-setup.mjs';
 
 const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e').split(',').map((tier) => tier.trim()).filter(Boolean);
 const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
@@ -17,6 +20,14 @@ let exitCode = 0;
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
   return result.status ?? 1;
+}
+
+if (tiers.includes('medium') || tiers.includes('e2e')) {
+  const ready = await prepareMachine();
+  if (!ready.ok) {
+    console.error(ready.line);
+    process.exit(1);
+  }
 }
 
 if (tiers.includes('e2e')) {

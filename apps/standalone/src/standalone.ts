@@ -11,7 +11,8 @@ import {
   SystemClock,
   createHttpApp,
   createLogger,
-  exitOnConfigError,
+  dataDirStartupError,
+  listenStartupError,
   InProcessBus,
   InProcessClient,
   InProcessEventBus,
@@ -20,18 +21,18 @@ import {
   listen,
   loadConfig,
   PlatformModule,
+  RecentEventsFeed,
   setRootLogger,
   startTracing,
   tracingConfigOf,
   type Clock,
   type DatabaseConfig,
-  type HttpOptions,
 } from '@sealbox/platform';
 import { SecretsModule, secretsDomainOptions } from '@sealbox/secrets';
 import { StorageModule } from '@sealbox/storage';
 import type { ServiceName } from '@sealbox/contracts';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StandaloneAppConfig } from './config.js';
 
@@ -51,33 +52,33 @@ export interface Standalone {
 /**
  * Every service module in one process over the in-process transport: same subjects, same JSON round
  * trip, same error mapping as NATS. SQLite files, filesystem buckets and the soft HSM live under
- * SEALBOX_DATA_DIR.
+ * SEALBOX_DATA_DIR. Throws a ConfigError for bad settings and a StartupError (one line: what and how
+ * to fix it) for a port that cannot be listened on or a data directory that cannot be used.
  */
 export async function startStandalone(options: StandaloneOptions = {}): Promise<Standalone> {
-  let config: StandaloneAppConfig;
-  let http: HttpOptions;
-  let tracing: ReturnType<typeof tracingConfigOf>;
-  try {
-    config = loadConfig(StandaloneAppConfig, options.env);
-    http = httpOptionsFrom(config);
-    tracing = tracingConfigOf(config);
-  } catch (error) {
-    exitOnConfigError(error);
-  }
-  const logger = createLogger({ app: 'standalone', level: config.SEALBOX_LOG_LEVEL });
+  const config = loadConfig(StandaloneAppConfig, options.env);
+  const http = httpOptionsFrom(config);
+  const tracing = tracingConfigOf(config);
+  const logger = createLogger({ app: 'standalone', level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
-  const tracingHandle = startTracing('standalone', tracing);
 
   // Everything this process creates is its own alone: SQLite files with their -wal and -shm, buckets,
   // keys (0600 files, 0700 folders), whatever the umask it was started with.
   process.umask(0o077);
   const dataDir = resolve(config.SEALBOX_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw dataDirStartupError(error, dataDir) ?? error;
+  }
+  const tracingHandle = startTracing('standalone', tracing);
   const database = (service: ServiceName): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
 
   const bus = new InProcessBus();
   const server = new InProcessServer(bus);
   const events = new InProcessEventBus();
+  const eventFeed = new RecentEventsFeed(events);
   const clock = options.clock ?? new SystemClock();
   const gateway = gatewayOptionsFrom(config);
   const audit = new BufferedEventPublisher(events, logger.child({ component: 'audit' }));
@@ -92,7 +93,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus, gateway }),
+      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed }),
       IamModule.register({
         database: database('iam'),
         bootstrap: {
@@ -119,14 +120,27 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   class StandaloneRootModule {}
 
   addNotImplementedHandlers(server, allSubjects);
-  const app = await createHttpApp(StandaloneRootModule, http, logger);
-  configureGateway(app, gateway, audit, clock);
-  // The HTTP app's guards, filters and interceptors must not apply to the RPC handlers: they run as on NATS.
-  app.connectMicroservice({ strategy: server });
-  await app.startAllMicroservices();
-  setupOpenApi(app);
-  const url = await listen(app, http);
+  let app: NestFastifyApplication | undefined;
+  let url: string;
+  try {
+    app = await createHttpApp(StandaloneRootModule, http, logger);
+    configureGateway(app, gateway, audit, clock);
+    // The HTTP app's guards, filters and interceptors must not apply to the RPC handlers: they run as on NATS.
+    app.connectMicroservice({ strategy: server });
+    await app.startAllMicroservices();
+    setupOpenApi(app);
+    url = await listen(app, http);
+  } catch (error) {
+    // A cause the user can fix (the port, the data directory) as one line; the rest as it is.
+    await app?.close().catch(() => undefined);
+    await eventFeed.close();
+    await tracingHandle.shutdown();
+    throw listenStartupError(error, http) ?? dataDirStartupError(error, dataDir) ?? error;
+  }
   logger.info({ url, dataDir }, 'sealbox standalone listening');
-  app.getHttpServer().once('close', () => void tracingHandle.shutdown());
+  app.getHttpServer().once('close', () => {
+    void eventFeed.close();
+    void tracingHandle.shutdown();
+  });
   return { app, url, dataDir };
 }

@@ -156,3 +156,29 @@ export type CloudEvent = z.infer<typeof CloudEvent>;
 export function isEventName(value: string): value is EventName {
   return Object.hasOwn(EventTypes, value);
 }
+
+/** The HTTP path of the event stream (Server-Sent Events) at the gateway. */
+export const EVENT_STREAM_PATH = '/v1/events';
+
+/** Query of `GET /v1/events`. */
+export const EventStreamQuery = z.strictObject({
+  type: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe('Comma-separated prefixes of event types (`secrets.`, `lifecycle.instance.deleted`, with or without `com.sealbox.`); absent: every event'),
+});
+export type EventStreamQuery = z.infer<typeof EventStreamQuery>;
+
+/** The event names a list of type prefixes (`EventStreamQuery.type`) selects, or the prefixes that select none. */
+export function eventTypesMatching(prefixes: string): { readonly names: ReadonlySet<EventName>; readonly unknown: readonly string[] } {
+  const names = new Set<EventName>();
+  const unknown: string[] = [];
+  for (const raw of prefixes.split(',').map((prefix) => prefix.trim()).filter(Boolean)) {
+    const prefix = raw.startsWith(`${CLOUDEVENT_TYPE_PREFIX}.`) ? raw.slice(CLOUDEVENT_TYPE_PREFIX.length + 1) : raw;
+    const matching = (Object.keys(EventTypes) as EventName[]).filter((name) => name.startsWith(prefix));
+    if (matching.length === 0) unknown.push(raw);
+    for (const name of matching) names.add(name);
+  }
+  return { names, unknown };
+}

@@ -4,6 +4,7 @@ import type { CloudEvent, ResponseOf, ValidatedRequestOf } from '@sealbox/contra
 import { activeTraceId, ManualClock, RpcHandler, signJwt, startTracing, type RpcMeta, type TracingHandle } from '@sealbox/platform';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Public } from './auth/access.decorators.js';
 import { expectIbmError, send } from './testing/http-client.js';
 import { startTestGateway, TEST_CALLER, TEST_SIGNING_KID, type TestGateway } from './testing/test-gateway.js';
 
@@ -150,6 +151,18 @@ describe('gateway access: authorization', () => {
     }
     await expect(startTestGateway({ controllers: [UnguardedRoute] })).rejects.toThrow(/UnguardedRoute\.open/);
   });
+
+  it('refuses to start when a route has no @Operation (every route is in the OpenAPI document)', async () => {
+    @Controller('undocumented')
+    class UndocumentedRoute {
+      @Get()
+      @Public()
+      open(): string {
+        return 'should never be served';
+      }
+    }
+    await expect(startTestGateway({ controllers: [UndocumentedRoute] })).rejects.toThrow(/without an @Operation.*UndocumentedRoute\.open/);
+  });
 });
 
 describe('gateway edge: rate limits and audit', () => {
@@ -212,7 +225,7 @@ describe('gateway edge: rate limits and audit', () => {
       action: 'secrets-manager.secret.read',
       target: `crn:v1:sealbox:public:secrets-manager::a/acc-test:${INSTANCE}:secret:${SECRET}`,
       method: 'GET',
-      route: '/secrets-manager/:instance/api/v2/secrets/:id',
+      route: '/secrets-manager/:instance_guid/api/v2/secrets/:id',
       status: 200,
       outcome: 'success',
       sourceIp: '127.0.0.1',

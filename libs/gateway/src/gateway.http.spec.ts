@@ -5,6 +5,7 @@ import { notFound, RpcHandler, startTracing, type RpcMeta, type TracingHandle } 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Public } from './auth/access.decorators.js';
+import { Operation } from './openapi/operation.js';
 import { expectIbmError, send, type TestResponse } from './testing/http-client.js';
 import { startTestGateway, TEST_BODY_LIMIT_BYTES, TEST_CALLER, type TestGateway } from './testing/test-gateway.js';
 
@@ -51,6 +52,7 @@ class KmsInstances {
 class BrokenRoute {
   @Get('boom')
   @Public()
+  @Operation({ summary: 'A route with a bug', response: null })
   boom(): never {
     throw new TypeError(`Cannot read properties of undefined (reading 'x') at ${SECRET_DETAIL}`);
   }

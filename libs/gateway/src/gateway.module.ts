@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+import { TRANSPORT_STATUS, type EventFeed, type TransportStatus } from '@sealbox/platform';
 import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
 import { RouteAccessCheck } from './auth/route-check.js';
@@ -8,11 +8,14 @@ import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
 import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
 import { ReadinessService } from './readiness.service.js';
+import { EVENT_FEED } from './routes/events.routes.js';
 import { routeControllers, routeProviders } from './routes/index.js';
 
 export interface GatewayModuleOptions {
   readonly transportStatus: TransportStatus;
   readonly gateway?: GatewayOptions;
+  /** What `GET /v1/events` streams: JetStream when distributed, the in-process bus in standalone. */
+  readonly eventFeed: EventFeed;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -26,6 +29,7 @@ export class GatewayModule {
       providers: [
         { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
+        { provide: EVENT_FEED, useValue: options.eventFeed },
         ReadinessService,
         TokenVerifier,
         DecisionService,

@@ -1,17 +1,13 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Redirect, Req } from '@nestjs/common';
 import { DomainError, SEALBOX_VERSION } from '@sealbox/platform';
 import { header, Public, type RouteRequest } from './auth/access.decorators.js';
 import { DecisionService } from './auth/decision.service.js';
 import { TokenVerifier } from './auth/token-verifier.js';
-import { ReadinessService, type ReadinessReport } from './readiness.service.js';
+import { Operation, Tag } from './openapi/operation.js';
+import { ReadinessService } from './readiness.service.js';
+import { Liveness, Readiness, type PublicReadiness, type ReadinessReport } from './wire.js';
 
-/** What anyone may learn from /readyz: ready or not, nothing about what runs. */
-export interface PublicReadiness {
-  readonly status: 'ready';
-}
-
-@ApiTags('Health')
+@Tag('Health')
 @Public()
 @Controller()
 export class HealthController {
@@ -22,8 +18,8 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
-  @ApiOperation({ summary: 'Liveness: the gateway process is up' })
-  healthz(): { status: 'ok'; version: string } {
+  @Operation({ summary: 'Liveness: the gateway process is up', response: Liveness })
+  healthz(): Liveness {
     return { status: 'ok', version: SEALBOX_VERSION };
   }
 
@@ -33,7 +29,10 @@ export class HealthController {
    * `sealbox.readiness.read` (administrators); a missing or bad token is simply the public answer.
    */
   @Get('readyz')
-  @ApiOperation({ summary: 'Readiness: NATS connected and every service answered its health subject within 1 s (details for administrators)' })
+  @Operation({
+    summary: 'Readiness: NATS connected and every service answered its health subject within 1 s (else 503); the details for administrators',
+    response: Readiness,
+  })
   async readyz(@Req() request: RouteRequest): Promise<ReadinessReport | PublicReadiness> {
     const detailed = await this.mayReadDetails(header(request, 'authorization'));
     try {
@@ -44,6 +43,12 @@ export class HealthController {
       throw new DomainError(error.code, 'Not ready');
     }
   }
+
+  /** Where a browser pointed at the gateway lands: the API docs (a console, when there is one). */
+  @Get()
+  @Redirect('/docs', 302)
+  @Operation({ summary: 'Redirect to the API docs', response: null })
+  root(): void {}
 
   private async mayReadDetails(authorization: string): Promise<boolean> {
     if (!authorization) return false;

@@ -10,3 +10,4 @@ export * from './auth/access.decorators.js';
 export * from './auth/token-verifier.js';
 export * from './auth/decision.service.js';
 export * from './auth/rate-limiter.js';
+export * from './routes/events.routes.js';

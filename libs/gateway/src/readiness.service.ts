@@ -1,21 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { healthSubject, ServiceNames, type ServiceName } from '@sealbox/contracts';
 import { DomainError, RpcClient, TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+import type { ReadinessReport, ServiceReadiness } from './wire.js';
 
 export const READINESS_TIMEOUT_MS = 1000;
 
-export interface ServiceReadiness {
-  readonly ok: boolean;
-  readonly version?: string;
-  readonly replica?: string;
-  readonly detail?: string;
-}
-
-export interface ReadinessReport {
-  readonly status: 'ready';
-  readonly transport: string;
-  readonly services: Record<ServiceName, ServiceReadiness>;
-}
+export type { ReadinessReport, ServiceReadiness } from './wire.js';
 
 /** Ready = the transport is connected and every service answered its health subject, healthy, within 1 s. */
 @Injectable()

@@ -8,6 +8,9 @@ import {
   createLogger,
   exitOnConfigError,
   HttpSettings,
+  exitOnStartupError,
+  listenStartupError,
+  JetStreamEventFeed,
   JetStreamPublisher,
   listen,
   loadConfig,
@@ -63,15 +66,16 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
     http = httpOptionsFrom(config);
     tracing = tracingConfigOf(config);
   } catch (error) {
-    exitOnConfigError(error);
+    exitOnConfigError(error, 'sealbox gateway');
   }
-  const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL });
+  const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
   const tracingHandle = startTracing('gateway', tracing);
   const nats = natsConfigOf(config);
   const client = natsClient(nats, 'gateway');
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
+  const eventFeed = new JetStreamEventFeed(nats, 'gateway', logger);
   const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
   const clock = new SystemClock();
   const gateway = gatewayOptionsFrom(config);
@@ -86,7 +90,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: client, gateway }),
+      GatewayModule.register({ transportStatus: client, gateway, eventFeed }),
     ],
   })
   class GatewayRootModule {}
@@ -94,7 +98,15 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const app = await createHttpApp(GatewayRootModule, http, logger);
   configureGateway(app, gateway, audit, clock);
   setupOpenApi(app);
-  const url = await listen(app, http);
+  let url: string;
+  try {
+    url = await listen(app, http);
+  } catch (error) {
+    const cannot = listenStartupError(error, http);
+    if (!cannot) throw error;
+    await app.close().catch(() => undefined);
+    exitOnStartupError(cannot, 'sealbox gateway');
+  }
   logger.info({ url }, 'gateway listening');
 
   const connecting = new AbortController();
@@ -118,6 +130,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         .close()
         .then(() => audit.close())
         .then(() => subscriber.close())
+        .then(() => eventFeed.close())
         .then(() => publisher.close())
         .then(() => tracingHandle.shutdown())
         .finally(() => process.exit(0));

@@ -26,15 +26,39 @@ export function configDir(env: Readonly<Record<string, string | undefined>>, hom
 }
 
 export const configFile = (dir: string): string => join(dir, 'config.json');
+export const targetFile = (dir: string): string => join(dir, 'target.json');
+
+/** An instance `sealbox target --instance` chose, as found then. */
+export const TargetInstance = z.object({ guid: z.string(), name: z.string(), service: z.string() });
+export type TargetInstance = z.infer<typeof TargetInstance>;
+
+/** The default instances of `sm` (a Secrets Manager instance) and `kp` (a Key Protect or HPCS instance). */
+export const StoredTarget = z.object({ sm: TargetInstance.optional(), kp: TargetInstance.optional() });
+export type StoredTarget = z.infer<typeof StoredTarget>;
+export type TargetGroup = keyof StoredTarget;
+
+/** The default instances; none when never set. A file that cannot be read as one is an error. */
+export function readTarget(dir: string): StoredTarget {
+  return readPrivateJson(targetFile(dir), StoredTarget, ExitCode.USAGE, 'a sealbox target. Run: sealbox target --instance NAME') ?? {};
+}
+
+export function writeTarget(dir: string, target: StoredTarget): void {
+  writePrivateJson(dir, targetFile(dir), target);
+}
 
 /** The stored session, or undefined when there is none. A file that cannot be read as a session is an error. */
 export function readSession(dir: string): StoredSession | undefined {
+  return readPrivateJson(configFile(dir), StoredSession, ExitCode.NOT_LOGGED_IN, 'a sealbox session. Run: sealbox login --apikey KEY');
+}
+
+/** A JSON file of the CLI in `schema`'s shape; undefined when absent; else exit `exitCode` saying it is not `what`. */
+function readPrivateJson<T extends z.ZodType>(file: string, schema: T, exitCode: ExitCode, what: string): z.output<T> | undefined {
   let text: string;
   try {
-    text = readFileSync(configFile(dir), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(ExitCode.NOT_LOGGED_IN, `Cannot read ${configFile(dir)}: ${(error as Error).message}`);
+    throw new CliError(exitCode, `Cannot read ${file}: ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {
@@ -42,21 +66,24 @@ export function readSession(dir: string): StoredSession | undefined {
   } catch {
     parsed = undefined;
   }
-  const session = StoredSession.safeParse(parsed);
-  if (!session.success) {
-    throw new CliError(ExitCode.NOT_LOGGED_IN, `${configFile(dir)} is not a sealbox session. Run: sealbox login --apikey KEY`);
-  }
-  return session.data;
+  const read = schema.safeParse(parsed);
+  if (!read.success) throw new CliError(exitCode, `${file} is not ${what}`);
+  return read.data;
 }
 
 export function writeSession(dir: string, session: StoredSession): void {
+  writePrivateJson(dir, configFile(dir), session);
+}
+
+/** A JSON file only the user reads (0600 in a 0700 folder), replaced atomically. */
+function writePrivateJson(dir: string, file: string, value: unknown): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const temp = join(dir, `.config.json.${randomBytes(6).toString('hex')}`);
+  const temp = join(dir, `.write.${randomBytes(6).toString('hex')}`);
   try {
-    writeFileSync(temp, `${JSON.stringify(session, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(temp, 0o600);
-    renameSync(temp, configFile(dir));
+    renameSync(temp, file);
   } finally {
     rmSync(temp, { force: true });
   }

@@ -139,10 +139,40 @@ export class Gateway {
     return this.session.endpoint;
   }
 
+  /** The account of the logged-in identity (from its token), for calls that name it. */
+  get accountId(): string {
+    if (!this.session.account_id) throw notLoggedIn('The stored session names no account. Run: sealbox login --apikey KEY');
+    return this.session.account_id;
+  }
+
   /** A valid access token (for clients that take an authenticator, like the SM client). */
   async token(): Promise<string> {
     if (this.session.expiration - REFRESH_MARGIN_S <= Math.floor(this.nowMs() / 1000)) await this.refresh();
     return this.session.access_token;
+  }
+
+  /**
+   * A GET whose body is read as it arrives (an event stream): the answer when it is a 2xx, else the
+   * server's error; no timeout but `signal`.
+   */
+  async stream(path: string, query: Query, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Response> {
+    const open = async (): Promise<Response> => {
+      const url = new URL(`${this.endpoint.replace(/\/$/, '')}${path}`);
+      for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+      try {
+        return await this.fetchImpl(url, { headers: { ...headers, 'user-agent': 'sealbox-cli/0.1.0', authorization: `Bearer ${await this.token()}` }, signal });
+      } catch (error) {
+        throw unreachable(this.endpoint, error);
+      }
+    };
+    let response = await open();
+    if (response.status === 401) {
+      await response.body?.cancel();
+      await this.refresh();
+      response = await open();
+    }
+    if (!response.ok) throw serverError(SecretsManagerError.fromResponse(response.status, await response.text()));
+    return response;
   }
 
   async request(request: HttpRequest): Promise<HttpAnswer> {

@@ -21,6 +21,8 @@ export interface CliIo {
   readonly sleep: (ms: number) => Promise<void>;
   /** How often a waiting command polls the instance (default 1 s). */
   readonly pollIntervalMs: number;
+  /** Reads all of standard input (`@-`); undefined when there is none to read. */
+  readonly readStdin?: () => Promise<string>;
   /** Asks a yes/no question on the terminal; undefined when stdin is not a terminal. */
   readonly confirm?: (question: string) => Promise<boolean>;
   /** Opens the event stream (`events tail`). */
@@ -39,6 +41,11 @@ export function processIo(signal?: AbortSignal): CliIo {
     nowMs: () => Date.now(),
     sleep: (ms) => delay(ms),
     pollIntervalMs: 1_000,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
     ...(process.stdin.isTTY
       ? {
           confirm: async (question: string) => {

@@ -29,3 +29,16 @@ export function fields(pairs: readonly (readonly [label: string, value: unknown]
 export function emit(out: Output, format: OutputFormat, json: unknown, human: () => string): void {
   out.write(format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : human());
 }
+
+/** The value at a dotted path (`payload`, `data.password`), or undefined. */
+export function fieldAt(value: unknown, path: string): unknown {
+  let current = value;
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** A field as `--field` prints it: a string as it is (raw, like `vault kv get -field`), anything else as JSON. */
+export const rawField = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));

@@ -41,17 +41,19 @@ export async function listInstances(gateway: Gateway, query: Query): Promise<Ins
 }
 
 /**
- * A NAME, GUID or CRN to the instance. A name must name exactly one instance that is not removed
- * (else exit 1 when there is none, 2 when several: use the GUID).
+ * A NAME, GUID or CRN to the instance. A name must name exactly one instance that is not removed (of
+ * `services`, when given): else exit 1 when there is none, 2 when several (use the GUID).
  */
-export async function findInstance(gateway: Gateway, ref: string): Promise<Instance> {
+export async function findInstance(gateway: Gateway, ref: string, services?: readonly string[]): Promise<Instance> {
   if (ref.startsWith('crn:') || isGuid(ref)) return getInstance(gateway, ref);
-  const named = await listInstances(gateway, { name: ref });
-  const live = named.filter((instance) => instance.name === ref && instance.state !== 'removed');
-  const [only] = live;
-  if (only && live.length === 1) return only;
-  if (live.length > 1) throw usage(`${live.length} service instances are named ${ref}; name one by its GUID: ${live.map((i) => i.guid).join(', ')}`);
-  throw new CliError(ExitCode.SERVER, `NOT_FOUND: no service instance named ${ref}`, { code: 'NOT_FOUND' });
+  const live = (await listInstances(gateway, { name: ref })).filter((instance) => instance.name === ref && instance.state !== 'removed');
+  const matching = services ? live.filter((instance) => services.includes(instance.resource_id)) : live;
+  const [only] = matching;
+  if (only && matching.length === 1) return only;
+  if (matching.length > 1) throw usage(`${matching.length} service instances are named ${ref}; name one by its GUID: ${matching.map((i) => i.guid).join(', ')}`);
+  const other = live[0];
+  if (other && services) throw usage(`${ref} is a ${other.resource_id} instance, not a ${services.join(' or ')} one`);
+  throw new CliError(ExitCode.SERVER, `NOT_FOUND: no ${services ? `${services.join(' or ')} ` : 'service '}instance named ${ref}`, { code: 'NOT_FOUND' });
 }
 
 export async function listReclamations(gateway: Gateway, query: Query): Promise<Reclamation[]> {

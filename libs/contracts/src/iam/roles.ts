@@ -41,6 +41,8 @@ export const IamServiceNames = [
   'iam-identity',
   'iam-access-management',
   'resource-controller',
+  /** The account's event stream (`GET /v1/events`). */
+  'event-stream',
 ] as const;
 export type IamServiceName = (typeof IamServiceNames)[number];
 
@@ -120,6 +122,8 @@ export const ActionRoles = {
   'iam-access-management.role.list': viewers,
   /** The readiness details (versions, replicas, failing dependencies) behind the public ready/not-ready answer. */
   'sealbox.readiness.read': administrators,
+  /** Follow the account's events over HTTP (ids and types only, never secret material; audit events name who did what). */
+  'event-stream.event.read': readers,
 } as const satisfies Record<string, readonly RoleName[]>;
 
 export type Action = keyof typeof ActionRoles;

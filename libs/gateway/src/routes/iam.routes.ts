@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ResponseOf } from '@sealbox/contracts';
+import { IamWire, Subjects, type ResponseOf } from '@sealbox/contracts';
 import { RpcClient, type Caller } from '@sealbox/platform';
 import { Authenticated, CurrentCaller, Public, RequiresAction } from '../auth/access.decorators.js';
+import { Operation, requestBody, Tag } from '../openapi/operation.js';
 import { objectBody, requestFor } from './body.js';
 
 /** The one reply method routes use, to set ETag. */
@@ -11,7 +11,7 @@ export interface HeaderReply {
 }
 
 /** IAM at the root, as iam.cloud.ibm.com serves it: tokens, service IDs, API keys. */
-@ApiTags('IAM Identity')
+@Tag('IAM Identity', { id: 'The id of the service ID or API key' })
 @Controller()
 export class IamRoutes {
   constructor(private readonly rpc: RpcClient) {}
@@ -19,14 +19,14 @@ export class IamRoutes {
   @Post('identity/token')
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange an API key or refresh token for an access token (form-encoded)' })
+  @Operation({ summary: 'Exchange an API key or refresh token for an access token (form-encoded)', subject: 'iam.token.exchange', body: IamWire.TokenRequest, bodyTypes: ['application/x-www-form-urlencoded', 'application/json'] })
   token(@Body() body: unknown): Promise<ResponseOf<'iam.token.exchange'>> {
     return this.rpc.send('iam.token.exchange', requestFor('iam.token.exchange', objectBody(body)));
   }
 
   @Get('identity/keys')
   @Public()
-  @ApiOperation({ summary: 'JWKS: public keys that verify access tokens' })
+  @Operation({ summary: 'JWKS: public keys that verify access tokens', subject: 'iam.jwks.get' })
   keys(): Promise<ResponseOf<'iam.jwks.get'>> {
     return this.rpc.send('iam.jwks.get', {});
   }
@@ -35,21 +35,21 @@ export class IamRoutes {
   @Post('v1/serviceids')
   @Authenticated('iam-identity.serviceid.create')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a service ID' })
+  @Operation({ summary: 'Create a service ID', subject: 'iam.serviceid.create' })
   createServiceId(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.serviceid.create'>> {
     return this.rpc.send('iam.serviceid.create', requestFor('iam.serviceid.create', objectBody(body)), { caller });
   }
 
   @Get('v1/serviceids')
   @Authenticated('iam-identity.serviceid.list')
-  @ApiOperation({ summary: 'List service IDs' })
+  @Operation({ summary: 'List service IDs', subject: 'iam.serviceid.list', query: Subjects['iam.serviceid.list'].request })
   listServiceIds(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.serviceid.list'>> {
     return this.rpc.send('iam.serviceid.list', requestFor('iam.serviceid.list', query), { caller });
   }
 
   @Get('v1/serviceids/:id')
   @Authenticated('iam-identity.serviceid.read')
-  @ApiOperation({ summary: 'Get a service ID' })
+  @Operation({ summary: 'Get a service ID', subject: 'iam.serviceid.get', responseHeaders: ['ETag'] })
   async getServiceId(@Param('id') id: string, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: HeaderReply): Promise<ResponseOf<'iam.serviceid.get'>> {
     const serviceId = await this.rpc.send('iam.serviceid.get', { id }, { caller });
     reply.header('etag', serviceId.entity_tag);
@@ -59,7 +59,7 @@ export class IamRoutes {
   @Delete('v1/serviceids/:id')
   @Authenticated('iam-identity.serviceid.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a service ID and its API keys' })
+  @Operation({ summary: 'Delete a service ID and its API keys', subject: 'iam.serviceid.delete' })
   async deleteServiceId(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('iam.serviceid.delete', { id }, { caller });
   }
@@ -68,7 +68,7 @@ export class IamRoutes {
   @Post('v1/apikeys')
   @Authenticated('iam-identity.apikey.create')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create an API key; its value is returned once' })
+  @Operation({ summary: 'Create an API key; its value is returned once', subject: 'iam.apikey.create', body: requestBody('iam.apikey.create', 'entity_lock') })
   createApiKey(
     @Body() body: unknown,
     @Headers('entity-lock') entityLock: string | undefined,
@@ -80,21 +80,21 @@ export class IamRoutes {
 
   @Get('v1/apikeys')
   @Authenticated('iam-identity.apikey.list')
-  @ApiOperation({ summary: 'List API keys' })
+  @Operation({ summary: 'List API keys', subject: 'iam.apikey.list', query: Subjects['iam.apikey.list'].request })
   listApiKeys(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.apikey.list'>> {
     return this.rpc.send('iam.apikey.list', requestFor('iam.apikey.list', query), { caller });
   }
 
   @Get('v1/apikeys/details')
   @Authenticated('iam-identity.apikey.read')
-  @ApiOperation({ summary: 'Get the API key whose value is in the IAM-ApiKey header' })
+  @Operation({ summary: 'Get the API key whose value is in the IAM-ApiKey header', subject: 'iam.apikey.details' })
   apiKeyDetails(@Headers('iam-apikey') value: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.apikey.details'>> {
     return this.rpc.send('iam.apikey.details', requestFor('iam.apikey.details', { apikey: value ?? '' }), { caller });
   }
 
   @Get('v1/apikeys/:id')
   @Authenticated('iam-identity.apikey.read')
-  @ApiOperation({ summary: 'Get an API key' })
+  @Operation({ summary: 'Get an API key', subject: 'iam.apikey.get', responseHeaders: ['ETag'] })
   async getApiKey(@Param('id') id: string, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: HeaderReply): Promise<ResponseOf<'iam.apikey.get'>> {
     const key = await this.rpc.send('iam.apikey.get', { id }, { caller });
     reply.header('etag', key.entity_tag);
@@ -103,7 +103,7 @@ export class IamRoutes {
 
   @Put('v1/apikeys/:id')
   @Authenticated('iam-identity.apikey.update')
-  @ApiOperation({ summary: 'Update an API key (If-Match: its entity_tag)' })
+  @Operation({ summary: 'Update an API key (If-Match: its entity_tag)', subject: 'iam.apikey.update', body: requestBody('iam.apikey.update', 'id', 'if_match'), responseHeaders: ['ETag'] })
   async updateApiKey(
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -120,7 +120,7 @@ export class IamRoutes {
   @Post('v1/apikeys/:id/lock')
   @Authenticated('iam-identity.apikey.lock')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Lock an API key' })
+  @Operation({ summary: 'Lock an API key', subject: 'iam.apikey.lock' })
   async lockApiKey(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('iam.apikey.lock', { id }, { caller });
   }
@@ -128,7 +128,7 @@ export class IamRoutes {
   @Delete('v1/apikeys/:id/lock')
   @Authenticated('iam-identity.apikey.lock')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Unlock an API key' })
+  @Operation({ summary: 'Unlock an API key', subject: 'iam.apikey.unlock' })
   async unlockApiKey(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('iam.apikey.unlock', { id }, { caller });
   }
@@ -136,14 +136,14 @@ export class IamRoutes {
   @Delete('v1/apikeys/:id')
   @Authenticated('iam-identity.apikey.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete an API key' })
+  @Operation({ summary: 'Delete an API key', subject: 'iam.apikey.delete' })
   async deleteApiKey(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('iam.apikey.delete', { id }, { caller });
   }
 }
 
 /** IAM Policy Management: access and authorization policies, roles. */
-@ApiTags('IAM Policy Management')
+@Tag('IAM Policy Management', { id: 'The id of the policy' })
 @Controller()
 export class PolicyRoutes {
   constructor(private readonly rpc: RpcClient) {}
@@ -151,7 +151,7 @@ export class PolicyRoutes {
   @Post('v1/policies')
   @Authenticated('iam-access-management.policy.create')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create an access or authorization policy' })
+  @Operation({ summary: 'Create an access or authorization policy', subject: 'iam.policy.create', responseHeaders: ['ETag'] })
   async create(@Body() body: unknown, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: HeaderReply): Promise<ResponseOf<'iam.policy.create'>> {
     const policy = await this.rpc.send('iam.policy.create', requestFor('iam.policy.create', objectBody(body)), { caller });
     reply.header('etag', policy.etag);
@@ -160,14 +160,14 @@ export class PolicyRoutes {
 
   @Get('v1/policies')
   @Authenticated('iam-access-management.policy.list')
-  @ApiOperation({ summary: 'List the policies of an account' })
+  @Operation({ summary: 'List the policies of an account', subject: 'iam.policy.list', query: Subjects['iam.policy.list'].request })
   list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.policy.list'>> {
     return this.rpc.send('iam.policy.list', requestFor('iam.policy.list', query), { caller });
   }
 
   @Get('v1/policies/:id')
   @Authenticated('iam-access-management.policy.read')
-  @ApiOperation({ summary: 'Get a policy (ETag for replace)' })
+  @Operation({ summary: 'Get a policy (ETag for replace)', subject: 'iam.policy.get', responseHeaders: ['ETag'] })
   async get(@Param('id') id: string, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: HeaderReply): Promise<ResponseOf<'iam.policy.get'>> {
     const policy = await this.rpc.send('iam.policy.get', { id }, { caller });
     reply.header('etag', policy.etag);
@@ -176,7 +176,7 @@ export class PolicyRoutes {
 
   @Put('v1/policies/:id')
   @Authenticated('iam-access-management.policy.update')
-  @ApiOperation({ summary: 'Replace a policy (If-Match: its ETag)' })
+  @Operation({ summary: 'Replace a policy (If-Match: its ETag)', subject: 'iam.policy.replace', body: requestBody('iam.policy.replace', 'id', 'if_match'), responseHeaders: ['ETag'] })
   async replace(
     @Param('id') id: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -193,14 +193,14 @@ export class PolicyRoutes {
   @Delete('v1/policies/:id')
   @Authenticated('iam-access-management.policy.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a policy' })
+  @Operation({ summary: 'Delete a policy', subject: 'iam.policy.delete' })
   async delete(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('iam.policy.delete', { id }, { caller });
   }
 
   @Get('v2/roles')
   @RequiresAction('iam-access-management.role.list', () => ({ serviceName: 'iam-access-management' }))
-  @ApiOperation({ summary: 'List roles and the actions they grant' })
+  @Operation({ summary: 'List roles and the actions they grant', subject: 'iam.role.list', query: Subjects['iam.role.list'].request })
   roles(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.role.list'>> {
     return this.rpc.send('iam.role.list', requestFor('iam.role.list', query), { caller });
   }

@@ -1,3 +1,4 @@
+import { EventsRoutes } from './events.routes.js';
 import { IamRoutes, PolicyRoutes } from './iam.routes.js';
 import { kmsRouteProviders, KmsRoutes } from './kms.routes.js';
 import { PlanRoutes, ReclamationRoutes } from './reclamations.routes.js';
@@ -5,7 +6,7 @@ import { ResourceControllerRoutes } from './resource-controller.routes.js';
 import { SecretsManagerRoutes } from './secrets-manager.routes.js';
 
 /** Fixed routing of the HTTP edge; each later capability fills in its surface here. */
-export const routeControllers = [IamRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes];
+export const routeControllers = [IamRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes, EventsRoutes];
 
 /** Providers the routes' access rules use (AccessRefiners). */
 export const routeProviders = [...kmsRouteProviders];

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Head, Headers, HttpCode, Inject, Injectable, Param, Post, Put, Query, Res, type OnModuleDestroy } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { isAction, KmsWire, type Action, type ResponseOf } from '@sealbox/contracts';
 import { Clock, DomainError, EVENT_SUBSCRIBER, EventClearedCache, RpcClient, type Caller, type EventSubscriber } from '@sealbox/platform';
 import { CurrentCaller, header, param, RequiresAction, type AccessCheck, type AccessRefiner, type RouteRequest } from '../auth/access.decorators.js';
+import { Operation, requestBody, Tag } from '../openapi/operation.js';
 import { objectBody, requestFor } from './body.js';
 
 /** How long the gateway remembers which service (kms | hs-crypto) an instance belongs to. */
@@ -74,6 +74,10 @@ export interface KmsReply {
 }
 
 const KEY_JSON = KmsWire.KEY_COLLECTION_TYPE;
+/** The media type the Key Protect SDK sends a key action's body in. */
+const keyAction = (action: string) => `application/vnd.ibm.kms.key_action_${action}+json`;
+/** A body's media types: the SDK's vendor type, and plain JSON. */
+const bodyTypes = (vendor: string) => [vendor, 'application/json'];
 
 function instanceOf(value: string | undefined): string {
   if (!value) {
@@ -90,7 +94,7 @@ const wantsRepresentation = (prefer: string | undefined) => /return=representati
  * `Bluemix-Instance` header, the caller to kms with every request. Key collections answer
  * `application/vnd.ibm.kms.key+json`. See the README, "Key Protect API", for what is supported.
  */
-@ApiTags('Key Protect')
+@Tag('Key Protect', { id: 'The id of the key, or one of its aliases' })
 @Controller('kms/api/v2')
 export class KmsRoutes {
   constructor(private readonly rpc: RpcClient) {}
@@ -100,7 +104,7 @@ export class KmsRoutes {
   // Declared before GET keys: Fastify then keeps this HEAD instead of deriving one from the GET.
   @Head('keys')
   @onInstance('kms.key.list')
-  @ApiOperation({ summary: 'Count keys: the Key-Total header (state, extractable)' })
+  @Operation({ summary: 'Count keys: the Key-Total header (state, extractable)', subject: 'kms.api.key.count', query: requestBody('kms.api.key.count', 'instanceId'), response: null, responseHeaders: ['Key-Total'] })
   async countKeys(
     @Headers('bluemix-instance') instance: string | undefined,
     @Query() query: Record<string, unknown>,
@@ -115,10 +119,8 @@ export class KmsRoutes {
   @Post('keys')
   @onInstance('kms.key.create')
   @HttpCode(201)
-  @ApiOperation({
-    summary:
-      'Create a key: a root key (generated, imported, or imported with the import token) or a standard key (extractable: true); Prefer: return=representation returns a standard key\'s payload',
-  })
+  @Operation({ summary:
+      'Create a key: a root key (generated, imported, or imported with the import token) or a standard key (extractable: true); Prefer: return=representation returns a standard key\'s payload', subject: 'kms.api.key.create', body: requestBody('kms.api.key.create', 'instanceId', 'returnPayload'), bodyTypes: bodyTypes(KEY_JSON), responseType: KEY_JSON })
   async createKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Headers('prefer') prefer: string | undefined,
@@ -137,7 +139,7 @@ export class KmsRoutes {
 
   @Get('keys')
   @onInstance('kms.key.list')
-  @ApiOperation({ summary: 'List keys (limit, offset, state, extractable)' })
+  @Operation({ summary: 'List keys (limit, offset, state, extractable)', subject: 'kms.api.key.list', query: requestBody('kms.api.key.list', 'instanceId'), responseType: KEY_JSON })
   async listKeys(
     @Headers('bluemix-instance') instance: string | undefined,
     @Query() query: Record<string, unknown>,
@@ -151,7 +153,7 @@ export class KmsRoutes {
 
   @Get('keys/registrations')
   @onInstance('kms.registration.read')
-  @ApiOperation({ summary: 'List the registrations of every key of the instance' })
+  @Operation({ summary: 'List the registrations of every key of the instance', subject: 'kms.api.registration.list', query: requestBody('kms.api.registration.list', 'instanceId', 'id') })
   registrationsOfAllKeys(
     @Headers('bluemix-instance') instance: string | undefined,
     @Query() query: Record<string, unknown>,
@@ -163,7 +165,7 @@ export class KmsRoutes {
 
   @Get('keys/:id')
   @onKey('kms.key.read')
-  @ApiOperation({ summary: 'Get a key by id or alias (410 once deleted); a standard key with its payload' })
+  @Operation({ summary: 'Get a key by id or alias (410 once deleted); a standard key with its payload', subject: 'kms.api.key.get', responseType: KEY_JSON })
   getKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -176,7 +178,7 @@ export class KmsRoutes {
 
   @Get('keys/:id/metadata')
   @onKey('kms.key.read')
-  @ApiOperation({ summary: 'Get the metadata of a key (also once deleted)' })
+  @Operation({ summary: 'Get the metadata of a key (also once deleted)', subject: 'kms.api.key.metadata', responseType: KEY_JSON })
   keyMetadata(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -189,7 +191,7 @@ export class KmsRoutes {
 
   @Delete('keys/:id')
   @onKey('kms.key.delete')
-  @ApiOperation({ summary: 'Delete a key (force=true also removes its registrations); Prefer: return=representation for the key' })
+  @Operation({ summary: 'Delete a key (force=true also removes its registrations); Prefer: return=representation for the key', subject: 'kms.api.key.delete', query: requestBody('kms.api.key.delete', 'instanceId', 'id'), responseType: KEY_JSON, alternatives: { 204: 'Deleted (no body: without Prefer: return=representation)' } })
   async deleteKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Headers('prefer') prefer: string | undefined,
@@ -211,7 +213,7 @@ export class KmsRoutes {
 
   @Delete('keys/:id/purge')
   @onKey('kms.key.purge')
-  @ApiOperation({ summary: 'Purge a deleted key (at least 4 h after its deletion)' })
+  @Operation({ summary: 'Purge a deleted key (at least 4 h after its deletion)', subject: 'kms.api.key.purge', responseType: KEY_JSON })
   purgeKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -225,7 +227,7 @@ export class KmsRoutes {
   @Post('keys/:id/restore')
   @onKey('kms.key.restore')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Restore a deleted key within 30 days (imported keys: with their key material)' })
+  @Operation({ summary: 'Restore a deleted key within 30 days (imported keys: with their key material)', subject: 'kms.api.key.restore', body: requestBody('kms.api.key.restore', 'instanceId', 'id'), bodyRequired: false, bodyTypes: bodyTypes(keyAction('restore')), responseType: KEY_JSON })
   restoreKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -240,7 +242,7 @@ export class KmsRoutes {
 
   @Get('keys/:id/versions')
   @onKey('kms.key.read')
-  @ApiOperation({ summary: 'List the versions of a key' })
+  @Operation({ summary: 'List the versions of a key', subject: 'kms.api.key.versions', query: requestBody('kms.api.key.versions', 'instanceId', 'id') })
   keyVersions(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -253,7 +255,7 @@ export class KmsRoutes {
 
   @Get('keys/:id/registrations')
   @onKey('kms.registration.read')
-  @ApiOperation({ summary: 'List the registrations of a key' })
+  @Operation({ summary: 'List the registrations of a key', subject: 'kms.api.registration.list', query: requestBody('kms.api.registration.list', 'instanceId', 'id') })
   registrationsOfKey(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -269,7 +271,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/wrap')
   @onKey('kms.key.wrap')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Wrap a data key (none given: a new 256-bit key is generated and returned)' })
+  @Operation({ summary: 'Wrap a data key (none given: a new 256-bit key is generated and returned)', subject: 'kms.api.key.wrap', body: requestBody('kms.api.key.wrap', 'instanceId', 'id'), bodyRequired: false, bodyTypes: bodyTypes(keyAction('wrap')) })
   wrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const request = requestFor('kms.api.key.wrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
     return this.rpc.send('kms.api.key.wrap', request, { caller });
@@ -278,7 +280,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/unwrap')
   @onKey('kms.key.unwrap')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Unwrap a data key (of an older key version: also rewrapped under the newest)' })
+  @Operation({ summary: 'Unwrap a data key (of an older key version: also rewrapped under the newest)', subject: 'kms.api.key.unwrap', body: requestBody('kms.api.key.unwrap', 'instanceId', 'id'), bodyTypes: bodyTypes(keyAction('unwrap')) })
   unwrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const request = requestFor('kms.api.key.unwrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
     return this.rpc.send('kms.api.key.unwrap', request, { caller });
@@ -287,7 +289,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/rewrap')
   @onKey('kms.key.rewrap')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rewrap a data key under the newest key version' })
+  @Operation({ summary: 'Rewrap a data key under the newest key version', subject: 'kms.api.key.rewrap', body: requestBody('kms.api.key.rewrap', 'instanceId', 'id'), bodyTypes: bodyTypes(keyAction('rewrap')) })
   rewrap(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller) {
     const request = requestFor('kms.api.key.rewrap', { ...objectBody(body), instanceId: instanceOf(instance), id });
     return this.rpc.send('kms.api.key.rewrap', request, { caller });
@@ -296,7 +298,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/rotate')
   @onKey('kms.key.rotate')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Rotate a key (imported keys: with new key material)' })
+  @Operation({ summary: 'Rotate a key (imported keys: with new key material)', subject: 'kms.api.key.rotate', body: requestBody('kms.api.key.rotate', 'instanceId', 'id'), bodyRequired: false, bodyTypes: bodyTypes(keyAction('rotate')) })
   async rotate(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<void> {
     const request = requestFor('kms.api.key.rotate', { ...objectBody(body), instanceId: instanceOf(instance), id });
     await this.rpc.send('kms.api.key.rotate', request, { caller });
@@ -305,7 +307,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/disable')
   @onKey('kms.key.disable')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Disable a key: wrap and unwrap fail until it is enabled' })
+  @Operation({ summary: 'Disable a key: wrap and unwrap fail until it is enabled', subject: 'kms.api.key.disable' })
   async disable(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('kms.api.key.disable', { instanceId: instanceOf(instance), id }, { caller });
   }
@@ -313,7 +315,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/enable')
   @onKey('kms.key.enable')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Enable a disabled key' })
+  @Operation({ summary: 'Enable a disabled key', subject: 'kms.api.key.enable' })
   async enable(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('kms.api.key.enable', { instanceId: instanceOf(instance), id }, { caller });
   }
@@ -321,7 +323,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/setKeyForDeletion')
   @onKey('kms.key.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Dual authorization delete: authorize another identity to delete the key (7 days)' })
+  @Operation({ summary: 'Dual authorization delete: authorize another identity to delete the key (7 days)', subject: 'kms.api.key.set-for-deletion' })
   async setKeyForDeletion(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('kms.api.key.set-for-deletion', { instanceId: instanceOf(instance), id }, { caller });
   }
@@ -329,7 +331,7 @@ export class KmsRoutes {
   @Post('keys/:id/actions/unsetKeyForDeletion')
   @onKey('kms.key.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Cancel a deletion authorization' })
+  @Operation({ summary: 'Cancel a deletion authorization', subject: 'kms.api.key.unset-for-deletion' })
   async unsetKeyForDeletion(@Headers('bluemix-instance') instance: string | undefined, @Param('id') id: string, @CurrentCaller() caller: Caller): Promise<void> {
     await this.rpc.send('kms.api.key.unset-for-deletion', { instanceId: instanceOf(instance), id }, { caller });
   }
@@ -339,7 +341,7 @@ export class KmsRoutes {
   @Post('keys/:id/aliases/:alias')
   @onKey('kms.key.create')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Add an alias to a key' })
+  @Operation({ summary: 'Add an alias to a key', subject: 'kms.api.key.alias.create' })
   createAlias(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -352,7 +354,7 @@ export class KmsRoutes {
   @Delete('keys/:id/aliases/:alias')
   @onKey('kms.key.create')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove an alias of a key' })
+  @Operation({ summary: 'Remove an alias of a key', subject: 'kms.api.key.alias.delete' })
   async deleteAlias(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -364,7 +366,7 @@ export class KmsRoutes {
 
   @Get('keys/:id/policies')
   @onKey('kms.key.read')
-  @ApiOperation({ summary: 'Read the key policies (policy=rotation|dualAuthDelete)' })
+  @Operation({ summary: 'Read the key policies (policy=rotation|dualAuthDelete)', subject: 'kms.api.key.policy.get', query: requestBody('kms.api.key.policy.get', 'instanceId', 'id') })
   getPolicies(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -377,7 +379,7 @@ export class KmsRoutes {
 
   @Put('keys/:id/policies')
   @onKey('kms.instance.manage')
-  @ApiOperation({ summary: 'Set the key policies (policy=rotation|dualAuthDelete)' })
+  @Operation({ summary: 'Set the key policies (policy=rotation|dualAuthDelete)', subject: 'kms.api.key.policy.put', query: requestBody('kms.api.key.policy.put', 'instanceId', 'id', 'metadata', 'resources'), body: requestBody('kms.api.key.policy.put', 'instanceId', 'id', 'policy') })
   putPolicies(
     @Headers('bluemix-instance') instance: string | undefined,
     @Param('id') id: string,
@@ -394,7 +396,7 @@ export class KmsRoutes {
   @Post('import_token')
   @onInstance('kms.key.import')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Create the import token of the instance (replaces the previous one)' })
+  @Operation({ summary: 'Create the import token of the instance (replaces the previous one)', subject: 'kms.api.import-token.create', body: requestBody('kms.api.import-token.create', 'instanceId'), bodyRequired: false })
   createImportToken(
     @Headers('bluemix-instance') instance: string | undefined,
     @Body() body: unknown,
@@ -406,7 +408,7 @@ export class KmsRoutes {
 
   @Get('import_token')
   @onInstance('kms.key.import')
-  @ApiOperation({ summary: 'Retrieve the import token: its public key and nonce (counts one retrieval)' })
+  @Operation({ summary: 'Retrieve the import token: its public key and nonce (counts one retrieval)', subject: 'kms.api.import-token.get' })
   getImportToken(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.import-token.get'>> {
     return this.rpc.send('kms.api.import-token.get', { instanceId: instanceOf(instance) }, { caller });
   }
@@ -416,7 +418,7 @@ export class KmsRoutes {
   @Post('instance/master_key/parts')
   @onInstance('kms.instance.manage')
   @HttpCode(200)
-  @ApiOperation({ summary: 'HPCS key ceremony: load one master key part ({part: base64 of 32 bytes}); one part per identity' })
+  @Operation({ summary: 'HPCS key ceremony: load one master key part ({part: base64 of 32 bytes}); one part per identity', subject: 'kms.api.master-key.load-part', body: requestBody('kms.api.master-key.load-part', 'instanceId') })
   loadMasterKeyPart(
     @Headers('bluemix-instance') instance: string | undefined,
     @Body() body: unknown,
@@ -428,14 +430,14 @@ export class KmsRoutes {
 
   @Get('instance/master_key')
   @onInstance('kms.instance.read')
-  @ApiOperation({ summary: 'HPCS: status of the master key, with its verification pattern once active' })
+  @Operation({ summary: 'HPCS: status of the master key, with its verification pattern once active', subject: 'kms.api.master-key.get' })
   masterKey(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.master-key.get'>> {
     return this.rpc.send('kms.api.master-key.get', { instanceId: instanceOf(instance) }, { caller });
   }
 
   @Delete('instance/master_key')
   @onInstance('kms.instance.manage')
-  @ApiOperation({ summary: 'HPCS: zeroize the master key (every key of the instance becomes unusable at once)' })
+  @Operation({ summary: 'HPCS: zeroize the master key (every key of the instance becomes unusable at once)', subject: 'kms.api.master-key.zeroize' })
   zeroizeMasterKey(@Headers('bluemix-instance') instance: string | undefined, @CurrentCaller() caller: Caller): Promise<ResponseOf<'kms.api.master-key.zeroize'>> {
     return this.rpc.send('kms.api.master-key.zeroize', { instanceId: instanceOf(instance) }, { caller });
   }

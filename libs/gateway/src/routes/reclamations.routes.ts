@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LifecycleWire, type ResponseOf } from '@sealbox/contracts';
 import { RpcClient, validationFailed, type Caller } from '@sealbox/platform';
 import { Authenticated, CurrentCaller, param, RequiresAction, type RouteRequest } from '../auth/access.decorators.js';
+import { Operation, Tag } from '../openapi/operation.js';
 import { checked, objectBody, queryOf, requestFor } from './body.js';
 
 const account = () => ({ serviceName: 'resource-controller' });
@@ -18,14 +18,14 @@ const ACTION_PATH = { id: 'id', action: 'action_name' } as const;
  * reclaimed, or its `target_time` passes. Restoring needs `resource-controller.reclamation.restore`
  * (Editor), reclaiming `resource-controller.reclamation.reclaim` (Administrator).
  */
-@ApiTags('Resource Controller')
+@Tag('Resource Controller', { id: 'The id of the reclamation' })
 @Controller('v1/reclamations')
 export class ReclamationRoutes {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @RequiresAction('resource-controller.reclamation.list', account)
-  @ApiOperation({ summary: 'List reclamations of the account (account_id, resource_instance_id, resource_group_id)' })
+  @Operation({ summary: 'List reclamations of the account (account_id, resource_instance_id, resource_group_id)', subject: 'lifecycle.reclamation.list', query: LifecycleWire.ListReclamationsQuery })
   list(@Query() query: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.reclamation.list'>> {
     const request = requestFor('lifecycle.reclamation.list', { query: checked(LifecycleWire.ListReclamationsQuery, queryOf(query)) });
     return this.rpc.send('lifecycle.reclamation.list', request, { caller });
@@ -34,7 +34,7 @@ export class ReclamationRoutes {
   @Post(':id/actions/restore')
   @RequiresAction('resource-controller.reclamation.restore', reclamation)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Restore a SCHEDULED reclamation: the instance becomes active again (409 when not SCHEDULED)' })
+  @Operation({ summary: 'Restore a SCHEDULED reclamation: the instance becomes active again (409 when not SCHEDULED)', subject: 'lifecycle.reclamation.action', body: LifecycleWire.ReclamationActionBody, bodyRequired: false })
   restore(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.reclamation.action'>> {
     return this.run(id, 'restore', body, caller);
   }
@@ -42,7 +42,7 @@ export class ReclamationRoutes {
   @Post(':id/actions/reclaim')
   @RequiresAction('resource-controller.reclamation.reclaim', reclamation)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Reclaim: permanently delete the instance now (a resumable saga; 403 under purge protection before target_time)' })
+  @Operation({ summary: 'Reclaim: permanently delete the instance now (a resumable saga; 403 under purge protection before target_time)', subject: 'lifecycle.reclamation.action', body: LifecycleWire.ReclamationActionBody, bodyRequired: false })
   reclaim(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.reclamation.action'>> {
     return this.run(id, 'reclaim', body, caller);
   }
@@ -50,7 +50,7 @@ export class ReclamationRoutes {
   /** Any other action name: 400 naming `action_name` (the static routes above win over this one). */
   @Post(':id/actions/:action_name')
   @Authenticated('resource-controller.reclamation.action')
-  @ApiOperation({ summary: 'Unknown reclamation action: 400 (only restore and reclaim exist)' })
+  @Operation({ summary: 'Unknown reclamation action: 400 (only restore and reclaim exist)', response: null })
   unknownAction(@Param('action_name') action: string): never {
     throw validationFailed([{ field: 'action_name', message: `must be one of ${LifecycleWire.ReclamationActions.join(', ')} (got "${action.slice(0, 64)}")` }]);
   }
@@ -68,14 +68,14 @@ export class ReclamationRoutes {
  * Retiring a plan affects every account and so is an operator operation on NATS only
  * (`lifecycle.plan.retire`), like creating accounts.
  */
-@ApiTags('Resource Controller')
+@Tag('Resource Controller', { id: 'The id of the reclamation' })
 @Controller('v1/plans')
 export class PlanRoutes {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @Authenticated('resource-controller.plan.list')
-  @ApiOperation({ summary: 'The plan catalog: id, name, service, reclamation, retentionSeconds, retired (Sealbox extension)' })
+  @Operation({ summary: 'The plan catalog: id, name, service, reclamation, retentionSeconds, retired (Sealbox extension)', subject: 'lifecycle.plan.list' })
   list(@CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.plan.list'>> {
     return this.rpc.send('lifecycle.plan.list', {}, { caller });
   }

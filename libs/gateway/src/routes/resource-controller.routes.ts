@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LifecycleWire, type Action, type ResponseOf } from '@sealbox/contracts';
 import { RpcClient, validationFailed, type Caller } from '@sealbox/platform';
 import { CurrentCaller, param, RequiresAction, type RouteRequest } from '../auth/access.decorators.js';
+import { Operation, requestBody, Tag } from '../openapi/operation.js';
 import { checked, objectBody, pathOf, queryOf, requestFor } from './body.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,7 +50,7 @@ interface ListRequest {
  * `id` is a GUID or a percent-encoded CRN (`%2F` included; the router decodes it). Bodies and query
  * strings are checked here against LifecycleWire, so a bad field is named as the client wrote it.
  */
-@ApiTags('Resource Controller')
+@Tag('Resource Controller', { id: 'The GUID of the instance, or its CRN percent-encoded' })
 @Controller('v2/resource_instances')
 export class ResourceControllerRoutes {
   constructor(private readonly rpc: RpcClient) {}
@@ -58,7 +58,7 @@ export class ResourceControllerRoutes {
   @Post()
   @RequiresAction('resource-controller.instance.create', account)
   @HttpCode(201)
-  @ApiOperation({ summary: 'Provision a resource instance (Entity-Lock: true creates it locked)' })
+  @Operation({ summary: 'Provision a resource instance (Entity-Lock: true creates it locked)', subject: 'lifecycle.instance.create', body: LifecycleWire.CreateResourceInstanceBody })
   create(
     @Body() body: unknown,
     @Headers('entity-lock') entityLock: string | undefined,
@@ -72,10 +72,8 @@ export class ResourceControllerRoutes {
 
   @Get()
   @RequiresAction('resource-controller.instance.list', account)
-  @ApiOperation({
-    summary:
-      'List resource instances (guid, name, resource_group_id, resource_id, resource_plan_id, type, sub_type, state, updated_from, updated_to, limit, start); next_url is null on the last page',
-  })
+  @Operation({ summary:
+      'List resource instances (guid, name, resource_group_id, resource_id, resource_plan_id, type, sub_type, state, updated_from, updated_to, limit, start); next_url is null on the last page', subject: 'lifecycle.instance.list', query: LifecycleWire.ListResourceInstancesQuery })
   list(@Query() query: unknown, @Req() http: ListRequest, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.instance.list'>> {
     const request = requestFor('lifecycle.instance.list', { path: pathOf(http), query: checked(LifecycleWire.ListResourceInstancesQuery, queryOf(query)) });
     return this.rpc.send('lifecycle.instance.list', request, { caller });
@@ -83,14 +81,14 @@ export class ResourceControllerRoutes {
 
   @Get(':id')
   @readingInstance('resource-controller.instance.read')
-  @ApiOperation({ summary: 'Get a resource instance by GUID or percent-encoded CRN (a removed one answers with state: removed)' })
+  @Operation({ summary: 'Get a resource instance by GUID or percent-encoded CRN (a removed one answers with state: removed)', subject: 'lifecycle.instance.get' })
   get(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.instance.get'>> {
     return this.rpc.send('lifecycle.instance.get', requestFor('lifecycle.instance.get', { id }), { caller });
   }
 
   @Patch(':id')
   @changingInstance('resource-controller.instance.update')
-  @ApiOperation({ summary: 'Update a resource instance: name, parameters, resource_plan_id, allow_cleanup (400 while locked)' })
+  @Operation({ summary: 'Update a resource instance: name, parameters, resource_plan_id, allow_cleanup (400 while locked)', subject: 'lifecycle.instance.update', body: LifecycleWire.UpdateResourceInstanceBody })
   update(@Param('id') id: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.instance.update'>> {
     const changes = checked(LifecycleWire.UpdateResourceInstanceBody, objectBody(body));
     return this.rpc.send('lifecycle.instance.update', requestFor('lifecycle.instance.update', { id, body: changes }), { caller });
@@ -99,7 +97,7 @@ export class ResourceControllerRoutes {
   @Delete(':id')
   @changingInstance('resource-controller.instance.delete')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a resource instance: into reclamation on plans that have it (recursive; 400 while locked, 410 when removed)' })
+  @Operation({ summary: 'Delete a resource instance: into reclamation on plans that have it (recursive; 400 while locked, 410 when removed)', subject: 'lifecycle.instance.delete', query: requestBody('lifecycle.instance.delete', 'id') })
   async delete(@Param('id') id: string, @Query() query: unknown, @CurrentCaller() caller: Caller): Promise<void> {
     const recursive = booleanOf(queryOf(query)['recursive'], 'recursive');
     const request = requestFor('lifecycle.instance.delete', { id, ...(recursive === undefined ? {} : { recursive }) });
@@ -109,7 +107,7 @@ export class ResourceControllerRoutes {
   @Post(':id/lock')
   @changingInstance('resource-controller.instance.lock')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Lock a resource instance against update and delete' })
+  @Operation({ summary: 'Lock a resource instance against update and delete', subject: 'lifecycle.instance.lock' })
   lock(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.instance.lock'>> {
     return this.rpc.send('lifecycle.instance.lock', requestFor('lifecycle.instance.lock', { id }), { caller });
   }
@@ -117,7 +115,7 @@ export class ResourceControllerRoutes {
   @Delete(':id/lock')
   @changingInstance('resource-controller.instance.lock')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Unlock a resource instance' })
+  @Operation({ summary: 'Unlock a resource instance', subject: 'lifecycle.instance.unlock' })
   unlock(@Param('id') id: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'lifecycle.instance.unlock'>> {
     return this.rpc.send('lifecycle.instance.unlock', requestFor('lifecycle.instance.unlock', { id }), { caller });
   }

@@ -366,13 +366,14 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
     );
   });
 
-  it('documents every route in the OpenAPI document with a summary', async () => {
+  it("documents every route in the OpenAPI document with a summary, under IBM's parameter names", async () => {
     const document = (await send(gateway.url, { path: '/openapi.json' })).json<{ paths: Record<string, Record<string, { summary?: string }>> }>();
     const openApiPath = (path: string) =>
       path
-        .replace(INSTANCE, '{instance}')
+        .replace(INSTANCE, '{instance_guid}')
         .replace(`secret_groups/default/secret_types/arbitrary/secrets/my-secret`, 'secret_groups/{secret_group_name}/secret_types/{secret_type}/secrets/{name}')
-        .replace(`/versions/${VERSION}`, '/versions/{version_id}')
+        .replace(`/versions/${VERSION}`, '/versions/{id}')
+        .replace(`${SECRET}/versions`, '{secret_id}/versions')
         .replace(SECRET, '{id}');
     for (const route of ROUTES) {
       const operation = document.paths[openApiPath(route.path)]?.[route.method.toLowerCase()];
@@ -714,8 +715,10 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
       await expectInvalid(call(gateway, 'GET', `${API}/secrets_locks?groups=nope`), 'groups.0');
     });
 
-    it('an instance that is not a UUID', async () => {
-      await expectInvalid(call(gateway, 'GET', `/secrets-manager/inst-1/api/v2/secrets/${SECRET}`), 'instanceGuid');
+    it('an instance that is not a UUID: named instance_guid, as the path parameter is in IBM\'s docs and the OpenAPI document', async () => {
+      await expectInvalid(call(gateway, 'GET', `/secrets-manager/inst-1/api/v2/secrets/${SECRET}`), 'instance_guid');
+      await expectInvalid(call(gateway, 'GET', `/secrets-manager/inst-1/api/v2/secret_groups`), 'instance_guid');
+      await expectInvalid(call(gateway, 'GET', `/secrets-manager/inst-1/api/v2/secrets/${SECRET}/versions`), 'instance_guid');
     });
   });
 });

@@ -26,6 +26,7 @@ import {
   inProcessStatus,
   listen,
   PlatformModule,
+  RecentEventsFeed,
   signJwt,
   SystemClock,
   type HttpOptions,
@@ -81,6 +82,8 @@ export interface TestGateway {
   readonly bus: InProcessBus;
   /** The process's event bus: audit events arrive here (`events.audit.request`). */
   readonly events: InProcessEventBus;
+  /** Every route the HTTP server serves (method and URL pattern, as Fastify registered it). */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   /** Decisions the fake iam was asked for. */
   readonly authorizations: ValidatedRequestOf<'iam.authorize'>[];
   /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
@@ -146,6 +149,7 @@ function signingKey(): { privateKey: KeyObject; jwks: IamWire.JwksResponse } {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const bus = new InProcessBus();
   const events = new InProcessEventBus();
+  const eventFeed = new RecentEventsFeed(events);
   const logger = createLogger({ app: 'test', level: 'silent' });
   const clock = options.clock ?? new SystemClock();
   const gatewayOptions: GatewayOptions = { ...GENEROUS, ...options.gateway };
@@ -170,13 +174,20 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions }),
+      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions, eventFeed }),
     ],
     controllers: [...(options.controllers ?? [])],
   })
   class TestRootModule {}
 
   const app = await createHttpApp(TestRootModule, http, logger);
+  const routes: { method: string; url: string }[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    });
   const audit = new BufferedEventPublisher(events, logger);
   configureGateway(app, gatewayOptions, audit, clock);
   const server = new InProcessServer(bus);
@@ -226,12 +237,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       url,
       bus,
       events,
+      routes,
       authorizations,
       token,
       auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
       close: async () => {
         await app.close();
         await audit.close(0);
+        await eventFeed.close();
       },
     };
   } catch (error) {

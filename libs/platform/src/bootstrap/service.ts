@@ -15,6 +15,7 @@ import {
 import { JetStreamPublisher } from '../events/jetstream.js';
 import { NatsEventSubscriber } from '../events/nats-subscriber.js';
 import { createLogger, PinoNestLogger, setRootLogger } from '../logging/index.js';
+import { exitOnStartupError } from './startup.js';
 import { PlatformModule } from '../nest/platform.module.js';
 import { addNotImplementedHandlers } from '../rpc/fallback.js';
 import { natsClient, natsServer, waitForNats } from '../rpc/nats.js';
@@ -32,12 +33,9 @@ export interface RunServiceOptions<S extends z.ZodObject<ServiceConfigShape>> {
   readonly env?: Record<string, string | undefined>;
 }
 
-/** Print a configuration error naming the variables and stop the process. */
-export function exitOnConfigError(error: unknown): never {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
+/** A configuration error: one line naming the variables, then exit 78 (EX_CONFIG). Anything else is thrown on. */
+export function exitOnConfigError(error: unknown, app = 'sealbox'): never {
+  if (error instanceof ConfigError) exitOnStartupError(error, app);
   throw error;
 }
 
@@ -55,9 +53,9 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
     config = loadConfig(options.schema, options.env);
     tracing = tracingConfigOf(config);
   } catch (error) {
-    exitOnConfigError(error);
+    exitOnConfigError(error, `sealbox ${options.service}`);
   }
-  const logger = createLogger({ app: options.service, level: config.SEALBOX_LOG_LEVEL });
+  const logger = createLogger({ app: options.service, level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
   const tracingHandle = startTracing(options.service, tracing);
   const nats = natsConfigOf(config);

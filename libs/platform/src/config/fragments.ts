@@ -16,7 +16,11 @@ export const LogSettings = {
   SEALBOX_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
-    .describe('Minimum level of JSON log lines on stdout'),
+    .describe('Minimum level of log lines on stdout'),
+  SEALBOX_LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe('Log lines as JSON, or human-readable and coloured (pretty); auto: pretty when stdout is a terminal, JSON otherwise'),
 };
 
 export const TracingSettings = {

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     const config = loadConfig(TestConfig, { SEALBOX_DATABASE_URL: DATABASE_URL });
     expect(config).toEqual({
       SEALBOX_LOG_LEVEL: 'info',
+      SEALBOX_LOG_FORMAT: 'auto',
       SEALBOX_HOST: '127.0.0.1',
       SEALBOX_PORT: 8080,
       SEALBOX_BODY_LIMIT_BYTES: 1_048_576,
@@ -128,6 +129,7 @@ describe('loadConfig', () => {
       const config = loadConfig(TestConfig, { [CONFIG_FILE_VARIABLE]: fixture('settings.json') });
       expect(config).toEqual({
         SEALBOX_LOG_LEVEL: 'debug',
+        SEALBOX_LOG_FORMAT: 'auto',
         SEALBOX_HOST: '0.0.0.0',
         SEALBOX_PORT: 9443,
         SEALBOX_BODY_LIMIT_BYTES: 1_048_576,

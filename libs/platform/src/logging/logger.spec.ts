@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTracing, type TracingHandle } from '../tracing/sdk.js';
 import { tracer } from '../tracing/tracer.js';
-import { createLogger, PinoNestLogger, rootLogger, setRootLogger } from './logger.js';
+import { createLogger, PinoNestLogger, prettyLogs, rootLogger, setRootLogger } from './logger.js';
 
 type Line = Record<string, unknown>;
 
@@ -144,7 +144,7 @@ describe('createLogger', () => {
 });
 
 describe('PinoNestLogger', () => {
-  it('maps Nest levels onto pino levels and keeps the context', () => {
+  it("maps Nest levels onto pino levels and keeps the context; Nest's own log lines (route mapping…) are debug", () => {
     const nest = new PinoNestLogger(createLogger({ app: 'test', level: 'trace' }, capture));
     nest.log('log', 'Ctx');
     nest.warn('warn', 'Ctx');
@@ -153,7 +153,7 @@ describe('PinoNestLogger', () => {
     nest.fatal('fatal', 'Ctx');
     nest.error(new Error('boom'), 'stack here', 'Ctx');
     expect(parsed().map((line) => [line['level'], line['msg'], line['context']])).toEqual([
-      [30, 'log', 'Ctx'],
+      [20, 'log', 'Ctx'],
       [40, 'warn', 'Ctx'],
       [20, 'debug', 'Ctx'],
       [10, 'verbose', 'Ctx'],
@@ -206,5 +206,23 @@ describe('createLogger deep redaction', () => {
     expect(lines).toHaveLength(2);
     expect(lines.join('\n')).not.toContain(SECRET);
     expect(lines.join('\n')).toContain('request failed');
+  });
+});
+
+describe('PinoNestLogger and a failed listen', () => {
+  it('logs the failed listen Nest reports at debug: the app reports it as one start-up line', () => {
+    const nest = new PinoNestLogger(createLogger({ app: 'test', level: 'trace' }, capture));
+    nest.error('Error: listen EADDRINUSE: address already in use 127.0.0.1:8080', undefined, 'NestApplication');
+    expect(parsed().map((line) => line['level'])).toEqual([20]);
+  });
+});
+
+describe('log format', () => {
+  it('is human-readable when asked, or on a terminal with auto (the default); JSON otherwise', () => {
+    expect(prettyLogs(undefined, true)).toBe(true);
+    expect(prettyLogs('auto', true)).toBe(true);
+    expect(prettyLogs('auto', false)).toBe(false);
+    expect(prettyLogs('pretty', false)).toBe(true);
+    expect(prettyLogs('json', true)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths whose values never reach a log line. Matching is by key at any of these depths; values are
@@ -81,12 +82,32 @@ export function redactDeep(value: unknown, depth = 0, seen = new WeakSet<object>
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
 export interface LoggerConfig {
   readonly app: string;
   readonly level: LogLevel;
+  /** `auto` (default): human-readable on a terminal, JSON otherwise. */
+  readonly format?: LogFormat;
 }
 
-/** Root pino logger: JSON lines with the app name, trace id and span id of the active span. */
+/** Whether lines are for a person: asked for, or `auto` and stdout is a terminal. */
+export const prettyLogs = (format: LogFormat | undefined, isTerminal: boolean): boolean => format === 'pretty' || ((format ?? 'auto') === 'auto' && isTerminal);
+
+/**
+ * Human-readable lines (`[12:00:01.234] INFO: [standalone] message {fields}`), coloured when the
+ * terminal takes colours, written synchronously so they stay in order with other output. The same
+ * records as JSON: redaction happens before.
+ */
+export function prettyDestination(): DestinationStream {
+  return pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,app', messageFormat: '{if app}[{app}] {end}{msg}', singleLine: true, destination: 1 });
+}
+
+/**
+ * Root pino logger: the app name, trace id and span id of the active span on every record; JSON
+ * lines to `destination`, else to stdout, written synchronously (human-readable when it is a
+ * terminal, see `format`).
+ */
 export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: config.level,
@@ -101,7 +122,9 @@ export function createLogger(config: LoggerConfig, destination?: DestinationStre
         : {};
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // Synchronous, as the pretty lines: log lines and other output (the first-start banner) stay in order.
+  return pino(options, prettyLogs(config.format, process.stdout.isTTY === true) ? prettyDestination() : pino.destination({ dest: 1, sync: true }));
 }
 
 let processLogger: Logger | undefined;
@@ -116,14 +139,21 @@ export function setRootLogger(logger: Logger): void {
   processLogger = logger;
 }
 
-/** Nest's LoggerService on top of pino, so framework lines carry the same fields. */
+/**
+ * Nest's LoggerService on top of pino, so framework lines carry the same fields. Nest's own `log`
+ * lines (modules initialized, every route mapped, application started) are debug: they drowned the
+ * start-up output.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, stack: trace }, message instanceof Error ? message.message : String(message));
+    const text = message instanceof Error ? message.message : String(message);
+    // A failed listen is also thrown to the app, which reports it as one start-up line: debug here.
+    if (/^(Error: )?listen E[A-Z]+/.test(text)) return void this.logger.debug({ context }, text);
+    this.logger.error({ context, stack: trace }, text);
   }
   warn(message: unknown, context?: string): void {
     this.logger.warn({ context }, String(message));

@@ -9,6 +9,7 @@ import {
   inProcessStatus,
   listen,
   PlatformModule,
+  RecentEventsFeed,
   setRootLogger,
   startTracing,
   type HttpOptions,
@@ -26,15 +27,16 @@ export async function startGatewayTarget(tracing: boolean): Promise<number> {
   setRootLogger(logger);
   if (tracing) startTracing('gateway', { exporter: 'none' });
 
+  const events = new InProcessEventBus();
   @Module({
     imports: [
       PlatformModule.forRoot({
         logger,
         clientProxy: new InProcessClient(new InProcessBus()),
         rpcTimeoutMs: 5000,
-        eventPublisher: new InProcessEventBus(),
+        eventPublisher: events,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus }),
+      GatewayModule.register({ transportStatus: inProcessStatus, eventFeed: new RecentEventsFeed(events) }),
     ],
   })
   class GatewayBenchModule {}

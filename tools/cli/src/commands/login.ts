@@ -1,7 +1,8 @@
-import { stringOption, valueOrFile, type Command } from '../command.js';
-import { readSession, removeSession, writeSession } from '../config.js';
+import { stringOption, type CommandSpec } from '../command.js';
+import { readSession, readTarget, removeSession, writeSession, writeTarget, type StoredTarget } from '../config.js';
 import { usage } from '../errors.js';
 import { exchangeToken, sessionFromTokens } from '../http.js';
+import { targetInstance } from '../instance.js';
 import { emit, fields } from '../output.js';
 
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:8080';
@@ -17,17 +18,19 @@ export function endpointOf(value: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-const login: Command = {
+const login: CommandSpec = {
   words: ['login'],
-  usage: '--apikey KEY|@FILE [--endpoint URL]',
-  summary: `Log in with an API key (or SEALBOX_APIKEY) at --endpoint (default ${DEFAULT_ENDPOINT}); stores tokens, never the key`,
-  options: { apikey: { type: 'string' }, endpoint: { type: 'string' } },
+  summary: 'Log in with an API key; stores the tokens, never the key',
+  description: `Exchanges the API key (--apikey, or SEALBOX_APIKEY) for tokens at --endpoint (default ${DEFAULT_ENDPOINT}, or SEALBOX_ENDPOINT) and stores them for the other commands.`,
+  options: [
+    { flags: '--apikey <key>', description: 'the API key (@FILE or @- to keep it off the command line)' },
+    { flags: '--endpoint <url>', description: `the gateway (default ${DEFAULT_ENDPOINT})` },
+  ],
+  examples: ['sealbox login --apikey @data/admin-apikey', 'sealbox login --apikey @- --endpoint https://sealbox.example < key.txt'],
   async run(context) {
     const { io, values } = context;
-    const given = stringOption(values, 'apikey') ?? io.env['SEALBOX_APIKEY'];
-    if (!given) throw usage('--apikey KEY (or @FILE, or SEALBOX_APIKEY) is required');
-    const apikey = valueOrFile(given, '--apikey').trim();
-    if (!apikey) throw usage('--apikey is empty');
+    const apikey = (stringOption(values, 'apikey') ?? io.env['SEALBOX_APIKEY'] ?? '').trim();
+    if (!apikey) throw usage('--apikey KEY (or @FILE, @-, or SEALBOX_APIKEY) is required');
     const endpoint = endpointOf(stringOption(values, 'endpoint') ?? io.env['SEALBOX_ENDPOINT'] ?? DEFAULT_ENDPOINT);
     const session = sessionFromTokens(endpoint, await exchangeToken(io.fetch, endpoint, { apikey }));
     writeSession(context.configDir, session);
@@ -43,9 +46,8 @@ const login: Command = {
   },
 };
 
-const logout: Command = {
+const logout: CommandSpec = {
   words: ['logout'],
-  usage: '',
   summary: 'Forget the stored session',
   async run(context) {
     const endpoint = (() => {
@@ -62,4 +64,40 @@ const logout: Command = {
   },
 };
 
-export const loginCommands: readonly Command[] = [login, logout];
+const target: CommandSpec = {
+  words: ['target'],
+  summary: 'Show or set the default instances of the sm and kp commands',
+  description:
+    'With --instance, the instance (name, GUID or CRN) becomes the default of `sealbox sm` (a secrets-manager instance) or `sealbox kp` (a kms or hs-crypto instance), whichever it is. Without options, shows the session and the defaults.',
+  options: [
+    { flags: '-i, --instance <instance>', description: 'the instance to use by default (name, GUID or CRN)' },
+    { flags: '--unset-instance', description: 'forget the default instances' },
+  ],
+  examples: ['sealbox target --instance my-sm', 'sealbox target'],
+  async run(context) {
+    const ref = stringOption(context.values, 'instance');
+    let stored: StoredTarget = readTarget(context.configDir);
+    if (context.values['unset-instance'] === true) {
+      stored = {};
+      writeTarget(context.configDir, stored);
+    }
+    if (ref !== undefined) {
+      const { group, instance } = await targetInstance(context.gateway(), ref);
+      stored = { ...stored, [group]: instance };
+      writeTarget(context.configDir, stored);
+    }
+    const session = readSession(context.configDir);
+    const shown = { endpoint: session?.endpoint ?? null, account_id: session?.account_id ?? null, sm: stored.sm ?? null, kp: stored.kp ?? null };
+    const describe = (instance: StoredTarget['sm']) => (instance ? `${instance.name} (${instance.service}, ${instance.guid})` : '-');
+    emit(context.io.stdout, context.format, shown, () =>
+      fields([
+        ['Endpoint', shown.endpoint ?? 'not logged in'],
+        ['Account', shown.account_id],
+        ['sm instance', describe(stored.sm)],
+        ['kp instance', describe(stored.kp)],
+      ]),
+    );
+  },
+};
+
+export const loginCommands: readonly CommandSpec[] = [login, logout, target];

@@ -1,7 +1,8 @@
 import { LifecycleWire } from '@sealbox/contracts';
-import { jsonObjectOption, stringOption, timeoutOption, waitOptions, type Command, type Context } from '../command.js';
+import { type CommandSpec, confirmed, fieldOption, forceOption, jsonObject, show as showOne, showList, stringOption, timeoutOption, waitOptions, waits } from '../command.js';
 import { usage } from '../errors.js';
-import { emit, fields, table } from '../output.js';
+import type { Gateway } from '../http.js';
+import { emit, fields } from '../output.js';
 import { answerOf, findInstance, getInstance, isGuid, listInstances, listReclamations, reclamationAction } from '../resource-api.js';
 import { provisioned, reclaimed, restored, waitForInstance } from '../wait.js';
 
@@ -42,14 +43,16 @@ const reclamationColumns = [
   ['Resource Group ID', (r: Reclamation) => r.resource_group_id],
 ] as const;
 
-const wants = (context: Context) => context.values['no-wait'] !== true;
-
-const create: Command = {
+const create: CommandSpec = {
   words: ['resource', 'service-instance-create'],
-  usage: 'NAME SERVICE PLAN LOCATION [-p JSON|@FILE] [-g GROUP] [--no-wait] [--timeout SECONDS]',
   summary: 'Create a service instance (secrets-manager, kms, hs-crypto) and wait until it is provisioned',
-  options: { parameters: { type: 'string', short: 'p' }, group: { type: 'string', short: 'g' }, ...waitOptions },
-  positionals: [4, 4],
+  arguments: ['<name>', '<service>', '<plan>', '<location>'],
+  options: [
+    { flags: '-p, --parameters <json>', description: 'parameters as a JSON object, e.g. {"kms_key":"crn:…"} (customer-managed encryption)' },
+    { flags: '-g, --group <group>', description: 'resource group (default: default)' },
+    ...waitOptions,
+  ],
+  examples: ['sealbox resource service-instance-create my-sm secrets-manager standard us-south', `sealbox resource service-instance-create my-sm secrets-manager standard us-south -p '{"kms_key":"crn:…"}'`],
   async run(context) {
     const [name = '', service = '', plan = '', location = ''] = context.positionals;
     const parameters = stringOption(context.values, 'parameters');
@@ -58,35 +61,39 @@ const create: Command = {
       target: location,
       resource_group: stringOption(context.values, 'group') ?? 'default',
       resource_plan_id: planIdOf(service, plan),
-      ...(parameters !== undefined ? { parameters: jsonObjectOption(parameters, '-p') } : {}),
+      ...(parameters !== undefined ? { parameters: jsonObject(parameters, '--parameters') } : {}),
     };
     const timeout = timeoutOption(context.values);
     const gateway = context.gateway();
     const answer = await gateway.request({ method: 'POST', path: '/v2/resource_instances', json: body });
     let instance = answerOf(LifecycleWire.ResourceInstance, answer, 'POST /v2/resource_instances');
-    if (wants(context) && provisioned.outcome(instance) !== 'succeeded') {
+    if (waits(context) && provisioned.outcome(instance) !== 'succeeded') {
       instance = await waitForInstance(context.io, context.format, gateway, instance.guid, provisioned, timeout);
     }
     emit(context.io.stdout, context.format, instance, () => `Service instance ${instance.name} was created.\n\n${instanceFields(instance)}`);
   },
 };
 
-const show: Command = {
+const show: CommandSpec = {
   words: ['resource', 'service-instance'],
-  usage: 'NAME|GUID|CRN',
   summary: 'Show a service instance (also a removed one, by GUID or CRN)',
-  positionals: [1, 1],
+  arguments: ['<instance>'],
+  options: [fieldOption],
+  examples: ['sealbox resource service-instance my-sm', 'sealbox resource service-instance my-sm --field guid'],
   async run(context) {
     const instance = await findInstance(context.gateway(), context.positionals[0] ?? '');
-    emit(context.io.stdout, context.format, instance, () => instanceFields(instance));
+    showOne(context, instance, () => instanceFields(instance));
   },
 };
 
-const list: Command = {
+const list: CommandSpec = {
   words: ['resource', 'service-instances'],
-  usage: '[--service-name SERVICE] [--location REGION] [--state STATE]',
   summary: 'List the service instances of the account',
-  options: { 'service-name': { type: 'string' }, location: { type: 'string' }, state: { type: 'string' } },
+  options: [
+    { flags: '--service-name <service>', description: 'only instances of this service (secrets-manager, kms, hs-crypto)' },
+    { flags: '--location <region>', description: 'only instances in this region' },
+    { flags: '--state <state>', description: `only instances in this state (${LifecycleWire.InstanceStates.join(', ')})` },
+  ],
   async run(context) {
     const state = stringOption(context.values, 'state');
     if (state !== undefined && !LifecycleWire.InstanceState.safeParse(state).success) {
@@ -96,36 +103,35 @@ const list: Command = {
     const instances = (await listInstances(context.gateway(), { resource_id: stringOption(context.values, 'service-name'), state })).filter(
       (instance) => location === undefined || instance.region_id === location,
     );
-    emit(context.io.stdout, context.format, instances, () =>
-      instances.length === 0
-        ? 'No service instance found.\n'
-        : table(instances, [
-            ['Name', (i) => i.name],
-            ['Location', (i) => i.region_id],
-            ['State', (i) => i.state],
-            ['Service', (i) => i.resource_id],
-            ['Plan', (i) => i.resource_plan_id],
-            ['GUID', (i) => i.guid],
-          ]),
-    );
+    showList(context, instances, [
+      ['Name', (i) => i.name],
+      ['Location', (i) => i.region_id],
+      ['State', (i) => i.state],
+      ['Service', (i) => i.resource_id],
+      ['Plan', (i) => i.resource_plan_id],
+      ['GUID', (i) => i.guid],
+    ], 'No service instance found.');
   },
 };
 
-const remove: Command = {
+/** Whether the plan keeps deleted instances for restore (`GET /v1/plans`); an unknown plan counts as not. */
+async function hasReclamation(gateway: Gateway, planId: string): Promise<boolean> {
+  const answer = await gateway.request({ method: 'GET', path: '/v1/plans' });
+  return answerOf(LifecycleWire.PlanList, answer, 'GET /v1/plans').plans.some((plan) => plan.id === planId && plan.reclamation);
+}
+
+const remove: CommandSpec = {
   words: ['resource', 'service-instance-delete'],
-  usage: 'NAME|GUID [-f] [--recursive]',
   summary: 'Delete a service instance: on a plan with reclamation it can be restored until the reclamation is due',
-  options: { force: { type: 'boolean', short: 'f' }, recursive: { type: 'boolean' } },
-  positionals: [1, 1],
+  description:
+    'Deletes a service instance. On a plan with reclamation (the standard plans) it is only scheduled for deletion and can be restored with `reclamation-restore`: no confirmation is asked. On a plan without, it is deleted for good, after a confirmation (or -f).',
+  arguments: ['<instance>'],
+  options: [forceOption, { flags: '--recursive', description: 'also delete the resources bound to it' }],
   async run(context) {
     const gateway = context.gateway();
     const instance = await findInstance(gateway, context.positionals[0] ?? '');
-    if (context.values['force'] !== true) {
-      if (!context.io.confirm) throw usage(`Deleting ${instance.name} (${instance.guid}) needs confirmation: add -f to delete without asking`);
-      if (!(await context.io.confirm(`Delete service instance ${instance.name} (${instance.guid})?`))) {
-        context.io.stderr.write('Not deleted.\n');
-        return;
-      }
+    if (!(await hasReclamation(gateway, instance.resource_plan_id))) {
+      if (!(await confirmed(context, `Delete service instance ${instance.name} (${instance.guid}) and all its data for good?`))) return;
     }
     await gateway.request({
       method: 'DELETE',
@@ -148,11 +154,13 @@ const remove: Command = {
   },
 };
 
-const reclamations: Command = {
+const reclamations: CommandSpec = {
   words: ['resource', 'reclamations'],
-  usage: '[--resource-instance-id GUID] [--resource-group-id ID]',
   summary: 'List reclamations (deleted instances that can still be restored)',
-  options: { 'resource-instance-id': { type: 'string' }, 'resource-group-id': { type: 'string' } },
+  options: [
+    { flags: '--resource-instance-id <guid>', description: 'only the reclamations of this instance' },
+    { flags: '--resource-group-id <id>', description: 'only those of this resource group' },
+  ],
   async run(context) {
     const instanceId = stringOption(context.values, 'resource-instance-id');
     if (instanceId !== undefined && !isGuid(instanceId)) throw usage('--resource-instance-id must be an instance GUID');
@@ -160,25 +168,26 @@ const reclamations: Command = {
       resource_instance_id: instanceId,
       resource_group_id: stringOption(context.values, 'resource-group-id'),
     });
-    emit(context.io.stdout, context.format, found, () => (found.length === 0 ? 'No reclamation found.\n' : table(found, reclamationColumns)));
+    showList(context, found, reclamationColumns, 'No reclamation found.');
   },
 };
 
-function reclamationCommand(action: LifecycleWire.ReclamationAction, word: string, summary: string): Command {
+function reclamationCommand(action: LifecycleWire.ReclamationAction, word: string, summary: string): CommandSpec {
   const goal = action === 'restore' ? restored : reclaimed;
+  const irreversible = action === 'reclaim';
   return {
     words: ['resource', word],
-    usage: 'ID [--comment TEXT] [--no-wait] [--timeout SECONDS]',
     summary,
-    options: { comment: { type: 'string' }, ...waitOptions },
-    positionals: [1, 1],
+    arguments: ['<reclamation-id>'],
+    options: [{ flags: '--comment <text>', description: 'why (recorded with the reclamation)' }, ...waitOptions, ...(irreversible ? [forceOption] : [])],
     async run(context) {
       const id = context.positionals[0] ?? '';
       const timeout = timeoutOption(context.values);
       const comment = stringOption(context.values, 'comment');
+      if (irreversible && !(await confirmed(context, `Delete the instance of reclamation ${id} and all its data for good?`))) return;
       const gateway = context.gateway();
       const reclamation = await reclamationAction(gateway, id, action, comment !== undefined ? { comment } : {});
-      const instance = wants(context)
+      const instance = waits(context)
         ? await waitForInstance(context.io, context.format, gateway, reclamation.resource_instance_id, goal, timeout)
         : undefined;
       const outcome = instance ? (action === 'restore' ? `restored: ${instance.name} is ${instance.state}` : `reclaimed: the instance is ${instance.state}`) : `${reclamation.state}`;
@@ -189,7 +198,7 @@ function reclamationCommand(action: LifecycleWire.ReclamationAction, word: strin
   };
 }
 
-export const resourceCommands: readonly Command[] = [
+export const resourceCommands: readonly CommandSpec[] = [
   create,
   show,
   list,
