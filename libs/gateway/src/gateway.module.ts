@@ -3,6 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
 import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
+import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
@@ -28,12 +29,13 @@ export class GatewayModule {
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
         ReadinessService,
         TokenVerifier,
+        RevocationList,
         DecisionService,
         RouteAccessCheck,
         ...routeProviders,
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [DecisionService, TokenVerifier],
+      exports: [DecisionService, TokenVerifier, RevocationList],
     };
   }
 }

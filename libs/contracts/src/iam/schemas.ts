@@ -50,10 +50,44 @@ export const AccessTokenClaims = z.object({
   jti: z.string(),
   iat: z.number().int(),
   exp: z.number().int(),
+  /**
+   * Sealbox's private claims (the IBM SDKs read none of them): the API key the token was issued from
+   * and its refresh chain (one per API key sign-in, kept by every refresh of it). The gateway refuses a
+   * token whose key, identity or chain was revoked. Absent only on tokens issued before they existed.
+   */
+  apikey_id: z.string().optional(),
+  chain_id: z.string().optional(),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
 export const RotateSigningKeyResponse = z.object({ kid: z.string(), retiring: z.array(z.string()) });
+
+// ---------- revocations (gateway only) ----------
+
+/**
+ * What a revocation names, and so which claim of an access token it is compared with: `apikey` the
+ * `apikey_id` (a deleted API key), `identity` the `iam_id` (a deleted service ID, a removed user),
+ * `chain` the `chain_id` (a refresh chain in which a used refresh token was presented again).
+ */
+export const RevocationKinds = ['apikey', 'identity', 'chain'] as const;
+export type RevocationKind = (typeof RevocationKinds)[number];
+export const RevocationReasons = ['apikey-deleted', 'serviceid-deleted', 'user-removed', 'refresh-token-replayed'] as const;
+
+/** Tokens naming `id` are refused until `expires_at`, after which none issued before the revocation is still valid. */
+export const Revocation = z.object({
+  kind: z.enum(RevocationKinds),
+  id: z.string(),
+  expires_at: z.string(),
+});
+export type Revocation = z.infer<typeof Revocation>;
+
+export const REVOCATION_PAGE_MAX = 5000;
+/** The revocations still in force, a page at a time (`after` is the `next` of the previous page). */
+export const ListRevocationsRequest = z.object({
+  after: z.string().max(300).optional(),
+  limit: z.number().int().min(1).max(REVOCATION_PAGE_MAX).default(1000),
+});
+export const RevocationList = z.object({ revocations: z.array(Revocation), next: z.string().optional() });
 
 // ---------- paging ----------
 
@@ -280,14 +314,62 @@ export const AuthorizationCheckRequest = z.object({
   role: z.enum(['Reader', 'Writer', 'Manager']).default('Reader'),
 });
 
-// ---------- accounts (operator tooling over NATS only) ----------
+// ---------- accounts (platform operators: `POST /v1/accounts`, or NATS tooling) ----------
 
 export const CreateAccountRequest = z.object({ name: z.string().min(1).max(200) });
 export const CreateAccountResponse = z.object({
   account_id: z.string(),
+  name: z.string().optional(),
   admin_iam_id: z.string(),
   apikey_id: z.string(),
+  /** The administrator's API key value, returned once. */
   apikey: z.string(),
 });
+export const Account = z.object({ account_id: z.string(), name: z.string(), created_at: z.string() });
+export type Account = z.infer<typeof Account>;
+export const ListAccountsRequest = PageQuery;
+export const AccountList = z.object({
+  offset: z.number().int().optional(),
+  limit: z.number().int(),
+  first: z.string().optional(),
+  next: z.string().optional(),
+  accounts: z.array(Account),
+});
+
+// ---------- account settings (IBM `GET/PUT /v1/accounts/{account_id}/settings/identity`) ----------
+
+export const RestrictionValues = ['RESTRICTED', 'NOT_RESTRICTED', 'NOT_SET'] as const;
+export type Restriction = (typeof RestrictionValues)[number];
+
+/** IBM's AccountSettingsResponse; the settings Sealbox does not have answer their IBM "not set" value. */
+export const AccountSettings = z.object({
+  account_id: z.string(),
+  entity_tag: z.string(),
+  /** Always RESTRICTED: creating a service ID needs `iam-identity.serviceid.create` (Operator or above). */
+  restrict_create_service_id: z.enum(RestrictionValues),
+  /** RESTRICTED or NOT_SET (Sealbox's default: restricted): a user's own API key needs `iam-identity.apikey.create`. */
+  restrict_create_platform_apikey: z.enum(RestrictionValues),
+  allowed_ip_addresses: z.string(),
+  mfa: z.string(),
+  session_expiration_in_seconds: z.string(),
+  session_invalidation_in_seconds: z.string(),
+  max_sessions_per_identity: z.string(),
+  system_access_token_expiration_in_seconds: z.string(),
+  system_refresh_token_expiration_in_seconds: z.string(),
+  restrict_user_list_visibility: z.string(),
+  user_mfa: z.array(z.unknown()),
+  restrict_user_domains: z.array(z.unknown()),
+});
+export type AccountSettings = z.infer<typeof AccountSettings>;
+export const GetAccountSettingsRequest = z.object({ account_id: z.string().min(1).max(64) });
+/** Only the two creation restrictions can be changed; any other IBM setting is refused by name (strict). */
+export const UpdateAccountSettingsRequest = z
+  .object({
+    account_id: z.string().min(1).max(64),
+    if_match: z.string().min(1).max(200),
+    restrict_create_service_id: z.enum(['RESTRICTED', 'NOT_SET'], { message: 'Sealbox always restricts service ID creation: RESTRICTED or NOT_SET' }).optional(),
+    restrict_create_platform_apikey: z.enum(RestrictionValues).optional(),
+  })
+  .strict();
 
 export const Empty = z.object({});

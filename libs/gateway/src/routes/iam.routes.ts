@@ -142,6 +142,60 @@ export class IamRoutes {
   }
 }
 
+/**
+ * Accounts and their identity settings. `/v1/accounts` (create, list) is Sealbox's own, for platform
+ * operators (iam decides who is one); the settings are IBM's (`getAccountSettings`/`updateAccountSettings`).
+ */
+@ApiTags('IAM Identity')
+@Controller()
+export class AccountRoutes {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post('v1/accounts')
+  @Authenticated('iam-identity.account.create')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an account with its first administrator (platform operators); the administrator API key is returned once' })
+  createAccount(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.account.create'>> {
+    return this.rpc.send('iam.account.create', requestFor('iam.account.create', objectBody(body)), { caller });
+  }
+
+  @Get('v1/accounts')
+  @Authenticated('iam-identity.account.list')
+  @ApiOperation({ summary: 'List the accounts (platform operators)' })
+  listAccounts(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.account.list'>> {
+    return this.rpc.send('iam.account.list', requestFor('iam.account.list', query), { caller });
+  }
+
+  @Get('v1/accounts/:account_id/settings/identity')
+  @Authenticated('iam-identity.account-settings.read')
+  @ApiOperation({ summary: "Get an account's identity settings (ETag for update)" })
+  async getSettings(
+    @Param('account_id') accountId: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ): Promise<ResponseOf<'iam.account-settings.get'>> {
+    const settings = await this.rpc.send('iam.account-settings.get', requestFor('iam.account-settings.get', { account_id: accountId }), { caller });
+    reply.header('etag', settings.entity_tag);
+    return settings;
+  }
+
+  @Put('v1/accounts/:account_id/settings/identity')
+  @Authenticated('iam-identity.account-settings.update')
+  @ApiOperation({ summary: "Change who may create API keys in an account (If-Match: the settings' entity_tag)" })
+  async updateSettings(
+    @Param('account_id') accountId: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ): Promise<ResponseOf<'iam.account-settings.update'>> {
+    const request = requestFor('iam.account-settings.update', { ...objectBody(body), account_id: accountId, if_match: ifMatch ?? '' });
+    const settings = await this.rpc.send('iam.account-settings.update', request, { caller });
+    reply.header('etag', settings.entity_tag);
+    return settings;
+  }
+}
+
 /** IAM Policy Management: access and authorization policies, roles. */
 @ApiTags('IAM Policy Management')
 @Controller()

@@ -83,6 +83,8 @@ export interface TestGateway {
   readonly events: InProcessEventBus;
   /** Decisions the fake iam was asked for. */
   readonly authorizations: ValidatedRequestOf<'iam.authorize'>[];
+  /** The revocations the fake iam lists (`iam.revocation.list`); no event is published for them. */
+  readonly revoked: IamWire.Revocation[];
   /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
   token(caller?: TestCaller, overrides?: Partial<IamWire.AccessTokenClaims>): string;
   /** `{ authorization: 'Bearer <token>' }`. */
@@ -99,6 +101,7 @@ const GENEROUS: GatewayOptions = {
   rateLimitPerIdentity: { perSecond: 10_000, burst: 10_000 },
   decisionCacheTtlMs: 0,
   decisionCacheSize: 1,
+  revocationReconcileMs: 0,
 };
 
 type RawHandler = (frame: RequestFrame) => Promise<ReplyFrame>;
@@ -151,6 +154,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const gatewayOptions: GatewayOptions = { ...GENEROUS, ...options.gateway };
   const key = signingKey();
   const authorizations: ValidatedRequestOf<'iam.authorize'>[] = [];
+  /** What the fake iam answers to `iam.revocation.list`. */
+  const revoked: IamWire.Revocation[] = [];
   const authorize: TestAuthorize = options.authorize ?? (() => ({ allowed: true, policyId: 'test-policy' }));
   const http: HttpOptions = {
     host: '127.0.0.1',
@@ -188,6 +193,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   }
   if ((options.services?.iam ?? 'ok') !== 'absent') {
     server.addHandler('iam.jwks.get', rawHandler('iam.jwks.get', async () => key.jwks));
+    server.addHandler('iam.revocation.list', rawHandler('iam.revocation.list', async () => ({ revocations: [...revoked] })));
     server.addHandler(
       'iam.authorize',
       rawHandler('iam.authorize', async (request) => {
@@ -227,6 +233,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       bus,
       events,
       authorizations,
+      revoked,
       token,
       auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
       close: async () => {

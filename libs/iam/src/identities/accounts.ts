@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey } from '../apikeys/apikey-secret.js';
+import type { AccountEntity } from '../entities/index.js';
 
 /** Everything a new account needs, computed before its transaction (the slow scrypt hash included). */
 export interface NewAccount {
@@ -34,3 +35,10 @@ export async function prepareAccount(name: string, apikeyDescription: string): P
     hash: await hashApiKey(apikey),
   };
 }
+
+/**
+ * Does the account restrict users' own API keys (IBM `restrict_create_platform_apikey`)? Sealbox's
+ * default (NOT_SET) is RESTRICTED, unlike IBM Cloud's.
+ */
+export const userApiKeysRestricted = (account: Pick<AccountEntity, 'restrictCreatePlatformApikey'>): boolean =>
+  account.restrictCreatePlatformApikey !== 'NOT_RESTRICTED';
