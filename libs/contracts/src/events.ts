@@ -52,6 +52,12 @@ export const EventTypes = {
     "An account's identity settings changed (who may create API keys)",
     z.object({ accountId: z.string(), updatedBy: z.string(), restrictCreatePlatformApikey: z.string() }),
   ),
+  'iam.user.invited': event('iam', 'A user was added to an account (with a first API key)', z.object({ accountId: z.string(), iamId: z.string(), invitedBy: z.string() })),
+  'iam.user.removed': event(
+    'iam',
+    'A user was removed from an account with its API keys and policies; its access tokens are revoked',
+    z.object({ accountId: z.string(), iamId: z.string(), removedBy: z.string() }),
+  ),
   'iam.apikey.created': event(
     'iam',
     'An API key was created, naming who created it (the key value is never part of the event)',

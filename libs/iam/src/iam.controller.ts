@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { ManagedApiKeys } from './apikeys/managed-api-keys.js';
 import { AccountService } from './identities/account.service.js';
 import { IdentityService } from './identities/identity.service.js';
+import { UserService } from './identities/user.service.js';
 import { PolicyService } from './policies/policy.service.js';
 import type { Principal } from './ports.js';
 import { TokenRevocations } from './tokens/revocations.js';
@@ -25,6 +26,7 @@ export class IamRpcController {
     private readonly tokens: TokenService,
     private readonly identities: IdentityService,
     private readonly accounts: AccountService,
+    private readonly users: UserService,
     private readonly revocations: TokenRevocations,
     private readonly policies: PolicyService,
     private readonly managedKeys: ManagedApiKeys,
@@ -80,6 +82,27 @@ export class IamRpcController {
     meta: RpcMeta,
   ): Promise<ResponseOf<'iam.account-settings.update'>> {
     return this.accounts.updateSettings(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.invite')
+  inviteUsers(request: ValidatedRequestOf<'iam.user.invite'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.invite'>> {
+    return this.users.invite(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.list')
+  listUsers(request: ValidatedRequestOf<'iam.user.list'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.list'>> {
+    return this.users.list(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.get')
+  getUser(request: ValidatedRequestOf<'iam.user.get'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.get'>> {
+    return this.users.get(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.remove')
+  async removeUser(request: ValidatedRequestOf<'iam.user.remove'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.remove'>> {
+    await this.users.remove(callerOf(meta), request);
+    return empty;
   }
 
   @RpcHandler('iam.serviceid.create')

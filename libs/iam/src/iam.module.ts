@@ -4,7 +4,7 @@ import { apiKeyMigrations, apiKeyProviders } from './apikeys/index.js';
 import { IAM_BOOTSTRAP_OPTIONS, IamBootstrap, type IamBootstrapOptions } from './bootstrap/bootstrap.service.js';
 import { iamEntities } from './entities/index.js';
 import { IamRpcController } from './iam.controller.js';
-import { AccountService, identityEntities, identityMigrations, IdentityService } from './identities/index.js';
+import { AccountService, identityEntities, identityMigrations, IdentityService, UserService } from './identities/index.js';
 import { iamMigrations } from './migrations/index.js';
 import { policyEntities, policyMigrations, PolicyService } from './policies/index.js';
 import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, SubjectPolicyCleanup, TokenRevoker } from './ports.js';
@@ -39,6 +39,7 @@ export class IamModule {
         ...tokenProviders,
         IdentityService,
         AccountService,
+        UserService,
         ...apiKeyProviders,
         PolicyService,
         { provide: AccessDecider, useExisting: PolicyService },

@@ -40,6 +40,7 @@ export const IamServiceNames = [
   'hs-crypto',
   'iam-identity',
   'iam-access-management',
+  'user-management',
   'resource-controller',
 ] as const;
 export type IamServiceName = (typeof IamServiceNames)[number];
@@ -123,6 +124,10 @@ export const ActionRoles = {
    */
   'iam-identity.account.create': administrators,
   'iam-identity.account.list': administrators,
+  'user-management.user.list': viewers,
+  'user-management.user.read': viewers,
+  'user-management.user.invite': editors,
+  'user-management.user.remove': editors,
   'iam-access-management.policy.list': viewers,
   'iam-access-management.policy.read': viewers,
   'iam-access-management.role.list': viewers,

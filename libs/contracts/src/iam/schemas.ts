@@ -336,6 +336,56 @@ export const AccountList = z.object({
   accounts: z.array(Account),
 });
 
+// ---------- users (IBM User Management v2: invite, list, get, remove) ----------
+
+/** IBM's UserProfile; Sealbox keeps a user's email (its login name) and nothing else of a person. */
+export const UserProfile = z.object({
+  id: z.string(),
+  iam_id: z.string(),
+  realm: z.string(),
+  user_id: z.string(),
+  firstname: z.string(),
+  lastname: z.string(),
+  state: z.string(),
+  email: z.string(),
+  phonenumber: z.string(),
+  altphonenumber: z.string(),
+  photo: z.string(),
+  account_id: z.string(),
+  added_on: z.string(),
+});
+export type UserProfile = z.infer<typeof UserProfile>;
+/** IAM policies and access groups of IBM's invitation are not supported: grant access with `/v1/policies` (strict: refused by name). */
+export const InviteUsersRequest = z
+  .object({
+    account_id: z.string().min(1).max(64),
+    users: z
+      .array(z.object({ email: z.email().max(200), account_role: z.string().max(64).optional() }))
+      .min(1)
+      .max(20),
+  })
+  .strict();
+/**
+ * IBM's InvitedUserList, plus (Sealbox) each user's first API key: users sign in only with API keys,
+ * so the inviter receives it, once, to hand it over.
+ */
+export const InvitedUserList = z.object({
+  resources: z.array(z.object({ email: z.string(), id: z.string(), state: z.string(), apikey_id: z.string(), apikey: z.string() })),
+});
+export const ListUsersRequest = z.object({
+  account_id: z.string().min(1).max(64),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  _start: z.string().max(200).optional(),
+});
+export const UserList = z.object({
+  total_results: z.number().int(),
+  limit: z.number().int(),
+  first_url: z.string(),
+  next_url: z.string().optional(),
+  resources: z.array(UserProfile),
+});
+export const UserRef = z.object({ account_id: z.string().min(1).max(64), iam_id: z.string().min(1).max(120) });
+
 // ---------- account settings (IBM `GET/PUT /v1/accounts/{account_id}/settings/identity`) ----------
 
 export const RestrictionValues = ['RESTRICTED', 'NOT_RESTRICTED', 'NOT_SET'] as const;

@@ -196,6 +196,47 @@ export class AccountRoutes {
   }
 }
 
+/** IBM User Management: the users of an account (users sign in with API keys: an invitation returns the first one). */
+@ApiTags('User Management')
+@Controller()
+export class UserRoutes {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post('v2/accounts/:account_id/users')
+  @Authenticated('user-management.user.invite')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Add users to the account; each one\'s first API key is returned once' })
+  invite(@Param('account_id') accountId: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.user.invite'>> {
+    return this.rpc.send('iam.user.invite', requestFor('iam.user.invite', { ...objectBody(body), account_id: accountId }), { caller });
+  }
+
+  @Get('v2/accounts/:account_id/users')
+  @Authenticated('user-management.user.list')
+  @ApiOperation({ summary: 'List the users of the account' })
+  list(
+    @Param('account_id') accountId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'iam.user.list'>> {
+    return this.rpc.send('iam.user.list', requestFor('iam.user.list', { ...query, account_id: accountId }), { caller });
+  }
+
+  @Get('v2/accounts/:account_id/users/:iam_id')
+  @Authenticated('user-management.user.read')
+  @ApiOperation({ summary: 'Get a user of the account' })
+  get(@Param('account_id') accountId: string, @Param('iam_id') iamId: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.user.get'>> {
+    return this.rpc.send('iam.user.get', requestFor('iam.user.get', { account_id: accountId, iam_id: iamId }), { caller });
+  }
+
+  @Delete('v2/accounts/:account_id/users/:iam_id')
+  @Authenticated('user-management.user.remove')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a user: its API keys and policies are deleted and its access tokens revoked' })
+  async remove(@Param('account_id') accountId: string, @Param('iam_id') iamId: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('iam.user.remove', requestFor('iam.user.remove', { account_id: accountId, iam_id: iamId }), { caller });
+  }
+}
+
 /** IAM Policy Management: access and authorization policies, roles. */
 @ApiTags('IAM Policy Management')
 @Controller()

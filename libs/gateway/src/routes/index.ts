@@ -1,11 +1,11 @@
-import { AccountRoutes, IamRoutes, PolicyRoutes } from './iam.routes.js';
+import { AccountRoutes, IamRoutes, PolicyRoutes, UserRoutes } from './iam.routes.js';
 import { kmsRouteProviders, KmsRoutes } from './kms.routes.js';
 import { PlanRoutes, ReclamationRoutes } from './reclamations.routes.js';
 import { ResourceControllerRoutes } from './resource-controller.routes.js';
 import { SecretsManagerRoutes } from './secrets-manager.routes.js';
 
 /** Fixed routing of the HTTP edge; each later capability fills in its surface here. */
-export const routeControllers = [IamRoutes, AccountRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes];
+export const routeControllers = [IamRoutes, AccountRoutes, UserRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes];
 
 /** Providers the routes' access rules use (AccessRefiners). */
 export const routeProviders = [...kmsRouteProviders];

@@ -46,6 +46,7 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
           expect(await current.getRepository(AccountEntity).findOneByOrFail({ id: 'acc1' })).toMatchObject({
             restrictCreatePlatformApikey: 'NOT_SET',
             settingsEntityTag: 1,
+            ownerIamId: 'IBMid-admin',
           });
           expect(await current.getRepository(BootstrapStateEntity).findOneByOrFail({ id: 'bootstrap' })).toMatchObject({
             accountId: 'acc1',
@@ -83,6 +84,7 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
             await current.undoLastMigration({ transaction: 'each' }); // AccountSettings
             expect((await shape('accounts')).columns).not.toContain('restrict_create_platform_apikey');
             expect((await shape('accounts')).columns).not.toContain('settings_entity_tag');
+            expect((await shape('accounts')).columns).not.toContain('owner_iam_id');
             await current.undoLastMigration({ transaction: 'each' }); // ManagedApiKeys
             expect((await shape('api_keys')).columns).not.toContain('managed_by');
             expect((await shape('api_keys')).indices).not.toContain('api_keys_managed_expiry');

@@ -15,7 +15,7 @@ import {
   type VerifiedApiKey,
 } from '../ports.js';
 import { IdentityAccess, type ApiKeyAction, type IdentityRef, type Visibility } from './access.js';
-import { ADMIN_NAME, newApiKeyId, prepareAccount, userApiKeysRestricted, type NewAccount } from './accounts.js';
+import { ADMIN_NAME, newApiKeyId, prepareAccount, userApiKeysRestricted, type NewAccount, type NewApiKey } from './accounts.js';
 import { decodePageToken, keysetPage, pageUrl, toPage, type PageCursor } from './paging.js';
 import { entityTagMatches, serviceIdIamId, serviceIdOf, toApiKey, toServiceId } from './wire.js';
 
@@ -118,32 +118,15 @@ export class IdentityService extends ApiKeyVerifier {
   async insertAccount(manager: EntityManager, account: NewAccount, createdBy?: string): Promise<void> {
     const now = this.clock.nowMs();
     const creator = createdBy ?? account.adminIamId;
-    await manager.insert(AccountEntity, { id: account.accountId, name: account.name, createdAt: now });
-    await manager.insert(IdentityEntity, {
-      iamId: account.adminIamId,
+    await manager.insert(AccountEntity, { id: account.accountId, name: account.name, createdAt: now, ownerIamId: account.adminIamId });
+    await this.insertUser(manager, {
       accountId: account.accountId,
-      kind: 'user',
+      iamId: account.adminIamId,
       name: ADMIN_NAME,
       description: 'Administrator of the account',
-      entityTag: 1,
+      key: account,
+      keyDescription: account.apikeyDescription,
       createdBy: creator,
-      createdAt: now,
-      modifiedAt: now,
-    });
-    await manager.insert(ApiKeyEntity, {
-      id: account.apikeyId,
-      accountId: account.accountId,
-      iamId: account.adminIamId,
-      name: ADMIN_NAME,
-      description: account.apikeyDescription,
-      lookup: account.lookup,
-      hash: account.hash,
-      locked: false,
-      entityTag: 1,
-      createdBy: creator,
-      createdAt: now,
-      modifiedAt: now,
-      expiresAt: null,
     });
     await this.adminGrant.grantAccountAdmin(manager, account.accountId, account.adminIamId, now);
     await this.outbox.record(manager, 'iam.account.created', {
@@ -151,12 +134,52 @@ export class IdentityService extends ApiKeyVerifier {
       adminIamId: account.adminIamId,
       ...(createdBy !== undefined ? { createdBy } : {}),
     });
+  }
+
+  /**
+   * Inside the caller's transaction: a user with its first API key (whose value `createdBy` receives)
+   * and the key's creation event. The key is named like the user.
+   */
+  async insertUser(
+    manager: EntityManager,
+    user: {
+      readonly accountId: string;
+      readonly iamId: string;
+      readonly name: string;
+      readonly description: string;
+      readonly key: NewApiKey;
+      readonly keyDescription: string;
+      readonly createdBy: string;
+    },
+  ): Promise<void> {
+    const now = this.clock.nowMs();
+    const versioned = { entityTag: 1, createdBy: user.createdBy, createdAt: now, modifiedAt: now };
+    await manager.insert(IdentityEntity, {
+      iamId: user.iamId,
+      accountId: user.accountId,
+      kind: 'user',
+      name: user.name,
+      description: user.description,
+      ...versioned,
+    });
+    await manager.insert(ApiKeyEntity, {
+      id: user.key.apikeyId,
+      accountId: user.accountId,
+      iamId: user.iamId,
+      name: user.name,
+      description: user.keyDescription,
+      lookup: user.key.lookup,
+      hash: user.key.hash,
+      locked: false,
+      expiresAt: null,
+      ...versioned,
+    });
     await this.outbox.record(manager, 'iam.apikey.created', {
-      accountId: account.accountId,
-      apikeyId: account.apikeyId,
-      iamId: account.adminIamId,
-      name: ADMIN_NAME,
-      createdBy: creator,
+      accountId: user.accountId,
+      apikeyId: user.key.apikeyId,
+      iamId: user.iamId,
+      name: user.name,
+      createdBy: user.createdBy,
     });
   }
 

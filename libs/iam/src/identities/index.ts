@@ -4,6 +4,7 @@ import { AccountSettings1764700000002 } from './1764700000002-account-settings.j
 
 export * from './identity.service.js';
 export * from './account.service.js';
+export * from './user.service.js';
 export { apiKeyCrn, serviceIdCrn, serviceIdIamId, serviceIdOf } from './wire.js';
 
 /**

@@ -11,6 +11,7 @@ import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, type Principal } from
 import { TokenRevocations } from '../../tokens/revocations.js';
 import { AccountService } from '../account.service.js';
 import { IdentityService } from '../identity.service.js';
+import { UserService } from '../user.service.js';
 import { FakeAccessDecider, FakeAccountAdminGrant } from './access-fakes.js';
 
 /** The IAM module on a real database, with the policies area's ports faked (medium tests). Not used by src. */
@@ -18,6 +19,7 @@ export interface IamHarness {
   readonly app: INestApplicationContext;
   readonly identities: IdentityService;
   readonly accounts: AccountService;
+  readonly users: UserService;
   readonly revocations: TokenRevocations;
   readonly verifier: ApiKeyVerifier;
   readonly dataSource: DataSource;
@@ -65,6 +67,7 @@ export async function startIam(database: DatabaseConfig, dir: string): Promise<I
     app,
     identities: app.get(IdentityService),
     accounts: app.get(AccountService),
+    users: app.get(UserService),
     revocations: app.get(TokenRevocations),
     verifier: app.get(ApiKeyVerifier),
     dataSource: app.get<DataSource>(dataSourceToken('iam')),
