@@ -1,4 +1,5 @@
 import type { IamWire } from '@sealbox/contracts';
+import type { z } from 'zod';
 import type { DatabaseConfig } from '@sealbox/platform';
 import { testDatabases } from '@sealbox/platform/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +33,7 @@ function describeUsers(name: string, database: () => Promise<{ config: DatabaseC
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const invite = async (email: string): Promise<IamWire.InvitedUserList['resources'][number]> => {
+    const invite = async (email: string): Promise<z.infer<typeof IamWire.InvitedUserList>['resources'][number]> => {
       const [user] = (await iam.users.invite(admin, { account_id: admin.accountId, users: [{ email }] })).resources;
       if (!user) throw new Error('no user invited');
       return user;
