@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode, usage } from './errors.js';
 import type { Command, OptionValues } from './command.js';
+import { accountCommands } from './commands/accounts.js';
 import { eventsCommands } from './commands/events.js';
 import { kmsCommands } from './commands/kms.js';
 import { loginCommands } from './commands/login.js';
@@ -13,7 +14,7 @@ import type { OutputFormat } from './output.js';
 
 export const VERSION = '0.1.0';
 
-export const commands: readonly Command[] = [...loginCommands, ...resourceCommands, ...kmsCommands, ...secretsCommands, ...eventsCommands];
+export const commands: readonly Command[] = [...loginCommands, ...resourceCommands, ...kmsCommands, ...secretsCommands, ...eventsCommands, ...accountCommands];
 
 const commonOptions = { output: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
