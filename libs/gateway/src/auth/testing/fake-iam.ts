@@ -2,17 +2,20 @@ import { cloudEventType, type EventName, type IamWire, type RequestOf, type Resp
 import { DomainError, subjectMatches, type EventListener, type EventSubscriber, type RpcClient } from '@sealbox/platform';
 import type { KeyObject } from 'node:crypto';
 
-type FakeSubject = 'iam.jwks.get' | 'iam.revocation.list';
+type FakeSubject = 'iam.jwks.get' | 'iam.revocation.list' | 'iam.authorize';
 
 /**
- * A typed fake of the two iam subjects the gateway's authentication asks: the JWKS (one key, `k1`) and
- * the revocation list (paged by `pageSize`, `after` = the index of the next entry).
+ * A typed fake of the iam subjects the gateway's authentication and authorization ask: the JWKS (one
+ * key, `k1`), the revocation list (paged by `pageSize`, `after` = the index of the next entry) and
+ * decisions (`allowed`).
  */
 export class FakeIam {
   published = true;
   available = true;
+  allowed = true;
   jwksFetches = 0;
   listCalls = 0;
+  decisions = 0;
   pageSize = 1000;
   readonly revocations: IamWire.Revocation[] = [];
 
@@ -24,6 +27,10 @@ export class FakeIam {
       this.jwksFetches++;
       const keys = this.published ? [{ ...this.publicKey.export({ format: 'jwk' }), kty: 'EC', kid: 'k1', alg: 'ES256', use: 'sig' }] : [];
       return { keys } as ResponseOf<S>;
+    }
+    if (subject === 'iam.authorize') {
+      this.decisions++;
+      return { allowed: this.allowed } as ResponseOf<S>;
     }
     this.listCalls++;
     const { after } = request as RequestOf<'iam.revocation.list'>;
