@@ -53,6 +53,7 @@ export class FakeIam {
 export class FakeEvents implements EventSubscriber {
   private readonly listeners = new Set<{ pattern: string; listener: EventListener }>();
   private readonly resumeListeners = new Set<() => void>();
+  private emitted = 0;
 
   subscribe(pattern: string, listener: EventListener): () => void {
     const entry = { pattern, listener };
@@ -70,7 +71,7 @@ export class FakeEvents implements EventSubscriber {
     const subject = `events.${name}`;
     const event = {
       specversion: '1.0' as const,
-      id: `e-${Math.random()}`,
+      id: `e-${++this.emitted}`,
       source: 'iam',
       type: cloudEventType(name),
       time: new Date(0).toISOString(),
