@@ -1,9 +1,9 @@
-import { DomainError, ManualClock } from '@sealbox/platform';
+import { ManualClock } from '@sealbox/platform';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GATEWAY_OPTIONS } from '../options.js';
 import { RevocationList } from './revocations.js';
-import { FakeEvents, FakeIam } from './testing/fake-iam.js';
+import { codeOf, FakeEvents, FakeIam } from './testing/fake-iam.js';
 
 const HOUR_MS = 3_600_000;
 const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -15,15 +15,6 @@ function setup(events: FakeEvents | null = new FakeEvents()) {
   const list = new RevocationList(iam.rpc, clock, { ...DEFAULT_GATEWAY_OPTIONS, revocationReconcileMs: 0 }, events);
   const expiresIn = (ms: number) => new Date(clock.nowMs() + ms).toISOString();
   return { clock, iam, list, events, expiresIn };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'unexpected';
-  }
 }
 
 describe('RevocationList', () => {

@@ -1,10 +1,10 @@
 import type { IamWire } from '@sealbox/contracts';
-import { DomainError, ManualClock, signJwt } from '@sealbox/platform';
+import { ManualClock, signJwt } from '@sealbox/platform';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GATEWAY_OPTIONS } from '../options.js';
 import { RevocationList } from './revocations.js';
-import { FakeEvents, FakeIam } from './testing/fake-iam.js';
+import { codeOf, FakeEvents, FakeIam } from './testing/fake-iam.js';
 import { TokenVerifier } from './token-verifier.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -37,15 +37,6 @@ function token(clock: ManualClock, ttlSeconds = 3600, claims: Partial<IamWire.Ac
     privateKey,
     'k1',
   );
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'unexpected';
-  }
 }
 
 describe('TokenVerifier', () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { Clock, dataSourceToken, notFound, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
 import { LessThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
-import { ApiKeyEntity, IdentityEntity } from '../entities/index.js';
+import { ApiKeyEntity, apiKeyCreated, IdentityEntity } from '../entities/index.js';
 import { TokenRevoker } from '../ports.js';
 import { newApiKeyId } from '../identities/accounts.js';
 import { isoTime, serviceIdIamId } from '../identities/wire.js';
@@ -76,13 +76,7 @@ export class ManagedApiKeys {
       // The service ID may have been deleted while the hash was computed.
       if (!(await manager.existsBy(IdentityEntity, owner))) throw serviceIdNotFound();
       await manager.insert(ApiKeyEntity, { ...row }); // a copy: PostgreSQL writes RETURNING values back into it
-      await this.outbox.record(manager, 'iam.apikey.created', {
-        accountId: row.accountId,
-        apikeyId: row.id,
-        iamId: row.iamId,
-        name: row.name,
-        createdBy: row.createdBy,
-      });
+      await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated(row));
     });
     return { apikey_id: row.id, iam_id: row.iamId, expires_at: isoTime(expiresAt), apikey: value };
   }

@@ -4,7 +4,7 @@ import { Clock, conflict, dataSourceToken, DomainError, notFound, outboxToken, v
 import { randomUUID } from 'node:crypto';
 import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey, verifyApiKey } from '../apikeys/apikey-secret.js';
-import { AccountEntity, ApiKeyEntity, IdentityEntity } from '../entities/index.js';
+import { AccountEntity, ApiKeyEntity, apiKeyCreated, IdentityEntity } from '../entities/index.js';
 import {
   AccessDecider,
   AccountAdminGrant,
@@ -174,13 +174,7 @@ export class IdentityService extends ApiKeyVerifier {
       expiresAt: null,
       ...versioned,
     });
-    await this.outbox.record(manager, 'iam.apikey.created', {
-      accountId: user.accountId,
-      apikeyId: user.key.apikeyId,
-      iamId: user.iamId,
-      name: user.name,
-      createdBy: user.createdBy,
-    });
+    await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated({ ...user, id: user.key.apikeyId }));
   }
 
   // ---------- service IDs ----------
@@ -314,13 +308,7 @@ export class IdentityService extends ApiKeyVerifier {
         throw identityNotFound(request.iam_id)();
       }
       await manager.insert(ApiKeyEntity, { ...row }); // a copy, as above
-      await this.outbox.record(manager, 'iam.apikey.created', {
-        accountId: row.accountId,
-        apikeyId: row.id,
-        iamId: row.iamId,
-        name: row.name,
-        createdBy: row.createdBy,
-      });
+      await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated(row));
     });
     return toApiKey(row, value);
   }

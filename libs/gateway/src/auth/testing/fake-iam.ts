@@ -85,3 +85,13 @@ export class FakeEvents implements EventSubscriber {
     for (const listener of this.resumeListeners) listener();
   }
 }
+
+/** The error code a call fails with, `ok` when it succeeds (`unexpected` for anything but a DomainError). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return error instanceof DomainError ? error.code : 'unexpected';
+  }
+}

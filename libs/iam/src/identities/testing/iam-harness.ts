@@ -31,6 +31,21 @@ export interface IamHarness {
   readonly operator: Principal;
 }
 
+/** The IAM module on `database`, its master key file in `dir`, one-hour tokens, silent first start. */
+export function iamTestModule(database: DatabaseConfig, dir: string) {
+  return IamModule.register({
+    database,
+    bootstrap: { announce: () => undefined },
+    iam: {
+      masterKeyFile: join(dir, 'master.key'),
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 86_400,
+      signingKeyOverlapSeconds: 3600,
+      issuer: 'sealbox-test',
+    },
+  });
+}
+
 export async function startIam(database: DatabaseConfig, dir: string): Promise<IamHarness> {
   const clock = new ManualClock();
   const bus = new InProcessEventBus();
@@ -43,17 +58,7 @@ export async function startIam(database: DatabaseConfig, dir: string): Promise<I
   const moduleRef = await Test.createTestingModule({
     imports: [
       testPlatformModule({ events: bus, clock }),
-      IamModule.register({
-        database,
-        bootstrap: { announce: () => undefined },
-        iam: {
-          masterKeyFile: join(dir, 'master.key'),
-          accessTokenTtlSeconds: 3600,
-          refreshTokenTtlSeconds: 86_400,
-          signingKeyOverlapSeconds: 3600,
-          issuer: 'sealbox-test',
-        },
-      }),
+      iamTestModule(database, dir),
     ],
   })
     .overrideProvider(AccessDecider)
