@@ -91,6 +91,15 @@ export const RevocationList = z.object({ revocations: z.array(Revocation), next:
 
 // ---------- paging ----------
 
+/** A page of an IAM Identity list: `pagetoken` paging, the items under `field` (IBM's shape). */
+const pageOf = <Field extends string, Item extends z.ZodType>(field: Field, item: Item) =>
+  z.object({
+    offset: z.number().int().optional(),
+    limit: z.number().int(),
+    first: z.string().optional(),
+    next: z.string().optional(),
+  }).extend({ [field]: z.array(item) } as Record<Field, z.ZodArray<Item>>);
+
 export const PageQuery = z.object({
   pagesize: z.coerce.number().int().min(1).max(100).default(20),
   pagetoken: z.string().max(200).optional(),
@@ -118,13 +127,7 @@ export const CreateServiceIdRequest = z.object({
   description: z.string().max(1024).optional(),
 });
 export const ListServiceIdsRequest = PageQuery.extend({ account_id: z.string().min(1).max(64).optional(), name: z.string().optional() });
-export const ServiceIdList = z.object({
-  offset: z.number().int().optional(),
-  limit: z.number().int(),
-  first: z.string().optional(),
-  next: z.string().optional(),
-  serviceids: z.array(ServiceId),
-});
+export const ServiceIdList = pageOf('serviceids', ServiceId);
 export const ServiceIdRef = z.object({ id: z.string().min(1).max(120) });
 
 // ---------- API keys ----------
@@ -161,13 +164,7 @@ export const ListApiKeysRequest = PageQuery.extend({
   account_id: z.string().min(1).max(64).optional(),
   iam_id: z.string().min(1).max(120).optional(),
 });
-export const ApiKeyList = z.object({
-  offset: z.number().int().optional(),
-  limit: z.number().int(),
-  first: z.string().optional(),
-  next: z.string().optional(),
-  apikeys: z.array(ApiKey),
-});
+export const ApiKeyList = pageOf('apikeys', ApiKey);
 export const ApiKeyRef = z.object({ id: z.string().min(1).max(120) });
 export const ApiKeyDetailsRequest = z.object({ apikey: z.string().min(1).max(512) });
 export const UpdateApiKeyRequest = z.object({
@@ -328,13 +325,7 @@ export const CreateAccountResponse = z.object({
 export const Account = z.object({ account_id: z.string(), name: z.string(), created_at: z.string() });
 export type Account = z.infer<typeof Account>;
 export const ListAccountsRequest = PageQuery;
-export const AccountList = z.object({
-  offset: z.number().int().optional(),
-  limit: z.number().int(),
-  first: z.string().optional(),
-  next: z.string().optional(),
-  accounts: z.array(Account),
-});
+export const AccountList = pageOf('accounts', Account);
 
 // ---------- users (IBM User Management v2: invite, list, get, remove) ----------
 
