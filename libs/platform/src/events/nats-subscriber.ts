@@ -79,10 +79,13 @@ export class NatsEventSubscriber implements EventSubscriber {
     return this.connection;
   }
 
-  /** The client resubscribes by itself after a reconnect; what was published while it was away is lost. */
+  /**
+   * The client resubscribes by itself after a reconnect; what was published while it was away is lost.
+   * Listeners hear of it once the server has the subscriptions again (a flush after the reconnect).
+   */
   private async followReconnects(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === 'reconnect') this.resumed();
+      if (status.type === 'reconnect') void nc.flush().then(() => this.resumed(), () => undefined);
     }
   }
 
