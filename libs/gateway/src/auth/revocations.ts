@@ -42,7 +42,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     identity: new Map(),
     chain: new Map(),
   };
-  private loaded = false;
+  private isLoaded = false;
   private reconciling: Promise<void> | undefined;
   private failedAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -81,9 +81,14 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
+  /** Was the set loaded from iam at least once? (Checked before `ready()`, so a request awaits nothing once it was.) */
+  get loaded(): boolean {
+    return this.isLoaded;
+  }
+
   /** Resolves once the set was loaded from iam at least once; SERVICE_UNAVAILABLE while it cannot be. */
   async ready(): Promise<void> {
-    if (this.loaded) return;
+    if (this.isLoaded) return;
     if (!this.reconciling && this.clock.nowMs() - this.failedAt < RETRY_MIN_INTERVAL_MS) throw notLoaded();
     try {
       await this.reconcile();
@@ -118,7 +123,7 @@ export class RevocationList implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     }
     this.prune();
-    this.loaded = true;
+    this.isLoaded = true;
   }
 
   private reconcileInBackground(why: string): void {

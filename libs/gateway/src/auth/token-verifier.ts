@@ -46,7 +46,7 @@ export class TokenVerifier {
     if (!match?.[1]) throw unauthorized('The Authorization header must be a Bearer access token');
     const token = match[1];
     const { kid } = peekJwtHeader(token);
-    await this.revocations.ready();
+    if (!this.revocations.loaded) await this.revocations.ready();
     const now = this.clock.nowMs();
     if (now - this.fetchedAt > REFRESH_INTERVAL_MS) await this.refresh();
     const digest = createHash('sha256').update(token).digest('hex');
