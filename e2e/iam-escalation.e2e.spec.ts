@@ -3,6 +3,7 @@ import { accessToken, bearer } from './harness/auth.js';
 import { stackInfo } from './harness/context.js';
 import { errorBody, request } from './harness/http.js';
 import { adminSession, createAccessPolicy, createAccountOverNats, createApiKey, createServiceId, decodeJwt } from './harness/iam.js';
+import { eventsNamed } from './harness/lifecycle.js';
 
 /**
  * Regression: a service ID with Operator on iam-identity could create an API key for the account
@@ -46,5 +47,27 @@ describe('IAM privilege escalation through API keys', () => {
     }
     // The administrator's key still works.
     expect(decodeJwt(await accessToken(stack, account.apikey)).claims.iam_id).toBe(adminIamId);
+  });
+
+  it('refuses a service ID with only Reader on one instance an API key for itself: 403 APIKEY_CREATION_RESTRICTED; every creation names its creator', async () => {
+    const stack = stackInfo();
+    const deadlineMs = stack.rpcTimeoutMs + 5000;
+    const account = await createAccountOverNats(stack, 'self-minting');
+    const admin = await adminSession(stack, account.apikey);
+    const reader = await createServiceId(admin, 'reader');
+    await createAccessPolicy(admin, reader.iam_id, 'Reader', { serviceName: 'secrets-manager', serviceInstance: '6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f' });
+    const readerKey = await createApiKey(admin, reader.iam_id, 'reader key');
+    const headers = bearer(await accessToken(stack, readerKey.apikey));
+
+    const mint = await request(`${stack.gatewayUrl}/v1/apikeys`, { method: 'POST', headers, body: { name: 'forever', iam_id: reader.iam_id }, deadlineMs });
+    expect(mint.status).toBe(403);
+    expect(errorBody(mint).errors[0]).toMatchObject({ code: 'APIKEY_CREATION_RESTRICTED', message: expect.stringContaining('iam-identity.apikey.create') });
+    const list = await request<{ apikeys: { id: string }[] }>(`${stack.gatewayUrl}/v1/apikeys?iam_id=${reader.iam_id}`, { headers, deadlineMs });
+    expect(list.body.apikeys.map((key) => key.id)).toEqual([readerKey.id]);
+
+    // The administrator's creation of its key is on the event stream, naming the administrator.
+    await expect
+      .poll(async () => (await eventsNamed(stack.natsUrl, 'iam.apikey.created')).find((data) => data['apikeyId'] === readerKey.id), { timeout: 10_000, interval: 250 })
+      .toEqual({ accountId: admin.accountId, apikeyId: readerKey.id, iamId: reader.iam_id, name: 'reader key', createdBy: decodeJwt(admin.token).claims.iam_id });
   });
 });

@@ -12,20 +12,23 @@ import { requestOverNats } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accessToken, bearer } from './harness/auth.js';
+import { accessToken, adminAccessToken, bearer } from './harness/auth.js';
 import { stackInfo } from './harness/context.js';
 import { request, type JsonResponse } from './harness/http.js';
 import {
   adminSession,
   createAccessPolicy,
-  createAccountOverNats,
+  createAccountOverHttp,
   createApiKey,
   createServiceId,
   type AdminSession,
 } from './harness/iam.js';
+import { NatsCaller } from './harness/kms.js';
+import { provisionSecretsInstance } from './harness/secrets.js';
 
 /**
- * The authorization matrix: two accounts, in each one identity per role (each with ONE access policy
+ * The authorization matrix: two accounts, created over HTTP by the platform operator (`POST
+ * /v1/accounts` with the first-start administrator's token); in each one identity per role (each with ONE access policy
  * on the service the role is about), one identity without any policy and the account administrator;
  * every identity sends the HTTP request of every representative action at the gateway, against a
  * resource of its own account and one of the other account. The expected answer of every request is
@@ -99,6 +102,8 @@ interface Account {
   readonly label: 'A' | 'B';
   readonly session: AdminSession;
   readonly adminIamId: string;
+  /** The administrator's API key value (what `GET /v1/apikeys/details` is asked about). */
+  readonly adminApikey: string;
   /** Prefix of the name of everything made in this account: found in an answer to the other account, it is a leak. */
   readonly marker: string;
   readonly smInstance: string;
@@ -147,6 +152,7 @@ const DENIED_READ: Outcome = { status: 404, code: 'NOT_FOUND', message: /^The re
 const SM_INSTANCE_UNKNOWN: Outcome = { status: 404, code: 'NOT_FOUND', message: /^Instance [0-9a-f-]{36} was not found/ };
 const RC_INSTANCE_UNKNOWN: Outcome = { status: 404, code: 'NOT_FOUND', message: /^Resource instance [0-9a-f-]{36} was not found/ };
 const FORBIDDEN: Outcome = { status: 403, code: 'FORBIDDEN' };
+const APIKEY_CREATION_RESTRICTED: Outcome = { status: 403, code: 'APIKEY_CREATION_RESTRICTED' };
 const NOT_FOUND: Outcome = { status: 404, code: 'NOT_FOUND' };
 const UNAUTHORIZED: Outcome = { status: 401, code: 'UNAUTHORIZED' };
 
@@ -282,7 +288,7 @@ const ACTIONS: readonly MatrixAction[] = [
     decidedBy: 'iam',
     permitted: ok(201),
     // A caller who may read the service ID's keys is told it may not create one; anyone else learns nothing.
-    denied: (caller) => (holds(caller, 'iam-identity.apikey.read', undefined) ? FORBIDDEN : NOT_FOUND),
+    denied: (caller) => (holds(caller, 'iam-identity.apikey.read', undefined) ? APIKEY_CREATION_RESTRICTED : NOT_FOUND),
     otherAccount: NOT_FOUND,
     accountOwned: true,
     send: (headers, caller, target) => call('POST', '/v1/apikeys', headers, { name: `${caller.marker}-key`, iam_id: target.target.iamId }),
@@ -382,8 +388,8 @@ async function createRootKey(session: AdminSession, instanceId: string, name: st
   return id;
 }
 
-async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; callers: Caller[] }> {
-  const created = await createAccountOverNats(stack, `matrix ${label} ${stack.runId}`);
+async function makeAccount(label: 'A' | 'B', operatorToken: string): Promise<{ account: Account; callers: Caller[] }> {
+  const created = await createAccountOverHttp(stack, operatorToken, `matrix ${label} ${stack.runId}`);
   const session = await adminSession(stack, created.apikey);
   expect(session.accountId).toBe(created.account_id);
   const marker = `mx-${stack.runId}-${label}`;
@@ -398,6 +404,7 @@ async function makeAccount(label: 'A' | 'B'): Promise<{ account: Account; caller
     label,
     session,
     adminIamId: created.admin_iam_id,
+    adminApikey: created.apikey,
     marker,
     smInstance: randomUUID(),
     secretId: randomUUID(),
@@ -497,7 +504,8 @@ describe('the authorization matrix (two accounts × every role × representative
   let callers: Caller[] = [];
 
   beforeAll(async () => {
-    const made = [await makeAccount('A'), await makeAccount('B')];
+    const operatorToken = await adminAccessToken(stack);
+    const made = [await makeAccount('A', operatorToken), await makeAccount('B', operatorToken)];
     accounts = made.map((entry) => entry.account);
     callers = made.flatMap((entry) => entry.callers);
   }, 240_000);
@@ -591,4 +599,224 @@ describe('the authorization matrix (two accounts × every role × representative
         `unauthorized successes ${unauthorizedSuccesses}, cross-account successes ${crossAccountSuccesses}, rate limited ${rateLimited}`,
     );
   }, 180_000);
+
+  it("sends every route of /openapi.json at the other account's real resources: zero cross-account successes, B unchanged", async ({ annotate }) => {
+    const [a, b] = accounts as [Account, Account];
+    const other = await otherAccountResources(b);
+    const operations = await openApiOperations();
+    expect(operations.length).toBeGreaterThanOrEqual(90);
+
+    const results = await runPaced(
+      operations,
+      async (operation) => {
+        const sent = crossAccountRequest(operation, other);
+        const response = await request(`${gateway}${sent.path}`, {
+          method: operation.method,
+          headers: { ...bearer(a.session.token), ...sent.headers },
+          ...(sent.body === undefined ? {} : { body: sent.body }),
+          deadlineMs,
+        }).catch((error: unknown) => ({ status: 0, body: String(error) }));
+        return { operation, path: sent.path, status: response.status, text: JSON.stringify(response.body ?? null) };
+      },
+      PACE,
+    );
+
+    // A success is cross-account when it wrote while naming B, or when its answer carries anything of B
+    // (a list's links repeating the `account_id` it was asked about are not B's data).
+    const carriesB = (text: string) => {
+      const own = text.replaceAll(`account_id=${other.accountId}`, '');
+      return other.markers.some((marker) => own.includes(marker));
+    };
+    const violations = results
+      .filter((result) => isSuccess(result.status))
+      .filter((result) => (isWrite(result.operation) && !OWN_ACCOUNT_WRITES.has(key(result.operation))) || carriesB(result.text))
+      .map((result) => `${result.operation.method} ${result.path}: ${result.status} ${result.text.slice(0, 200)}`);
+    expect(violations).toEqual([]);
+    expect(results.filter((result) => result.status === 0 || result.status >= 500).map((result) => `${result.operation.method} ${result.path}: ${result.status}`)).toEqual([]);
+    expect(results.filter((result) => result.status === 429)).toEqual([]);
+
+    // Nothing of B changed: B's administrator finds every resource as it was.
+    await other.unchanged();
+    const refused = results.filter((result) => result.status >= 400);
+    const counts = new Map<number, number>();
+    for (const result of results) counts.set(result.status, (counts.get(result.status) ?? 0) + 1);
+    const byStatus = [...counts].sort(([x], [y]) => x - y).map(([status, count]) => `${status}×${count}`);
+    await annotate(
+      `${results.length} operations of /openapi.json sent by A's administrator at B's resources: ${refused.length} refused, answers ${byStatus.join(', ')}; 0 cross-account successes`,
+    );
+  }, 180_000);
+});
+
+// ---------- every route, cross-account ----------
+
+interface Operation {
+  readonly method: string;
+  /** The OpenAPI path template, e.g. `/secrets-manager/{instance}/api/v2/secrets/{id}`. */
+  readonly template: string;
+}
+
+/** Open to anyone, naming no account. */
+const PUBLIC_PATHS = new Set(['/identity/token', '/identity/keys', '/healthz', '/readyz']);
+
+async function openApiOperations(): Promise<Operation[]> {
+  const document = await request<{ paths: Record<string, Record<string, unknown>> }>(`${gateway}/openapi.json`, { deadlineMs });
+  const operations: Operation[] = [];
+  for (const [template, methods] of Object.entries(document.body.paths)) {
+    if (PUBLIC_PATHS.has(template)) continue;
+    for (const method of Object.keys(methods)) {
+      if (['get', 'post', 'put', 'patch', 'delete', 'head'].includes(method)) operations.push({ method: method.toUpperCase(), template });
+    }
+  }
+  return operations;
+}
+
+const key = (operation: Operation) => `${operation.method} ${operation.template}`;
+const isWrite = (operation: Operation) => !['GET', 'HEAD'].includes(operation.method);
+/** Writes whose request cannot name another account: what they create is the caller's own. */
+const OWN_ACCOUNT_WRITES = new Set(['POST /v2/resource_instances']);
+
+/** Real resources of the other account (B), what identifies them in an answer, and the check that none changed. */
+interface OtherAccount {
+  readonly accountId: string;
+  /** B's administrator's API key value. */
+  readonly apikey: string;
+  /** A service ID of B (the target of B's key and policy). */
+  readonly targetIamId: string;
+  /** An access policy in B's account, naming B's service ID. */
+  readonly policy: unknown;
+  readonly params: (template: string) => Record<string, string>;
+  readonly kmsInstance: string;
+  readonly markers: readonly string[];
+  unchanged(): Promise<void>;
+}
+
+async function otherAccountResources(b: Account): Promise<OtherAccount> {
+  const nats = await NatsCaller.open(stack);
+  try {
+    const sm = await provisionSecretsInstance(stack, nats, b.session, `${b.marker}-sweep`);
+    const group = (await sm.sm.createSecretGroup({ name: `${b.marker}-group` })).result;
+    const secret = (await sm.sm.createSecret({ secret_type: 'arbitrary', name: `${b.marker}-secret`, payload: `${b.marker}-payload` })).result;
+    const secretVersion = (await sm.sm.listSecretVersions(secret.id)).result.versions[0]?.id ?? '';
+    const invited = await request<{ resources: { id: string }[] }>(`${gateway}/v2/accounts/${accountId(b)}/users`, {
+      method: 'POST',
+      headers: bearer(b.session.token),
+      body: { users: [{ email: `${b.marker}@example.com` }] },
+      deadlineMs,
+    });
+    const userIamId = invited.body.resources[0]?.id ?? '';
+    const instance = await request<{ guid?: string }>(`${gateway}/v2/resource_instances`, {
+      method: 'POST',
+      headers: bearer(b.session.token),
+      body: { name: `${b.marker}-rc`, target: 'us-south', resource_group: b.resourceGroup, resource_plan_id: 'secrets-manager-standard' },
+      deadlineMs,
+    });
+    const rcInstance = instance.body.guid ?? '';
+    expect([invited.status, instance.status, userIamId === '' || rcInstance === '' || secretVersion === '' ? 0 : 201]).toEqual([202, 201, 201]);
+
+    const idFor = (template: string): string => {
+      if (template.startsWith('/secrets-manager/')) return template.includes('/secret_groups/{id}') ? group.id : secret.id;
+      if (template.startsWith('/kms/')) return b.keyId;
+      if (template.startsWith('/v2/resource_instances')) return rcInstance;
+      if (template.startsWith('/v1/apikeys')) return b.target.apikeyId;
+      if (template.startsWith('/v1/serviceids')) return b.target.serviceId;
+      if (template.startsWith('/v1/policies')) return b.target.policyId;
+      return randomUUID();
+    };
+    const read = (path: string, headers: Record<string, string> = {}) =>
+      request(`${gateway}${path}`, { headers: { ...bearer(b.session.token), ...headers }, deadlineMs });
+    return {
+      accountId: accountId(b),
+      apikey: b.adminApikey,
+      targetIamId: b.target.iamId,
+      policy: {
+        type: 'access',
+        subjects: [{ attributes: [{ name: 'iam_id', value: b.target.iamId }] }],
+        roles: [{ role_id: 'crn:v1:bluemix:public:iam::::role:Administrator' }],
+        resources: [{ attributes: [{ name: 'accountId', value: accountId(b) }] }],
+      },
+      kmsInstance: b.kmsInstance,
+      markers: [accountId(b), b.marker, b.adminIamId, secret.id, group.id, b.keyId, b.kmsInstance, sm.guid, rcInstance, userIamId, b.target.iamId],
+      params: (template) => ({
+        instance: sm.guid,
+        id: idFor(template),
+        version_id: secretVersion,
+        action_name: 'restore',
+        alias: `${b.marker}-alias`,
+        secret_group_name: 'default',
+        secret_type: 'arbitrary',
+        name: secret.name,
+        account_id: accountId(b),
+        iam_id: userIamId,
+      }),
+      unchanged: async () => {
+        expect((await sm.sm.getSecret(secret.id)).result).toMatchObject({ id: secret.id, payload: `${b.marker}-payload`, versions_total: 1, locks_total: 0 });
+        expect((await sm.sm.getSecretGroup(group.id)).result.name).toBe(`${b.marker}-group`);
+        const key = await read(`/kms/api/v2/keys/${b.keyId}`, { 'bluemix-instance': b.kmsInstance });
+        expect(key.status).toBe(200);
+        expect(key.body).toMatchObject({ resources: [{ id: b.keyId, state: 1 }] });
+        for (const path of [
+          `/v1/serviceids/${b.target.serviceId}`,
+          `/v1/apikeys/${b.target.apikeyId}`,
+          `/v1/policies/${b.target.policyId}`,
+          `/v2/accounts/${accountId(b)}/users/${userIamId}`,
+          `/v2/resource_instances/${rcInstance}`,
+        ]) {
+          expect((await read(path)).status, path).toBe(200);
+        }
+        expect((await read(`/v2/resource_instances/${rcInstance}`)).body).toMatchObject({ state: 'active', locked: false });
+        expect((await read(`/v1/accounts/${accountId(b)}/settings/identity`)).body).toMatchObject({ entity_tag: '1', restrict_create_platform_apikey: 'NOT_SET' });
+        expect((await read(`/v1/apikeys/${b.target.apikeyId}`)).body).toMatchObject({ locked: false, name: `${b.marker}-target-key` });
+      },
+    };
+  } finally {
+    await nats.close();
+  }
+}
+
+/**
+ * The request of one operation at B's resources: path parameters are B's ids, Key Protect's instance
+ * header is B's, lists are asked about B's account, and writes carry a body the route accepts, so that
+ * only tenancy can refuse them.
+ */
+function crossAccountRequest(operation: Operation, other: OtherAccount): { path: string; headers: Record<string, string>; body?: unknown } {
+  const params = other.params(operation.template);
+  let path = operation.template.replaceAll(/\{([a-z_]+)\}/g, (_match, name: string) => encodeURIComponent(params[name] ?? name));
+  if (operation.method === 'GET' && !operation.template.includes('{') && /^\/v[12]\//.test(operation.template)) path += `?account_id=${other.accountId}`;
+  const headers: Record<string, string> = {
+    ...(operation.template.startsWith('/kms/') ? { 'bluemix-instance': other.kmsInstance } : {}),
+    ...(operation.method === 'PUT' ? { 'if-match': '*' } : {}),
+    ...(operation.template === '/v1/apikeys/details' ? { 'iam-apikey': other.apikey } : {}),
+  };
+  if (!isWrite(operation) || operation.method === 'DELETE') return { path, headers };
+  return { path, headers, body: crossAccountBodies(other)[key(operation)] ?? {} };
+}
+
+/** Bodies that pass validation, so that only tenancy can refuse the write. */
+const crossAccountBodies = (other: OtherAccount): Record<string, unknown> => ({
+  'POST /v1/serviceids': { account_id: other.accountId, name: 'sweep' },
+  'POST /v1/accounts': { name: 'sweep' },
+  'POST /v1/apikeys': { name: 'sweep', iam_id: other.targetIamId, account_id: other.accountId },
+  'POST /v1/policies': other.policy,
+  'PUT /v1/policies/{id}': other.policy,
+  'POST /secrets-manager/{instance}/api/v2/secrets': { secret_type: 'arbitrary', name: 'sweep', payload: 'sweep' },
+  'POST /secrets-manager/{instance}/api/v2/secret_groups': { name: 'sweep' },
+  'PATCH /secrets-manager/{instance}/api/v2/secret_groups/{id}': { description: 'sweep' },
+  'PATCH /secrets-manager/{instance}/api/v2/secrets/{id}/metadata': { description: 'sweep' },
+  'POST /secrets-manager/{instance}/api/v2/secrets/{id}/versions': { payload: 'sweep' },
+  'PATCH /secrets-manager/{instance}/api/v2/secrets/{id}/versions/{version_id}/metadata': { version_custom_metadata: { sweep: 'yes' } },
+  'POST /secrets-manager/{instance}/api/v2/secrets/{id}/locks_bulk': { locks: [{ name: 'sweep' }] },
+  'POST /secrets-manager/{instance}/api/v2/secrets/{id}/versions/{version_id}/locks_bulk': { locks: [{ name: 'sweep' }] },
+  'POST /kms/api/v2/keys': {
+    metadata: { collectionType: 'application/vnd.ibm.kms.key+json', collectionTotal: 1 },
+    resources: [{ type: 'application/vnd.ibm.kms.key+json', name: 'sweep', extractable: false }],
+  },
+  'POST /kms/api/v2/keys/{id}/actions/wrap': { plaintext: Buffer.from('sweep data key!!').toString('base64') },
+  'PUT /kms/api/v2/keys/{id}/policies': {
+    metadata: { collectionType: 'application/vnd.ibm.kms.policy+json', collectionTotal: 1 },
+    resources: [{ type: 'application/vnd.ibm.kms.policy+json', rotation: { interval_month: 3 } }],
+  },
+  'PATCH /v2/resource_instances/{id}': { name: 'sweep' },
+  'PUT /v1/accounts/{account_id}/settings/identity': { restrict_create_platform_apikey: 'NOT_RESTRICTED' },
+  'POST /v2/accounts/{account_id}/users': { users: [{ email: 'sweep@example.com' }] },
+  'PUT /v1/apikeys/{id}': { name: 'sweep' },
 });

@@ -133,7 +133,7 @@ describe('IAM through the official IBM SDKs, pointed at the gateway', () => {
     it("exchanges the SDK's refresh token once (grant_type=refresh_token over raw HTTP); a replay is refused and revokes the chain", async () => {
       // The SDK stores the refresh token but always re-exchanges the API key, so the refresh grant is
       // sent by hand, with the refresh token the SDK's own IamTokenManager received. A service ID's
-      // key is used: a replay revokes every refresh token of the key.
+      // key is used: a replay revokes every refresh token of its chain (this sign-in) and its access tokens.
       const serviceId = await newServiceId('refresh');
       const created = await identity.createApiKey({ name: `${tag}-refresh`, iamId: serviceId.iam_id, accountId });
       const manager = new IamTokenManager({ apikey: created.result.apikey ?? '', url: gateway });
@@ -165,6 +165,8 @@ describe('IAM through the official IBM SDKs, pointed at the gateway', () => {
       const revoked = await refresh(renewed.body.refresh_token);
       expect(revoked.status).toBe(400);
       expect(errorBody(revoked).errors[0]?.code).toBe('INVALID_GRANT');
+      // And the access tokens of the chain: refused at the gateway once the revocation arrives.
+      await expect.poll(async () => (await rolesWith(renewed.body.access_token)).status, { timeout: 5_000, interval: 100 }).toBe(401);
     });
 
     it('is refused a token for an unknown API key: 400 INVALID_GRANT from the token endpoint', async () => {

@@ -16,8 +16,9 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
 type CreateAccountResponse = z.infer<typeof IamWire.CreateAccountResponse>;
 
 /**
- * A second account through the operator subject `iam.account.create` (NATS only, not on HTTP): one
- * request in the services' protocol (`requestOverNats`).
+ * A new account through the NATS tooling subject `iam.account.create` (no caller: NATS users allowed
+ * to publish `iam.>`): one request in the services' protocol (`requestOverNats`). Platform operators
+ * use `POST /v1/accounts` (`createAccountOverHttp`).
  */
 export async function createAccountOverNats(stack: Pick<StackInfo, 'natsUrl' | 'rpcTimeoutMs'>, name: string): Promise<CreateAccountResponse> {
   const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
@@ -29,6 +30,21 @@ export async function createAccountOverNats(stack: Pick<StackInfo, 'natsUrl' | '
   } finally {
     await connection.close();
   }
+}
+
+/** A new account through the operator API, `POST /v1/accounts`, with a platform operator's token. */
+export async function createAccountOverHttp(
+  stack: Pick<StackInfo, 'gatewayUrl' | 'rpcTimeoutMs'>,
+  operatorToken: string,
+  name: string,
+): Promise<CreateAccountResponse> {
+  const response = await request(`${stack.gatewayUrl}/v1/accounts`, {
+    method: 'POST',
+    headers: bearer(operatorToken),
+    body: { name },
+    deadlineMs: stack.rpcTimeoutMs + 5_000,
+  });
+  return expectStatus(response, 201, `create account ${name}`, IamWire.CreateAccountResponse);
 }
 
 type ServiceId = z.infer<typeof IamWire.ServiceId>;

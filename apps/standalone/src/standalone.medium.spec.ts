@@ -100,4 +100,40 @@ describe('standalone (npm start)', () => {
       await standalone.app.close();
     }
   });
+
+  it("revokes in process: a deleted API key's token is refused at once, though the gateway had it verified and cached", async () => {
+    const standalone = await startStandalone({ env, announce: () => undefined });
+    try {
+      const call = async (method: string, path: string, token: string, body?: unknown) => {
+        const response = await fetch(`${standalone.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await response.text();
+        return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+      };
+      const tokenOf = async (apikey: string) => {
+        const response = await fetch(`${standalone.url}/identity/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }),
+        });
+        return ((await response.json()) as { access_token: string }).access_token;
+      };
+      const admin = await tokenOf(readFileSync(join(dataDir, 'admin-apikey'), 'utf8').trim());
+      const accountId = (JSON.parse(Buffer.from(admin.split('.')[1] ?? '', 'base64url').toString()) as { account: { bss: string } }).account.bss;
+      const robot = await call('POST', '/v1/serviceids', admin, { account_id: accountId, name: 'revoked-in-process' });
+      const key = await call('POST', '/v1/apikeys', admin, { name: 'robot-key', iam_id: robot.body['iam_id'] });
+      const token = await tokenOf(String(key.body['apikey']));
+      expect((await call('GET', '/v1/apikeys', token)).status).toBe(200);
+
+      expect((await call('DELETE', `/v1/apikeys/${String(key.body['id'])}`, admin)).status).toBe(204);
+      // The event goes out when the deleting transaction commits and reaches the gateway in process.
+      await expect.poll(async () => (await call('GET', '/v1/apikeys', token)).status, { interval: 20, timeout: 1000 }).toBe(401);
+      expect((await call('GET', '/v1/apikeys', admin)).status).toBe(200);
+    } finally {
+      await standalone.app.close();
+    }
+  });
 });

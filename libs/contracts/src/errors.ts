@@ -10,6 +10,8 @@ export const ErrorCodes = [
   'INVALID_GRANT',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  /** Creating an API key needs a role that grants `iam-identity.apikey.create` (for one's own key too). */
+  'APIKEY_CREATION_RESTRICTED',
   'NOT_FOUND',
   'ROUTE_NOT_FOUND',
   'METHOD_NOT_ALLOWED',

@@ -46,9 +46,9 @@ describe('event registry', () => {
 
   it('event data schemas reject a payload missing a field', () => {
     const created = EventTypes['iam.apikey.created'].data;
-    const data = { accountId: 'a', apikeyId: 'k', iamId: 'i', name: 'ci' };
+    const data = { accountId: 'a', apikeyId: 'k', iamId: 'i', name: 'ci', createdBy: 'IBMid-1' };
     expect(created.parse(data)).toEqual(data);
-    expect(created.safeParse({ accountId: 'a', apikeyId: 'k', iamId: 'i' }).success).toBe(false);
+    expect(created.safeParse({ accountId: 'a', apikeyId: 'k', iamId: 'i', name: 'ci' }).success).toBe(false);
   });
 
   it('isEventName accepts declared events only, not inherited property names', () => {

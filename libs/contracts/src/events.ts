@@ -6,6 +6,7 @@
  * `events.<name>`. Payloads never carry secret material, DEKs or tokens.
  */
 import { z } from 'zod';
+import { RevocationKinds, RevocationReasons } from './iam/schemas.js';
 import type { AppName } from './services.js';
 
 export const EVENTS_STREAM = 'SEALBOX_EVENTS';
@@ -43,13 +44,24 @@ const kmsRegistrationRef = kmsKeyRef.extend({ resourceCrn: z.string() });
 export const EventTypes = {
   'iam.account.created': event(
     'iam',
-    'An account and its administrator were created (on first start, or by operator tooling)',
-    z.object({ accountId: z.string(), adminIamId: z.string() }),
+    'An account and its administrator were created (on first start, or by a platform operator: `createdBy`)',
+    z.object({ accountId: z.string(), adminIamId: z.string(), createdBy: z.string().optional() }),
+  ),
+  'iam.account-settings.updated': event(
+    'iam',
+    "An account's identity settings changed (who may create API keys)",
+    z.object({ accountId: z.string(), updatedBy: z.string(), restrictCreatePlatformApikey: z.string() }),
+  ),
+  'iam.user.invited': event('iam', 'A user was added to an account (with a first API key)', z.object({ accountId: z.string(), iamId: z.string(), invitedBy: z.string() })),
+  'iam.user.removed': event(
+    'iam',
+    'A user was removed from an account with its API keys and policies; its access tokens are revoked',
+    z.object({ accountId: z.string(), iamId: z.string(), removedBy: z.string() }),
   ),
   'iam.apikey.created': event(
     'iam',
-    'An API key was created (the key value is never part of the event)',
-    z.object({ accountId: z.string(), apikeyId: z.string(), iamId: z.string(), name: z.string() }),
+    'An API key was created, naming who created it (the key value is never part of the event)',
+    z.object({ accountId: z.string(), apikeyId: z.string(), iamId: z.string(), name: z.string(), createdBy: z.string() }),
   ),
   'iam.apikey.updated': event('iam', 'An API key was renamed or its description changed', apikeyRef),
   'iam.apikey.locked': event('iam', 'An API key was locked', apikeyRef),
@@ -60,6 +72,18 @@ export const EventTypes = {
   'iam.policy.created': event('iam', 'An access or authorization policy was created', policyRef),
   'iam.policy.updated': event('iam', 'A policy was replaced', policyRef),
   'iam.policy.deleted': event('iam', 'A policy was deleted', policyRef),
+  'iam.tokens.revoked': event(
+    'iam',
+    'Access tokens issued from an API key, to an identity or in a refresh chain are refused from now on (gateways apply it at once)',
+    z.object({
+      accountId: z.string(),
+      kind: z.enum(RevocationKinds),
+      id: z.string(),
+      reason: z.enum(RevocationReasons),
+      /** No token issued before the revocation is valid after this time: the entry can be dropped. */
+      expiresAt: z.string(),
+    }),
+  ),
   'iam.signing-key.rotated': event('iam', 'Access tokens are now signed with a new key', z.object({ kid: z.string() })),
   'kms.instance.created': event('kms', 'A key-management instance was created', kmsInstanceRef.extend({ serviceName: z.string(), provider: z.string() })),
   'kms.instance.deleted': event('kms', 'A key-management instance was deleted (it held no keys any more)', kmsInstanceRef),

@@ -17,6 +17,15 @@ export const EdgeSettings = {
     .max(60_000)
     .default(5000)
     .describe('How long the gateway reuses an authorization decision (policy events clear it at once)'),
+  SEALBOX_REVOCATION_RECONCILE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(300_000)
+    .default(10_000)
+    .describe(
+      'How often the gateway reconciles its token revocations with iam, for an event lost on the way (revocation events apply at once; reconnects reconcile too)',
+    ),
 };
 
 /** Configuration of apps/gateway. */
@@ -29,5 +38,6 @@ export function gatewayOptionsFrom(config: z.output<z.ZodObject<typeof EdgeSetti
     rateLimitPerIdentity: { perSecond: config.SEALBOX_RATE_LIMIT_IDENTITY_RPS, burst: config.SEALBOX_RATE_LIMIT_IDENTITY_BURST },
     decisionCacheTtlMs: config.SEALBOX_DECISION_CACHE_TTL_MS,
     decisionCacheSize: 10_000,
+    revocationReconcileMs: config.SEALBOX_REVOCATION_RECONCILE_MS,
   };
 }

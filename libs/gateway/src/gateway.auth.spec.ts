@@ -87,6 +87,32 @@ describe('gateway access: authentication', () => {
     expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() })).status).toBe(200);
   });
 
+  it('refuses a token at once when the revocation of its API key arrives on the in-process bus (standalone)', async () => {
+    const gateway = await start({ controllers: [EchoSecrets] });
+    const token = gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-revoked', chain_id: 'chain-1' });
+    const other = gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-kept', chain_id: 'chain-2' });
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const data = { accountId: TEST_CALLER.accountId, kind: 'apikey', id: 'ApiKey-revoked', reason: 'apikey-deleted', expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
+    await gateway.events.publish('events.iam.tokens.revoked', {
+      specversion: '1.0',
+      id: 'revocation-1',
+      source: 'iam',
+      type: 'com.sealbox.iam.tokens.revoked',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data,
+    });
+    const refused = expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${token}` } }), 401, 'UNAUTHORIZED');
+    expect(refused.errors[0]?.message).toContain('revoked');
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${other}` } })).status).toBe(200);
+  });
+
+  it('refuses a token whose identity iam lists as revoked, from the first request', async () => {
+    const gateway = await start({ controllers: [EchoSecrets] });
+    gateway.revoked.push({ kind: 'identity', id: TEST_CALLER.iamId, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 401, 'UNAUTHORIZED');
+  });
+
   it('serves public routes without a token', async () => {
     const gateway = await start();
     for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs', '/identity/keys']) {

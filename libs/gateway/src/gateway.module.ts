@@ -3,6 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { TRANSPORT_STATUS, type EventFeed, type TransportStatus } from '@sealbox/platform';
 import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
+import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
@@ -32,12 +33,13 @@ export class GatewayModule {
         { provide: EVENT_FEED, useValue: options.eventFeed },
         ReadinessService,
         TokenVerifier,
+        RevocationList,
         DecisionService,
         RouteAccessCheck,
         ...routeProviders,
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [DecisionService, TokenVerifier],
+      exports: [DecisionService, TokenVerifier, RevocationList],
     };
   }
 }

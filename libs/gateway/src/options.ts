@@ -7,6 +7,8 @@ export interface GatewayOptions {
   readonly rateLimitPerIdentity: RateLimit;
   readonly decisionCacheTtlMs: number;
   readonly decisionCacheSize: number;
+  /** How often the revocation set is reconciled with iam besides events and reconnects; 0 = only then. */
+  readonly revocationReconcileMs: number;
 }
 
 export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
@@ -14,4 +16,5 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   rateLimitPerIdentity: { perSecond: 100, burst: 200 },
   decisionCacheTtlMs: 5000,
   decisionCacheSize: 10_000,
+  revocationReconcileMs: 10_000,
 };

@@ -3,9 +3,12 @@ import type { HealthResponse, ResponseOf, ValidatedRequestOf } from '@sealbox/co
 import { dataSourceToken, DomainError, healthReport, pingDatabase, RpcHandler, type RpcMeta } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
 import { ManagedApiKeys } from './apikeys/managed-api-keys.js';
+import { AccountService } from './identities/account.service.js';
 import { IdentityService } from './identities/identity.service.js';
+import { UserService } from './identities/user.service.js';
 import { PolicyService } from './policies/policy.service.js';
 import type { Principal } from './ports.js';
+import { TokenRevocations } from './tokens/revocations.js';
 import { TokenService } from './tokens/token.service.js';
 
 /** Management operations need an authenticated caller, forwarded by the gateway. */
@@ -22,6 +25,9 @@ export class IamRpcController {
     @Inject(dataSourceToken('iam')) private readonly dataSource: DataSource,
     private readonly tokens: TokenService,
     private readonly identities: IdentityService,
+    private readonly accounts: AccountService,
+    private readonly users: UserService,
+    private readonly revocations: TokenRevocations,
     private readonly policies: PolicyService,
     private readonly managedKeys: ManagedApiKeys,
   ) {}
@@ -47,10 +53,56 @@ export class IamRpcController {
     return this.tokens.rotateSigningKey();
   }
 
+  /** The gateways' reconciliation of their revocation sets. */
+  @RpcHandler('iam.revocation.list')
+  listRevocations(request: ValidatedRequestOf<'iam.revocation.list'>): Promise<ResponseOf<'iam.revocation.list'>> {
+    return this.revocations.list(request);
+  }
+
   // ---- accounts, service IDs, API keys ----
+  /** A platform operator over HTTP (the gateway forwards the caller), or NATS tooling without a caller. */
   @RpcHandler('iam.account.create')
-  createAccount(request: ValidatedRequestOf<'iam.account.create'>): Promise<ResponseOf<'iam.account.create'>> {
-    return this.identities.createAccount(request);
+  createAccount(request: ValidatedRequestOf<'iam.account.create'>, meta: RpcMeta): Promise<ResponseOf<'iam.account.create'>> {
+    return this.accounts.create(meta.caller ? callerOf(meta) : undefined, request);
+  }
+
+  @RpcHandler('iam.account.list')
+  listAccounts(request: ValidatedRequestOf<'iam.account.list'>, meta: RpcMeta): Promise<ResponseOf<'iam.account.list'>> {
+    return this.accounts.list(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.account-settings.get')
+  getAccountSettings(request: ValidatedRequestOf<'iam.account-settings.get'>, meta: RpcMeta): Promise<ResponseOf<'iam.account-settings.get'>> {
+    return this.accounts.getSettings(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.account-settings.update')
+  updateAccountSettings(
+    request: ValidatedRequestOf<'iam.account-settings.update'>,
+    meta: RpcMeta,
+  ): Promise<ResponseOf<'iam.account-settings.update'>> {
+    return this.accounts.updateSettings(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.invite')
+  inviteUsers(request: ValidatedRequestOf<'iam.user.invite'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.invite'>> {
+    return this.users.invite(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.list')
+  listUsers(request: ValidatedRequestOf<'iam.user.list'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.list'>> {
+    return this.users.list(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.get')
+  getUser(request: ValidatedRequestOf<'iam.user.get'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.get'>> {
+    return this.users.get(callerOf(meta), request);
+  }
+
+  @RpcHandler('iam.user.remove')
+  async removeUser(request: ValidatedRequestOf<'iam.user.remove'>, meta: RpcMeta): Promise<ResponseOf<'iam.user.remove'>> {
+    await this.users.remove(callerOf(meta), request);
+    return empty;
   }
 
   @RpcHandler('iam.serviceid.create')

@@ -4,11 +4,11 @@ import { apiKeyMigrations, apiKeyProviders } from './apikeys/index.js';
 import { IAM_BOOTSTRAP_OPTIONS, IamBootstrap, type IamBootstrapOptions } from './bootstrap/bootstrap.service.js';
 import { iamEntities } from './entities/index.js';
 import { IamRpcController } from './iam.controller.js';
-import { identityEntities, identityMigrations, IdentityService } from './identities/index.js';
+import { AccountService, identityEntities, identityMigrations, IdentityService, UserService } from './identities/index.js';
 import { iamMigrations } from './migrations/index.js';
 import { policyEntities, policyMigrations, PolicyService } from './policies/index.js';
-import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, SubjectPolicyCleanup } from './ports.js';
-import { tokenEntities, tokenMigrations, tokenProviders } from './tokens/index.js';
+import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, SubjectPolicyCleanup, TokenRevoker } from './ports.js';
+import { tokenEntities, tokenMigrations, tokenProviders, TokenRevocations } from './tokens/index.js';
 import { IAM_OPTIONS, type IamOptions } from './options.js';
 
 export interface IamModuleOptions {
@@ -38,12 +38,15 @@ export class IamModule {
         IamBootstrap,
         ...tokenProviders,
         IdentityService,
+        AccountService,
+        UserService,
         ...apiKeyProviders,
         PolicyService,
         { provide: AccessDecider, useExisting: PolicyService },
         { provide: AccountAdminGrant, useExisting: PolicyService },
         { provide: SubjectPolicyCleanup, useExisting: PolicyService },
         { provide: ApiKeyVerifier, useExisting: IdentityService },
+        { provide: TokenRevoker, useExisting: TokenRevocations },
       ],
       exports: [IamBootstrap, AccessDecider],
     };

@@ -44,3 +44,16 @@ export abstract class ApiKeyVerifier {
 export abstract class SubjectPolicyCleanup {
   abstract deletePoliciesOf(manager: EntityManager, accountId: string, iamId: string): Promise<number>;
 }
+
+/** One revocation: access tokens whose `kind` claim is `id` are refused from now on. */
+export interface RevocationRequest {
+  readonly kind: IamWire.RevocationKind;
+  readonly id: string;
+  readonly accountId: string;
+  readonly reason: (typeof IamWire.RevocationReasons)[number];
+}
+
+/** Revokes access tokens (inside the revoking transaction), implemented by the tokens area. */
+export abstract class TokenRevoker {
+  abstract revoke(manager: EntityManager, revocation: RevocationRequest): Promise<void>;
+}

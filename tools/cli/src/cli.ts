@@ -1,5 +1,6 @@
 import { Command as Commander, CommanderError, Option } from 'commander';
 import type { CommandSpec, OptionValues } from './command.js';
+import { accountCommands } from './commands/accounts.js';
 import { eventsCommands } from './commands/events.js';
 import { iamCommands } from './commands/iam.js';
 import { kpCommands } from './commands/kp.js';
@@ -24,7 +25,7 @@ export const GROUPS: Readonly<Record<string, { readonly summary: string; readonl
   events: { summary: 'The event stream of the account' },
 };
 
-export const commands: readonly CommandSpec[] = [...loginCommands, ...resourceCommands, ...smCommands, ...kpCommands, ...iamCommands, ...eventsCommands];
+export const commands: readonly CommandSpec[] = [...loginCommands, ...resourceCommands, ...smCommands, ...kpCommands, ...iamCommands, ...accountCommands, ...eventsCommands];
 
 const EXIT_CODES = [
   'Exit codes: 0 done, 1 the server refused or the operation failed, 2 wrong usage (or a confirmation refused),',

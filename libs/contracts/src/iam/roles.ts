@@ -40,6 +40,7 @@ export const IamServiceNames = [
   'hs-crypto',
   'iam-identity',
   'iam-access-management',
+  'user-management',
   'resource-controller',
   /** The account's event stream (`GET /v1/events`). */
   'event-stream',
@@ -117,6 +118,18 @@ export const ActionRoles = {
   'iam-identity.apikey.update': operators,
   'iam-identity.apikey.lock': operators,
   'iam-identity.apikey.delete': operators,
+  'iam-identity.account-settings.read': viewers,
+  'iam-identity.account-settings.update': administrators,
+  /**
+   * Create accounts and list them: a platform operator's action. Checked only in the platform account
+   * (the one created on first start); in any other account no policy makes it allowed.
+   */
+  'iam-identity.account.create': administrators,
+  'iam-identity.account.list': administrators,
+  'user-management.user.list': viewers,
+  'user-management.user.read': viewers,
+  'user-management.user.invite': editors,
+  'user-management.user.remove': editors,
   'iam-access-management.policy.list': viewers,
   'iam-access-management.policy.read': viewers,
   'iam-access-management.role.list': viewers,

@@ -50,12 +50,55 @@ export const AccessTokenClaims = z.object({
   jti: z.string(),
   iat: z.number().int(),
   exp: z.number().int(),
+  /**
+   * Sealbox's private claims (the IBM SDKs read none of them): the API key the token was issued from
+   * and its refresh chain (one per API key sign-in, kept by every refresh of it). The gateway refuses a
+   * token whose key, identity or chain was revoked. Absent only on tokens issued before they existed.
+   */
+  apikey_id: z.string().optional(),
+  chain_id: z.string().optional(),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
 export const RotateSigningKeyResponse = z.object({ kid: z.string(), retiring: z.array(z.string()) });
 
+// ---------- revocations (gateway only) ----------
+
+/**
+ * What a revocation names, and so which claim of an access token it is compared with: `apikey` the
+ * `apikey_id` (a deleted API key), `identity` the `iam_id` (a deleted service ID, a removed user),
+ * `chain` the `chain_id` (a refresh chain in which a used refresh token was presented again).
+ */
+export const RevocationKinds = ['apikey', 'identity', 'chain'] as const;
+export type RevocationKind = (typeof RevocationKinds)[number];
+export const RevocationReasons = ['apikey-deleted', 'serviceid-deleted', 'user-removed', 'refresh-token-replayed'] as const;
+
+/** Tokens naming `id` are refused until `expires_at`, after which none issued before the revocation is still valid. */
+export const Revocation = z.object({
+  kind: z.enum(RevocationKinds),
+  id: z.string(),
+  expires_at: z.string(),
+});
+export type Revocation = z.infer<typeof Revocation>;
+
+export const REVOCATION_PAGE_MAX = 5000;
+/** The revocations still in force, a page at a time (`after` is the `next` of the previous page). */
+export const ListRevocationsRequest = z.object({
+  after: z.string().max(300).optional(),
+  limit: z.number().int().min(1).max(REVOCATION_PAGE_MAX).default(1000),
+});
+export const RevocationList = z.object({ revocations: z.array(Revocation), next: z.string().optional() });
+
 // ---------- paging ----------
+
+/** A page of an IAM Identity list: `pagetoken` paging, the items under `field` (IBM's shape). */
+const pageOf = <Field extends string, Item extends z.ZodType>(field: Field, item: Item) =>
+  z.object({
+    offset: z.number().int().optional(),
+    limit: z.number().int(),
+    first: z.string().optional(),
+    next: z.string().optional(),
+  }).extend({ [field]: z.array(item) } as Record<Field, z.ZodArray<Item>>);
 
 export const PageQuery = z.object({
   pagesize: z.coerce.number().int().min(1).max(100).default(20),
@@ -84,13 +127,7 @@ export const CreateServiceIdRequest = z.object({
   description: z.string().max(1024).optional(),
 });
 export const ListServiceIdsRequest = PageQuery.extend({ account_id: z.string().min(1).max(64).optional(), name: z.string().optional() });
-export const ServiceIdList = z.object({
-  offset: z.number().int().optional(),
-  limit: z.number().int(),
-  first: z.string().optional(),
-  next: z.string().optional(),
-  serviceids: z.array(ServiceId),
-});
+export const ServiceIdList = pageOf('serviceids', ServiceId);
 export const ServiceIdRef = z.object({ id: z.string().min(1).max(120) });
 
 // ---------- API keys ----------
@@ -127,13 +164,7 @@ export const ListApiKeysRequest = PageQuery.extend({
   account_id: z.string().min(1).max(64).optional(),
   iam_id: z.string().min(1).max(120).optional(),
 });
-export const ApiKeyList = z.object({
-  offset: z.number().int().optional(),
-  limit: z.number().int(),
-  first: z.string().optional(),
-  next: z.string().optional(),
-  apikeys: z.array(ApiKey),
-});
+export const ApiKeyList = pageOf('apikeys', ApiKey);
 export const ApiKeyRef = z.object({ id: z.string().min(1).max(120) });
 export const ApiKeyDetailsRequest = z.object({ apikey: z.string().min(1).max(512) });
 export const UpdateApiKeyRequest = z.object({
@@ -280,14 +311,106 @@ export const AuthorizationCheckRequest = z.object({
   role: z.enum(['Reader', 'Writer', 'Manager']).default('Reader'),
 });
 
-// ---------- accounts (operator tooling over NATS only) ----------
+// ---------- accounts (platform operators: `POST /v1/accounts`, or NATS tooling) ----------
 
 export const CreateAccountRequest = z.object({ name: z.string().min(1).max(200) });
 export const CreateAccountResponse = z.object({
   account_id: z.string(),
+  name: z.string().optional(),
   admin_iam_id: z.string(),
   apikey_id: z.string(),
+  /** The administrator's API key value, returned once. */
   apikey: z.string(),
 });
+export const Account = z.object({ account_id: z.string(), name: z.string(), created_at: z.string() });
+export type Account = z.infer<typeof Account>;
+export const ListAccountsRequest = PageQuery;
+export const AccountList = pageOf('accounts', Account);
+
+// ---------- users (IBM User Management v2: invite, list, get, remove) ----------
+
+/** IBM's UserProfile; Sealbox keeps a user's email (its login name) and nothing else of a person. */
+export const UserProfile = z.object({
+  id: z.string(),
+  iam_id: z.string(),
+  realm: z.string(),
+  user_id: z.string(),
+  firstname: z.string(),
+  lastname: z.string(),
+  state: z.string(),
+  email: z.string(),
+  phonenumber: z.string(),
+  altphonenumber: z.string(),
+  photo: z.string(),
+  account_id: z.string(),
+  added_on: z.string(),
+});
+export type UserProfile = z.infer<typeof UserProfile>;
+/** IAM policies and access groups of IBM's invitation are not supported: grant access with `/v1/policies` (strict: refused by name). */
+export const InviteUsersRequest = z
+  .object({
+    account_id: z.string().min(1).max(64),
+    users: z
+      .array(z.object({ email: z.email().max(200), account_role: z.string().max(64).optional() }))
+      .min(1)
+      .max(20),
+  })
+  .strict();
+/**
+ * IBM's InvitedUserList, plus (Sealbox) each user's first API key: users sign in only with API keys,
+ * so the inviter receives it, once, to hand it over.
+ */
+export const InvitedUserList = z.object({
+  resources: z.array(z.object({ email: z.string(), id: z.string(), state: z.string(), apikey_id: z.string(), apikey: z.string() })),
+});
+export const ListUsersRequest = z.object({
+  account_id: z.string().min(1).max(64),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  _start: z.string().max(200).optional(),
+});
+export const UserList = z.object({
+  total_results: z.number().int(),
+  limit: z.number().int(),
+  first_url: z.string(),
+  next_url: z.string().optional(),
+  resources: z.array(UserProfile),
+});
+export const UserRef = z.object({ account_id: z.string().min(1).max(64), iam_id: z.string().min(1).max(120) });
+
+// ---------- account settings (IBM `GET/PUT /v1/accounts/{account_id}/settings/identity`) ----------
+
+export const RestrictionValues = ['RESTRICTED', 'NOT_RESTRICTED', 'NOT_SET'] as const;
+export type Restriction = (typeof RestrictionValues)[number];
+
+/** IBM's AccountSettingsResponse; the settings Sealbox does not have answer their IBM "not set" value. */
+export const AccountSettings = z.object({
+  account_id: z.string(),
+  entity_tag: z.string(),
+  /** Always RESTRICTED: creating a service ID needs `iam-identity.serviceid.create` (Operator or above). */
+  restrict_create_service_id: z.enum(RestrictionValues),
+  /** RESTRICTED or NOT_SET (Sealbox's default: restricted): a user's own API key needs `iam-identity.apikey.create`. */
+  restrict_create_platform_apikey: z.enum(RestrictionValues),
+  allowed_ip_addresses: z.string(),
+  mfa: z.string(),
+  session_expiration_in_seconds: z.string(),
+  session_invalidation_in_seconds: z.string(),
+  max_sessions_per_identity: z.string(),
+  system_access_token_expiration_in_seconds: z.string(),
+  system_refresh_token_expiration_in_seconds: z.string(),
+  restrict_user_list_visibility: z.string(),
+  user_mfa: z.array(z.unknown()),
+  restrict_user_domains: z.array(z.unknown()),
+});
+export type AccountSettings = z.infer<typeof AccountSettings>;
+export const GetAccountSettingsRequest = z.object({ account_id: z.string().min(1).max(64) });
+/** Only the two creation restrictions can be changed; any other IBM setting is refused by name (strict). */
+export const UpdateAccountSettingsRequest = z
+  .object({
+    account_id: z.string().min(1).max(64),
+    if_match: z.string().min(1).max(200),
+    restrict_create_service_id: z.enum(['RESTRICTED', 'NOT_SET'], { message: 'Sealbox always restricts service ID creation: RESTRICTED or NOT_SET' }).optional(),
+    restrict_create_platform_apikey: z.enum(RestrictionValues).optional(),
+  })
+  .strict();
 
 export const Empty = z.object({});

@@ -6,11 +6,13 @@ import { GATEWAY_OPTIONS, type GatewayOptions } from '../options.js';
 
 /**
  * `iam.authorize` with a short-lived, bounded cache. Any policy event clears it at once, so a revoked
- * permission stops working as soon as the event arrives, and within the TTL at worst.
+ * permission stops working as soon as the event arrives, and within the TTL at worst; so does a
+ * (re)start of the event subscription, when policy events may have been missed.
  */
 @Injectable()
 export class DecisionService implements OnModuleDestroy {
   private readonly cache: EventClearedCache<IamWire.Decision>;
+  private readonly stopClearingOnResume: (() => void) | undefined;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -19,6 +21,7 @@ export class DecisionService implements OnModuleDestroy {
     @Inject(EVENT_SUBSCRIBER) events: EventSubscriber | null,
   ) {
     this.cache = new EventClearedCache(clock, options.decisionCacheTtlMs, options.decisionCacheSize, events, ['events.iam.policy.>']);
+    this.stopClearingOnResume = events?.onResume?.(() => this.cache.clear());
   }
 
   async decide(caller: Caller, action: Action, resource: IamWire.ResourceAttributes): Promise<IamWire.Decision> {
@@ -40,5 +43,6 @@ export class DecisionService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.cache.dispose();
+    this.stopClearingOnResume?.();
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IamWire } from '@sealbox/contracts';
 import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, TtlCache, verifyJwt, type Caller } from '@sealbox/platform';
 import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { RevocationList, type RevocableToken } from './revocations.js';
 
 const REFETCH_MIN_INTERVAL_MS = 1000;
 const REFRESH_INTERVAL_MS = 60_000;
@@ -10,10 +11,18 @@ const VERIFIED_TTL_MS = 60_000;
 
 const unauthorized = (reason: string) => new DomainError('UNAUTHORIZED', reason);
 
+/** A verified token as the cache keeps it: who, until when, by which key, and what a revocation can name. */
+interface VerifiedToken extends RevocableToken {
+  readonly caller: Caller;
+  readonly expMs: number;
+  readonly kid: string;
+}
+
 /**
  * Verifies access tokens locally against the iam service's JWKS: no NATS hop per request. The key set
  * is refreshed every minute (so retired keys stop verifying) and at once on an unknown `kid` (at most
- * once a second, so garbage tokens cannot make the gateway hammer iam).
+ * once a second, so garbage tokens cannot make the gateway hammer iam). Every request, a remembered
+ * token included, is then checked against the revocations (API key, identity, refresh chain).
  */
 @Injectable()
 export class TokenVerifier {
@@ -21,11 +30,12 @@ export class TokenVerifier {
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
   /** sha256(token) → caller and expiry: the signature check is the costliest step of a request. */
-  private readonly verified: TtlCache<{ caller: Caller; expMs: number; kid: string }>;
+  private readonly verified: TtlCache<VerifiedToken>;
 
   constructor(
     private readonly rpc: RpcClient,
     private readonly clock: Clock,
+    private readonly revocations: RevocationList,
   ) {
     this.verified = new TtlCache(clock, VERIFIED_TTL_MS, 10_000);
   }
@@ -36,12 +46,13 @@ export class TokenVerifier {
     if (!match?.[1]) throw unauthorized('The Authorization header must be a Bearer access token');
     const token = match[1];
     const { kid } = peekJwtHeader(token);
+    if (!this.revocations.loaded) await this.revocations.ready();
     const now = this.clock.nowMs();
     if (now - this.fetchedAt > REFRESH_INTERVAL_MS) await this.refresh();
     const digest = createHash('sha256').update(token).digest('hex');
     const known = this.verified.get(digest);
     // Reused only while unexpired and while its signing key is still published.
-    if (known && known.expMs > now && this.keys.has(known.kid)) return known.caller;
+    if (known && known.expMs > now && this.keys.has(known.kid)) return this.unlessRevoked(known);
     let key = this.keys.get(kid);
     if (!key && now - this.fetchedAt >= REFETCH_MIN_INTERVAL_MS) {
       await this.refresh();
@@ -55,8 +66,21 @@ export class TokenVerifier {
       accountId: claims.data.account.bss,
       subType: claims.data.sub_type === 'ServiceId' ? 'service_id' : 'user',
     };
-    this.verified.set(digest, { caller, expMs: claims.data.exp * 1000, kid });
-    return caller;
+    const entry: VerifiedToken = {
+      caller,
+      expMs: claims.data.exp * 1000,
+      kid,
+      iamId: caller.iamId,
+      apikeyId: claims.data.apikey_id,
+      chainId: claims.data.chain_id,
+    };
+    this.verified.set(digest, entry);
+    return this.unlessRevoked(entry);
+  }
+
+  private unlessRevoked(token: VerifiedToken): Caller {
+    if (this.revocations.isRevoked(token)) throw unauthorized('The access token was revoked (its API key, identity or refresh chain)');
+    return token.caller;
   }
 
   private refresh(): Promise<void> {

@@ -142,6 +142,106 @@ export class IamRoutes {
   }
 }
 
+/**
+ * Accounts and their identity settings. `/v1/accounts` (create, list) is Sealbox's own, for platform
+ * operators (iam decides who is one); the settings are IBM's (`getAccountSettings`/`updateAccountSettings`).
+ */
+@Tag('IAM Identity', { account_id: 'The id of the account' })
+@Controller()
+export class AccountRoutes {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post('v1/accounts')
+  @Authenticated('iam-identity.account.create')
+  @HttpCode(201)
+  @Operation({ summary: 'Create an account with its first administrator (platform operators); the administrator API key is returned once', subject: 'iam.account.create', body: Subjects['iam.account.create'].request })
+  createAccount(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.account.create'>> {
+    return this.rpc.send('iam.account.create', requestFor('iam.account.create', objectBody(body)), { caller });
+  }
+
+  @Get('v1/accounts')
+  @Authenticated('iam-identity.account.list')
+  @Operation({ summary: 'List the accounts (platform operators)', subject: 'iam.account.list', query: Subjects['iam.account.list'].request })
+  listAccounts(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.account.list'>> {
+    return this.rpc.send('iam.account.list', requestFor('iam.account.list', query), { caller });
+  }
+
+  @Get('v1/accounts/:account_id/settings/identity')
+  @Authenticated('iam-identity.account-settings.read')
+  @Operation({ summary: "Get an account's identity settings (ETag for update)", subject: 'iam.account-settings.get', responseHeaders: ['ETag'] })
+  async getSettings(
+    @Param('account_id') accountId: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ): Promise<ResponseOf<'iam.account-settings.get'>> {
+    const settings = await this.rpc.send('iam.account-settings.get', requestFor('iam.account-settings.get', { account_id: accountId }), { caller });
+    reply.header('etag', settings.entity_tag);
+    return settings;
+  }
+
+  @Put('v1/accounts/:account_id/settings/identity')
+  @Authenticated('iam-identity.account-settings.update')
+  @Operation({
+    summary: "Change who may create API keys in an account (If-Match: the settings' entity_tag)",
+    subject: 'iam.account-settings.update',
+    body: requestBody('iam.account-settings.update', 'account_id', 'if_match'),
+    responseHeaders: ['ETag'],
+  })
+  async updateSettings(
+    @Param('account_id') accountId: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ): Promise<ResponseOf<'iam.account-settings.update'>> {
+    const request = requestFor('iam.account-settings.update', { ...objectBody(body), account_id: accountId, if_match: ifMatch ?? '' });
+    const settings = await this.rpc.send('iam.account-settings.update', request, { caller });
+    reply.header('etag', settings.entity_tag);
+    return settings;
+  }
+}
+
+/** IBM User Management: the users of an account (users sign in with API keys: an invitation returns the first one). */
+@Tag('User Management', { account_id: 'The id of the account', iam_id: 'The IAM ID of the user' })
+@Controller()
+export class UserRoutes {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Post('v2/accounts/:account_id/users')
+  @Authenticated('user-management.user.invite')
+  @HttpCode(202)
+  @Operation({ summary: "Add users to the account; each one's first API key is returned once", subject: 'iam.user.invite', body: requestBody('iam.user.invite', 'account_id') })
+  invite(@Param('account_id') accountId: string, @Body() body: unknown, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.user.invite'>> {
+    return this.rpc.send('iam.user.invite', requestFor('iam.user.invite', { ...objectBody(body), account_id: accountId }), { caller });
+  }
+
+  @Get('v2/accounts/:account_id/users')
+  @Authenticated('user-management.user.list')
+  @Operation({ summary: 'List the users of the account', subject: 'iam.user.list', query: requestBody('iam.user.list', 'account_id') })
+  list(
+    @Param('account_id') accountId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ): Promise<ResponseOf<'iam.user.list'>> {
+    return this.rpc.send('iam.user.list', requestFor('iam.user.list', { ...query, account_id: accountId }), { caller });
+  }
+
+  @Get('v2/accounts/:account_id/users/:iam_id')
+  @Authenticated('user-management.user.read')
+  @Operation({ summary: 'Get a user of the account', subject: 'iam.user.get' })
+  get(@Param('account_id') accountId: string, @Param('iam_id') iamId: string, @CurrentCaller() caller: Caller): Promise<ResponseOf<'iam.user.get'>> {
+    return this.rpc.send('iam.user.get', requestFor('iam.user.get', { account_id: accountId, iam_id: iamId }), { caller });
+  }
+
+  @Delete('v2/accounts/:account_id/users/:iam_id')
+  @Authenticated('user-management.user.remove')
+  @HttpCode(204)
+  @Operation({ summary: 'Remove a user: its API keys and policies are deleted and its access tokens revoked', subject: 'iam.user.remove', response: null })
+  async remove(@Param('account_id') accountId: string, @Param('iam_id') iamId: string, @CurrentCaller() caller: Caller): Promise<void> {
+    await this.rpc.send('iam.user.remove', requestFor('iam.user.remove', { account_id: accountId, iam_id: iamId }), { caller });
+  }
+}
+
 /** IAM Policy Management: access and authorization policies, roles. */
 @Tag('IAM Policy Management', { id: 'The id of the policy' })
 @Controller()

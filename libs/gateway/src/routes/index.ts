@@ -1,12 +1,12 @@
 import { EventsRoutes } from './events.routes.js';
-import { IamRoutes, PolicyRoutes } from './iam.routes.js';
+import { AccountRoutes, IamRoutes, PolicyRoutes, UserRoutes } from './iam.routes.js';
 import { kmsRouteProviders, KmsRoutes } from './kms.routes.js';
 import { PlanRoutes, ReclamationRoutes } from './reclamations.routes.js';
 import { ResourceControllerRoutes } from './resource-controller.routes.js';
 import { SecretsManagerRoutes } from './secrets-manager.routes.js';
 
 /** Fixed routing of the HTTP edge; each later capability fills in its surface here. */
-export const routeControllers = [IamRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes, EventsRoutes];
+export const routeControllers = [IamRoutes, AccountRoutes, UserRoutes, PolicyRoutes, ResourceControllerRoutes, ReclamationRoutes, PlanRoutes, KmsRoutes, SecretsManagerRoutes, EventsRoutes];
 
 /** Providers the routes' access rules use (AccessRefiners). */
 export const routeProviders = [...kmsRouteProviders];

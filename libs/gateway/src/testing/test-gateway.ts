@@ -86,6 +86,8 @@ export interface TestGateway {
   readonly routes: readonly { readonly method: string; readonly url: string }[];
   /** Decisions the fake iam was asked for. */
   readonly authorizations: ValidatedRequestOf<'iam.authorize'>[];
+  /** The revocations the fake iam lists (`iam.revocation.list`); no event is published for them. */
+  readonly revoked: IamWire.Revocation[];
   /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
   token(caller?: TestCaller, overrides?: Partial<IamWire.AccessTokenClaims>): string;
   /** `{ authorization: 'Bearer <token>' }`. */
@@ -102,6 +104,7 @@ const GENEROUS: GatewayOptions = {
   rateLimitPerIdentity: { perSecond: 10_000, burst: 10_000 },
   decisionCacheTtlMs: 0,
   decisionCacheSize: 1,
+  revocationReconcileMs: 0,
 };
 
 type RawHandler = (frame: RequestFrame) => Promise<ReplyFrame>;
@@ -155,6 +158,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const gatewayOptions: GatewayOptions = { ...GENEROUS, ...options.gateway };
   const key = signingKey();
   const authorizations: ValidatedRequestOf<'iam.authorize'>[] = [];
+  /** What the fake iam answers to `iam.revocation.list`. */
+  const revoked: IamWire.Revocation[] = [];
   const authorize: TestAuthorize = options.authorize ?? (() => ({ allowed: true, policyId: 'test-policy' }));
   const http: HttpOptions = {
     host: '127.0.0.1',
@@ -199,6 +204,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   }
   if ((options.services?.iam ?? 'ok') !== 'absent') {
     server.addHandler('iam.jwks.get', rawHandler('iam.jwks.get', async () => key.jwks));
+    server.addHandler('iam.revocation.list', rawHandler('iam.revocation.list', async () => ({ revocations: [...revoked] })));
     server.addHandler(
       'iam.authorize',
       rawHandler('iam.authorize', async (request) => {
@@ -239,6 +245,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       events,
       routes,
       authorizations,
+      revoked,
       token,
       auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
       close: async () => {

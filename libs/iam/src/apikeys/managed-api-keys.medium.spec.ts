@@ -164,11 +164,22 @@ for (const database of testDatabases) {
       const refused = await failure(exchange(issued.apikey));
       expect(refused.code).toBe('INVALID_GRANT');
       expect(refused.message).not.toContain(issued.apikey);
-      await expect.poll(() => eventsAbout(issued.apikey_id)).toEqual(['com.sealbox.iam.apikey.created', 'com.sealbox.iam.apikey.deleted']);
+      await expect
+        .poll(() => eventsAbout(issued.apikey_id))
+        .toEqual(['com.sealbox.iam.apikey.created', 'com.sealbox.iam.apikey.deleted', 'com.sealbox.iam.tokens.revoked']);
       expect(iam.events.find((event) => event.type === 'com.sealbox.iam.apikey.deleted' && JSON.stringify(event.data).includes(issued.apikey_id))?.data).toEqual({
         accountId: account.account_id,
         apikeyId: issued.apikey_id,
         iamId: robot.iam_id,
+      });
+      // Its access tokens end with it, as with any deleted key; its creation names the managing service.
+      expect(iam.events.find((event) => event.type === 'com.sealbox.iam.tokens.revoked' && JSON.stringify(event.data).includes(issued.apikey_id))?.data).toMatchObject({
+        kind: 'apikey',
+        id: issued.apikey_id,
+        reason: 'apikey-deleted',
+      });
+      expect(iam.events.find((event) => event.type === 'com.sealbox.iam.apikey.created' && JSON.stringify(event.data).includes(issued.apikey_id))?.data).toMatchObject({
+        createdBy: 'secrets-manager',
       });
       expect(JSON.stringify(iam.events)).not.toContain(issued.apikey);
       const after = await call('iam.apikey.list', IamWire.ListApiKeysRequest.parse({ iam_id: robot.iam_id }), admin);
@@ -201,7 +212,9 @@ for (const database of testDatabases) {
       const issued = await issue();
       expect(await call('iam.apikey.revoke', { account_id: account.account_id, apikey_id: issued.apikey_id })).toEqual({ deleted: true });
       expect((await failure(exchange(issued.apikey))).code).toBe('INVALID_GRANT');
-      await expect.poll(() => eventsAbout(issued.apikey_id)).toEqual(['com.sealbox.iam.apikey.created', 'com.sealbox.iam.apikey.deleted']);
+      await expect
+        .poll(() => eventsAbout(issued.apikey_id))
+        .toEqual(['com.sealbox.iam.apikey.created', 'com.sealbox.iam.apikey.deleted', 'com.sealbox.iam.tokens.revoked']);
       expect(await call('iam.apikey.revoke', { account_id: account.account_id, apikey_id: issued.apikey_id })).toEqual({ deleted: false });
 
       // Another account's id does not reach it, and a user's own key is not the service's to revoke.

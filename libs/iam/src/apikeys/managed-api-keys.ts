@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { Clock, dataSourceToken, notFound, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
-import { LessThanOrEqual, type DataSource } from 'typeorm';
-import { ApiKeyEntity, IdentityEntity } from '../entities/index.js';
+import { LessThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
+import { ApiKeyEntity, apiKeyCreated, IdentityEntity } from '../entities/index.js';
+import { TokenRevoker } from '../ports.js';
 import { newApiKeyId } from '../identities/accounts.js';
 import { isoTime, serviceIdIamId } from '../identities/wire.js';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey } from './apikey-secret.js';
@@ -32,7 +33,8 @@ function managedDescription(expiresAt: number, description: string | undefined):
  *
  * A managed key is an ordinary key of the service ID otherwise: it signs in until `expires_at`
  * (after which the token exchange refuses it even before the sweep), users see it in the list,
- * and deleting the service ID deletes it. Its lifetime belongs to the managing service: `revoke`
+ * and deleting the service ID deletes it. Deleting it (revoke, sweep) revokes the access tokens
+ * issued from it, as deleting any key does. Its lifetime belongs to the managing service: `revoke`
  * and the sweep delete it even when a user has locked it.
  */
 @Injectable()
@@ -41,6 +43,7 @@ export class ManagedApiKeys {
     @Inject(dataSourceToken('iam')) private readonly dataSource: DataSource,
     @Inject(outboxToken('iam')) private readonly outbox: Outbox,
     private readonly clock: Clock,
+    private readonly revoker: TokenRevoker,
   ) {}
 
   /** NOT_FOUND naming the service ID when it is not a service ID of the account. */
@@ -73,7 +76,7 @@ export class ManagedApiKeys {
       // The service ID may have been deleted while the hash was computed.
       if (!(await manager.existsBy(IdentityEntity, owner))) throw serviceIdNotFound();
       await manager.insert(ApiKeyEntity, { ...row }); // a copy: PostgreSQL writes RETURNING values back into it
-      await this.outbox.record(manager, 'iam.apikey.created', { accountId: row.accountId, apikeyId: row.id, iamId: row.iamId, name: row.name });
+      await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated(row));
     });
     return { apikey_id: row.id, iam_id: row.iamId, expires_at: isoTime(expiresAt), apikey: value };
   }
@@ -86,7 +89,7 @@ export class ManagedApiKeys {
       if (!key) return false;
       const result = await manager.delete(ApiKeyEntity, where);
       if (result.affected !== 1) return false; // deleted meanwhile by someone else, who recorded the event
-      await this.outbox.record(manager, 'iam.apikey.deleted', { accountId: key.accountId, apikeyId: key.id, iamId: key.iamId });
+      await this.deleted(manager, key);
       return true;
     });
     return { deleted };
@@ -114,7 +117,7 @@ export class ManagedApiKeys {
         for (const key of due) {
           const result = await manager.delete(ApiKeyEntity, { id: key.id, accountId: key.accountId, managedBy: SECRETS_MANAGER });
           if (result.affected !== 1) continue;
-          await this.outbox.record(manager, 'iam.apikey.deleted', { accountId: key.accountId, apikeyId: key.id, iamId: key.iamId });
+          await this.deleted(manager, key);
           count += 1;
         }
         return count;
@@ -123,5 +126,11 @@ export class ManagedApiKeys {
     }
     if (deleted) rootLogger().info({ deleted }, 'iam: deleted expired API keys issued for secrets');
     return deleted;
+  }
+
+  /** The event of a deleted key, and the revocation of the access tokens issued from it. */
+  private async deleted(manager: EntityManager, key: Pick<ApiKeyEntity, 'id' | 'accountId' | 'iamId'>): Promise<void> {
+    await this.outbox.record(manager, 'iam.apikey.deleted', { accountId: key.accountId, apikeyId: key.id, iamId: key.iamId });
+    await this.revoker.revoke(manager, { kind: 'apikey', id: key.id, accountId: key.accountId, reason: 'apikey-deleted' });
   }
 }

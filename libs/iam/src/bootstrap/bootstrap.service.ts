@@ -4,6 +4,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { BootstrapStateEntity } from '../entities/index.js';
+import { BOOTSTRAP_ROW } from './bootstrap-row.js';
 import { IdentityService } from '../identities/identity.service.js';
 
 export const IAM_BOOTSTRAP_OPTIONS = Symbol('sealbox:iam:bootstrap-options');
@@ -23,7 +24,6 @@ export interface BootstrapResult {
   readonly apikey?: string;
 }
 
-const BOOTSTRAP_ROW = 'bootstrap';
 
 /**
  * First start: create the account, its administrator (with the account-admin grant) and one API key

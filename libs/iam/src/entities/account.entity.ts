@@ -1,3 +1,4 @@
+import type { IamWire } from '@sealbox/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { epochMs } from '@sealbox/platform';
 
@@ -11,4 +12,16 @@ export class AccountEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** IBM's `restrict_create_platform_apikey`; NOT_SET means Sealbox's default, RESTRICTED. */
+  @Column({ name: 'restrict_create_platform_apikey', type: 'varchar', length: 16, default: 'NOT_SET' })
+  restrictCreatePlatformApikey!: IamWire.Restriction;
+
+  /** The first administrator, created with the account: it cannot be removed (null only if it never had one). */
+  @Column({ name: 'owner_iam_id', type: 'varchar', length: 120, nullable: true })
+  ownerIamId!: string | null;
+
+  /** Version counter of the account settings: their wire `entity_tag`, compared with If-Match. */
+  @Column({ name: 'settings_entity_tag', type: 'integer', default: 1 })
+  settingsEntityTag!: number;
 }

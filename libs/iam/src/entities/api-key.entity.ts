@@ -61,3 +61,12 @@ export class ApiKeyEntity {
   @Column({ name: 'managed_by', type: 'varchar', length: 64, nullable: true })
   managedBy!: string | null;
 }
+
+/** The data of the `iam.apikey.created` event of a new key: which key, whose, and who created it. */
+export const apiKeyCreated = (row: Pick<ApiKeyEntity, 'accountId' | 'id' | 'iamId' | 'name' | 'createdBy'>) => ({
+  accountId: row.accountId,
+  apikeyId: row.id,
+  iamId: row.iamId,
+  name: row.name,
+  createdBy: row.createdBy,
+});

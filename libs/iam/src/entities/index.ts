@@ -1,7 +1,7 @@
 import { AccountEntity } from './account.entity.js';
-import { ApiKeyEntity } from './api-key.entity.js';
+import { ApiKeyEntity, apiKeyCreated } from './api-key.entity.js';
 import { BootstrapStateEntity } from './bootstrap.entity.js';
 import { IdentityEntity } from './identity.entity.js';
 
-export { AccountEntity, ApiKeyEntity, BootstrapStateEntity, IdentityEntity };
+export { AccountEntity, ApiKeyEntity, apiKeyCreated, BootstrapStateEntity, IdentityEntity };
 export const iamEntities = [AccountEntity, IdentityEntity, ApiKeyEntity, BootstrapStateEntity];

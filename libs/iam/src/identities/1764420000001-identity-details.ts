@@ -1,11 +1,5 @@
 import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-
-/** `"schema"."table"` on PostgreSQL (TypeORM sets no search_path), `"table"` on SQLite. */
-function tablePath(runner: QueryRunner, table: string): string {
-  const options = runner.connection.options;
-  const schema = options.type === 'postgres' ? options.schema : undefined;
-  return schema ? `"${schema}"."${table}"` : `"${table}"`;
-}
+import { tablePath } from './table-path.js';
 
 const versioning = () => [
   new TableColumn({ name: 'entity_tag', type: 'integer', default: 1 }),

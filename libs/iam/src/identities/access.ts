@@ -23,6 +23,15 @@ export function identityResource(identity: IdentityRef): ResourceAttributes {
     : accountResource(identity.accountId);
 }
 
+/** Refused creation of an API key that the caller may see: the one answer whatever the missing grant. */
+export const apiKeyCreationRestricted = (owner: IdentityRef) =>
+  new DomainError(
+    'APIKEY_CREATION_RESTRICTED',
+    owner.kind === 'service_id'
+      ? `Creating an API key for service ID ${serviceIdOf(owner.iamId)} needs a role granting iam-identity.apikey.create on it or on the IAM Identity service (Operator, Editor or Administrator)`
+      : 'API key creation is restricted in this account (restrict_create_platform_apikey): creating your own API key needs a role granting iam-identity.apikey.create on the IAM Identity service (Operator, Editor or Administrator)',
+  );
+
 /** Actions on another identity's keys that only read them (metadata, never values). */
 const KEY_READ_ACTIONS: ReadonlySet<ApiKeyAction> = new Set(['iam-identity.apikey.read', 'iam-identity.apikey.list']);
 
@@ -75,6 +84,29 @@ export class IdentityAccess {
       throw notFound();
     }
     await this.require(caller, identityResource(owner), action, 'iam-identity.apikey.read', notFound);
+  }
+
+  /**
+   * Creating an API key for `owner` needs an explicit grant, for one's own key too: a stolen token
+   * must not turn into a permanent credential. A service ID needs `iam-identity.apikey.create` on
+   * itself or the IAM Identity service, whoever asks; a user's keys are created by that user alone,
+   * who needs the grant on the IAM Identity service when the account restricts API key creation
+   * (`restrictedForUsers`). A key the caller may see but not create is APIKEY_CREATION_RESTRICTED;
+   * one it may not see is `notFound`.
+   */
+  async requireKeyCreation(caller: Principal, owner: IdentityRef, restrictedForUsers: boolean, notFound: () => DomainError): Promise<void> {
+    if (owner.accountId !== caller.accountId) throw notFound();
+    const action = 'iam-identity.apikey.create';
+    const self = owner.iamId === caller.iamId;
+    if (owner.kind === 'user' && !self) {
+      await this.requireOnKeysOf(caller, owner, action, notFound);
+      return;
+    }
+    if (owner.kind === 'user' && !restrictedForUsers) return;
+    const resource = identityResource(owner);
+    if (await this.allows(caller, action, resource)) return;
+    if (self || (await this.allows(caller, 'iam-identity.apikey.read', resource))) throw apiKeyCreationRestricted(owner);
+    throw notFound();
   }
 
   /** `action` on one service ID; `notFound` when the caller may not read it. */

@@ -1,91 +1,18 @@
-import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { IamWire, type CloudEvent, type ErrorCode } from '@sealbox/contracts';
-import { dataSourceToken, DomainError, InProcessEventBus, ManualClock, type DatabaseConfig } from '@sealbox/platform';
-import { testDatabases, testPlatformModule } from '@sealbox/platform/testing';
+import { IamWire } from '@sealbox/contracts';
+import { type DatabaseConfig } from '@sealbox/platform';
+import { testDatabases } from '@sealbox/platform/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamBootstrap } from '../bootstrap/bootstrap.service.js';
-import { ApiKeyEntity } from '../entities/index.js';
-import { IamModule } from '../iam.module.js';
-import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, type Principal } from '../ports.js';
-import { IdentityService } from './identity.service.js';
+import { ApiKeyEntity, IdentityEntity } from '../entities/index.js';
+import { type Principal } from '../ports.js';
+import { REVOCATION_MARGIN_MS } from '../tokens/revocations.js';
 import { decodePageToken } from './paging.js';
-import { FakeAccessDecider, FakeAccountAdminGrant } from './testing/access-fakes.js';
+import { codeOf, failure, startIam, type IamHarness as Harness } from './testing/iam-harness.js';
 
 const DAY_MS = 86_400_000;
-
-interface Harness {
-  readonly app: INestApplicationContext;
-  readonly identities: IdentityService;
-  readonly verifier: ApiKeyVerifier;
-  readonly dataSource: DataSource;
-  readonly clock: ManualClock;
-  readonly decider: FakeAccessDecider;
-  readonly adminGrant: FakeAccountAdminGrant;
-  readonly events: CloudEvent[];
-}
-
-async function startIam(database: DatabaseConfig, dir: string): Promise<Harness> {
-  const clock = new ManualClock();
-  const bus = new InProcessEventBus();
-  const events: CloudEvent[] = [];
-  bus.subscribe('events.iam.>', (_subject, event) => {
-    events.push(event);
-  });
-  const decider = new FakeAccessDecider();
-  const adminGrant = new FakeAccountAdminGrant(decider);
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      testPlatformModule({ events: bus, clock }),
-      IamModule.register({
-        database,
-        bootstrap: { announce: () => undefined },
-        iam: {
-          masterKeyFile: join(dir, 'master.key'),
-          accessTokenTtlSeconds: 3600,
-          refreshTokenTtlSeconds: 86_400,
-          signingKeyOverlapSeconds: 3600,
-          issuer: 'sealbox-test',
-        },
-      }),
-    ],
-  })
-    .overrideProvider(AccessDecider)
-    .useValue(decider)
-    .overrideProvider(AccountAdminGrant)
-    .useValue(adminGrant)
-    .compile();
-  const app = await moduleRef.init();
-  return {
-    app,
-    identities: app.get(IdentityService),
-    verifier: app.get(ApiKeyVerifier),
-    dataSource: app.get<DataSource>(dataSourceToken('iam')),
-    clock,
-    decider,
-    adminGrant,
-    events,
-  };
-}
-
-/** The error code a call fails with (and that it fails at all). */
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode> {
-  return (await failure(promise)).code;
-}
 
 const createKey = (fields: { name: string; iam_id: string; expires_at?: string; account_id?: string; entity_lock?: boolean }) =>
   IamWire.CreateApiKeyRequest.parse(fields);
@@ -128,6 +55,18 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
         .filter((event) => JSON.stringify(event.data).includes(id))
         .map((event) => event.type)
         .sort();
+
+    /** Every revocation iam lists, page after page, as a gateway reads them. */
+    async function listAllRevocations(): Promise<IamWire.Revocation[]> {
+      const all: IamWire.Revocation[] = [];
+      let after: string | undefined;
+      do {
+        const page = await iam.revocations.list({ limit: 2, ...(after !== undefined ? { after } : {}) });
+        all.push(...page.revocations);
+        after = page.next;
+      } while (after !== undefined);
+      return all;
+    }
 
     async function newServiceId(caller: Principal, serviceName = 'robot'): Promise<IamWire.ServiceId> {
       return iam.identities.createServiceId(caller, { account_id: caller.accountId, name: serviceName, description: 'for tests' });
@@ -283,14 +222,19 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
         expect((await iam.identities.getApiKey(adminA, key.id)).id).toBe(key.id);
       });
 
-      it('lets a caller without roles manage only its own keys', async () => {
+      it('lets a caller without roles manage only its own keys, which it may not create', async () => {
         const robot = await newServiceId(adminA);
         const other = await newServiceId(adminA, 'other');
         const caller: Principal = { iamId: robot.iam_id, accountId: robot.account_id };
-        const own = await iam.identities.createApiKey(caller, createKey({ name: 'own', iam_id: robot.iam_id }));
+        const own = await iam.identities.createApiKey(adminA, createKey({ name: 'own', iam_id: robot.iam_id }));
         const updated = await iam.identities.updateApiKey(caller, { id: own.id, if_match: own.entity_tag, description: 'mine' });
         expect(updated.description).toBe('mine');
         expect((await iam.identities.listApiKeys(caller, listKeys())).apikeys.map((key) => key.id)).toEqual([own.id]);
+
+        // A stolen token must not become a permanent credential: no key for itself without a grant.
+        const self = await failure(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: robot.iam_id })));
+        expect(self.code).toBe('APIKEY_CREATION_RESTRICTED');
+        expect(self.message).toContain('iam-identity.apikey.create');
 
         // A service ID's keys are hidden from a caller with no role on it: NOT_FOUND, like a missing one.
         expect(await codeOf(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: other.iam_id })))).toBe('NOT_FOUND');
@@ -299,18 +243,73 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
         expect(await codeOf(iam.identities.deleteApiKey(caller, otherKey.id))).toBe('NOT_FOUND');
         expect(await codeOf(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: adminA.iamId })))).toBe('NOT_FOUND');
 
-        // A Viewer on it may read but not create: FORBIDDEN.
+        // A Viewer on it may read but not create: APIKEY_CREATION_RESTRICTED (and FORBIDDEN to delete).
         iam.decider.grantRole(caller, 'Viewer', { resourceType: 'serviceid', resource: other.id });
         expect((await iam.identities.getApiKey(caller, otherKey.id)).id).toBe(otherKey.id);
-        expect(await codeOf(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: other.iam_id })))).toBe('FORBIDDEN');
+        expect(await codeOf(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: other.iam_id })))).toBe('APIKEY_CREATION_RESTRICTED');
         expect(await codeOf(iam.identities.deleteApiKey(caller, otherKey.id))).toBe('FORBIDDEN');
         expect((await iam.identities.listApiKeys(caller, listKeys())).apikeys.map((key) => key.id).sort()).toEqual([own.id, otherKey.id].sort());
 
-        // An Operator on it may create.
+        // A Reader on a secrets instance grants nothing here.
+        iam.decider.grantRole(caller, 'Reader', { serviceName: 'secrets-manager', serviceInstance: 'instance-1' });
+        expect(await codeOf(iam.identities.createApiKey(caller, createKey({ name: 'x', iam_id: robot.iam_id })))).toBe('APIKEY_CREATION_RESTRICTED');
+
+        // An Operator on a service ID may create its keys: on the other one, then on itself.
         iam.decider.grantRole(caller, 'Operator', { resourceType: 'serviceid', resource: other.id });
         const created = await iam.identities.createApiKey(caller, createKey({ name: 'granted', iam_id: other.iam_id }));
         expect(created.created_by).toBe(caller.iamId);
         expect(created.iam_id).toBe(other.iam_id);
+        iam.decider.grantRole(caller, 'Operator', { resourceType: 'serviceid', resource: robot.id });
+        expect((await iam.identities.createApiKey(caller, createKey({ name: 'mine', iam_id: robot.iam_id }))).iam_id).toBe(robot.iam_id);
+      });
+
+      it('records every key creation with its creator', async () => {
+        const robot = await newServiceId(adminA, 'audited');
+        const key = await iam.identities.createApiKey(adminA, createKey({ name: 'audited-key', iam_id: robot.iam_id }));
+        await expect
+          .poll(() => iam.events.filter((event) => event.type === 'com.sealbox.iam.apikey.created').map((event) => event.data))
+          .toContainEqual({ accountId: adminA.accountId, apikeyId: key.id, iamId: robot.iam_id, name: 'audited-key', createdBy: adminA.iamId });
+      });
+
+      it("restricts a user's own keys by the account setting: a grant is needed unless NOT_RESTRICTED", async () => {
+        // A user of account A without any policy (users other than the administrator come from outside this area).
+        const user: Principal = { iamId: `IBMid-plain-${iam.clock.nowMs()}`, accountId: adminA.accountId };
+        const now = iam.clock.nowMs();
+        await iam.dataSource.getRepository(IdentityEntity).insert({
+          ...user,
+          kind: 'user',
+          name: 'plain user',
+          description: '',
+          entityTag: 1,
+          createdBy: adminA.iamId,
+          createdAt: now,
+          modifiedAt: now,
+        });
+        const own = () => iam.identities.createApiKey(user, createKey({ name: 'own', iam_id: user.iamId }));
+        const refused = await failure(own());
+        expect(refused.code).toBe('APIKEY_CREATION_RESTRICTED');
+        expect(refused.message).toContain('restrict_create_platform_apikey');
+
+        const settings = await iam.accounts.getSettings(adminA, { account_id: adminA.accountId });
+        await iam.accounts.updateSettings(adminA, {
+          account_id: adminA.accountId,
+          if_match: settings.entity_tag,
+          restrict_create_platform_apikey: 'NOT_RESTRICTED',
+        });
+        expect((await own()).iam_id).toBe(user.iamId);
+        // Service IDs still need their grant, whatever the setting.
+        const robot = await newServiceId(adminA, 'still-restricted');
+        const robotCaller: Principal = { iamId: robot.iam_id, accountId: robot.account_id };
+        expect(await codeOf(iam.identities.createApiKey(robotCaller, createKey({ name: 'x', iam_id: robot.iam_id })))).toBe(
+          'APIKEY_CREATION_RESTRICTED',
+        );
+
+        const restored = await iam.accounts.getSettings(adminA, { account_id: adminA.accountId });
+        await iam.accounts.updateSettings(adminA, { account_id: adminA.accountId, if_match: restored.entity_tag, restrict_create_platform_apikey: 'NOT_SET' });
+        expect(await codeOf(own())).toBe('APIKEY_CREATION_RESTRICTED');
+        // With the grant on the IAM Identity service, the user may.
+        iam.decider.grantRole(user, 'Operator', { serviceName: 'iam-identity' });
+        expect((await own()).iam_id).toBe(user.iamId);
       });
     });
 
@@ -361,7 +360,18 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
             'com.sealbox.iam.apikey.deleted',
             'com.sealbox.iam.apikey.locked',
             'com.sealbox.iam.apikey.unlocked',
+            'com.sealbox.iam.tokens.revoked',
           ]);
+      });
+
+      it('revokes the access tokens of a deleted key: one event, listed for the gateways one token lifetime', async () => {
+        const key = await iam.identities.createApiKey(adminA, createKey({ name: 'short-lived', iam_id: adminA.iamId }));
+        await iam.identities.deleteApiKey(adminA, key.id);
+        const expiresAt = new Date(iam.clock.nowMs() + 3600 * 1000 + REVOCATION_MARGIN_MS).toISOString();
+        await expect
+          .poll(() => iam.events.filter((event) => event.type === 'com.sealbox.iam.tokens.revoked').map((event) => event.data))
+          .toContainEqual({ accountId: adminA.accountId, kind: 'apikey', id: key.id, reason: 'apikey-deleted', expiresAt });
+        expect((await listAllRevocations()).filter((entry) => entry.id === key.id)).toEqual([{ kind: 'apikey', id: key.id, expires_at: expiresAt }]);
       });
     });
 
@@ -489,6 +499,10 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
               .sort(),
           )
           .toEqual(['com.sealbox.iam.apikey.deleted', 'com.sealbox.iam.apikey.deleted', 'com.sealbox.iam.serviceid.deleted']);
+        // One revocation covers every token issued to it, whichever key it came from.
+        expect((await listAllRevocations()).filter((entry) => entry.id === robot.iam_id)).toEqual([
+          { kind: 'identity', id: robot.iam_id, expires_at: expect.any(String) },
+        ]);
       });
 
       it('refuses to delete a service ID that has a locked API key', async () => {

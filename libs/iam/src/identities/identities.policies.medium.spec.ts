@@ -1,9 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { IamWire, roleCrn, type ErrorCode } from '@sealbox/contracts';
+import { IamWire, roleCrn } from '@sealbox/contracts';
 import {
   createLogger,
-  DomainError,
   InProcessBus,
   InProcessClient,
   InProcessEventBus,
@@ -17,22 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IamBootstrap } from '../bootstrap/bootstrap.service.js';
-import { IamModule } from '../iam.module.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { ApiKeyVerifier, type Principal } from '../ports.js';
 import { IdentityService } from './identity.service.js';
+import { codeOf, iamTestModule } from './testing/iam-harness.js';
 
 /** The identities area with the real policies area behind its ports: the resources it asks about match real policies. */
-
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const createKey = (fields: { name: string; iam_id: string }) => IamWire.CreateApiKeyRequest.parse(fields);
 
@@ -57,17 +46,7 @@ function describeWithPolicies(name: string, database: () => Promise<{ config: Da
             eventSubscriber: bus,
             clock: new ManualClock(),
           }),
-          IamModule.register({
-            database: config,
-            bootstrap: { announce: () => undefined },
-            iam: {
-              masterKeyFile: join(dir, 'master.key'),
-              accessTokenTtlSeconds: 3600,
-              refreshTokenTtlSeconds: 86_400,
-              signingKeyOverlapSeconds: 3600,
-              issuer: 'sealbox-test',
-            },
-          }),
+          iamTestModule(config, dir),
         ],
       }).compile();
       app = await moduleRef.init();

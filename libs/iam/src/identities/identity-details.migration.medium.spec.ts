@@ -2,7 +2,7 @@ import { openServiceDatabase, schemaOf, type DatabaseConfig } from '@sealbox/pla
 import { testDatabases } from '@sealbox/platform/testing';
 import { describe, expect, it } from 'vitest';
 import { apiKeyMigrations } from '../apikeys/index.js';
-import { ApiKeyEntity, BootstrapStateEntity, iamEntities, IdentityEntity } from '../entities/index.js';
+import { AccountEntity, ApiKeyEntity, BootstrapStateEntity, iamEntities, IdentityEntity } from '../entities/index.js';
 import { iamMigrations } from '../migrations/index.js';
 import { identityMigrations } from './index.js';
 
@@ -42,6 +42,12 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
           migrations: [...iamMigrations, ...identityMigrations, ...apiKeyMigrations],
         });
         try {
+          // Existing accounts get the default settings.
+          expect(await current.getRepository(AccountEntity).findOneByOrFail({ id: 'acc1' })).toMatchObject({
+            restrictCreatePlatformApikey: 'NOT_SET',
+            settingsEntityTag: 1,
+            ownerIamId: 'IBMid-admin',
+          });
           expect(await current.getRepository(BootstrapStateEntity).findOneByOrFail({ id: 'bootstrap' })).toMatchObject({
             accountId: 'acc1',
             adminIamId: 'IBMid-admin',
@@ -74,6 +80,11 @@ function describeMigration(name: string, database: () => Promise<{ config: Datab
             expect((await shape('api_keys')).indices).toContain('api_keys_page');
             expect((await shape('api_keys')).columns).toContain('managed_by');
             expect((await shape('api_keys')).indices).toContain('api_keys_managed_expiry');
+            expect((await shape('accounts')).columns).toContain('restrict_create_platform_apikey');
+            await current.undoLastMigration({ transaction: 'each' }); // AccountSettings
+            expect((await shape('accounts')).columns).not.toContain('restrict_create_platform_apikey');
+            expect((await shape('accounts')).columns).not.toContain('settings_entity_tag');
+            expect((await shape('accounts')).columns).not.toContain('owner_iam_id');
             await current.undoLastMigration({ transaction: 'each' }); // ManagedApiKeys
             expect((await shape('api_keys')).columns).not.toContain('managed_by');
             expect((await shape('api_keys')).indices).not.toContain('api_keys_managed_expiry');

@@ -2,13 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FieldIssue, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { Clock, conflict, dataSourceToken, DomainError, notFound, outboxToken, validationFailed, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
-import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey, verifyApiKey } from '../apikeys/apikey-secret.js';
-import { AccountEntity, ApiKeyEntity, IdentityEntity } from '../entities/index.js';
-import { AccessDecider, AccountAdminGrant, ApiKeyVerifier, type Principal, type VerifiedApiKey, SubjectPolicyCleanup } from '../ports.js';
+import { AccountEntity, ApiKeyEntity, apiKeyCreated, IdentityEntity } from '../entities/index.js';
+import {
+  AccessDecider,
+  AccountAdminGrant,
+  ApiKeyVerifier,
+  SubjectPolicyCleanup,
+  TokenRevoker,
+  type Principal,
+  type VerifiedApiKey,
+} from '../ports.js';
 import { IdentityAccess, type ApiKeyAction, type IdentityRef, type Visibility } from './access.js';
-import { ADMIN_NAME, newApiKeyId, prepareAccount, type NewAccount } from './accounts.js';
-import { decodePageToken, pageUrl, toPage, type PageCursor } from './paging.js';
+import { ADMIN_NAME, newApiKeyId, prepareAccount, userApiKeysRestricted, type NewAccount, type NewApiKey } from './accounts.js';
+import { decodePageToken, keysetPage, pageUrl, toPage, type PageCursor } from './paging.js';
 import { entityTagMatches, serviceIdIamId, serviceIdOf, toApiKey, toServiceId } from './wire.js';
 
 const keyNotFound = (id: string) => () => notFound(`API key ${id}`);
@@ -41,6 +49,7 @@ export class IdentityService extends ApiKeyVerifier {
     decider: AccessDecider,
     private readonly adminGrant: AccountAdminGrant,
     private readonly policies: SubjectPolicyCleanup,
+    private readonly revoker: TokenRevoker,
   ) {
     super();
     this.access = new IdentityAccess(decider);
@@ -83,10 +92,17 @@ export class IdentityService extends ApiKeyVerifier {
 
   // ---------- accounts ----------
 
-  async createAccount(request: ValidatedRequestOf<'iam.account.create'>): Promise<ResponseOf<'iam.account.create'>> {
+  /** A new account with its administrator; `createdBy` is the platform operator asking (absent: NATS tooling). */
+  async createAccount(request: ValidatedRequestOf<'iam.account.create'>, createdBy?: string): Promise<ResponseOf<'iam.account.create'>> {
     const account = await this.prepareAccount(request.name, 'Created with the account');
-    await this.dataSource.transaction((manager) => this.insertAccount(manager, account));
-    return { account_id: account.accountId, admin_iam_id: account.adminIamId, apikey_id: account.apikeyId, apikey: account.apikey };
+    await this.dataSource.transaction((manager) => this.insertAccount(manager, account, createdBy));
+    return {
+      account_id: account.accountId,
+      name: account.name,
+      admin_iam_id: account.adminIamId,
+      apikey_id: account.apikeyId,
+      apikey: account.apikey,
+    };
   }
 
   /** A new account's ids, administrator key value and hash; slow (scrypt), so call it before the transaction. */
@@ -96,45 +112,69 @@ export class IdentityService extends ApiKeyVerifier {
 
   /**
    * Inside the caller's transaction: the account, its administrator (a user), the administrator's API
-   * key, the administrator's grant on the whole account, and their events.
+   * key, the administrator's grant on the whole account, and their events. Both are created by
+   * `createdBy` (the operator, who receives the key's value), or by the administrator itself on first start.
    */
-  async insertAccount(manager: EntityManager, account: NewAccount): Promise<void> {
+  async insertAccount(manager: EntityManager, account: NewAccount, createdBy?: string): Promise<void> {
     const now = this.clock.nowMs();
-    await manager.insert(AccountEntity, { id: account.accountId, name: account.name, createdAt: now });
-    await manager.insert(IdentityEntity, {
-      iamId: account.adminIamId,
+    const creator = createdBy ?? account.adminIamId;
+    await manager.insert(AccountEntity, { id: account.accountId, name: account.name, createdAt: now, ownerIamId: account.adminIamId });
+    await this.insertUser(manager, {
       accountId: account.accountId,
-      kind: 'user',
+      iamId: account.adminIamId,
       name: ADMIN_NAME,
       description: 'Administrator of the account',
-      entityTag: 1,
-      createdBy: account.adminIamId,
-      createdAt: now,
-      modifiedAt: now,
-    });
-    await manager.insert(ApiKeyEntity, {
-      id: account.apikeyId,
-      accountId: account.accountId,
-      iamId: account.adminIamId,
-      name: ADMIN_NAME,
-      description: account.apikeyDescription,
-      lookup: account.lookup,
-      hash: account.hash,
-      locked: false,
-      entityTag: 1,
-      createdBy: account.adminIamId,
-      createdAt: now,
-      modifiedAt: now,
-      expiresAt: null,
+      key: account,
+      keyDescription: account.apikeyDescription,
+      createdBy: creator,
     });
     await this.adminGrant.grantAccountAdmin(manager, account.accountId, account.adminIamId, now);
-    await this.outbox.record(manager, 'iam.account.created', { accountId: account.accountId, adminIamId: account.adminIamId });
-    await this.outbox.record(manager, 'iam.apikey.created', {
+    await this.outbox.record(manager, 'iam.account.created', {
       accountId: account.accountId,
-      apikeyId: account.apikeyId,
-      iamId: account.adminIamId,
-      name: ADMIN_NAME,
+      adminIamId: account.adminIamId,
+      ...(createdBy !== undefined ? { createdBy } : {}),
     });
+  }
+
+  /**
+   * Inside the caller's transaction: a user with its first API key (whose value `createdBy` receives)
+   * and the key's creation event. The key is named like the user.
+   */
+  async insertUser(
+    manager: EntityManager,
+    user: {
+      readonly accountId: string;
+      readonly iamId: string;
+      readonly name: string;
+      readonly description: string;
+      readonly key: NewApiKey;
+      readonly keyDescription: string;
+      readonly createdBy: string;
+    },
+  ): Promise<void> {
+    const now = this.clock.nowMs();
+    const versioned = { entityTag: 1, createdBy: user.createdBy, createdAt: now, modifiedAt: now };
+    await manager.insert(IdentityEntity, {
+      iamId: user.iamId,
+      accountId: user.accountId,
+      kind: 'user',
+      name: user.name,
+      description: user.description,
+      ...versioned,
+    });
+    await manager.insert(ApiKeyEntity, {
+      id: user.key.apikeyId,
+      accountId: user.accountId,
+      iamId: user.iamId,
+      name: user.name,
+      description: user.keyDescription,
+      lookup: user.key.lookup,
+      hash: user.key.hash,
+      locked: false,
+      expiresAt: null,
+      ...versioned,
+    });
+    await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated({ ...user, id: user.key.apikeyId }));
   }
 
   // ---------- service IDs ----------
@@ -188,7 +228,10 @@ export class IdentityService extends ApiKeyVerifier {
     return toServiceId(row);
   }
 
-  /** Deletes the service ID and its API keys (refused while one of them is locked). */
+  /**
+   * Deletes the service ID and its API keys (refused while one of them is locked), and revokes every
+   * access token issued to it.
+   */
   async deleteServiceId(caller: Principal, id: string): Promise<void> {
     const row = await this.serviceIdFor(caller, id);
     await this.access.requireOnServiceId(caller, row, 'iam-identity.serviceid.delete', serviceIdNotFound(id));
@@ -204,6 +247,7 @@ export class IdentityService extends ApiKeyVerifier {
       const deleted = await manager.delete(IdentityEntity, { iamId: row.iamId, accountId: row.accountId });
       if (deleted.affected === 0) throw serviceIdNotFound(id)();
       await this.outbox.record(manager, 'iam.serviceid.deleted', { accountId: row.accountId, serviceId: id, iamId: row.iamId });
+      await this.revoker.revoke(manager, { kind: 'identity', id: row.iamId, accountId: row.accountId, reason: 'serviceid-deleted' });
     });
   }
 
@@ -236,7 +280,9 @@ export class IdentityService extends ApiKeyVerifier {
 
     const owner = await this.dataSource.getRepository(IdentityEntity).findOneBy({ iamId: request.iam_id, accountId: caller.accountId });
     if (!owner) throw identityNotFound(request.iam_id)();
-    await this.access.requireOnKeysOf(caller, owner, 'iam-identity.apikey.create', identityNotFound(request.iam_id));
+    const account = await this.dataSource.getRepository(AccountEntity).findOneBy({ id: caller.accountId });
+    const restricted = account === null || userApiKeysRestricted(account);
+    await this.access.requireKeyCreation(caller, owner, restricted, identityNotFound(request.iam_id));
 
     // `store_value` has no effect: values are never stored, so never retrievable.
     const value = generateApiKeyValue();
@@ -262,12 +308,7 @@ export class IdentityService extends ApiKeyVerifier {
         throw identityNotFound(request.iam_id)();
       }
       await manager.insert(ApiKeyEntity, { ...row }); // a copy, as above
-      await this.outbox.record(manager, 'iam.apikey.created', {
-        accountId: row.accountId,
-        apikeyId: row.id,
-        iamId: row.iamId,
-        name: row.name,
-      });
+      await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated(row));
     });
     return toApiKey(row, value);
   }
@@ -355,7 +396,10 @@ export class IdentityService extends ApiKeyVerifier {
     });
   }
 
-  /** Deleting is enough to end its refresh tokens: the tokens area asks `current(id)` on every refresh. */
+  /**
+   * Deleting ends its refresh tokens (the tokens area asks `current(id)` on every refresh) and revokes
+   * the access tokens issued from it.
+   */
   async deleteApiKey(caller: Principal, id: string): Promise<void> {
     const key = await this.keyFor(caller, id, 'iam-identity.apikey.delete');
     if (key.locked) throw keyLocked(key.id, 'deleted');
@@ -366,6 +410,7 @@ export class IdentityService extends ApiKeyVerifier {
         throw now ? keyLocked(key.id, 'deleted') : keyNotFound(id)();
       }
       await this.outbox.record(manager, 'iam.apikey.deleted', { accountId: key.accountId, apikeyId: key.id, iamId: key.iamId });
+      await this.revoker.revoke(manager, { kind: 'apikey', id: key.id, accountId: key.accountId, reason: 'apikey-deleted' });
     });
   }
 
@@ -381,10 +426,7 @@ export class IdentityService extends ApiKeyVerifier {
 
   // ---------- paging ----------
 
-  /**
-   * One page plus one row (so `toPage` knows whether another exists) of `query`, restricted to what
-   * the caller may see, in (created_at, id) order after `cursor`.
-   */
+  /** One page plus one row of `query`, restricted to what the caller may see (see `keysetPage`). */
   private async pageOf<Row extends { createdAt: number }>(
     query: SelectQueryBuilder<Row>,
     visibility: Visibility,
@@ -396,19 +438,6 @@ export class IdentityService extends ApiKeyVerifier {
       if (visibility.iamIds.size === 0) return [];
       query.andWhere('row.iamId IN (:...visibleIamIds)', { visibleIamIds: [...visibility.iamIds] });
     }
-    if (cursor) {
-      query.andWhere(
-        new Brackets((after) =>
-          after
-            .where('row.createdAt > :afterCreatedAt', { afterCreatedAt: cursor.createdAt })
-            .orWhere(`(row.createdAt = :afterCreatedAt AND row.${idColumn} > :afterId)`, { afterId: cursor.id }),
-        ),
-      );
-    }
-    return query
-      .orderBy('row.createdAt', 'ASC')
-      .addOrderBy(`row.${idColumn}`, 'ASC')
-      .limit(pagesize + 1)
-      .getMany();
+    return keysetPage(query, idColumn, cursor, pagesize);
   }
 }

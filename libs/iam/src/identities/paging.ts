@@ -1,4 +1,5 @@
 import { validationFailed } from '@sealbox/platform';
+import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import { z } from 'zod';
 
 /**
@@ -80,4 +81,30 @@ export function toPage<Row extends { createdAt: number }, T>(
       : {}),
     items: pageRows.map(options.map),
   };
+}
+
+/**
+ * One page plus one row (so `toPage` knows whether another exists) of `query` (alias `row`), in
+ * (created_at, id) order after `cursor`.
+ */
+export function keysetPage<Row extends { createdAt: number }>(
+  query: SelectQueryBuilder<Row>,
+  idColumn: string,
+  cursor: PageCursor | undefined,
+  pagesize: number,
+): Promise<Row[]> {
+  if (cursor) {
+    query.andWhere(
+      new Brackets((after) =>
+        after
+          .where('row.createdAt > :afterCreatedAt', { afterCreatedAt: cursor.createdAt })
+          .orWhere(`(row.createdAt = :afterCreatedAt AND row.${idColumn} > :afterId)`, { afterId: cursor.id }),
+      ),
+    );
+  }
+  return query
+    .orderBy('row.createdAt', 'ASC')
+    .addOrderBy(`row.${idColumn}`, 'ASC')
+    .limit(pagesize + 1)
+    .getMany();
 }

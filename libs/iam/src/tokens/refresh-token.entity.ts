@@ -3,7 +3,7 @@ import { epochMs } from '@sealbox/platform';
 
 /**
  * A refresh token, stored only as the SHA-256 of its value. Used once (`usedAt`); presenting a used
- * one again revokes every refresh token of its API key (`revokedAt`).
+ * one again revokes every refresh token of its chain (`revokedAt`) and the chain's access tokens.
  */
 @Entity({ name: 'refresh_tokens' })
 @Index('refresh_tokens_apikey', ['accountId', 'apikeyId'])
@@ -20,6 +20,13 @@ export class RefreshTokenEntity {
 
   @Column({ name: 'iam_id', type: 'varchar', length: 120 })
   iamId!: string;
+
+  /**
+   * The refresh chain: one per API key sign-in, inherited by each refresh (the access tokens carry it
+   * as `chain_id`). Null only for rows written before chains existed.
+   */
+  @Column({ name: 'chain_id', type: 'varchar', length: 64, nullable: true })
+  chainId!: string | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;

@@ -19,6 +19,7 @@ import { ApiKeyVerifier, type VerifiedApiKey } from '../ports.js';
 import { AesGcmMasterKey, MasterKey } from './master-key.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { SigningKeyEntity } from './signing-key.entity.js';
+import { REVOCATION_MARGIN_MS, TokenRevocations } from './revocations.js';
 import { ACTIVE_KEY_RECHECK_MS, sealedKeyContext } from './signing-keys.js';
 import { refreshTokenHash, TokenService } from './token.service.js';
 import { tokenEntities, tokenMigrations, tokenProviders } from './index.js';
@@ -100,6 +101,7 @@ async function start(options: Partial<IamOptions> = {}) {
   const dataSource = app.get<DataSource>(dataSourceToken('iam'));
   return {
     tokens: app.get(TokenService),
+    revocations: app.get(TokenRevocations),
     clock,
     verifier,
     masterKey,
@@ -154,7 +156,7 @@ describe('TokenService: signing keys at start', () => {
 });
 
 describe('TokenService: API key grant', () => {
-  it('issues an ES256 access token with exactly the IBM claims, verifiable with the JWKS', async () => {
+  it("issues an ES256 access token with IBM's claims and Sealbox's two private ones, verifiable with the JWKS", async () => {
     const { tokens, clock } = await start();
     const iat = nowSeconds(clock);
     const response = await tokens.exchange(apikeyGrant('admin-key'));
@@ -185,6 +187,8 @@ describe('TokenService: API key grant', () => {
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
       iat,
       exp: iat + 3600,
+      apikey_id: 'ApiKey-admin',
+      chain_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(IamWire.AccessTokenClaims.strict().parse(claims)).toEqual(claims);
   });
@@ -227,6 +231,7 @@ describe('TokenService: API key grant', () => {
         accountId: 'acct-a',
         apikeyId: 'ApiKey-robot',
         iamId: 'iam-ServiceId-robot',
+        chainId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         createdAt: clock.nowMs(),
         expiresAt: clock.nowMs() + 7 * DAY,
         usedAt: null,
@@ -254,23 +259,68 @@ describe('TokenService: refresh token grant', () => {
     expect(third.refresh_token).not.toBe(second.refresh_token);
   });
 
-  it('treats a used token presented again as a replay: every refresh token of that API key is revoked', async () => {
-    const { tokens, refreshTokens } = await start();
+  it('keeps one refresh chain per API key sign-in: every refresh of it names the same chain', async () => {
+    const { tokens, clock } = await start();
+    const chainOf = async (token: string) => (await verifyWithJwks(tokens, token, nowSeconds(clock)))['chain_id'];
+    const session = await tokens.exchange(apikeyGrant('admin-key'));
+    const refreshed = await tokens.exchange(refreshGrant(session.refresh_token));
+    const again = await tokens.exchange(refreshGrant(refreshed.refresh_token));
+    const other = await tokens.exchange(apikeyGrant('admin-key'));
+    expect(await chainOf(refreshed.access_token)).toBe(await chainOf(session.access_token));
+    expect(await chainOf(again.access_token)).toBe(await chainOf(session.access_token));
+    expect(await chainOf(other.access_token)).not.toBe(await chainOf(session.access_token));
+  });
+
+  it('treats a used token presented again as a replay: its chain is revoked, refresh and access tokens', async () => {
+    const { tokens, revocations, refreshTokens, received, clock } = await start();
     const session = await tokens.exchange(apikeyGrant('admin-key'));
     const refreshed = await tokens.exchange(refreshGrant(session.refresh_token));
     const otherSession = await tokens.exchange(apikeyGrant('admin-key'));
     const otherKey = await tokens.exchange(apikeyGrant('robot-key'));
+    const chain = (await verifyWithJwks(tokens, session.access_token, nowSeconds(clock)))['chain_id'];
 
     await rejection(tokens.exchange(refreshGrant(session.refresh_token)), 'INVALID_GRANT');
     await rejection(tokens.exchange(refreshGrant(refreshed.refresh_token)), 'INVALID_GRANT');
-    await rejection(tokens.exchange(refreshGrant(otherSession.refresh_token)), 'INVALID_GRANT');
-    const revoked = await refreshTokens.findBy({ apikeyId: admin.apikeyId });
+    const revoked = await refreshTokens.findBy({ chainId: String(chain) });
+    expect(revoked).toHaveLength(2);
     expect(revoked.map((row) => row.revokedAt)).not.toContain(null);
+    // The access tokens of the chain: one revocation for every gateway, until the last of them expires.
+    await expect
+      .poll(() => received.filter((event) => event.type === 'com.sealbox.iam.tokens.revoked').map((event) => event.data))
+      .toEqual([
+        {
+          accountId: 'acct-a',
+          kind: 'chain',
+          id: chain,
+          reason: 'refresh-token-replayed',
+          expiresAt: new Date(clock.nowMs() + HOUR + REVOCATION_MARGIN_MS).toISOString(),
+        },
+      ]);
+    expect((await revocations.list({ limit: 10 })).revocations).toEqual([
+      { kind: 'chain', id: chain, expires_at: new Date(clock.nowMs() + HOUR + REVOCATION_MARGIN_MS).toISOString() },
+    ]);
 
-    // Other API keys are untouched, and the API key itself still signs in.
+    // Other chains of the key and other API keys are untouched, and the API key itself still signs in.
+    await expect(tokens.exchange(refreshGrant(otherSession.refresh_token))).resolves.toMatchObject({ token_type: 'Bearer' });
     await expect(tokens.exchange(refreshGrant(otherKey.refresh_token))).resolves.toMatchObject({ token_type: 'Bearer' });
     const again = await tokens.exchange(apikeyGrant('admin-key'));
     await expect(tokens.exchange(refreshGrant(again.refresh_token))).resolves.toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('lists a revocation until it expires, and forgets it at the next revocation after that', async () => {
+    const { tokens, revocations, clock, refreshTokens } = await start();
+    const replay = async () => {
+      const session = await tokens.exchange(apikeyGrant('robot-key'));
+      await tokens.exchange(refreshGrant(session.refresh_token));
+      await rejection(tokens.exchange(refreshGrant(session.refresh_token)), 'INVALID_GRANT');
+      return (await refreshTokens.findOneByOrFail({ tokenHash: refreshTokenHash(session.refresh_token) })).chainId;
+    };
+    const first = await replay();
+    clock.advance(HOUR + REVOCATION_MARGIN_MS);
+    expect((await revocations.list({ limit: 10 })).revocations).toEqual([]);
+    const second = await replay();
+    expect((await revocations.list({ limit: 10 })).revocations.map((entry) => entry.id)).toEqual([second]);
+    expect(first).not.toBe(second);
   });
 
   it('refuses unknown, malformed and expired refresh tokens with INVALID_GRANT', async () => {

@@ -7,6 +7,7 @@ import { IsNull, LessThanOrEqual, type DataSource, type EntityManager } from 'ty
 import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { ApiKeyVerifier, type VerifiedApiKey } from '../ports.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { TokenRevocations } from './revocations.js';
 import { SigningKeyRing, type Signer } from './signing-keys.js';
 
 export const ACCESS_TOKEN_SCOPE = 'ibm openid';
@@ -20,10 +21,12 @@ const invalidRefreshToken = () => new DomainError('INVALID_GRANT', 'The refresh 
 /**
  * Token exchange (API key and refresh token grants), signing keys and JWKS.
  *
- * Access tokens are ES256 JWTs signed with the active key. Refresh tokens are opaque random values
- * stored as SHA-256 hashes; each can be used once. Presenting a used one again (a replay: the value
- * leaked, or two parties share it) revokes every refresh token of that API key; access tokens already
- * issued stay valid until they expire.
+ * Access tokens are ES256 JWTs signed with the active key; besides IBM's claims they name the API key
+ * (`apikey_id`) and the refresh chain (`chain_id`: one per API key sign-in, kept by its refreshes)
+ * they were issued from, which gateways compare with the revocations. Refresh tokens are opaque random
+ * values stored as SHA-256 hashes; each can be used once. Presenting a used one again (a replay: the
+ * value leaked, or two parties share it) revokes every refresh token of its chain and every access
+ * token issued in it.
  */
 @Injectable()
 export class TokenService {
@@ -33,6 +36,7 @@ export class TokenService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: SigningKeyRing,
     private readonly apiKeys: ApiKeyVerifier,
+    private readonly revocations: TokenRevocations,
     private readonly clock: Clock,
   ) {}
 
@@ -58,6 +62,7 @@ export class TokenService {
     const identity = await this.apiKeys.verify(apikey);
     const signer = await this.keys.signer();
     const now = this.clock.nowMs();
+    const chainId = randomUUID();
     const refreshToken = await this.dataSource.transaction(async (manager) => {
       // Expired refresh tokens of the key are of no use any more (not even to detect a replay).
       await manager.delete(RefreshTokenEntity, {
@@ -65,9 +70,9 @@ export class TokenService {
         apikeyId: identity.apikeyId,
         expiresAt: LessThanOrEqual(now),
       });
-      return this.storeRefreshToken(manager, identity, now);
+      return this.storeRefreshToken(manager, identity, chainId, now);
     });
-    return this.issue(identity, signer, refreshToken, now);
+    return this.issue(identity, signer, { refreshToken, chainId }, now);
   }
 
   private async refresh(value: string): Promise<ResponseOf<'iam.token.exchange'>> {
@@ -83,6 +88,8 @@ export class TokenService {
     const identity = await this.apiKeys.current(presented.apikeyId);
     if (identity.accountId !== presented.accountId || identity.iamId !== presented.iamId) throw invalidRefreshToken();
     const signer = await this.keys.signer();
+    // A token from before chains existed starts one.
+    const chainId = presented.chainId ?? randomUUID();
     const refreshToken = await this.dataSource.transaction(async (manager) => {
       const consumed = await manager.update(
         RefreshTokenEntity,
@@ -90,23 +97,24 @@ export class TokenService {
         { usedAt: now },
       );
       if (consumed.affected !== 1) return undefined;
-      return this.storeRefreshToken(manager, identity, now);
+      return this.storeRefreshToken(manager, identity, chainId, now);
     });
     if (refreshToken === undefined) {
       // Used by a concurrent request between our read and our update: the same token presented twice.
       await this.revokeAfterReplay(presented, now);
       throw invalidRefreshToken();
     }
-    return this.issue(identity, signer, refreshToken, now);
+    return this.issue(identity, signer, { refreshToken, chainId }, now);
   }
 
-  private async storeRefreshToken(manager: EntityManager, identity: VerifiedApiKey, now: number): Promise<string> {
+  private async storeRefreshToken(manager: EntityManager, identity: VerifiedApiKey, chainId: string, now: number): Promise<string> {
     const value = randomBytes(REFRESH_TOKEN_BYTES).toString('base64url');
     await manager.insert(RefreshTokenEntity, {
       tokenHash: refreshTokenHash(value),
       accountId: identity.accountId,
       apikeyId: identity.apikeyId,
       iamId: identity.iamId,
+      chainId,
       createdAt: now,
       expiresAt: now + this.options.refreshTokenTtlSeconds * 1000,
       usedAt: null,
@@ -115,17 +123,33 @@ export class TokenService {
     return value;
   }
 
+  /**
+   * The refresh tokens of the presented token's chain, and the chain's access tokens. (A row from
+   * before chains existed: every chain-less refresh token of its API key, as then.)
+   */
   private async revokeAfterReplay(presented: RefreshTokenEntity, now: number): Promise<void> {
-    const revoked = await this.dataSource
-      .getRepository(RefreshTokenEntity)
-      .update({ accountId: presented.accountId, apikeyId: presented.apikeyId, revokedAt: IsNull() }, { revokedAt: now });
+    const { accountId, apikeyId, chainId } = presented;
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        RefreshTokenEntity,
+        { accountId, apikeyId, chainId: chainId ?? IsNull(), revokedAt: IsNull() },
+        { revokedAt: now },
+      );
+      if (chainId !== null) await this.revocations.revoke(manager, { kind: 'chain', id: chainId, accountId, reason: 'refresh-token-replayed' });
+      return result.affected;
+    });
     this.logger.warn(
-      { accountId: presented.accountId, apikeyId: presented.apikeyId, revoked: revoked.affected },
-      'a used refresh token was presented again: revoked every refresh token of its API key',
+      { accountId, apikeyId, chainId, revoked },
+      'a used refresh token was presented again: revoked its refresh chain and the access tokens issued in it',
     );
   }
 
-  private issue(identity: VerifiedApiKey, signer: Signer, refreshToken: string, nowMs: number): ResponseOf<'iam.token.exchange'> {
+  private issue(
+    identity: VerifiedApiKey,
+    signer: Signer,
+    chain: { readonly refreshToken: string; readonly chainId: string },
+    nowMs: number,
+  ): ResponseOf<'iam.token.exchange'> {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + this.options.accessTokenTtlSeconds;
     const claims: IamWire.AccessTokenClaims = {
@@ -141,10 +165,12 @@ export class TokenService {
       jti: randomUUID(),
       iat,
       exp,
+      apikey_id: identity.apikeyId,
+      chain_id: chain.chainId,
     };
     return {
       access_token: signJwt(claims, signer.privateKey, signer.kid),
-      refresh_token: refreshToken,
+      refresh_token: chain.refreshToken,
       token_type: 'Bearer',
       expires_in: this.options.accessTokenTtlSeconds,
       expiration: exp,

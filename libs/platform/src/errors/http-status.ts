@@ -16,6 +16,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'UNAUTHORIZED':
       return 401;
     case 'FORBIDDEN':
+    case 'APIKEY_CREATION_RESTRICTED':
       return 403;
     case 'NOT_FOUND':
     case 'ROUTE_NOT_FOUND':

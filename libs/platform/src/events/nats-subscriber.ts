@@ -7,11 +7,14 @@ import type { EventListener, EventSubscriber } from './publisher.js';
 
 /**
  * Core NATS subscriptions on event subjects: at-most-once, for reactions that are safe to miss now
- * and then (cache invalidation bounded by a TTL). Durable processing uses a JetStream consumer.
+ * and then (cache invalidation bounded by a TTL), or that reconcile when told they may have missed
+ * some (`onResume`: each subscription once the server has it, and every reconnect). Durable
+ * processing uses a JetStream consumer.
  */
 export class NatsEventSubscriber implements EventSubscriber {
   private connection: Promise<NatsConnection> | undefined;
   private closed = false;
+  private readonly resumeListeners = new Set<() => void>();
 
   constructor(
     private readonly nats: NatsConnectionConfig,
@@ -39,12 +42,19 @@ export class NatsEventSubscriber implements EventSubscriber {
           },
         });
         unsubscribe = () => subscription.unsubscribe();
+        // Once the server has the subscription, nothing published from now on is missed.
+        return nc.flush().then(() => this.resumed());
       })
       .catch((error: unknown) => this.logger.warn({ reason: String(error), pattern }, 'cannot subscribe to events'));
     return () => {
       cancelled = true;
       unsubscribe?.();
     };
+  }
+
+  onResume(listener: () => void): () => void {
+    this.resumeListeners.add(listener);
+    return () => this.resumeListeners.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -56,10 +66,36 @@ export class NatsEventSubscriber implements EventSubscriber {
 
   private connect(): Promise<NatsConnection> {
     if (this.closed) return Promise.reject(new Error('closed'));
-    this.connection ??= connect({ ...natsConnectionOptions(this.nats, `${this.name}-events-sub`), waitOnFirstConnect: true }).catch((error: unknown) => {
-      this.connection = undefined;
-      throw error;
-    });
+    this.connection ??= connect({ ...natsConnectionOptions(this.nats, `${this.name}-events-sub`), waitOnFirstConnect: true }).then(
+      (nc) => {
+        void this.followReconnects(nc);
+        return nc;
+      },
+      (error: unknown) => {
+        this.connection = undefined;
+        throw error;
+      },
+    );
     return this.connection;
+  }
+
+  /**
+   * The client resubscribes by itself after a reconnect; what was published while it was away is lost.
+   * Listeners hear of it once the server has the subscriptions again (a flush after the reconnect).
+   */
+  private async followReconnects(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'reconnect') void nc.flush().then(() => this.resumed(), () => undefined);
+    }
+  }
+
+  private resumed(): void {
+    for (const listener of this.resumeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.warn({ reason: String(error) }, 'an event resume listener failed');
+      }
+    }
   }
 }

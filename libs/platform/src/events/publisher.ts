@@ -13,6 +13,12 @@ export type EventListener = (subject: string, event: CloudEvent) => void | Promi
 export interface EventSubscriber {
   /** `pattern` is a NATS-style subject pattern (`events.iam.>`, `events.*.apikey.created`). */
   subscribe(pattern: string, listener: EventListener): () => void;
+  /**
+   * `listener` runs whenever subscriptions (re)start receiving: once a subscription is in place, and
+   * after every reconnect. Events published before may have been missed, so state kept up to date
+   * by events is reconciled then. Absent where nothing can be missed (the in-process bus).
+   */
+  onResume?(listener: () => void): () => void;
 }
 
 /** NATS subject wildcard match: `*` one token, `>` the rest. */

@@ -400,7 +400,7 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
         });
         clock.advance(1);
         await dataSource.transaction(async (manager) => {
-          recorded.push(await outbox.record(manager, 'iam.apikey.created', { accountId: 'a1', apikeyId: 'k1', iamId: 'i1', name: 'ci' }));
+          recorded.push(await outbox.record(manager, 'iam.apikey.created', { accountId: 'a1', apikeyId: 'k1', iamId: 'i1', name: 'ci', createdBy: 'i1' }));
         });
         const publisher = new RecordingPublisher();
         expect(await relayOf(dataSource, publisher).drain()).toBe(6);
