@@ -1,21 +1,44 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { healthSubject, ServiceNames, type ServiceName } from '@sealbox/contracts';
-import { DomainError, RpcClient, TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+import { DomainError, rootLogger, RpcClient, TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
 import type { ReadinessReport, ServiceReadiness } from './wire.js';
 
 export const READINESS_TIMEOUT_MS = 1000;
 
 export type { ReadinessReport, ServiceReadiness } from './wire.js';
 
-/** Ready = the transport is connected and every service answered its health subject, healthy, within 1 s. */
+/**
+ * Ready = the transport is connected and every service answered its health subject, healthy, within 1 s.
+ * The public only learns ready / not ready, so the reason is logged (once per change) for the operator.
+ */
 @Injectable()
 export class ReadinessService {
+  private lastReason: string | undefined;
+
   constructor(
     private readonly rpc: RpcClient,
     @Inject(TRANSPORT_STATUS) private readonly transport: TransportStatus,
   ) {}
 
   async check(): Promise<ReadinessReport> {
+    try {
+      const report = await this.evaluate();
+      this.noteReason(undefined);
+      return report;
+    } catch (error) {
+      if (error instanceof DomainError) this.noteReason(error.message);
+      throw error;
+    }
+  }
+
+  private noteReason(reason: string | undefined): void {
+    if (reason === this.lastReason) return;
+    if (reason === undefined) rootLogger().info('readiness: ready');
+    else rootLogger().warn({ reason }, `readiness: ${reason}`);
+    this.lastReason = reason;
+  }
+
+  private async evaluate(): Promise<ReadinessReport> {
     if (!this.transport.isConnected()) {
       throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${this.transport.describe()}`);
     }
