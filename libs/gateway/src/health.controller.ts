@@ -30,7 +30,7 @@ export class HealthController {
    */
   @Get('readyz')
   @Operation({
-    summary: 'Readiness: NATS connected and every service answered its health subject within 1 s (else 503); the details for administrators',
+    summary: 'Readiness: NATS connected, every service answered its health subject within 1 s and the token revocations are loaded (else 503); the details for administrators',
     response: Readiness,
   })
   async readyz(@Req() request: RouteRequest): Promise<ReadinessReport | PublicReadiness> {

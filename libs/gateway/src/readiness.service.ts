@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { healthSubject, ServiceNames, type ServiceName } from '@sealbox/contracts';
 import { DomainError, rootLogger, RpcClient, TRANSPORT_STATUS, type TransportStatus } from '@sealbox/platform';
+import { RevocationList } from './auth/revocations.js';
 import type { ReadinessReport, ServiceReadiness } from './wire.js';
 
 export const READINESS_TIMEOUT_MS = 1000;
@@ -18,6 +19,7 @@ export class ReadinessService {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(TRANSPORT_STATUS) private readonly transport: TransportStatus,
+    private readonly revocations: RevocationList,
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -51,6 +53,12 @@ export class ReadinessService {
       (service) => `${service} (${services[service].detail ?? 'not ok'})`,
     );
     if (missing.length) throw new DomainError('SERVICE_UNAVAILABLE', `Not ready: ${missing.join(', ')}`);
+    // Authenticated requests wait for the token revocations: not ready until they are loaded once.
+    if (!this.revocations.loaded) {
+      await this.revocations.reconcile().catch(() => {
+        throw new DomainError('SERVICE_UNAVAILABLE', 'Not ready: token revocations not loaded from iam yet');
+      });
+    }
     return { status: 'ready', transport: this.transport.describe(), services };
   }
 

@@ -6,15 +6,15 @@
  * authorization cached as in production.
  *
  * - `kms.nats.*`: over NATS, served as a Nest ServerNats in the `kms` queue as runService does.
- * - `kms.inproc.*`: the same module in-process, its `kms.key.wrap` / `kms.key.unwrap` handlers called
- *   directly (request validation, tracing span, error mapping included; no transport, no
- *   serialization): what kms and the HSM cost per call, without the RPC layer.
+ * - `kms.inproc.*`: the same module in-process, called through the in-process transport as crypto
+ *   calls it in the standalone app (request validation, error mapping included; no NATS, no
+ *   serialization): what kms and the HSM cost per call, without the network.
  */
 import { connect } from '@nats-io/transport-node';
 import { Controller, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { IamWire, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
-import { KmsModule, KmsServiceController } from '@sealbox/kms';
+import { KmsModule } from '@sealbox/kms';
 import {
   createLogger,
   InProcessBus,
@@ -199,9 +199,10 @@ async function startKmsInProcess(settings: BenchSettings): Promise<KmsFixture> {
     });
     await app.listen();
     closers.push(() => app.close());
-    const { source, key } = await createRootKey(app.get(RpcClient));
-    const handlers = app.get(KmsServiceController);
-    return { source, key, wrap: (request) => handlers.wrap(request), unwrap: (request) => handlers.unwrap(request, { subject: 'kms.key.unwrap' }), close };
+    const rpc = app.get(RpcClient);
+    const { source, key } = await createRootKey(rpc);
+    // Through the in-process transport, as crypto calls kms in the standalone app.
+    return { source, key, wrap: (request) => rpc.send('kms.key.wrap', request), unwrap: (request) => rpc.send('kms.key.unwrap', request), close };
   });
 }
 
@@ -233,7 +234,7 @@ export function kmsCases(settings: BenchSettings): BenchCase[] {
   return [
     {
       name: 'kms.inproc.wrap-unwrap.seq',
-      description: `${pair}, its handlers called in-process (no transport), ${iam}, one at a time`,
+      description: `${pair}, through the in-process transport (no NATS), ${iam}, one at a time`,
       baseline: 'hsm.pkcs11.wrap-unwrap.seq',
       run: (current) => measureKms(current, 'inproc', 1),
     },
