@@ -3,7 +3,8 @@
  * HKDF sub-keys, the key commitment and AES-256-GCM. Every function that returns key material returns
  * a Buffer of its own that the caller zeroes (`zero`).
  */
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { fillRandom } from '@sealbox/platform';
 import { COMMITMENT_BYTES, DEK_BYTES, NONCE_BYTES, TAG_BYTES } from './format.js';
 
 /** HKDF-SHA256 `info` labels: distinct, so the encryption key and the commitment key are independent. */
@@ -28,33 +29,6 @@ export function zero(...buffers: ReadonlyArray<Buffer | undefined>): void {
   for (const buffer of buffers) buffer?.fill(0);
 }
 
-/**
- * CSPRNG bytes (node:crypto `randomFillSync`) drawn a batch at a time: a draw from the CSPRNG costs
- * about as much for 2 KiB as for 44 bytes, so one refill serves ~45 seals. Every byte is handed out
- * once, copied into the caller's Buffer and zeroed in the batch as it is taken; the batch holds at most
- * `BATCH_BYTES` of randomness not yet used (no more than the CSPRNG's own state in the process reveals).
- */
-class RandomBatch {
-  private static readonly BATCH_BYTES = 2048;
-  private readonly batch = Buffer.alloc(RandomBatch.BATCH_BYTES);
-  private offset = RandomBatch.BATCH_BYTES;
-
-  /** Fill `target` with fresh random bytes and return it. */
-  fill(target: Buffer): Buffer {
-    if (target.length > RandomBatch.BATCH_BYTES) return randomFillSync(target);
-    if (this.offset + target.length > RandomBatch.BATCH_BYTES) {
-      randomFillSync(this.batch);
-      this.offset = 0;
-    }
-    const end = this.offset + target.length;
-    this.batch.copy(target, 0, this.offset, end);
-    this.batch.fill(0, this.offset, end);
-    this.offset = end;
-    return target;
-  }
-}
-
-const random = new RandomBatch();
 
 /** What one seal draws from the CSPRNG: the DEK and the payload's nonce. */
 export interface FreshSecrets {
@@ -68,13 +42,13 @@ export interface FreshSecrets {
 
 /** A fresh 256-bit DEK and a fresh 96-bit nonce from the CSPRNG. */
 export function freshSecrets(): FreshSecrets {
-  const bytes = random.fill(Buffer.alloc(DEK_BYTES + NONCE_BYTES));
+  const bytes = fillRandom(Buffer.alloc(DEK_BYTES + NONCE_BYTES));
   return { dek: bytes.subarray(0, DEK_BYTES), nonce: bytes.subarray(DEK_BYTES), bytes };
 }
 
 /** A fresh 96-bit nonce from the CSPRNG. */
 export function newNonce(): Buffer {
-  return random.fill(Buffer.alloc(NONCE_BYTES));
+  return fillRandom(Buffer.alloc(NONCE_BYTES));
 }
 
 /**

@@ -1,5 +1,4 @@
-import { Clock, SystemClock } from '@sealbox/platform';
-import { randomBytes } from 'node:crypto';
+import { batchedRandomBytes, Clock, SystemClock } from '@sealbox/platform';
 import pkcs11js from 'pkcs11js';
 import {
   AES_256_KEY_BYTES,
@@ -278,7 +277,7 @@ export class Pkcs11Hsm implements Hsm {
     checkKeyRef(key);
     return this.withSession('encrypt', (call) =>
       this.withKey(call, key, async (handle) => {
-        const nonce = randomBytes(GCM_NONCE_BYTES);
+        const nonce = batchedRandomBytes(GCM_NONCE_BYTES);
         const sealed = Buffer.alloc(GCM_NONCE_BYTES + plaintext.length + GCM_TAG_BYTES);
         nonce.copy(sealed);
         call.module.C_EncryptInit(call.session, gcm(nonce, aad), handle);

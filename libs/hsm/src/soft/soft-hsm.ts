@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { batchedRandomBytes } from '@sealbox/platform';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -40,7 +41,7 @@ function entryAad(label: string): Buffer {
 
 /** AES-256-GCM with a random 96-bit nonce; `nonce || ciphertext || tag`. */
 function seal(key: Buffer, plaintext: Buffer, aad: Buffer | undefined): Buffer {
-  const nonce = randomBytes(GCM_NONCE_BYTES);
+  const nonce = batchedRandomBytes(GCM_NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
   if (aad) cipher.setAAD(aad);
   const body = cipher.update(plaintext);

@@ -1,13 +1,9 @@
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from '../random/random-batch.js';
 
 let lastMs = 0;
 let sequence = 0;
 
-/** Entropy drawn from the CSPRNG 4 KiB at a time (256 ids), as randomUUID does: one call per id costs more than the rest of it. */
-const POOL_BYTES = 4096;
 const ID_BYTES = 16;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let offset = POOL_BYTES;
 
 /**
  * A UUIDv7 (RFC 9562) that sorts in creation order within this process: 48 bits of milliseconds,
@@ -31,12 +27,8 @@ export function orderedEventId(nowMs: number): string {
     sequence = 0;
   }
   lastMs = ms;
-  if (offset + ID_BYTES > POOL_BYTES) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const bytes = pool.subarray(offset, offset + ID_BYTES);
-  offset += ID_BYTES;
+  // From the shared CSPRNG batch: one draw per id costs more than the rest of it.
+  const bytes = fillRandom(Buffer.allocUnsafe(ID_BYTES));
   bytes.writeUIntBE(ms % 2 ** 48, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;

@@ -1,4 +1,4 @@
-import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { RpcHeaders, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { NatsConnectionConfig } from '../config/fragments.js';
@@ -8,6 +8,8 @@ import { decodeReply, encodeRequest } from './codec.js';
 import type { HeaderMap } from './headers.js';
 import { RpcServerStrategy, RpcTransportError, type RpcTransportClient } from './transport.js';
 import type { TransportStatus } from './transport-status.js';
+import { ReplyInbox } from './reply-inbox.js';
+import { TurnBatch } from './turn-batch.js';
 
 /** How every Sealbox NATS connection is opened (RPC, events): credentials, endless reconnects, no per-request traces. */
 export function natsConnectionOptions(config: NatsConnectionConfig, name: string) {
@@ -81,6 +83,9 @@ class NatsLink implements TransportStatus {
 /** The NATS transport's client: request/reply on the connection's shared reply subscription. */
 export class NatsRpcClient implements RpcTransportClient, TransportStatus {
   private readonly link: NatsLink;
+  /** The requests of one event-loop turn leave in one socket write. */
+  private readonly batch = new TurnBatch();
+  private inbox: { readonly nc: NatsConnection; readonly inbox: ReplyInbox } | undefined;
 
   constructor(config: NatsConnectionConfig, name: string) {
     this.link = new NatsLink(config, `sealbox-${name}-client`);
@@ -98,11 +103,8 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
     } catch (error) {
       throw new RpcTransportError('unreachable', `NATS cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
     }
-    try {
-      return (await nc.request(subject, frame, { timeout: timeoutMs })).data;
-    } catch (error) {
-      throw transportErrorOf(error, subject, timeoutMs);
-    }
+    if (this.inbox?.nc !== nc) this.inbox = { nc, inbox: new ReplyInbox(nc, this.batch) };
+    return this.inbox.inbox.request(subject, frame, timeoutMs);
   }
 
   isConnected(): boolean {
@@ -118,14 +120,6 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
   }
 }
 
-/** What a failed NATS request means for the caller: only a timeout is "did not answer in time". */
-function transportErrorOf(error: unknown, subject: string, timeoutMs: number): RpcTransportError {
-  const timedOut = error instanceof errors.TimeoutError || (error instanceof errors.RequestError && error.cause instanceof errors.TimeoutError);
-  if (timedOut) return new RpcTransportError('timeout', `no reply to ${subject} within ${timeoutMs} ms`);
-  const reason = error instanceof Error ? error.message : String(error);
-  return new RpcTransportError('unreachable', `${subject}: ${reason}`);
-}
-
 /**
  * The NATS transport's server for one service: ONE subscription to `<service>.>` in the service's
  * queue group (replicas share the load; each request goes to one of them), every message handed to
@@ -134,6 +128,8 @@ function transportErrorOf(error: unknown, subject: string, timeoutMs: number): R
 export class NatsRpcServer extends RpcServerStrategy {
   private readonly link: NatsLink;
   private subscription: Subscription | undefined;
+  /** The replies of one event-loop turn leave in one socket write. */
+  private readonly replies = new TurnBatch();
 
   constructor(
     config: NatsConnectionConfig,
@@ -154,7 +150,7 @@ export class NatsRpcServer extends RpcServerStrategy {
               return;
             }
             void this.dispatch(message.subject, message.data).then((reply) => {
-              if (message.reply) message.respond(reply);
+              if (message.reply) this.replies.defer(() => message.respond(reply));
             });
           },
         });

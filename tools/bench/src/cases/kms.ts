@@ -31,15 +31,19 @@ import {
   startTracing,
   type NatsConnectionConfig,
 } from '@sealbox/platform';
+import { fork } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { BenchCase, Measurement } from '../bench.js';
 import { natsServersOf, type BenchSettings } from '../config.js';
 import { warmThenMeasure } from '../loop.js';
 import { assertNobodyAnswers } from './nats.js';
+import { cpuProfileArgs } from '../stack/profiling.js';
 import { createBenchToken, SOFTHSM2_LIBRARY, type BenchToken } from './softhsm2.js';
 
 /** Subjects the row answers or calls: nobody else may serve them on the NATS server it uses. */
@@ -62,7 +66,7 @@ class BenchAuthorizationController {
 class BenchIamModule {}
 
 /** A Nest microservice on NATS, its PlatformModule as runService builds it (events stay in-process). */
-async function startService(
+export async function startService(
   name: string,
   module: DynamicModule | Type<unknown>,
   nats: NatsConnectionConfig,
@@ -103,7 +107,7 @@ async function untilAnswering<T>(operation: () => Promise<T>): Promise<T> {
 }
 
 /** A throwaway token and data directory, the KmsModule on them (key-protect for `kms` instances). */
-async function kmsModuleOnTempToken(closers: Array<() => Promise<unknown>>): Promise<DynamicModule> {
+export async function kmsModuleOnTempToken(closers: Array<() => Promise<unknown>>): Promise<DynamicModule> {
   const token: BenchToken = await createBenchToken();
   closers.push(() => token.remove());
   const dataDir = await mkdtemp(join(tmpdir(), 'sealbox-bench-kms-'));
@@ -144,13 +148,17 @@ async function withClosers(build: (closers: Array<() => Promise<unknown>>, close
   }
 }
 
-function benchLogger(settings: BenchSettings): Logger {
+export function benchLogger(settings: BenchSettings): Logger {
   const logger = createLogger({ app: 'bench', level: 'silent' });
   setRootLogger(logger);
   if (settings.tracing) startTracing('bench', { exporter: 'none' });
   return logger;
 }
 
+/**
+ * kms in a process of its own (as deployed: crypto, its caller, is another process), started from
+ * `stack/kms-child.js` on the row's NATS server; iam's stand-in and the caller stay in this process.
+ */
 async function startKmsOverNats(settings: BenchSettings): Promise<KmsFixture> {
   const logger = benchLogger(settings);
   const nats: NatsConnectionConfig = { servers: natsServersOf(settings) };
@@ -161,10 +169,10 @@ async function startKmsOverNats(settings: BenchSettings): Promise<KmsFixture> {
     await probe.close();
   }
   return withClosers(async (closers, close) => {
-    const kms = await startService('kms', await kmsModuleOnTempToken(closers), nats, logger);
-    closers.push(() => kms.close());
     const iam = await startService('iam', BenchIamModule, nats, logger);
     closers.push(() => iam.close());
+    const kms = await startKmsChild(nats);
+    closers.push(() => kms.stop());
     // crypto's side: an RpcClient on a NATS connection of its own.
     const client = natsClient(nats, 'crypto');
     const rpc = new RpcClient(client, { timeoutMs: 5000 });
@@ -179,6 +187,35 @@ async function startKmsOverNats(settings: BenchSettings): Promise<KmsFixture> {
       close,
     };
   });
+}
+
+const KMS_CHILD = fileURLToPath(new URL('../stack/kms-child.js', import.meta.url));
+
+/** Fork the kms process; resolves once it serves (it says so over IPC), with how to stop it. */
+async function startKmsChild(nats: NatsConnectionConfig): Promise<{ stop(): Promise<void> }> {
+  const child = fork(KMS_CHILD, [], {
+    env: { ...process.env, BENCH_NATS_URL: nats.servers.join(',') },
+    execArgv: [...process.execArgv, ...cpuProfileArgs('kms')],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await Promise.race([
+      once(child, 'message'),
+      exited.then(([code]) => {
+        throw new Error(`the kms process exited (${String(code)}) before serving`);
+      }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the kms process did not start within 30 s')), 30_000).unref()),
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
 }
 
 async function startKmsInProcess(settings: BenchSettings): Promise<KmsFixture> {
