@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,16 +94,20 @@ describe('start-up', () => {
     }
   }, 60_000);
 
-  it('standalone prints the first-start banner (the admin API key) last, after the start-up lines', async () => {
+  it('standalone prints the first-start banner last, after the start-up lines; off a terminal it names the key file, never the key', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
     const { child, output } = start(process.execPath, [app('standalone')], { SEALBOX_PORT: String(await freePort()), SEALBOX_DATA_DIR: dataDir, SEALBOX_LOG_LEVEL: 'debug' });
     try {
-      await expect.poll(() => output.stdout, { timeout: 40_000, interval: 200 }).toContain('This key is shown once');
+      await expect.poll(() => output.stdout, { timeout: 40_000, interval: 200 }).toContain('store it safely, then delete the file');
       // Whatever else it prints comes before; give late lines a moment to show up.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const lines = output.stdout.trimEnd().split('\n');
-      expect(lines.at(-1)).toBe('This key is shown once. Store it now; it cannot be displayed again.');
+      expect(lines.at(-1)).toBe('Read it from that file once, store it safely, then delete the file.');
       expect(output.stdout.indexOf('Sealbox is running at')).toBeLessThan(output.stdout.indexOf('admin API key:'));
+      // Not a terminal: the key went to the file only, never to the output.
+      const keyFile = join(dataDir, 'admin-apikey');
+      expect(output.stdout).toContain(`admin API key: written to ${keyFile} (mode 0600)`);
+      expect(output.stdout).not.toContain(readFileSync(keyFile, 'utf8').trim());
       // Not on a terminal: JSON log lines; Nest's route mapping at debug.
       expect(lines[0]).toMatch(/^\{"level":/);
       expect(output.stdout).toMatch(/"level":20,[^\n]*"context":"RouterExplorer"/);

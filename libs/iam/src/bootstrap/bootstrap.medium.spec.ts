@@ -43,7 +43,7 @@ async function startIam(database: DatabaseConfig, files: { adminKeyFile: string;
       }),
       IamModule.register({
         database,
-        bootstrap: { adminKeyFile: files.adminKeyFile, announce: (text) => announced.push(text) },
+        bootstrap: { adminKeyFile: files.adminKeyFile, announce: (text) => announced.push(text), terminal: true },
         iam: {
           masterKeyFile: files.masterKeyFile,
           accessTokenTtlSeconds: 3600,

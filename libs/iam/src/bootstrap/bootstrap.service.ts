@@ -14,6 +14,11 @@ export interface IamBootstrapOptions {
   readonly adminKeyFile?: string;
   /** Receives the one-time banner; stdout by default. */
   readonly announce?: (text: string) => void;
+  /**
+   * Is the banner read on a terminal? (Default: whether stdout is one.) Off a terminal the key is left
+   * out of the banner when it was written to `adminKeyFile`: a log stream is no place for a credential.
+   */
+  readonly terminal?: boolean;
 }
 
 export interface BootstrapResult {
@@ -74,17 +79,7 @@ export class IamBootstrap implements OnApplicationBootstrap {
       chmodSync(this.options.adminKeyFile, 0o600);
     }
     const announce = this.options.announce ?? ((text: string) => process.stdout.write(text));
-    announce(
-      [
-        '',
-        'Sealbox first start: created the account and its administrator.',
-        `  account id:    ${accountId}`,
-        `  admin API key: ${apikey}`,
-        ...(this.options.adminKeyFile ? [`  (also written to ${this.options.adminKeyFile}, mode 0600)`] : []),
-        'This key is shown once. Store it now; it cannot be displayed again.',
-        '',
-      ].join('\n') + '\n',
-    );
+    announce(firstStartBanner(accountId, apikey, this.options.adminKeyFile, this.options.terminal ?? process.stdout.isTTY === true));
     this.logger.info({ accountId, apikeyId }, 'first start: account, administrator and API key created');
     return { accountId, adminIamId, apikeyId, apikey };
   }
@@ -94,4 +89,32 @@ export class IamBootstrap implements OnApplicationBootstrap {
     if (state.adminIamId === null || state.apikeyId === null) throw new Error('The IAM bootstrap row is incomplete');
     return { accountId: state.accountId, adminIamId: state.adminIamId, apikeyId: state.apikeyId };
   }
+}
+
+/**
+ * What the first start prints. On a terminal: the key, once. Off a terminal (a log collector, a
+ * service manager's journal) with a key file: only where the key is. Off a terminal without a key file
+ * (a distributed iam not given SEALBOX_IAM_ADMIN_KEY_FILE) the key has nowhere else to go, so it is
+ * printed, with the advice to set the file.
+ */
+export function firstStartBanner(accountId: string, apikey: string, adminKeyFile: string | undefined, terminal: boolean): string {
+  const header = ['', 'Sealbox first start: created the account and its administrator.', `  account id:    ${accountId}`];
+  const lines =
+    adminKeyFile && !terminal
+      ? [
+          ...header,
+          `  admin API key: written to ${adminKeyFile} (mode 0600); not printed, as this output is not a terminal.`,
+          'Read it from that file once, store it safely, then delete the file.',
+        ]
+      : [
+          ...header,
+          `  admin API key: ${apikey}`,
+          ...(adminKeyFile
+            ? [`  (also written to ${adminKeyFile}, mode 0600)`]
+            : terminal
+              ? []
+              : ['  (set SEALBOX_IAM_ADMIN_KEY_FILE to have it written to a file instead of this output)']),
+          'This key is shown once. Store it now; it cannot be displayed again.',
+        ];
+  return `${[...lines, ''].join('\n')}\n`;
 }
