@@ -147,7 +147,7 @@ describe('docker/compose.yaml', () => {
     };
 
     it('reads the shared settings merged into each service (<<: anchors)', () => {
-      expect(environmentOf(services(composeSource).iam ?? {}).SEALBOX_NATS_URL).toBe('nats://nats:4222');
+      expect(environmentOf(services(composeSource).iam ?? {}).SEALBOX_NATS_URL).toBe('tls://nats:4222');
       expect(services(composeSource).iam?.healthcheck?.test).toEqual(['CMD', 'node', 'docker/healthcheck.mjs']);
     });
 
@@ -220,14 +220,18 @@ describe('docker/nats.conf', () => {
     }
   });
 
-  it('lets the gateway call every subject, and each service answer and ask its own health subject', () => {
+  it('lets the gateway call every subject, and each service answer, ask its own health subject and read only its own replies', () => {
     for (const subject of Object.keys(Subjects) as Subject[]) {
       expect(permits(userOf('gateway').permissions.publish, subject), `gateway publishes ${subject}`).toBe(true);
     }
     for (const service of ServiceNames) {
       const { publish, subscribe } = userOf(service).permissions;
       expect(permits(publish, healthSubject(service)), `${service} asks ${healthSubject(service)}`).toBe(true);
-      expect(permits(publish, inbox) && permits(subscribe, inbox), `${service} replies and reads replies`).toBe(true);
+      expect(permits(publish, inbox), `${service} replies to anyone`).toBe(true);
+      expect(permits(subscribe, `_INBOX.${service}.3kRz9QqY.1`), `${service} reads the replies to its own requests`).toBe(true);
+      for (const other of ['gateway', ...ServiceNames].filter((name) => name !== service)) {
+        expect(permits(subscribe, `_INBOX.${other}.3kRz9QqY.1`), `${service} reads the replies sent to ${other}`).toBe(false);
+      }
     }
   });
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Container healthcheck of a Sealbox app image (see compose.yaml); exit 0 = healthy.
 //   gateway:  GET /healthz on the gateway's own port.
-//   services: ask `<app>.health` over NATS with the service's own credentials, the same envelope
-//             Nest's NATS client sends, and accept only status "ok" from THIS container's replica
-//             (the queue group may hand the request to another replica when scaled: ask again).
+//   services: ask `<app>.health` over NATS with the service's own credentials, TLS files and reply
+//             prefix, in the services' own protocol, and accept only status "ok" from THIS container's
+//             replica (the queue group may hand the request to another replica when scaled: ask again).
 // It reads the app's own SEALBOX_* variables, which the container already has.
 import { connect } from '@nats-io/transport-node';
+import { natsConnectionOptions, requestOverNats } from '@sealbox/platform';
 import { hostname } from 'node:os';
 
 const env = process.env;
@@ -33,22 +34,27 @@ async function gateway() {
 
 async function service() {
   const subject = `${app}.health`;
-  const nc = await connect({
+  const tls = {
+    ...(env.SEALBOX_NATS_TLS_CA_FILE ? { caFile: env.SEALBOX_NATS_TLS_CA_FILE } : {}),
+    ...(env.SEALBOX_NATS_TLS_CERT_FILE ? { certFile: env.SEALBOX_NATS_TLS_CERT_FILE, keyFile: env.SEALBOX_NATS_TLS_KEY_FILE } : {}),
+  };
+  const config = {
     servers: (env.SEALBOX_NATS_URL ?? 'nats://127.0.0.1:4222').split(',').map((server) => server.trim()),
     ...(env.SEALBOX_NATS_USER ? { user: env.SEALBOX_NATS_USER } : {}),
     ...(env.SEALBOX_NATS_PASSWORD ? { pass: env.SEALBOX_NATS_PASSWORD } : {}),
-    name: `sealbox-${app}-healthcheck`,
-    timeout: 2000,
-    reconnect: false,
-  }).catch((error) => fail(`NATS: ${error.message}`));
+    ...(Object.keys(tls).length ? { tls } : {}),
+    inboxPrefix: `_INBOX.${app}`,
+  };
+  const nc = await connect({ ...natsConnectionOptions(config, `sealbox-${app}-healthcheck`), timeout: 2000, reconnect: false }).catch((error) =>
+    fail(`NATS: ${error.message}`),
+  );
   const me = `${hostname()}:`;
   const until = Date.now() + DEADLINE_MS;
   try {
-    for (let attempt = 1; Date.now() < until; attempt++) {
-      const packet = JSON.stringify({ pattern: subject, data: {}, id: `healthcheck-${attempt}` });
-      const reply = await nc.request(subject, packet, { timeout: Math.max(100, until - Date.now()) });
-      const { response, err } = reply.json();
-      if (err) fail(`${subject} answered an error: ${JSON.stringify(err)}`);
+    while (Date.now() < until) {
+      const response = await requestOverNats(nc, subject, {}, Math.max(100, until - Date.now())).catch((error) =>
+        fail(`${subject} answered an error: ${error.code ?? ''} ${error.message}`),
+      );
       if (!response?.replica?.startsWith(me)) continue;
       if (response.status === 'ok') return;
       const failing = Object.entries(response.checks ?? {}).filter(([, check]) => !check.ok);

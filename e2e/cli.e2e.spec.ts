@@ -103,7 +103,12 @@ describe('sealbox CLI (built binary, distributed stack)', () => {
     expect(login.account_id).toBeTruthy();
 
     // Follow the lifecycle events from here on (the ordered consumer delivers only new ones).
-    tail = spawn(process.execPath, [bin, 'events', 'tail', '--type', 'lifecycle.>', '--nats', stack.natsUrl, '--output', 'json'], { cwd: stack.root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // As docker/nats.conf's read-only `events` user, over TLS with its client certificate.
+    tail = spawn(process.execPath, [bin, 'events', 'tail', '--type', 'lifecycle.>', '--nats', stack.natsUrl, '--output', 'json'], {
+      cwd: stack.root,
+      env: { ...env(), ...stack.natsEventsEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     tail.stdout?.on('data', (chunk: Buffer) => (tailOut += chunk.toString('utf8')));
     tail.stderr?.on('data', (chunk: Buffer) => (tailErr += chunk.toString('utf8')));
     httpTail = spawn(process.execPath, [bin, 'events', 'tail', '--type', 'lifecycle.instance.', '--output', 'json'], { cwd: stack.root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -67,7 +67,7 @@ describe('IAM privilege escalation through API keys', () => {
 
     // The administrator's creation of its key is on the event stream, naming the administrator.
     await expect
-      .poll(async () => (await eventsNamed(stack.natsUrl, 'iam.apikey.created')).find((data) => data['apikeyId'] === readerKey.id), { timeout: 10_000, interval: 250 })
+      .poll(async () => (await eventsNamed(stack.nats, 'iam.apikey.created')).find((data) => data['apikeyId'] === readerKey.id), { timeout: 10_000, interval: 250 })
       .toEqual({ accountId: admin.accountId, apikeyId: readerKey.id, iamId: reader.iam_id, name: 'reader key', createdBy: decodeJwt(admin.token).claims.iam_id });
   });
 });

@@ -1,3 +1,4 @@
+import { connectNats } from './harness/infra.js';
 import {
   PlatformRoles,
   rolesGranting,
@@ -7,7 +8,6 @@ import {
   type IamServiceName,
   type RoleName,
 } from '@sealbox/contracts';
-import { connect } from '@nats-io/transport-node';
 import { requestOverNats } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -361,7 +361,7 @@ async function runPaced<T, R>(
 
 /** A Key Protect-like instance of the account, made over NATS as lifecycle will (`kms.instance.create`). */
 async function createKmsInstanceOverNats(accountIdOfInstance: string, instanceId: string): Promise<void> {
-  const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
+  const connection = await connectNats(stack.nats);
   try {
     const data = { accountId: accountIdOfInstance, instanceId, serviceName: 'kms' as const, region: 'us-south' };
     await requestOverNats(connection, 'kms.instance.create', data, stack.rpcTimeoutMs + 2_000).catch((error: unknown) => {

@@ -226,7 +226,7 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     expect(blocked.last_operation?.description).toContain(`no authorization lets secrets-manager instance ${instance.guid} read kms instance ${kmsGuid}`);
     expect(blocked.last_operation?.description).toContain('Create the authorization again');
     const events = await poll(
-      async () => (await eventsNamed(stack.natsUrl, 'lifecycle.saga.step-failed')).filter((data) => data['instanceId'] === instance.guid),
+      async () => (await eventsNamed(stack.nats, 'lifecycle.saga.step-failed')).filter((data) => data['instanceId'] === instance.guid),
       (found) => found.length > 0,
       { intervalMs: 200, maxPolls: 25 },
     );
@@ -237,7 +237,7 @@ describe('lifecycle: the permanent delete saga survives a crash and a missing au
     const still = await getInstance(clients.rc, instance.guid);
     expect(still.state).toBe('pending_removal');
     expect(still.last_operation?.description).toContain('blocked');
-    expect((await eventsNamed(stack.natsUrl, 'lifecycle.saga.step-failed')).filter((data) => data['instanceId'] === instance.guid)).toHaveLength(1);
+    expect((await eventsNamed(stack.nats, 'lifecycle.saga.step-failed')).filter((data) => data['instanceId'] === instance.guid)).toHaveLength(1);
     expect(await registeredCrns()).toContain(instance.crn);
 
     // An authorization for this instance: the next scheduler run finishes the delete, and its last step removes that policy.

@@ -322,7 +322,7 @@ describe('lifecycle: customer-managed key, reclamation, restore and permanent de
   });
 
   it('told every step as an event: created, updated (lock, unlock), deleted twice, restored, reclaimed', async () => {
-    const of = async (name: Parameters<typeof eventsNamed>[1]) => (await eventsNamed(stack.natsUrl, name)).filter((data) => data['instanceId'] === instance.guid);
+    const of = async (name: Parameters<typeof eventsNamed>[1]) => (await eventsNamed(stack.nats, name)).filter((data) => data['instanceId'] === instance.guid);
     const reclaimed = await poll(() => of('lifecycle.instance.reclaimed'), (found) => found.length > 0, { intervalMs: 200, maxPolls: 25 });
     expect(reclaimed.value).toEqual([expect.objectContaining({ crn: instance.crn, reclamationId: secondReclamation.id, outcome: 'succeeded' })]);
     expect(await of('lifecycle.instance.created')).toEqual([expect.objectContaining({ accountId: session.accountId, state: 'active', planId: 'secrets-manager-standard' })]);

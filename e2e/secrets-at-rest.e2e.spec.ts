@@ -124,7 +124,7 @@ describe('secrets at rest (distributed stack: s3rver, PostgreSQL, logs, spans, J
     const { value: scan } = await poll(
       async () => {
         const search = new NeedleSearch([...needles.values(), ...secretIds]);
-        const messages = await scanEventStream(search, stack.natsUrl);
+        const messages = await scanEventStream(search, stack.nats);
         return { search, messages, ids: new Set(search.findings.filter((f) => secretIds.includes(f.needle)).map((f) => f.needle)) };
       },
       (result) => result.ids.size === secretIds.length,

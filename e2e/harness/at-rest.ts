@@ -1,5 +1,6 @@
+import { connectNats } from './infra.js';
+import type { NatsClientOptions } from './nats-tls.js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { EVENTS_STREAM } from '@sealbox/contracts';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,8 +105,8 @@ export async function scanDatabase(search: NeedleSearch, databaseUrl: string): P
  * Every message of the event stream, from its first to its last sequence at the time of the call
  * (an ordered consumer). Returns the messages read.
  */
-export async function scanEventStream(search: NeedleSearch, natsUrl: string): Promise<string[]> {
-  const nc = await connect({ servers: [natsUrl], reconnect: false, timeout: 2_000 });
+export async function scanEventStream(search: NeedleSearch, nats: NatsClientOptions): Promise<string[]> {
+  const nc = await connectNats(nats);
   try {
     const manager = await jetstreamManager(nc);
     const lastSeq = (await manager.streams.info(EVENTS_STREAM)).state.last_seq;

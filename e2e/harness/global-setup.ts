@@ -14,6 +14,7 @@ import {
   randomHex,
   startNatsServer,
   startS3rver,
+  type RunningNats,
   type RunningS3,
   waitForNatsServer,
 } from './infra.js';
@@ -28,10 +29,12 @@ import { StackApps, type ProcessEnv, type StackApp, type StackInfo } from './sta
  *
  * Settings (for CI or diagnosis only, the defaults fit this machine):
  * - SEALBOX_E2E_POSTGRES_URL: admin URL of the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
- * - SEALBOX_E2E_NATS_URL: the NATS server (with JetStream) the stack uses; default the machine's
- *   nats://127.0.0.1:4222. Before starting, the harness checks that no other process answers a
- *   service's health subject there (it would join this stack) and stops with a clear message if one does.
- * - SEALBOX_E2E_NATS_URL=private: start a NATS server of the run's own on a free port instead
+ * - NATS: by default a server of the run's own on a free port, as the distributed deployment runs it:
+ *   TLS with client certificates made for the run, and docker/nats.conf's per-app users and subject
+ *   permissions (see nats-tls.ts); tests connect with `connectNats(stack.nats)`.
+ * - SEALBOX_E2E_NATS_URL=<url>: use that plain NATS server (with JetStream) instead, no TLS and no users
+ *   (for diagnosis). Before starting, the harness checks that no other process answers a service's
+ *   health subject there (it would join this stack) and stops with a clear message if one does.
  * - SEALBOX_E2E_KEEP_DIR=1: keep the run's folder (logs, spans) after teardown and print its path
  *   (until the next run, which removes it with the rest of finished runs)
  */
@@ -40,7 +43,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORK_DIR_PREFIX = 'sealbox-e2e-';
 const RUN_FILE = 'run.json';
 const READY_TIMEOUT_MS = 60_000;
-const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 /** Short enough that a request to a stopped service fails fast, long enough for a loaded 2-core machine. */
 const RPC_TIMEOUT_MS = 3_000;
 const TOKEN_LABEL = 'sealbox';
@@ -150,23 +152,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   try {
-    const natsSetting = process.env.SEALBOX_E2E_NATS_URL ?? DEFAULT_NATS_URL;
-    const externalNats = natsSetting === 'private' ? undefined : natsSetting;
-    const [databaseUrl, objectStore, natsUrl, gatewayPort] = await allStarted([
+    const natsSetting = process.env.SEALBOX_E2E_NATS_URL;
+    const externalNats = natsSetting === undefined || natsSetting === '' || natsSetting === 'private' ? undefined : natsSetting;
+    const [databaseUrl, objectStore, nats, gatewayPort] = await allStarted([
       createDatabase(adminUrl, database),
       startS3rver(join(workDir, 's3')).then((started) => (s3 = started)),
       externalNats
-        ? waitForNatsServer(externalNats, 15_000)
+        ? waitForNatsServer({ servers: [externalNats] }, 15_000)
             .then(() => assertNoServiceAnswers(externalNats))
-            .then(() => externalNats)
-        : startNatsServer({ directory: join(workDir, 'nats'), logDir, pidFile }),
+            .then((): RunningNats => ({ url: externalNats, client: { servers: [externalNats] }, appEnv: () => ({}) }))
+        : startNatsServer({ directory: join(workDir, 'nats'), logDir, pidFile, root: ROOT, apps: [...StackApps, 'events'] }),
       freePort(),
     ] as const);
     const token = initSoftHsmToken(join(workDir, 'softhsm'), TOKEN_LABEL);
 
     const common = (app: StackApp): Record<string, string> => ({
       ...baseEnv(),
-      SEALBOX_NATS_URL: natsUrl,
+      SEALBOX_NATS_URL: nats.url,
+      ...nats.appEnv(app),
       SEALBOX_RPC_TIMEOUT_MS: String(RPC_TIMEOUT_MS),
       SEALBOX_LOG_LEVEL: 'info',
       SEALBOX_TRACING_EXPORTER: 'file',
@@ -215,7 +218,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       logDir,
       pidFile,
       rpcTimeoutMs: RPC_TIMEOUT_MS,
-      natsUrl,
+      natsUrl: nats.url,
+      nats: nats.client,
+      natsEventsEnv: nats.appEnv('events'),
       databaseUrl,
       s3Endpoint: objectStore.endpoint,
       adminKeyFile: appEnv.iam.SEALBOX_IAM_ADMIN_KEY_FILE ?? '',

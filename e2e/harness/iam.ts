@@ -1,4 +1,4 @@
-import { connect } from '@nats-io/transport-node';
+import { connectNats } from './infra.js';
 import { IamWire, roleCrn, type RoleName } from '@sealbox/contracts';
 import { requestOverNats } from '@sealbox/platform';
 import { z } from 'zod';
@@ -20,8 +20,8 @@ type CreateAccountResponse = z.infer<typeof IamWire.CreateAccountResponse>;
  * to publish `iam.>`): one request in the services' protocol (`requestOverNats`). Platform operators
  * use `POST /v1/accounts` (`createAccountOverHttp`).
  */
-export async function createAccountOverNats(stack: Pick<StackInfo, 'natsUrl' | 'rpcTimeoutMs'>, name: string): Promise<CreateAccountResponse> {
-  const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
+export async function createAccountOverNats(stack: Pick<StackInfo, 'nats' | 'rpcTimeoutMs'>, name: string): Promise<CreateAccountResponse> {
+  const connection = await connectNats(stack.nats);
   try {
     const response = await requestOverNats(connection, 'iam.account.create', { name }, stack.rpcTimeoutMs + 2_000).catch((error: unknown) => {
       throw new Error(`e2e: iam.account.create failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 import { healthSubject, ServiceNames } from '@sealbox/contracts';
 import { requestOverNats } from '@sealbox/platform';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import S3rver from 's3rver';
+import { createNatsPki, NATS_TEST_USER, writeNatsTlsConfig, type NatsClientOptions } from './nats-tls.js';
 import { spawnTracked } from './processes.js';
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -112,17 +113,29 @@ export function initSoftHsmToken(directory: string, label: string): SoftHsmToken
 /** Name of the run's NATS server in the pid file and of its log file. */
 export const NATS_SERVER = 'nats-server';
 
+/** A connection to the run's NATS as `client` (the tests' own user, or an app's), failing fast. */
+export function connectNats(client: NatsClientOptions, timeoutMs = 2000): Promise<NatsConnection> {
+  return connect({
+    servers: client.servers,
+    ...(client.user ? { user: client.user } : {}),
+    ...(client.pass ? { pass: client.pass } : {}),
+    ...(client.tls ? { tls: { ...client.tls } } : {}),
+    reconnect: false,
+    timeout: timeoutMs,
+  });
+}
+
 /** Wait until a NATS server accepts a connection. */
-export async function waitForNatsServer(url: string, timeoutMs: number): Promise<void> {
+export async function waitForNatsServer(client: NatsClientOptions, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
-      const connection = await connect({ servers: [url], reconnect: false, timeout: 1000 });
+      const connection = await connectNats(client, 1000);
       await connection.close();
       return;
     } catch (error) {
       if (performance.now() > deadline) {
-        throw new Error(`e2e: NATS at ${url} is not reachable (${error instanceof Error ? error.message : String(error)})`);
+        throw new Error(`e2e: NATS at ${client.servers.join(',')} is not reachable (${error instanceof Error ? error.message : String(error)})`);
       }
       await sleep(100);
     }
@@ -134,7 +147,7 @@ export async function waitForNatsServer(url: string, timeoutMs: number): Promise
  * answer this stack's requests (queue groups share the load) and a killed service would not look dead.
  */
 export async function assertNoServiceAnswers(url: string): Promise<void> {
-  const connection = await connect({ servers: [url], reconnect: false, timeout: 2000 });
+  const connection = await connectNats({ servers: [url] });
   try {
     const answering: string[] = [];
     await Promise.all(
@@ -162,24 +175,55 @@ export async function assertNoServiceAnswers(url: string): Promise<void> {
  * A NATS server with JetStream for this run only (the `nats-server` binary, in a temp store), so no
  * other process on the machine can answer this stack's subjects or receive its events.
  */
+/** The run's NATS server: its URL, the tests' connection options, and each app's NATS variables. */
+export interface RunningNats {
+  readonly url: string;
+  readonly client: NatsClientOptions;
+  appEnv(app: string): Record<string, string>;
+}
+
+/**
+ * Start the run's own NATS server (JetStream, TLS with client certificates, docker/nats.conf's users)
+ * on a free port; see nats-tls.ts.
+ */
 export async function startNatsServer(options: {
   readonly directory: string;
   readonly logDir: string;
   readonly pidFile: string;
-}): Promise<string> {
+  readonly root: string;
+  readonly apps: readonly string[];
+}): Promise<RunningNats> {
   mkdirSync(options.directory, { recursive: true, mode: 0o700 });
   const port = await freePort();
+  const pki = createNatsPki(join(options.directory, 'tls'), [...options.apps, NATS_TEST_USER]);
+  const configFile = join(options.directory, 'nats.json');
+  const { passwords } = writeNatsTlsConfig({ file: configFile, port, storeDir: join(options.directory, 'jetstream'), pki, root: options.root });
   spawnTracked({
     name: NATS_SERVER,
     command: 'nats-server',
-    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', options.directory],
+    args: ['-c', configFile],
     cwd: options.directory,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
     logFile: join(options.logDir, `${NATS_SERVER}.log`),
     pidFile: options.pidFile,
     marker: options.directory,
   });
-  const url = `nats://127.0.0.1:${port}`;
-  await waitForNatsServer(url, 15_000);
-  return url;
+  const url = `tls://127.0.0.1:${port}`;
+  const clientOf = (user: string): NatsClientOptions => ({ servers: [url], user, pass: passwords.get(user) ?? '', tls: pki.client(user) });
+  const client = clientOf(NATS_TEST_USER);
+  await waitForNatsServer(client, 15_000);
+  return {
+    url,
+    client,
+    appEnv: (app) => {
+      const own = clientOf(app);
+      return {
+        SEALBOX_NATS_USER: app,
+        SEALBOX_NATS_PASSWORD: own.pass ?? '',
+        SEALBOX_NATS_TLS_CA_FILE: own.tls?.caFile ?? '',
+        SEALBOX_NATS_TLS_CERT_FILE: own.tls?.certFile ?? '',
+        SEALBOX_NATS_TLS_KEY_FILE: own.tls?.keyFile ?? '',
+      };
+    },
+  };
 }

@@ -1,5 +1,6 @@
+import { connectNats } from './infra.js';
 import IbmKeyProtectApiV2 from '@ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2.js';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { KmsWire, Subjects, type RequestOf, type ResponseOf, type Subject } from '@sealbox/contracts';
 import { DomainError, requestOverNats } from '@sealbox/platform';
 import { constants, createCipheriv, publicEncrypt, randomBytes, randomUUID } from 'node:crypto';
@@ -33,8 +34,8 @@ export class NatsCaller {
     private readonly timeoutMs: number,
   ) {}
 
-  static async open(stack: Pick<StackInfo, 'natsUrl' | 'rpcTimeoutMs'>): Promise<NatsCaller> {
-    const connection = await connect({ servers: [stack.natsUrl], reconnect: false, timeout: 2_000 });
+  static async open(stack: Pick<StackInfo, 'nats' | 'rpcTimeoutMs'>): Promise<NatsCaller> {
+    const connection = await connectNats(stack.nats);
     return new NatsCaller(connection, stack.rpcTimeoutMs + 2_000);
   }
 

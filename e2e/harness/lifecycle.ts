@@ -1,7 +1,8 @@
+import { connectNats } from './infra.js';
+import type { NatsClientOptions } from './nats-tls.js';
 import IamPolicyManagementV1 from '@ibm-cloud/platform-services/iam-policy-management/v1.js';
 import ResourceControllerV2 from '@ibm-cloud/platform-services/resource-controller/v2.js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { EVENTS_STREAM, eventSubject, LifecycleWire, roleCrn, type EventName } from '@sealbox/contracts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
@@ -201,8 +202,8 @@ export async function bucketListed(s3: Minio.Client, instanceGuid: string): Prom
  * on the event's subject, up to the count the stream reports for it). One filter, sent as `filter_subject`:
  * NATS 2.9 has no `filter_subjects`.
  */
-export async function eventsNamed(natsUrl: string, name: EventName): Promise<Record<string, unknown>[]> {
-  const nc = await connect({ servers: [natsUrl], reconnect: false, timeout: 2_000 });
+export async function eventsNamed(nats: NatsClientOptions, name: EventName): Promise<Record<string, unknown>[]> {
+  const nc = await connectNats(nats);
   try {
     const subject = eventSubject(name);
     // How many there are now (per-subject counts of the stream), so no fetch waits for more.

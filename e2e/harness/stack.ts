@@ -1,3 +1,4 @@
+import type { NatsClientOptions } from './nats-tls.js';
 import { ServiceNames } from '@sealbox/contracts';
 
 /** The seven processes of the distributed stack: the HTTP edge and one process per service. */
@@ -26,6 +27,13 @@ export interface StackInfo {
   /** SEALBOX_RPC_TIMEOUT_MS of every process. */
   readonly rpcTimeoutMs: number;
   readonly natsUrl: string;
+  /**
+   * How the tests connect to the run's NATS (`connectNats(stack.nats)`): TLS with the tests' own client
+   * certificate and user (every subject), unless SEALBOX_E2E_NATS_URL named a plain server.
+   */
+  readonly nats: NatsClientOptions;
+  /** SEALBOX_NATS_* variables of docker/nats.conf's read-only `events` user (for `sealbox events tail --nats`). */
+  readonly natsEventsEnv: Readonly<Record<string, string>>;
   /** The run's own database (dropped at teardown). */
   readonly databaseUrl: string;
   readonly s3Endpoint: string;

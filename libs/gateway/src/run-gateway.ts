@@ -16,6 +16,7 @@ import {
   loadConfig,
   natsClient,
   natsConfigOf,
+  natsConfigOfService,
   PlatformModule,
   setRootLogger,
   startTracing,
@@ -61,17 +62,18 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   let config: GatewayAppConfig;
   let http: HttpOptions;
   let tracing: ReturnType<typeof tracingConfigOf>;
+  let nats: ReturnType<typeof natsConfigOf>;
   try {
     config = loadConfig(GatewayAppConfig, env);
     http = httpOptionsFrom(config);
     tracing = tracingConfigOf(config);
+    nats = natsConfigOfService(natsConfigOf(config), 'gateway');
   } catch (error) {
     exitOnConfigError(error, 'sealbox gateway');
   }
   const logger = createLogger({ app: 'gateway', level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
   const tracingHandle = startTracing('gateway', tracing);
-  const nats = natsConfigOf(config);
   const client = natsClient(nats, 'gateway');
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);

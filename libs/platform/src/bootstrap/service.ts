@@ -7,6 +7,7 @@ import {
   loadConfig,
   LogSettings,
   natsConfigOf,
+  natsConfigOfService,
   NatsSettings,
   tracingConfigOf,
   TracingSettings,
@@ -49,16 +50,17 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
 ): Promise<INestMicroservice> {
   let config: z.output<S>;
   let tracing: ReturnType<typeof tracingConfigOf>;
+  let nats: ReturnType<typeof natsConfigOf>;
   try {
     config = loadConfig(options.schema, options.env);
     tracing = tracingConfigOf(config);
+    nats = natsConfigOfService(natsConfigOf(config), options.service);
   } catch (error) {
     exitOnConfigError(error, `sealbox ${options.service}`);
   }
   const logger = createLogger({ app: options.service, level: config.SEALBOX_LOG_LEVEL, format: config.SEALBOX_LOG_FORMAT });
   setRootLogger(logger);
   const tracingHandle = startTracing(options.service, tracing);
-  const nats = natsConfigOf(config);
 
   await waitForNats(nats, logger);
   const publisher = new JetStreamPublisher(nats, options.service, logger);

@@ -86,6 +86,21 @@ describe('natsConfigOf', () => {
     expect(natsConfigOf(config)).toEqual({ servers: ['nats://a:4222', 'nats://b:4222'], user: 'kms', pass: 'pw' });
   });
 
+  it('passes TLS files: the CA alone (server verified), or with a client certificate and key (mutual TLS)', () => {
+    expect(natsConfigOf(loadConfig(Nats, { SEALBOX_NATS_TLS_CA_FILE: '/tls/ca.pem' })).tls).toEqual({ caFile: '/tls/ca.pem' });
+    const mutual = loadConfig(Nats, { SEALBOX_NATS_TLS_CA_FILE: '/tls/ca.pem', SEALBOX_NATS_TLS_CERT_FILE: '/tls/kms.pem', SEALBOX_NATS_TLS_KEY_FILE: '/tls/kms-key.pem' });
+    expect(natsConfigOf(mutual).tls).toEqual({ caFile: '/tls/ca.pem', certFile: '/tls/kms.pem', keyFile: '/tls/kms-key.pem' });
+  });
+
+  it('refuses a client certificate without its key, and a key without its certificate, naming the missing one', () => {
+    expect(configErrorOf(() => natsConfigOf(loadConfig(Nats, { SEALBOX_NATS_TLS_CERT_FILE: '/tls/kms.pem' }))).problems).toEqual([
+      'SEALBOX_NATS_TLS_KEY_FILE: is required with SEALBOX_NATS_TLS_CERT_FILE',
+    ]);
+    expect(configErrorOf(() => natsConfigOf(loadConfig(Nats, { SEALBOX_NATS_TLS_KEY_FILE: '/tls/kms-key.pem' }))).problems).toEqual([
+      'SEALBOX_NATS_TLS_CERT_FILE: is required with SEALBOX_NATS_TLS_KEY_FILE',
+    ]);
+  });
+
   it('has a positive RPC deadline, 5 s by default', () => {
     expect(loadConfig(Nats, {}).SEALBOX_RPC_TIMEOUT_MS).toBe(5000);
     expect(configErrorOf(() => loadConfig(Nats, { SEALBOX_RPC_TIMEOUT_MS: '0' })).problems[0]).toMatch(/^SEALBOX_RPC_TIMEOUT_MS: /);

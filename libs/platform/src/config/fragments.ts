@@ -41,6 +41,12 @@ export const NatsSettings = {
   SEALBOX_NATS_URL: z.string().default('nats://127.0.0.1:4222').describe('NATS server(s), comma separated'),
   SEALBOX_NATS_USER: z.string().optional().describe('NATS user of this service (per-service permissions in docker/nats.conf)'),
   SEALBOX_NATS_PASSWORD: z.string().optional().describe('NATS password of this service (no default)'),
+  SEALBOX_NATS_TLS_CA_FILE: z
+    .string()
+    .optional()
+    .describe('PEM CA bundle that signed the NATS server certificate; set, the connection must be TLS (tls:// URLs)'),
+  SEALBOX_NATS_TLS_CERT_FILE: z.string().optional().describe('PEM client certificate of this service, for NATS servers that verify clients (mutual TLS)'),
+  SEALBOX_NATS_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SEALBOX_NATS_TLS_CERT_FILE'),
   SEALBOX_RPC_TIMEOUT_MS: positiveInt.default(5000).describe('Deadline of one request to another service; then 503 SERVICE_UNAVAILABLE'),
 };
 
@@ -87,16 +93,44 @@ export function logLevelOf(config: Parsed<typeof LogSettings>): LogLevel {
   return config.SEALBOX_LOG_LEVEL;
 }
 
+/** TLS to the NATS server: the CA that signed its certificate, and this client's own certificate and key (mutual TLS). */
+export interface NatsTlsConfig {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
 export interface NatsConnectionConfig {
   readonly servers: string[];
   readonly user?: string;
   readonly pass?: string;
+  /** Set: the connection is TLS (refused when the server does not offer it). */
+  readonly tls?: NatsTlsConfig;
+  /**
+   * Where replies to this process's requests come (`<prefix>.<id>`): `_INBOX.<service>` for the
+   * services, so NATS permissions can let each read its own replies only (not, say, crypto's answers
+   * to secrets). Unset: nats.js's `_INBOX`.
+   */
+  readonly inboxPrefix?: string;
+}
+
+/** A service's NATS settings with its own reply prefix, `_INBOX.<service>`. */
+export function natsConfigOfService(config: NatsConnectionConfig, service: string): NatsConnectionConfig {
+  return { ...config, inboxPrefix: `_INBOX.${service}` };
 }
 
 export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectionConfig {
+  const { SEALBOX_NATS_TLS_CA_FILE: caFile, SEALBOX_NATS_TLS_CERT_FILE: certFile, SEALBOX_NATS_TLS_KEY_FILE: keyFile } = config;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError([
+      certFile ? 'SEALBOX_NATS_TLS_KEY_FILE: is required with SEALBOX_NATS_TLS_CERT_FILE' : 'SEALBOX_NATS_TLS_CERT_FILE: is required with SEALBOX_NATS_TLS_KEY_FILE',
+    ]);
+  }
+  const tls = caFile || certFile ? { ...(caFile ? { caFile } : {}), ...(certFile && keyFile ? { certFile, keyFile } : {}) } : undefined;
   return {
     servers: config.SEALBOX_NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
     ...(config.SEALBOX_NATS_USER ? { user: config.SEALBOX_NATS_USER } : {}),
     ...(config.SEALBOX_NATS_PASSWORD ? { pass: config.SEALBOX_NATS_PASSWORD } : {}),
+    ...(tls ? { tls } : {}),
   };
 }

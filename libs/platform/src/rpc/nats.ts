@@ -18,6 +18,8 @@ export function natsConnectionOptions(config: NatsConnectionConfig, name: string
     name,
     ...(config.user ? { user: config.user } : {}),
     ...(config.pass ? { pass: config.pass } : {}),
+    ...(config.tls ? { tls: { ...config.tls } } : {}),
+    ...(config.inboxPrefix ? { inboxPrefix: config.inboxPrefix } : {}),
     reconnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -87,7 +89,10 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
   private readonly batch = new TurnBatch();
   private inbox: { readonly nc: NatsConnection; readonly inbox: ReplyInbox } | undefined;
 
-  constructor(config: NatsConnectionConfig, name: string) {
+  constructor(
+    private readonly config: NatsConnectionConfig,
+    name: string,
+  ) {
     this.link = new NatsLink(config, `sealbox-${name}-client`);
   }
 
@@ -103,7 +108,7 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
     } catch (error) {
       throw new RpcTransportError('unreachable', `NATS cannot be reached: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (this.inbox?.nc !== nc) this.inbox = { nc, inbox: new ReplyInbox(nc, this.batch) };
+    if (this.inbox?.nc !== nc) this.inbox = { nc, inbox: new ReplyInbox(nc, this.batch, this.config.inboxPrefix) };
     return this.inbox.inbox.request(subject, frame, timeoutMs);
   }
 

@@ -20,7 +20,7 @@ const NO_RESPONDERS = 503;
  * connection closing for good; a late reply finds nothing and is dropped.
  */
 export class ReplyInbox {
-  private readonly prefix = `${createInbox()}.`;
+  private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private sequence = 0;
@@ -28,7 +28,9 @@ export class ReplyInbox {
   constructor(
     private readonly nc: NatsConnection,
     private readonly batch: TurnBatch,
+    inboxPrefix?: string,
   ) {
+    this.prefix = `${createInbox(inboxPrefix)}.`;
     this.subscription = nc.subscribe(`${this.prefix}*`, { callback: (error, message) => (error ? this.failAll(error) : this.settle(message)) });
     void this.subscription.closed.then(() => this.failAll(new Error('connection closed')));
   }

@@ -59,7 +59,7 @@ const tail: CommandSpec = {
   description: [
     'Prints each event as it happens: one line each, or one CloudEvent JSON per line with --output json.',
     'By default it reads GET /v1/events of the logged-in gateway (standalone or distributed; needs the event-stream Reader role) and reconnects on its own.',
-    'With --nats it reads the JetStream stream SEALBOX_EVENTS instead (every account; NATS password in SEALBOX_NATS_PASSWORD).',
+    'With --nats it reads the JetStream stream SEALBOX_EVENTS instead (every account; NATS password in SEALBOX_NATS_PASSWORD; TLS files in SEALBOX_NATS_TLS_CA_FILE, SEALBOX_NATS_TLS_CERT_FILE and SEALBOX_NATS_TLS_KEY_FILE).',
   ].join('\n'),
   options: [
     { flags: '--type <type,…>', description: 'event types or prefixes: secrets.secret.created, lifecycle.> …' },
@@ -82,10 +82,14 @@ const tail: CommandSpec = {
       const servers = stringOption(values, 'nats') ?? io.env['SEALBOX_NATS_URL'] ?? DEFAULT_NATS;
       const user = stringOption(values, 'nats-user') ?? io.env['SEALBOX_NATS_USER'];
       const pass = io.env['SEALBOX_NATS_PASSWORD'];
+      const [caFile, certFile, keyFile] = ['CA', 'CERT', 'KEY'].map((part) => io.env[`SEALBOX_NATS_TLS_${part}_FILE`] || undefined);
+      if (Boolean(certFile) !== Boolean(keyFile)) throw usage('SEALBOX_NATS_TLS_CERT_FILE and SEALBOX_NATS_TLS_KEY_FILE go together');
+      const tls = caFile || certFile ? { ...(caFile ? { caFile } : {}), ...(certFile && keyFile ? { certFile, keyFile } : {}) } : undefined;
       events = io.events.tail({
         servers,
         ...(user ? { user } : {}),
         ...(pass ? { pass } : {}),
+        ...(tls ? { tls } : {}),
         subjects,
         fromStart,
         onReady: () => io.stderr.write(`Following ${subjects.join(', ')} on ${servers} (Ctrl-C to stop)\n`),

@@ -23,6 +23,7 @@ export const natsEventSource: EventSource = {
         servers: options.servers.split(',').map((server) => server.trim()),
         ...(options.user ? { user: options.user } : {}),
         ...(options.pass ? { pass: options.pass } : {}),
+        ...(options.tls ? { tls: { ...options.tls } } : {}),
         name: 'sealbox-cli-events-tail',
         inboxPrefix: INBOX_PREFIX,
         timeout: 5_000,

@@ -4,6 +4,8 @@ export interface TailOptions {
   readonly servers: string;
   readonly user?: string;
   readonly pass?: string;
+  /** TLS to NATS: the CA of the server's certificate, and a client certificate and key where the server verifies clients. */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
   /** Subject filters on the events stream, e.g. `events.lifecycle.>`. */
   readonly subjects: readonly string[];
   /** From the first event the stream holds, instead of only new ones. */

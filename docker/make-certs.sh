@@ -1,0 +1,39 @@
+#!/bin/sh
+# Makes the TLS material of the compose stack's NATS under docker/certs/ (run once, before `up`):
+# a CA, the NATS server's certificate (nats, localhost, 127.0.0.1) and one client certificate per app
+# and for the read-only `events` user. NATS verifies every client's certificate (mutual TLS) on top of
+# its user and password, so a container without a certificate signed by this CA cannot connect.
+# Valid 825 days; run again (with --force) to replace. The CA key never leaves this folder: keep it
+# offline, or delete it once the certificates are made.
+set -eu
+cd "$(dirname "$0")"
+dir=certs
+if [ -e "$dir/ca.pem" ] && [ "${1:-}" != "--force" ]; then
+  echo "docker/certs already holds certificates (use --force to replace them)" >&2
+  exit 1
+fi
+umask 077
+mkdir -p "$dir"
+ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+# shellcheck disable=SC2086
+openssl req -x509 $ec -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" -days 825 -subj "/CN=Sealbox NATS CA" 2>/dev/null
+issue() {
+  name=$1
+  ext=$2
+  # shellcheck disable=SC2086
+  openssl req $ec -keyout "$dir/$name-key.pem" -out "$dir/$name.csr" -subj "/CN=$name" 2>/dev/null
+  printf '%b' "$ext" > "$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" -CAcreateserial \
+    -out "$dir/$name.pem" -days 825 -extfile "$dir/$name.ext" 2>/dev/null
+  rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+issue nats 'subjectAltName=DNS:nats,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'
+for app in gateway iam kms crypto storage secrets lifecycle events; do
+  issue "$app" 'extendedKeyUsage=clientAuth\n'
+done
+# The app containers run as `node` (uid/gid 1000): their keys are readable by that group only.
+chmod 0644 "$dir"/*.pem
+chmod 0640 "$dir"/*-key.pem
+chmod 0600 "$dir/ca-key.pem"
+chgrp 1000 "$dir"/*-key.pem 2>/dev/null || echo "note: could not give group 1000 the client keys; run as root or chgrp them" >&2
+echo "wrote docker/certs (CA, nats server, and a client certificate per app)"

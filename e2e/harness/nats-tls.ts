@@ -1,0 +1,86 @@
+/**
+ * The e2e stack's NATS as the distributed deployment runs it: TLS with client certificates (mutual
+ * TLS; a client without a certificate signed by the run's CA cannot connect), one user per app with
+ * the subject permissions of docker/nats.conf (so the e2e tier proves those permissions are enough,
+ * and no more than that is needed), plus one `e2e` user for the tests' own direct NATS calls.
+ *
+ * The certificates are made for the run with openssl (a P-256 CA, a server certificate for
+ * 127.0.0.1/localhost, a client certificate per user) under the run's folder, mode 0600.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { natsUsers, parseNatsConf } from '../../docker/nats-conf.js';
+
+/** How a client of the run's NATS connects: servers, its user, and its TLS files. */
+export interface NatsClientOptions {
+  readonly servers: string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+}
+
+export interface NatsPki {
+  readonly caFile: string;
+  readonly server: { readonly certFile: string; readonly keyFile: string };
+  client(name: string): { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+}
+
+const TEST_USER = 'e2e';
+
+function openssl(cwd: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A CA, the server's certificate and one client certificate per name, valid two days. */
+export function createNatsPki(directory: string, clients: readonly string[]): NatsPki {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl(directory, ['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Sealbox e2e NATS CA']);
+  const issue = (name: string, extensions: string): void => {
+    writeFileSync(join(directory, `${name}.ext`), extensions);
+    openssl(directory, ['req', ...ec, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+    openssl(directory, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+  };
+  issue('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  for (const client of clients) issue(`client-${client}`, 'extendedKeyUsage=clientAuth\n');
+  const caFile = join(directory, 'ca.pem');
+  return {
+    caFile,
+    server: { certFile: join(directory, 'server.pem'), keyFile: join(directory, 'server-key.pem') },
+    client: (name) => ({ caFile, certFile: join(directory, `client-${name}.pem`), keyFile: join(directory, `client-${name}-key.pem`) }),
+  };
+}
+
+/**
+ * The server's configuration (NATS reads JSON): TLS that verifies clients, JetStream in `storeDir`,
+ * docker/nats.conf's users with a random password each, and the tests' own user (every subject).
+ * Returns the file and every user's password.
+ */
+export function writeNatsTlsConfig(options: {
+  readonly file: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly pki: NatsPki;
+  readonly root: string;
+}): { readonly passwords: ReadonlyMap<string, string> } {
+  const users = natsUsers(parseNatsConf(readFileSync(join(options.root, 'docker', 'nats.conf'), 'utf8')));
+  const passwords = new Map<string, string>([...users.map((user) => user.user), TEST_USER].map((user) => [user, randomBytes(24).toString('base64url')]));
+  const config = {
+    listen: `127.0.0.1:${options.port}`,
+    max_payload: 4 * 1024 * 1024,
+    jetstream: { store_dir: options.storeDir },
+    tls: { cert_file: options.pki.server.certFile, key_file: options.pki.server.keyFile, ca_file: options.pki.caFile, verify: true, timeout: 2 },
+    authorization: {
+      users: [
+        ...users.map((user) => ({ user: user.user, password: passwords.get(user.user), permissions: user.permissions })),
+        { user: TEST_USER, password: passwords.get(TEST_USER) },
+      ],
+    },
+  };
+  writeFileSync(options.file, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return { passwords };
+}
+
+export const NATS_TEST_USER = TEST_USER;
