@@ -12,9 +12,13 @@ import {
   listenStartupError,
   JetStreamEventFeed,
   JetStreamPublisher,
+  StartupError,
+  StartupExitCode,
+  StreamSettingsError,
   listen,
   loadConfig,
   natsClient,
+  eventsStreamOf,
   natsConfigOf,
   natsConfigOfService,
   PlatformModule,
@@ -75,7 +79,11 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   setRootLogger(logger);
   const tracingHandle = startTracing('gateway', tracing);
   const client = natsClient(nats, 'gateway');
-  const publisher = new JetStreamPublisher(nats, 'gateway', logger);
+  const publisher = new JetStreamPublisher(nats, 'gateway', logger, eventsStreamOf(config));
+  await publisher.prepare().catch((error: unknown) => {
+    if (error instanceof StreamSettingsError) exitOnStartupError(new StartupError(StartupExitCode.CONFIG, error.problem, error.fix), 'sealbox gateway');
+    throw error;
+  });
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
   const eventFeed = new JetStreamEventFeed(nats, 'gateway', logger);
   const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));

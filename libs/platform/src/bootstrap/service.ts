@@ -6,6 +6,7 @@ import {
   ConfigError,
   loadConfig,
   LogSettings,
+  eventsStreamOf,
   natsConfigOf,
   natsConfigOfService,
   NatsSettings,
@@ -13,10 +14,10 @@ import {
   TracingSettings,
   type ConfigShape,
 } from '../config/index.js';
-import { JetStreamPublisher } from '../events/jetstream.js';
+import { JetStreamPublisher, StreamSettingsError } from '../events/jetstream.js';
 import { NatsEventSubscriber } from '../events/nats-subscriber.js';
 import { createLogger, PinoNestLogger, setRootLogger } from '../logging/index.js';
-import { exitOnStartupError } from './startup.js';
+import { exitOnStartupError, StartupError, StartupExitCode } from './startup.js';
 import { PlatformModule } from '../nest/platform.module.js';
 import { addNotImplementedHandlers } from '../rpc/fallback.js';
 import { natsClient, natsServer, waitForNats } from '../rpc/nats.js';
@@ -63,7 +64,11 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
   const tracingHandle = startTracing(options.service, tracing);
 
   await waitForNats(nats, logger);
-  const publisher = new JetStreamPublisher(nats, options.service, logger);
+  const publisher = new JetStreamPublisher(nats, options.service, logger, eventsStreamOf(config));
+  await publisher.prepare().catch((error: unknown) => {
+    if (error instanceof StreamSettingsError) exitOnStartupError(new StartupError(StartupExitCode.CONFIG, error.problem, error.fix), `sealbox ${options.service}`);
+    throw error;
+  });
   const subscriber = new NatsEventSubscriber(nats, options.service, logger);
   const server = natsServer(nats, options.service);
   addNotImplementedHandlers(server, subjectsOf(options.service));

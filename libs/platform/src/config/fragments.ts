@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventsStreamSettings } from '../events/jetstream.js';
 import { ConfigError } from './loader.js';
 import type { TracingConfig } from '../tracing/sdk.js';
 import type { LogLevel } from '../logging/logger.js';
@@ -47,6 +48,14 @@ export const NatsSettings = {
     .describe('PEM CA bundle that signed the NATS server certificate; set, the connection must be TLS (tls:// URLs)'),
   SEALBOX_NATS_TLS_CERT_FILE: z.string().optional().describe('PEM client certificate of this service, for NATS servers that verify clients (mutual TLS)'),
   SEALBOX_NATS_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SEALBOX_NATS_TLS_CERT_FILE'),
+  SEALBOX_EVENTS_STREAM_REPLICAS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(5)])
+    .default('auto')
+    .describe('Copies of the SEALBOX_EVENTS stream: auto = 3 when the NATS cluster has 3 or more servers, else 1; reconciled at start'),
+  SEALBOX_EVENTS_STREAM_STORAGE: z.enum(['file', 'memory']).default('file').describe('Where JetStream keeps the event stream (cannot change in place)'),
+  SEALBOX_EVENTS_STREAM_MAX_AGE_MS: z.coerce.number().int().min(0).default(0).describe('Events older than this leave the stream (0: kept; audit trails usually want a retention set here)'),
+  SEALBOX_EVENTS_STREAM_MAX_BYTES: z.coerce.number().int().min(-1).default(-1).describe('Size cap of the event stream, oldest dropped first (-1: none)'),
+  SEALBOX_EVENTS_DUPLICATE_WINDOW_MS: positiveInt.default(120_000).describe('A republished event id within this window is dropped by the stream (exactly-once from the outbox)'),
   SEALBOX_RPC_TIMEOUT_MS: positiveInt.default(5000).describe('Deadline of one request to another service; then 503 SERVICE_UNAVAILABLE'),
 };
 
@@ -132,5 +141,16 @@ export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectio
     ...(config.SEALBOX_NATS_USER ? { user: config.SEALBOX_NATS_USER } : {}),
     ...(config.SEALBOX_NATS_PASSWORD ? { pass: config.SEALBOX_NATS_PASSWORD } : {}),
     ...(tls ? { tls } : {}),
+  };
+}
+
+/** The events stream's settings (see EventsStreamSettings in events/jetstream.ts). */
+export function eventsStreamOf(config: Parsed<typeof NatsSettings>): EventsStreamSettings {
+  return {
+    replicas: config.SEALBOX_EVENTS_STREAM_REPLICAS,
+    storage: config.SEALBOX_EVENTS_STREAM_STORAGE,
+    maxAgeMs: config.SEALBOX_EVENTS_STREAM_MAX_AGE_MS,
+    maxBytes: config.SEALBOX_EVENTS_STREAM_MAX_BYTES,
+    duplicateWindowMs: config.SEALBOX_EVENTS_DUPLICATE_WINDOW_MS,
   };
 }

@@ -5,6 +5,8 @@ import { rootLogger } from '../logging/logger.js';
 export interface EventPublisher {
   /** Resolves only once the broker has stored the event; `event.id` deduplicates retries. */
   publish(subject: string, event: CloudEvent): Promise<void>;
+  /** Calls `listener` whenever the broker is reachable again after a disconnect (where the publisher can tell); returns the unsubscribe. */
+  onReachable?(listener: () => void): () => void;
 }
 
 export type EventListener = (subject: string, event: CloudEvent) => void | Promise<void>;

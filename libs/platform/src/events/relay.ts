@@ -11,16 +11,19 @@ import {
   type TransactionRollbackEvent,
 } from 'typeorm';
 import { OutboxEventEntity } from './outbox.entity.js';
+import { describePublishFailure } from './jetstream.js';
 import type { EventPublisher } from './publisher.js';
 
 export interface RelayOptions {
   readonly batchSize: number;
   /** Poll interval when idle; a nudge from Outbox.record starts a drain at once. */
   readonly idleMs: number;
+  /** The wait after the first failed drain; it doubles with each failure up to maxBackoffMs. */
+  readonly baseBackoffMs: number;
   readonly maxBackoffMs: number;
 }
 
-export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 100, idleMs: 1000, maxBackoffMs: 30_000 };
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = { batchSize: 100, idleMs: 1000, baseBackoffMs: 500, maxBackoffMs: 5_000 };
 
 /**
  * Publishes committed outbox rows in order and deletes each once the broker has taken it. A broker
@@ -34,6 +37,7 @@ export class OutboxRelay {
   private stopped = true;
   private again = false;
   private failures = 0;
+  private stopReachable: (() => void) | undefined;
   /**
    * Timers run in the context the relay was created in, not in the one of whoever nudged it: a drain
    * must not join a request's trace, nor be taken for part of the caller's open transaction.
@@ -67,12 +71,20 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
+    // The broker is back: no need to wait out the backoff.
+    this.stopReachable ??= this.publisher.onReachable?.(() => {
+      if (this.failures === 0 || this.stopped) return;
+      this.failures = 0;
+      this.schedule(0);
+    });
     if (!this.dataSource.subscribers.includes(this.commitListener)) this.dataSource.subscribers.push(this.commitListener);
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopReachable?.();
+    this.stopReachable = undefined;
     const index = this.dataSource.subscribers.indexOf(this.commitListener);
     if (index >= 0) this.dataSource.subscribers.splice(index, 1);
     if (this.timer) clearTimeout(this.timer);
@@ -90,29 +102,27 @@ export class OutboxRelay {
   }
 
   /**
-   * Publish everything pending; resolves when the outbox is empty or the broker refused. Events go out
-   * one after the other (each waits for the broker's acknowledgement, so the stream keeps their order);
-   * the rows of a batch that were published are deleted together, not one statement per event.
+   * Publish everything pending; resolves when the outbox is empty, rejects when the broker refused.
+   * The events of a batch go out back to back on one connection, without waiting for each other's
+   * acknowledgement (the stream stores them in the order they were sent, so an aggregate's events stay
+   * in order), and are acknowledged together; the published rows are deleted in one statement. When
+   * some fail, the others are deleted and the failed ones stay for the next attempt: a failure without
+   * the message stored means the connection dropped, and then every later one of the batch failed too;
+   * one stored whose acknowledgement was lost is dropped as a duplicate when sent again.
    */
   async drain(): Promise<number> {
     const outbox = this.dataSource.getRepository(OutboxEventEntity);
     let published = 0;
     for (;;) {
       const batch = await outbox.find({ order: { createdAt: 'ASC', id: 'ASC' }, take: this.options.batchSize });
-      const done: string[] = [];
-      try {
-        for (const row of batch) {
-          try {
-            await this.publisher.publish(row.subject, JSON.parse(row.envelope) as CloudEvent);
-          } catch (error) {
-            await outbox.increment({ id: row.id }, 'attempts', 1);
-            throw error;
-          }
-          done.push(row.id);
-        }
-      } finally {
-        if (done.length > 0) await outbox.delete({ id: In(done) });
-        published += done.length;
+      const results = await Promise.allSettled(batch.map((row) => this.publisher.publish(row.subject, JSON.parse(row.envelope) as CloudEvent)));
+      const done = batch.filter((_row, index) => results[index]?.status === 'fulfilled').map((row) => row.id);
+      const failed = batch.filter((_row, index) => results[index]?.status === 'rejected').map((row) => row.id);
+      if (done.length > 0) await outbox.delete({ id: In(done) });
+      published += done.length;
+      if (failed.length > 0) {
+        await outbox.increment({ id: In(failed) }, 'attempts', 1);
+        throw (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason;
       }
       if (batch.length < this.options.batchSize) return published;
     }
@@ -135,17 +145,14 @@ export class OutboxRelay {
       this.failures = 0;
     } catch (error) {
       this.failures++;
-      this.logger.warn(
-        { err: error instanceof Error ? { name: error.name, message: error.message } : String(error), failures: this.failures },
-        'could not publish outbox events; will retry',
-      );
+      this.logger.warn({ reason: describePublishFailure(error), failures: this.failures }, 'could not publish outbox events; will retry');
     } finally {
       this.running = undefined;
       done();
     }
     const delay =
       this.failures > 0
-        ? Math.min(this.options.maxBackoffMs, 250 * 2 ** Math.min(this.failures, 10))
+        ? Math.min(this.options.maxBackoffMs, this.options.baseBackoffMs * 2 ** Math.min(this.failures - 1, 10))
         : this.again
           ? 0
           : this.options.idleMs;

@@ -388,7 +388,7 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
 
     describe('OutboxRelay', () => {
       const relayOf = (dataSource: DataSource, publisher: EventPublisher, options?: Partial<RelayOptions>) =>
-        new OutboxRelay(dataSource, publisher, quiet(), { batchSize: 100, idleMs: 60_000, maxBackoffMs: 60_000, ...options });
+        new OutboxRelay(dataSource, publisher, quiet(), { batchSize: 100, idleMs: 60_000, baseBackoffMs: 500, maxBackoffMs: 60_000, ...options });
 
       it('publishes committed events in the order they were recorded, then deletes them', async () => {
         const dataSource = await openDatabase();
@@ -458,24 +458,25 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
         }
         const publisher = new RecordingPublisher();
         const relay = relayOf(dataSource, publisher);
-        publisher.failures = 3;
+        // The broker is down: every publish of each of three drains fails.
+        publisher.failures = 9;
         for (let attempt = 1; attempt <= 3; attempt++) {
           expect((await rejectionOf(relay.drain())).message).toBe('broker unavailable');
           const rows = await outboxRows(dataSource);
           expect(rows.map((row) => [row.id, row.attempts])).toEqual([
             [ids[0], attempt],
-            [ids[1], 0],
-            [ids[2], 0],
+            [ids[1], attempt],
+            [ids[2], attempt],
           ]);
         }
         expect(publisher.published).toEqual([]);
         expect(await relay.drain()).toBe(3);
         expect(publisher.ids()).toEqual(ids);
-        expect(publisher.attempts).toBe(6);
+        expect(publisher.attempts).toBe(12);
         expect(await outboxRows(dataSource)).toEqual([]);
       });
 
-      it('keeps the rest when the broker fails midway, and resumes after the last published event', async () => {
+      it('keeps only the events the broker refused; the rest of the batch, stored, is deleted; the refused go out next time', async () => {
         const dataSource = await openDatabase();
         const outbox = new Outbox(SERVICE, clock);
         const ids: string[] = [];
@@ -494,13 +495,69 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
         };
         const relay = relayOf(dataSource, flaky);
         expect((await rejectionOf(relay.drain())).message).toBe('connection reset');
-        expect(flaky.inner.ids()).toEqual([ids[0]]);
-        expect((await outboxRows(dataSource)).map((row) => [row.id, row.attempts])).toEqual([
-          [ids[1], 1],
-          [ids[2], 0],
-        ]);
-        expect(await relay.drain()).toBe(2);
-        expect(flaky.inner.ids()).toEqual(ids);
+        expect(flaky.inner.ids()).toEqual([ids[0], ids[2]]);
+        expect((await outboxRows(dataSource)).map((row) => [row.id, row.attempts])).toEqual([[ids[1], 1]]);
+        expect(await relay.drain()).toBe(1);
+        expect(flaky.inner.ids()).toEqual([ids[0], ids[2], ids[1]]);
+        expect(await outboxRows(dataSource)).toEqual([]);
+      });
+
+      it("sends a batch's events back to back, in order, without waiting for each acknowledgement", async () => {
+        const dataSource = await openDatabase();
+        const outbox = new Outbox(SERVICE, clock);
+        const ids: string[] = [];
+        for (const account of ['a1', 'a2', 'a3', 'a4']) {
+          ids.push((await dataSource.transaction((manager) => recordAccount(outbox, manager, account))).id);
+          clock.advance(1000);
+        }
+        const sent: string[] = [];
+        let inFlight = 0;
+        let mostInFlight = 0;
+        const acks = gate();
+        const slow: EventPublisher = {
+          async publish(_subject, event) {
+            sent.push(event.id);
+            mostInFlight = Math.max(mostInFlight, ++inFlight);
+            await acks.opened;
+            inFlight--;
+          },
+        };
+        const drained = relayOf(dataSource, slow).drain();
+        await expect.poll(() => sent.length).toBe(4);
+        expect(mostInFlight).toBe(4);
+        expect(sent).toEqual(ids);
+        acks.open();
+        expect(await drained).toBe(4);
+        expect(await outboxRows(dataSource)).toEqual([]);
+      });
+
+      it('drains at once when the broker says it is reachable again, without waiting out the backoff', async () => {
+        const dataSource = await openDatabase();
+        const outbox = new Outbox(SERVICE, clock);
+        const recorded = await dataSource.transaction((manager) => recordAccount(outbox, manager, 'a1'));
+        const listeners = new Set<() => void>();
+        const publisher = new RecordingPublisher();
+        publisher.failures = 1;
+        const reachable: EventPublisher = {
+          publish: (subject, event) => publisher.publish(subject, event),
+          onReachable: (listener) => {
+            listeners.add(listener);
+            return () => listeners.delete(listener);
+          },
+        };
+        // After a failure the next try would be two minutes away.
+        const relay = relayOf(dataSource, reachable, { baseBackoffMs: 120_000, maxBackoffMs: 120_000 });
+        relay.start();
+        try {
+          await expect.poll(() => publisher.attempts).toBe(1);
+          expect(publisher.published).toEqual([]);
+          for (const listener of listeners) listener();
+          await publisher.until(1);
+          expect(publisher.ids()).toEqual([recorded.id]);
+        } finally {
+          await relay.stop();
+        }
+        expect(listeners.size).toBe(0);
       });
 
       it('publishes by itself once started: an event recorded in a transaction is published after its commit', async () => {
