@@ -31,6 +31,8 @@ const NOT_IN_STACK = new Set(['standalone']);
 
 /** NATS users that are no app: `events`, read-only, for event subscribers such as `sealbox events tail`. */
 const NON_APP_NATS_USERS = ['events'];
+/** The nodes of the NATS cluster: every app waits for all of them; they share one environment of passwords. */
+const NATS_NODES = ['nats-1', 'nats-2', 'nats-3'];
 
 /** `${NAME:?message}`: compose refuses to start without NAME, so there is no default to leak. */
 const REQUIRED_INTERPOLATION = /\$\{([A-Z0-9_]+):\?[^}]*\}/;
@@ -53,7 +55,7 @@ function isApp(name: string): name is AppName {
 function composeProblems(composeSource: string, natsSource: string, appDirs: readonly string[]): string[] {
   const compose = loadCompose(composeSource);
   const users = new Map(natsUsers(parseNatsConf(natsSource)).map((user) => [user.user, user]));
-  const natsEnv = environmentOf(compose.services.nats ?? {});
+  const natsEnv = environmentOf(compose.services['nats-1'] ?? {});
   const problems: string[] = [];
   for (const app of appDirs.filter((dir) => !NOT_IN_STACK.has(dir))) {
     const service = compose.services[app];
@@ -81,8 +83,10 @@ function composeProblems(composeSource: string, natsSource: string, appDirs: rea
       problems.push(`${app}: not built from docker/Dockerfile with build arg APP=${app}`);
     }
     const dependsOn = service.depends_on;
-    if (Array.isArray(dependsOn) || dependsOn?.nats?.condition !== 'service_healthy') {
-      problems.push(`${app}: does not wait for nats (depends_on nats: condition service_healthy)`);
+    for (const node of NATS_NODES) {
+      if (Array.isArray(dependsOn) || dependsOn?.[node]?.condition !== 'service_healthy') {
+        problems.push(`${app}: does not wait for ${node} (depends_on ${node}: condition service_healthy)`);
+      }
     }
     const user = env.SEALBOX_NATS_USER;
     const natsUser = user ? users.get(user) : undefined;
@@ -93,6 +97,14 @@ function composeProblems(composeSource: string, natsSource: string, appDirs: rea
       if (natsUser.password.startsWith('$') && natsEnv[variable] !== undefined && natsEnv[variable] !== env.SEALBOX_NATS_PASSWORD) {
         problems.push(`${app}: SEALBOX_NATS_PASSWORD is not the value nats gets for ${variable}`);
       }
+    }
+  }
+  for (const node of NATS_NODES) {
+    const env = environmentOf(compose.services[node] ?? {});
+    if (!compose.services[node]) problems.push(`${node}: no such service (the NATS cluster has three nodes)`);
+    else if (env.NATS_SERVER_NAME !== node) problems.push(`${node}: NATS_SERVER_NAME must be ${node} (names are unique in a cluster)`);
+    for (const [name, value] of Object.entries(natsEnv)) {
+      if (name !== 'NATS_SERVER_NAME' && env[name] !== value) problems.push(`${node}: ${name} differs from nats-1's`);
     }
   }
   for (const user of users.values()) {
@@ -147,7 +159,7 @@ describe('docker/compose.yaml', () => {
     };
 
     it('reads the shared settings merged into each service (<<: anchors)', () => {
-      expect(environmentOf(services(composeSource).iam ?? {}).SEALBOX_NATS_URL).toBe('tls://nats:4222');
+      expect(environmentOf(services(composeSource).iam ?? {}).SEALBOX_NATS_URL).toBe('tls://nats-1:4222,tls://nats-2:4222,tls://nats-3:4222');
       expect(services(composeSource).iam?.healthcheck?.test).toEqual(['CMD', 'node', 'docker/healthcheck.mjs']);
     });
 

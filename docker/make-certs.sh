@@ -27,7 +27,8 @@ issue() {
     -out "$dir/$name.pem" -days 825 -extfile "$dir/$name.ext" 2>/dev/null
   rm -f "$dir/$name.csr" "$dir/$name.ext"
 }
-issue nats 'subjectAltName=DNS:nats,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'
+# The nodes' certificate serves clients and the cluster's routes (which are TLS clients of each other).
+issue nats 'subjectAltName=DNS:nats-1,DNS:nats-2,DNS:nats-3,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
 for app in gateway iam kms crypto storage secrets lifecycle events; do
   issue "$app" 'extendedKeyUsage=clientAuth\n'
 done

@@ -7,7 +7,7 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM } from '@sealbox/contracts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,5 +74,52 @@ describe('the events stream settings', () => {
     expect(error).toBeInstanceOf(StreamSettingsError);
     expect((error as StreamSettingsError).problem).toContain('stored in file, the configuration asks for memory');
     expect((error as StreamSettingsError).fix).toBe('set SEALBOX_EVENTS_STREAM_STORAGE=file, or move the events to a new stream first');
+  });
+});
+
+describe('the events stream on a 3-node cluster', () => {
+  it('creates the stream with 3 replicas (auto) once the cluster has formed', { timeout: 60_000 }, async () => {
+    const base = mkdtempSync(join(tmpdir(), 'sealbox-cluster-'));
+    const [clientPorts, routePorts] = [await Promise.all([freePort(), freePort(), freePort()]), await Promise.all([freePort(), freePort(), freePort()])];
+    const nodes: ChildProcess[] = [];
+    let first: NatsConnection | undefined;
+    try {
+      for (let index = 0; index < 3; index++) {
+        const config = {
+          server_name: `n${index + 1}`,
+          listen: `127.0.0.1:${clientPorts[index]}`,
+          jetstream: { store_dir: join(base, `n${index + 1}`) },
+          cluster: { name: 'sealbox-test', listen: `127.0.0.1:${routePorts[index]}`, routes: routePorts.map((port) => `nats-route://127.0.0.1:${port}`) },
+        };
+        const file = join(base, `n${index + 1}.json`);
+        writeFileSync(file, JSON.stringify(config));
+        nodes.push(spawn('nats-server', ['-c', file], { stdio: 'ignore' }));
+      }
+      const servers = clientPorts.map((port) => `nats://127.0.0.1:${port}`);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          first = await connect({ servers: [servers[0] as string], reconnect: false, timeout: 1000 });
+          // The cluster has formed when the server knows all three client URLs, and JetStream answers.
+          if (new Set(first.info?.connect_urls ?? []).size >= 3) {
+            await ensureEventsStream(first, DEFAULT_EVENTS_STREAM);
+            break;
+          }
+          await first.close();
+        } catch (error) {
+          await first?.close().catch(() => undefined);
+          if (attempt > 100) throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const manager = await jetstreamManager(first);
+      const info = await manager.streams.info(EVENTS_STREAM);
+      expect(info.config.num_replicas).toBe(3);
+      expect(1 + (info.cluster?.replicas?.length ?? 0)).toBe(3);
+    } finally {
+      await first?.close().catch(() => undefined);
+      for (const node of nodes) node.kill();
+      await Promise.all(nodes.map((node) => (node.exitCode === null ? once(node, 'exit') : undefined)));
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
