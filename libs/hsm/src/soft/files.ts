@@ -82,7 +82,11 @@ export async function readFileIfExists(path: string): Promise<Buffer | undefined
   }
 }
 
-async function readMasterKey(path: string): Promise<Buffer | undefined> {
+/** The clear master key file of an older soft HSM (or of one without a protector). */
+export const MASTER_KEY_FILE = 'master.key';
+
+/** Read a clear master key file: exactly 32 bytes, mode 0600 or stricter; undefined when absent. */
+export async function readMasterKey(path: string): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -140,4 +144,15 @@ export async function loadOrCreateMasterKey(directory: string): Promise<Buffer> 
   const key = await readMasterKey(path);
   if (!key) throw new Error(`${path} vanished while it was created`);
   return key;
+}
+
+/** Unlink `<directory>/<name>` and fsync the directory; nothing if it is already gone. */
+export async function removeFileDurably(directory: string, name: string): Promise<void> {
+  try {
+    await unlink(join(directory, name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await fsyncDirectory(directory);
 }
