@@ -87,6 +87,25 @@ describe('SoftHsm with the key store (sealed master key)', () => {
     expect((await open(protector).decrypt({ label: 'old' }, sealed)).toString()).toBe('old data');
   });
 
+  it('a migration that stopped between writing keys.json and removing master.key is finished by the next open (the same key), refused for another key', async () => {
+    const legacy = open(undefined);
+    await legacy.generateKey('old');
+    const sealed = await legacy.encrypt({ label: 'old' }, Buffer.from('old data'));
+    await closeAll();
+    const clear = await readFile(join(directory, 'master.key'));
+    const protector = testProtector();
+    await open(protector).hasKey('old');
+    await closeAll();
+    // The crash: keys.json (version 2) is there, and so is the clear master.key.
+    await writeFile(join(directory, 'master.key'), clear, { mode: 0o600 });
+    expect((await open(protector).decrypt({ label: 'old' }, sealed)).toString()).toBe('old data');
+    expect((await readdir(directory)).sort()).toEqual(['keys.json']);
+    await closeAll();
+    // Another key in master.key is not silently dropped.
+    await writeFile(join(directory, 'master.key'), randomBytes(32), { mode: 0o600 });
+    await expect(open(protector).hasKey('old')).rejects.toThrow(/not the master key/);
+  });
+
   it('rotates the master key: every key re-sealed in one atomic write, data still decrypts; a crash during rotation leaves the old set usable', async () => {
     const protector = testProtector();
     const hsm = open(protector);
