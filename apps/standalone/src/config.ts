@@ -4,7 +4,7 @@ import { IamSettings } from '@sealbox/iam';
 import { KmsSettings } from '@sealbox/kms';
 import { LifecycleSettings } from '@sealbox/lifecycle';
 import { SecretsSettings } from '@sealbox/secrets';
-import { DataDirSettings, HttpSettings, LogSettings, TracingSettings } from '@sealbox/platform';
+import { DataDirSettings, HttpSettings, LogSettings, SealSettings, TracingSettings } from '@sealbox/platform';
 import { z } from 'zod';
 
 /** Configuration of apps/standalone (`npm start`): everything embedded under SEALBOX_DATA_DIR. */
@@ -13,6 +13,7 @@ export const StandaloneAppConfig = z.object({
   ...TracingSettings,
   ...HttpSettings,
   ...DataDirSettings,
+  ...SealSettings,
   ...IamSettings,
   ...EdgeSettings,
   ...CryptoSettings,

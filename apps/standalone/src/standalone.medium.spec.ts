@@ -34,8 +34,11 @@ describe('standalone (npm start)', () => {
       expect(Object.keys(body.services).sort()).toEqual(['crypto', 'iam', 'kms', 'lifecycle', 'secrets', 'storage']);
       expect(Object.values(body.services).every((service) => service.ok)).toBe(true);
       expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-      expect(announced).toHaveLength(1);
-      expect(announced[0]).toContain(apikey);
+      // Dev mode says so first (the unseal key lies beside the data), then the admin key, once.
+      expect(announced).toHaveLength(2);
+      expect(announced[0]).toContain('DEV MODE');
+      expect(announced[0]).toContain('(created now)');
+      expect(announced[1]).toContain(apikey);
       for (const file of ['iam.sqlite']) {
         expect(readFileSync(join(dataDir, 'db', file)).includes(Buffer.from(apikey))).toBe(false);
       }
@@ -57,7 +60,10 @@ describe('standalone (npm start)', () => {
     const second = await startStandalone({ env, announce: (text) => again.push(text) });
     try {
       expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
-      expect(again).toEqual([]);
+      // Only the dev mode line: the admin key is never shown again.
+      expect(again).toHaveLength(1);
+      expect(again[0]).toContain('DEV MODE');
+      expect(again[0]).not.toContain('(created now)');
     } finally {
       await second.app.close();
     }

@@ -52,6 +52,12 @@ export const ErrorCodes = [
   'ENVELOPE_INVALID',
   /** Authenticated data that does not verify: a tampered envelope, another key's or another context's ciphertext. */
   'INTEGRITY_FAILED',
+  /** The key store is sealed: only health, readiness and the seal endpoints answer until it is unsealed (503). */
+  'SEALED',
+  /** The unseal secret (passphrase, share or key) does not open the key store, or is malformed (400). */
+  'UNSEAL_FAILED',
+  /** The key store has no unseal secret yet: `POST /v1/sys/init` first (409). */
+  'SEAL_NOT_INITIALIZED',
   'NOT_IMPLEMENTED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',

@@ -11,3 +11,4 @@ export * as CryptoWire from './crypto/schemas.js';
 export * as StorageWire from './storage/schemas.js';
 export * as SecretsWire from './secrets/schemas.js';
 export * as LifecycleWire from './lifecycle/schemas.js';
+export * as SealWire from './seal/schemas.js';

@@ -68,6 +68,7 @@ export const Subjects = {
   'iam.revocation.list': rpc('iam', 'The token revocations still in force (the gateway reconciles its revocation set with them)', Iam.ListRevocationsRequest, Iam.RevocationList),
   'iam.account.create': rpc('iam', 'Create an account with an administrator and its first API key (platform operators; NATS tooling without a caller)', Iam.CreateAccountRequest, Iam.CreateAccountResponse),
   'iam.account.list': rpc('iam', 'List the accounts (platform operators)', Iam.ListAccountsRequest, Iam.AccountList),
+  'iam.operator.authorize': rpc('iam', 'Allow a platform operator action (seal, rekey) or answer FORBIDDEN: a platform account administrator only', Iam.AuthorizeOperatorRequest, Iam.Empty),
   'iam.user.invite': rpc('iam', 'Add users to an account, each with a first API key returned once', Iam.InviteUsersRequest, Iam.InvitedUserList),
   'iam.user.list': rpc('iam', 'List the users of an account', Iam.ListUsersRequest, Iam.UserList),
   'iam.user.get': rpc('iam', 'Get a user of an account', Iam.UserRef, Iam.UserProfile),

@@ -11,12 +11,16 @@ import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from '.
 import { ReadinessService } from './readiness.service.js';
 import { EVENT_FEED } from './routes/events.routes.js';
 import { routeControllers, routeProviders } from './routes/index.js';
+import { SEAL_CONTROL, type SealControl } from './seal/seal-control.js';
+import { SealAdminRoutes, SealStatusRoutes } from './seal/seal.routes.js';
 
 export interface GatewayModuleOptions {
   readonly transportStatus: TransportStatus;
   readonly gateway?: GatewayOptions;
   /** What `GET /v1/events` streams: JetStream when distributed, the in-process bus in standalone. */
   readonly eventFeed: EventFeed;
+  /** The key store's seal, where this process holds it (standalone): serves `/v1/sys/*`. */
+  readonly seal?: SealControl;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -26,7 +30,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [DiscoveryModule],
-      controllers: [HealthController, ...routeControllers],
+      controllers: [HealthController, ...routeControllers, ...(options.seal ? [SealStatusRoutes, SealAdminRoutes] : [])],
       providers: [
         { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
@@ -37,6 +41,7 @@ export class GatewayModule {
         DecisionService,
         RouteAccessCheck,
         ...routeProviders,
+        ...(options.seal ? [{ provide: SEAL_CONTROL, useValue: options.seal }] : []),
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
       exports: [DecisionService, TokenVerifier, RevocationList],

@@ -11,3 +11,4 @@ export * from './auth/token-verifier.js';
 export * from './auth/decision.service.js';
 export * from './auth/rate-limiter.js';
 export * from './routes/events.routes.js';
+export * from './seal/index.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '@sealbox/platform';
+import type { Clock, KeyProtector } from '@sealbox/platform';
 import { HsmConfigSchema, type HsmConfig } from './config.js';
 import type { Hsm } from './hsm.js';
 import { Pkcs11Hsm } from './pkcs11/pkcs11-hsm.js';
@@ -19,6 +19,8 @@ export interface HsmBackend extends Hsm {
 export interface HsmDependencies {
   /** Time of the pkcs11 backend's kept unwrapped keys (default: the system clock). */
   readonly clock?: Clock;
+  /** The unsealed key store that wraps the soft backend's master key (see SoftHsmOptions.protector). */
+  readonly protector?: KeyProtector;
 }
 
 /**
@@ -31,6 +33,6 @@ export function createHsm(config: HsmConfig, dependencies: HsmDependencies = {})
     case 'pkcs11':
       return new Pkcs11Hsm({ ...parsed, ...(dependencies.clock ? { clock: dependencies.clock } : {}) });
     case 'soft':
-      return new SoftHsm(parsed);
+      return new SoftHsm({ ...parsed, ...(dependencies.protector ? { protector: dependencies.protector } : {}) });
   }
 }

@@ -66,6 +66,12 @@ export class IamRpcController {
     return this.accounts.create(meta.caller ? callerOf(meta) : undefined, request);
   }
 
+  @RpcHandler('iam.operator.authorize')
+  async authorizeOperator(request: ValidatedRequestOf<'iam.operator.authorize'>, meta: RpcMeta): Promise<ResponseOf<'iam.operator.authorize'>> {
+    await this.accounts.requireOperator(callerOf(meta), request.action);
+    return {};
+  }
+
   @RpcHandler('iam.account.list')
   listAccounts(request: ValidatedRequestOf<'iam.account.list'>, meta: RpcMeta): Promise<ResponseOf<'iam.account.list'>> {
     return this.accounts.list(callerOf(meta), request);

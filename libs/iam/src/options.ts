@@ -1,9 +1,16 @@
+import type { KeyProtector } from '@sealbox/platform';
+
 export const IAM_OPTIONS = Symbol('sealbox:iam:options');
 
 /** Settings of the IAM domain, mapped from the app's configuration. */
 export interface IamOptions {
-  /** File holding the 32-byte platform master key that seals the token signing keys (created 0600 if missing). */
+  /**
+   * File holding the 32-byte platform master key that seals the token signing keys (created 0600 if
+   * missing). With `sealedMasterKey`: a clear key file of an older version, migrated then deleted.
+   */
   readonly masterKeyFile: string;
+  /** Keep the master key only wrapped by the unsealed key store, in `file` (standalone). */
+  readonly sealedMasterKey?: { readonly file: string; readonly protector: KeyProtector };
   /** Access token lifetime. */
   readonly accessTokenTtlSeconds: number;
   /** Refresh token lifetime. */

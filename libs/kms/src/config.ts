@@ -1,4 +1,14 @@
-import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
+import {
+  DatabaseSettings,
+  readSecretFile,
+  readSecretFileSync,
+  SealKeeper,
+  ServiceSettings,
+  unsealSources,
+  type Clock,
+  type KeyProtector,
+} from '@sealbox/platform';
+import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import type { KmsModuleOptions } from './kms.module.js';
 import type { KmsDomainOptions } from './tokens.js';
@@ -31,18 +41,49 @@ export const KmsSettings = {
     .describe('How often the key rotation and purge schedulers look for due keys, in ms (0 = never; at least 1000 otherwise)'),
 };
 
-/** Configuration of apps/kms (distributed: keys in a PKCS#11 token). */
-export const KmsAppConfig = z.object({
-  ...ServiceSettings,
-  ...DatabaseSettings,
-  ...KmsSettings,
-  SEALBOX_PKCS11_LIBRARY: z
-    .string()
-    .default('/usr/lib/softhsm/libsofthsm2.so')
-    .describe('PKCS#11 module of the HSM (SoftHSM2 by default)'),
-  SEALBOX_PKCS11_TOKEN_LABEL: z.string().min(1).max(32).default('sealbox').describe('Label of the token that holds the keys'),
-  SEALBOX_PKCS11_PIN: z.string().min(4).describe('User PIN of the token (required, no default)'),
-});
+/** Configuration of apps/kms (distributed: keys in a PKCS#11 token, or the soft HSM sealed by a passphrase). */
+export const KmsAppConfig = z
+  .object({
+    ...ServiceSettings,
+    ...DatabaseSettings,
+    ...KmsSettings,
+    SEALBOX_HSM_BACKEND: z
+      .enum(['pkcs11', 'soft'])
+      .default('pkcs11')
+      .describe('pkcs11: keys in a PKCS#11 token (SoftHSM2 or a real HSM). soft: the pure-software HSM in SEALBOX_SOFT_HSM_DIRECTORY, its master key sealed by the passphrase in SEALBOX_UNSEAL_PASSPHRASE_FILE (one replica only)'),
+    SEALBOX_PKCS11_LIBRARY: z
+      .string()
+      .default('/usr/lib/softhsm/libsofthsm2.so')
+      .describe('PKCS#11 module of the HSM (SoftHSM2 by default)'),
+    SEALBOX_PKCS11_TOKEN_LABEL: z.string().min(1).max(32).default('sealbox').describe('Label of the token that holds the keys'),
+    SEALBOX_PKCS11_PIN: z.string().min(4).optional().describe('User PIN of the token (no default; or SEALBOX_PKCS11_PIN_FILE)'),
+    SEALBOX_PKCS11_PIN_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding the user PIN of the token (mode 0600; a mounted secret), instead of SEALBOX_PKCS11_PIN: the PIN then is in no environment dump'),
+    SEALBOX_SOFT_HSM_DIRECTORY: z.string().min(1).optional().describe('soft backend: the private directory of its keys and seal (mode 0700)'),
+    SEALBOX_UNSEAL_PASSPHRASE_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('soft backend: file (0600, a mounted secret) with the passphrase that seals the soft HSM master key; the first start initialises the seal with it'),
+  })
+  .superRefine((config, context) => {
+    if (config.SEALBOX_HSM_BACKEND === 'soft') {
+      if (config.SEALBOX_SOFT_HSM_DIRECTORY === undefined) context.addIssue({ code: 'custom', path: ['SEALBOX_SOFT_HSM_DIRECTORY'], message: 'is required with SEALBOX_HSM_BACKEND=soft' });
+      if (config.SEALBOX_UNSEAL_PASSPHRASE_FILE === undefined) {
+        context.addIssue({ code: 'custom', path: ['SEALBOX_UNSEAL_PASSPHRASE_FILE'], message: 'is required with SEALBOX_HSM_BACKEND=soft (the soft HSM master key is never in clear on disk)' });
+      }
+      return;
+    }
+    if (config.SEALBOX_PKCS11_PIN === undefined && config.SEALBOX_PKCS11_PIN_FILE === undefined) {
+      context.addIssue({ code: 'custom', path: ['SEALBOX_PKCS11_PIN'], message: 'is required (or SEALBOX_PKCS11_PIN_FILE)' });
+    }
+    if (config.SEALBOX_PKCS11_PIN !== undefined && config.SEALBOX_PKCS11_PIN_FILE !== undefined) {
+      context.addIssue({ code: 'custom', path: ['SEALBOX_PKCS11_PIN_FILE'], message: 'set either SEALBOX_PKCS11_PIN or SEALBOX_PKCS11_PIN_FILE, not both' });
+    }
+  });
 export type KmsAppConfig = z.output<typeof KmsAppConfig>;
 
 type KmsSettings = z.output<z.ZodObject<typeof KmsSettings>>;
@@ -57,15 +98,42 @@ export function kmsDomainOptions(config: KmsSettings): Pick<KmsModuleOptions, 'p
   return { providers: [{ kind: 'hpcs', defaultThreshold: config.SEALBOX_KMS_HPCS_THRESHOLD }], domain };
 }
 
-export function kmsOptionsFrom(config: KmsAppConfig): KmsModuleOptions {
+/**
+ * The kms app's module options. The soft backend needs `hsmProtector`, the unsealed seal of its
+ * directory (`unsealKmsSoftHsm`); PKCS#11 reads its PIN here, at start, never logged.
+ */
+export function kmsOptionsFrom(config: KmsAppConfig, hsmProtector?: KeyProtector): KmsModuleOptions {
+  const database = { type: 'postgres' as const, url: config.SEALBOX_DATABASE_URL };
+  if (config.SEALBOX_HSM_BACKEND === 'soft') {
+    if (!hsmProtector) throw new Error('SEALBOX_HSM_BACKEND=soft: the soft HSM needs its unsealed seal (unsealKmsSoftHsm)');
+    return { database, hsm: { backend: 'soft', directory: config.SEALBOX_SOFT_HSM_DIRECTORY ?? '' }, hsmProtector, ...kmsDomainOptions(config) };
+  }
   return {
-    database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
+    database,
     hsm: {
       backend: 'pkcs11',
       library: config.SEALBOX_PKCS11_LIBRARY,
       tokenLabel: config.SEALBOX_PKCS11_TOKEN_LABEL,
-      pin: config.SEALBOX_PKCS11_PIN,
+      // The PIN file is checked like a key file (0600, no link); the PIN goes to the module, nowhere else.
+      pin: config.SEALBOX_PKCS11_PIN ?? readSecretFileSync(config.SEALBOX_PKCS11_PIN_FILE ?? '', 'SEALBOX_PKCS11_PIN_FILE'),
     },
     ...kmsDomainOptions(config),
   };
+}
+
+/**
+ * The soft backend's seal (`<directory>/seal.json`): initialised with the passphrase of
+ * SEALBOX_UNSEAL_PASSPHRASE_FILE on the first start, unsealed with it on every start. Undefined for
+ * PKCS#11 (the token protects its keys; its PIN unlocks them).
+ */
+export async function unsealKmsSoftHsm(config: KmsAppConfig, clock: Clock): Promise<KeyProtector | undefined> {
+  if (config.SEALBOX_HSM_BACKEND !== 'soft') return undefined;
+  const directory = config.SEALBOX_SOFT_HSM_DIRECTORY ?? '';
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const keeper = await SealKeeper.open({ directory, sources: unsealSources(), clock });
+  const passphrase = await readSecretFile(config.SEALBOX_UNSEAL_PASSPHRASE_FILE ?? '', 'SEALBOX_UNSEAL_PASSPHRASE_FILE');
+  if (!keeper.initialized) await keeper.initialize('passphrase', { passphrase });
+  if (keeper.type !== 'passphrase') throw new Error(`${directory}/seal.json is sealed by ${keeper.type ?? 'nothing'}, not a passphrase`);
+  await keeper.unseal(passphrase);
+  return keeper.protector();
 }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createHsm, type Hsm, type HsmConfig } from '@sealbox/hsm';
 import { ProviderRegistry, type KmsProviderConfigInput } from '@sealbox/kms-plugins';
-import { Clock, ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
+import { Clock, ServiceDatabaseModule, type DatabaseConfig, type KeyProtector } from '@sealbox/platform';
 import { ServiceAuthorizations } from './authorization/service-authorizations.js';
 import { KmsApiController } from './handlers/api.controller.js';
 import { KmsServiceController } from './handlers/service.controller.js';
@@ -23,6 +23,8 @@ export interface KmsModuleOptions {
   readonly database: DatabaseConfig;
   /** The HSM backend (`createHsm`): pkcs11 in the distributed deployment, soft in standalone. */
   readonly hsm: HsmConfig;
+  /** The unsealed key store: the soft HSM keeps its master key wrapped by it (standalone). */
+  readonly hsmProtector?: KeyProtector;
   /** Settings of provider plugins (kinds left out get their defaults). */
   readonly providers?: readonly KmsProviderConfigInput[];
   readonly domain?: Partial<KmsDomainOptions>;
@@ -41,7 +43,7 @@ export class KmsModule {
       imports: [ServiceDatabaseModule.register({ service: 'kms', config: options.database, entities: kmsEntities, migrations: kmsMigrations })],
       controllers: [KmsRpcController, KmsServiceController, KmsApiController],
       providers: [
-        { provide: KMS_HSM, inject: [Clock], useFactory: (clock: Clock) => createHsm(options.hsm, { clock }) },
+        { provide: KMS_HSM, inject: [Clock], useFactory: (clock: Clock) => createHsm(options.hsm, { clock, ...(options.hsmProtector ? { protector: options.hsmProtector } : {}) }) },
         { provide: KMS_PROVIDERS, inject: [KMS_HSM], useFactory: (hsm: Hsm) => new ProviderRegistry({ hsm }, options.providers ?? []) },
         { provide: KMS_OPTIONS, useValue: { ...DEFAULT_KMS_DOMAIN_OPTIONS, ...options.domain } satisfies KmsDomainOptions },
         ServiceAuthorizations,

@@ -34,3 +34,4 @@ export * from './jwt/index.js';
 export * from './events/buffered-publisher.js';
 export * from './events/nats-subscriber.js';
 export * from './random/random-batch.js';
+export * from './seal/index.js';

@@ -5,6 +5,7 @@ import { eventsCommands } from './commands/events.js';
 import { iamCommands } from './commands/iam.js';
 import { kpCommands } from './commands/kp.js';
 import { loginCommands } from './commands/login.js';
+import { operatorCommands } from './commands/operator.js';
 import { resourceCommands } from './commands/resource.js';
 import { smCommands } from './commands/sm.js';
 import { configDir } from './config.js';
@@ -23,9 +24,10 @@ export const GROUPS: Readonly<Record<string, { readonly summary: string; readonl
   kp: { summary: 'Key Protect and HPCS: root and standard keys (as `ibmcloud kp`)', aliases: ['key-protect'] },
   iam: { summary: 'IAM: service IDs, API keys, access and authorization policies (as `ibmcloud iam`)' },
   events: { summary: 'The event stream of the account' },
+  operator: { summary: 'The key store\'s seal: init, unseal, seal-status, seal, rekey, rotate (as `vault operator`)' },
 };
 
-export const commands: readonly CommandSpec[] = [...loginCommands, ...resourceCommands, ...smCommands, ...kpCommands, ...iamCommands, ...accountCommands, ...eventsCommands];
+export const commands: readonly CommandSpec[] = [...loginCommands, ...resourceCommands, ...smCommands, ...kpCommands, ...iamCommands, ...accountCommands, ...eventsCommands, ...operatorCommands];
 
 const EXIT_CODES = [
   'Exit codes: 0 done, 1 the server refused or the operation failed, 2 wrong usage (or a confirmation refused),',

@@ -135,6 +135,12 @@ export const ActionRoles = {
   'iam-access-management.role.list': viewers,
   /** The readiness details (versions, replicas, failing dependencies) behind the public ready/not-ready answer. */
   'sealbox.readiness.read': administrators,
+  /**
+   * Seal the key store (every key dropped from memory) and change its unseal secret or rotate its
+   * master key: platform operators, checked in the platform account only (`iam.operator.authorize`).
+   */
+  'sealbox.seal': administrators,
+  'sealbox.rekey': administrators,
   /** Follow the account's events over HTTP (ids and types only, never secret material; audit events name who did what). */
   'event-stream.event.read': readers,
 } as const satisfies Record<string, readonly RoleName[]>;

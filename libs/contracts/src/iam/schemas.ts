@@ -414,3 +414,8 @@ export const UpdateAccountSettingsRequest = z
   .strict();
 
 export const Empty = z.object({});
+
+/** Platform operator actions on the whole deployment (not on one account): checked in the platform account only. */
+export const PlatformOperatorActions = ['sealbox.seal', 'sealbox.rekey'] as const;
+export type PlatformOperatorAction = (typeof PlatformOperatorActions)[number];
+export const AuthorizeOperatorRequest = z.object({ action: z.enum(PlatformOperatorActions) });

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { durableFiles, fsyncDirectory, removeStaleTempFiles, writeTempFile } from '@sealbox/platform';
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AES_256_KEY_BYTES } from '../hsm.js';
 
-/** File helpers of the soft HSM: a private directory, atomic writes, the master key file. */
+/** File helpers of the soft HSM: a private directory, the clear master key file; atomic writes are the seal's (libs/platform). */
 
 const GROUP_OR_OTHER = 0o077;
 
@@ -22,67 +23,26 @@ export async function ensurePrivateDirectory(directory: string): Promise<void> {
   }
 }
 
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeTemp(directory: string, name: string, data: Buffer): Promise<string> {
-  const temp = join(directory, `.${name}.${randomUUID()}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  return temp;
-}
-
 /** Replace `<directory>/<name>` atomically: temp file (0600) + fsync + rename + fsync of the directory. */
-export async function writeFileAtomic(directory: string, name: string, data: Buffer): Promise<void> {
-  const temp = await writeTemp(directory, name, data);
-  try {
-    await rename(temp, join(directory, name));
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await fsyncDirectory(directory);
+export function writeFileAtomic(directory: string, name: string, data: Buffer): Promise<void> {
+  return durableFiles.writeAtomic(join(directory, name), data);
 }
 
 /** Remove temp files a crash may have left behind (they never replaced anything). */
-export async function removeStaleTemps(directory: string, name: string): Promise<void> {
-  const prefix = `.${name}.`;
-  for (const entry of await readdir(directory)) {
-    if (entry.startsWith(prefix) && entry.endsWith('.tmp')) await rm(join(directory, entry), { force: true });
-  }
+export function removeStaleTemps(directory: string, name: string): Promise<void> {
+  return removeStaleTempFiles(join(directory, name));
 }
 
 /** Read a whole file, or undefined when it does not exist. Symbolic links are refused. */
-export async function readFileIfExists(path: string): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+export function readFileIfExists(path: string): Promise<Buffer | undefined> {
+  return durableFiles.read(path);
 }
 
-async function readMasterKey(path: string): Promise<Buffer | undefined> {
+/** The clear master key file of an older soft HSM (or of one without a protector). */
+export const MASTER_KEY_FILE = 'master.key';
+
+/** Read a clear master key file: exactly 32 bytes, mode 0600 or stricter; undefined when absent. */
+export async function readMasterKey(path: string): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -125,7 +85,7 @@ export async function loadOrCreateMasterKey(directory: string): Promise<Buffer> 
   const fresh = randomBytes(AES_256_KEY_BYTES);
   let temp: string;
   try {
-    temp = await writeTemp(directory, 'master.key', fresh);
+    temp = await writeTempFile(path, fresh);
   } finally {
     fresh.fill(0);
   }
@@ -140,4 +100,9 @@ export async function loadOrCreateMasterKey(directory: string): Promise<Buffer> 
   const key = await readMasterKey(path);
   if (!key) throw new Error(`${path} vanished while it was created`);
   return key;
+}
+
+/** Unlink `<directory>/<name>` and fsync the directory; nothing if it is already gone. */
+export function removeFileDurably(directory: string, name: string): Promise<void> {
+  return durableFiles.remove(join(directory, name));
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HsmKeyExistsError, HsmUnavailableError } from '../hsm.js';
 import { describeHsmConformance } from '../testing/hsm-conformance.js';
-import { SoftHsm } from './soft-hsm.js';
+import { unwrapWithKey, wrapWithKey, type KeyProtector } from '@sealbox/platform';
+import { SoftHsm, type SoftHsmOptions } from './soft-hsm.js';
 
 // The soft backend's storage IS a directory: a temp one per suite (the brief allows it in the unit tier).
 describeHsmConformance('soft', async () => {
@@ -14,6 +15,130 @@ describeHsmConformance('soft', async () => {
     open: () => new SoftHsm({ directory: join(directory, 'hsm') }),
     cleanup: () => rm(directory, { recursive: true, force: true }),
   };
+});
+
+// With the key store's protector (standalone): the same contract, the master key never in clear.
+describeHsmConformance('soft, sealed master key', async () => {
+  const directory = await mkdtemp(join(tmpdir(), 'sealbox-soft-hsm-sealed-'));
+  const protector = testProtector();
+  return {
+    open: () => new SoftHsm({ directory: join(directory, 'hsm'), protector }),
+    cleanup: () => rm(directory, { recursive: true, force: true }),
+  };
+});
+
+function testProtector(rootKey = randomBytes(32)): KeyProtector {
+  return { wrap: (plaintext, purpose) => wrapWithKey(rootKey, plaintext, purpose), unwrap: (wrapped, purpose) => unwrapWithKey(rootKey, wrapped, purpose) };
+}
+
+describe('SoftHsm with the key store (sealed master key)', () => {
+  let root: string;
+  let directory: string;
+  const opened: SoftHsm[] = [];
+  const open = (protector: KeyProtector | undefined, files?: SoftHsmOptions['files']): SoftHsm => {
+    const hsm = new SoftHsm({ directory, ...(protector ? { protector } : {}), ...(files ? { files } : {}) });
+    opened.push(hsm);
+    return hsm;
+  };
+  const closeAll = async () => {
+    for (const hsm of opened.splice(0)) await hsm.close();
+  };
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sealbox-soft-hsm-sealed-'));
+    directory = join(root, 'hsm');
+  });
+
+  afterEach(async () => {
+    await closeAll();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps the master key only wrapped inside keys.json (version 2): no master.key file', async () => {
+    const protector = testProtector();
+    const hsm = open(protector);
+    await hsm.generateKey('root');
+    const sealed = await hsm.encrypt({ label: 'root' }, Buffer.from('data'));
+    expect((await readdir(directory)).sort()).toEqual(['keys.json']);
+    const file = JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8')) as { version: number; masterKey: string };
+    expect(file.version).toBe(2);
+    expect(typeof file.masterKey).toBe('string');
+    await closeAll();
+    // Another root key (a copy of the directory without the unseal secret) opens nothing.
+    await expect(open(testProtector()).hasKey('root')).rejects.toThrow();
+    await closeAll();
+    // Without a protector, a sealed keys.json is refused, not silently replaced.
+    await expect(open(undefined).hasKey('root')).rejects.toThrow(/sealed/);
+    await closeAll();
+    expect((await open(protector).decrypt({ label: 'root' }, sealed)).toString()).toBe('data');
+  });
+
+  it('migrates a clear master.key of an older version: keys.json takes it wrapped, then master.key goes', async () => {
+    const legacy = open(undefined);
+    await legacy.generateKey('old');
+    const sealed = await legacy.encrypt({ label: 'old' }, Buffer.from('old data'));
+    await closeAll();
+    expect((await readdir(directory)).sort()).toEqual(['keys.json', 'master.key']);
+
+    const protector = testProtector();
+    expect((await open(protector).decrypt({ label: 'old' }, sealed)).toString()).toBe('old data');
+    expect((await readdir(directory)).sort()).toEqual(['keys.json']);
+    await closeAll();
+    expect((await open(protector).decrypt({ label: 'old' }, sealed)).toString()).toBe('old data');
+  });
+
+  it('a migration that stopped between writing keys.json and removing master.key is finished by the next open (the same key), refused for another key', async () => {
+    const legacy = open(undefined);
+    await legacy.generateKey('old');
+    const sealed = await legacy.encrypt({ label: 'old' }, Buffer.from('old data'));
+    await closeAll();
+    const clear = await readFile(join(directory, 'master.key'));
+    const protector = testProtector();
+    await open(protector).hasKey('old');
+    await closeAll();
+    // The crash: keys.json (version 2) is there, and so is the clear master.key.
+    await writeFile(join(directory, 'master.key'), clear, { mode: 0o600 });
+    expect((await open(protector).decrypt({ label: 'old' }, sealed)).toString()).toBe('old data');
+    expect((await readdir(directory)).sort()).toEqual(['keys.json']);
+    await closeAll();
+    // Another key in master.key is not silently dropped.
+    await writeFile(join(directory, 'master.key'), randomBytes(32), { mode: 0o600 });
+    await expect(open(protector).hasKey('old')).rejects.toThrow(/not the master key/);
+  });
+
+  it('rotates the master key: every key re-sealed in one atomic write, data still decrypts; a crash during rotation leaves the old set usable', async () => {
+    const protector = testProtector();
+    const hsm = open(protector);
+    await hsm.generateKey('a');
+    await hsm.importKey('b', randomBytes(32));
+    const wrapped = await hsm.generateWrappedKey('a');
+    const sealedA = await hsm.encrypt({ label: 'a' }, Buffer.from('under a'));
+    const sealedW = await hsm.encrypt({ wrappedBy: 'a', blob: wrapped }, Buffer.from('under a wrapped key'));
+    const before = JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8')) as { masterKey: string; keys: { sealed: string }[] };
+
+    expect(await hsm.rotateMasterKey()).toBe(2);
+    const after = JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8')) as { masterKey: string; keys: { sealed: string }[] };
+    expect(after.masterKey).not.toBe(before.masterKey);
+    expect(after.keys.map((key) => key.sealed)).not.toEqual(before.keys.map((key) => key.sealed));
+    expect((await hsm.decrypt({ label: 'a' }, sealedA)).toString()).toBe('under a');
+    await closeAll();
+
+    // Reopened from disk: the rotated file opens and the data still decrypts.
+    expect((await open(protector).decrypt({ wrappedBy: 'a', blob: wrapped }, sealedW)).toString()).toBe('under a wrapped key');
+    await closeAll();
+
+    // A crash before the rename: the rotation fails, the file on disk is the previous one, whole.
+    const crashing = open(protector, { writeAtomic: async () => Promise.reject(new Error('simulated crash before rename')) });
+    await expect(crashing.rotateMasterKey()).rejects.toThrow('simulated crash');
+    expect((await crashing.decrypt({ label: 'a' }, sealedA)).toString()).toBe('under a');
+    await closeAll();
+    expect(JSON.parse(await readFile(join(directory, 'keys.json'), 'utf8'))).toMatchObject({ masterKey: after.masterKey });
+    expect((await open(protector).decrypt({ label: 'a' }, sealedA)).toString()).toBe('under a');
+  });
+
+  it('refuses to rotate without the key store', async () => {
+    await expect(open(undefined).rotateMasterKey()).rejects.toThrow('needs the sealed key store');
+  });
 });
 
 describe('SoftHsm storage', () => {
@@ -118,7 +243,7 @@ describe('SoftHsm storage', () => {
     const [a, b] = original.keys;
     const swapped = { ...original, keys: [{ label: 'a', sealed: b!.sealed }, { label: 'b', sealed: a!.sealed }] };
     await writeFile(path, JSON.stringify(swapped), { mode: 0o600 });
-    await expect(reopen()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/does not open under master.key/) });
+    await expect(reopen()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/does not open under the master key/) });
 
     await writeFile(path, JSON.stringify(original), { mode: 0o600 });
     await expect(reopen()).resolves.toBeUndefined();

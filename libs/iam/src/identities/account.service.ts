@@ -11,7 +11,7 @@ import { IdentityService } from './identity.service.js';
 import { decodePageToken, keysetPage, pageUrl, toPage } from './paging.js';
 import { entityTag, entityTagMatches, isoTime } from './wire.js';
 
-type OperatorAction = Extract<Action, `iam-identity.account.${string}`>;
+type OperatorAction = Extract<Action, `iam-identity.account.${string}`> | IamWire.PlatformOperatorAction;
 
 const NOT_SET = 'NOT_SET';
 
@@ -76,7 +76,8 @@ export class AccountService {
   async requireOperator(caller: Principal, action: OperatorAction): Promise<void> {
     const platform = await this.platformAccountId();
     if (platform === undefined || caller.accountId !== platform) throw operatorOnly();
-    if (!(await this.access.allows(caller, action, accountResource(platform)))) throw operatorOnly();
+    const resource = action.startsWith('sealbox.') ? { accountId: platform, serviceName: 'sealbox' } : accountResource(platform);
+    if (!(await this.access.allows(caller, action, resource))) throw operatorOnly();
   }
 
   /**

@@ -2,7 +2,8 @@ import type { Provider } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
 import { IAM_OPTIONS, type IamOptions } from '../options.js';
 import { TokenSigningKeysAndRefreshTokens1764400000001 } from './1764400000001-tokens.js';
-import { loadMasterKeyFile, MasterKey } from './master-key.js';
+import { openSealedKeyFile } from '@sealbox/platform';
+import { AesGcmMasterKey, IAM_MASTER_KEY_PURPOSE, loadMasterKeyFile, MasterKey } from './master-key.js';
 import { TokenRevocations1764700000001 } from './1764700000001-token-revocations.js';
 import { RefreshTokenEntity } from './refresh-token.entity.js';
 import { TokenRevocationEntity } from './revocation.entity.js';
@@ -23,9 +24,22 @@ export * from './token.service.js';
 export const tokenEntities: (new () => object)[] = [SigningKeyEntity, RefreshTokenEntity, TokenRevocationEntity];
 export const tokenMigrations: (new () => MigrationInterface)[] = [TokenSigningKeysAndRefreshTokens1764400000001, TokenRevocations1764700000001];
 
-/** Providers of the tokens area; the master key comes from `IamOptions.masterKeyFile` until the HSM port replaces it. */
+/** The master key: wrapped by the key store when the host gives one (standalone), else the clear key file. */
+async function masterKeyOf(options: IamOptions): Promise<MasterKey> {
+  const sealed = options.sealedMasterKey;
+  if (!sealed) return loadMasterKeyFile(options.masterKeyFile);
+  const key = await openSealedKeyFile({
+    path: sealed.file,
+    purpose: IAM_MASTER_KEY_PURPOSE,
+    protector: sealed.protector,
+    legacyClearPath: options.masterKeyFile,
+  });
+  return new AesGcmMasterKey(key);
+}
+
+/** Providers of the tokens area; the master key comes from `IamOptions` (see masterKeyOf). */
 export const tokenProviders: Provider[] = [
-  { provide: MasterKey, inject: [IAM_OPTIONS], useFactory: (options: IamOptions) => loadMasterKeyFile(options.masterKeyFile) },
+  { provide: MasterKey, inject: [IAM_OPTIONS], useFactory: masterKeyOf },
   SigningKeyRing,
   TokenService,
   TokenRevocations,

@@ -14,6 +14,8 @@ export abstract class MasterKey {
 }
 
 export const MASTER_KEY_BYTES = 32;
+/** The purpose the iam master key is wrapped for by the key store. */
+export const IAM_MASTER_KEY_PURPOSE = 'iam/master-key';
 const VERSION = 1;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

@@ -44,12 +44,15 @@ describe('httpStatusOf', () => {
     ['INTERNAL', 500],
     ['NOT_IMPLEMENTED', 501],
     ['SERVICE_UNAVAILABLE', 503],
+    ['SEALED', 503],
+    ['UNSEAL_FAILED', 400],
+    ['SEAL_NOT_INITIALIZED', 409],
   ])('%s is %i', (code, status) => {
     expect(httpStatusOf(code)).toBe(status);
   });
 
-  it('blames the server only for INTERNAL, NOT_IMPLEMENTED and SERVICE_UNAVAILABLE', () => {
+  it('blames the server only for SEALED, INTERNAL, NOT_IMPLEMENTED and SERVICE_UNAVAILABLE', () => {
     const serverSide = ErrorCodes.filter((code) => httpStatusOf(code) >= 500);
-    expect(serverSide).toEqual(['NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
+    expect(serverSide).toEqual(['SEALED', 'NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
   });
 });

@@ -12,6 +12,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_KEY_MATERIAL':
     case 'KEY_ROOT_REQ_ERR':
     case 'INSTANCE_LOCKED':
+    case 'UNSEAL_FAILED':
       return 400;
     case 'UNAUTHORIZED':
       return 401;
@@ -33,6 +34,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INSTANCE_NOT_INITIALIZED':
     case 'IMPORT_TOKEN_EXPIRED':
     case 'IMPORT_TOKEN_EXHAUSTED':
+    case 'SEAL_NOT_INITIALIZED':
       return 409;
     case 'GONE':
     case 'KEY_DESTROYED':
@@ -60,6 +62,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'NOT_IMPLEMENTED':
       return 501;
     case 'SERVICE_UNAVAILABLE':
+    case 'SEALED':
       return 503;
   }
 }
