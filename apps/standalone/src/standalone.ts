@@ -7,7 +7,7 @@ import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
 import { lifecycleDomainOptions, LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
-  BufferedEventPublisher,
+  SpooledEventPublisher,
   SystemClock,
   createHttpApp,
   createLogger,
@@ -73,7 +73,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     throw dataDirStartupError(error, dataDir) ?? error;
   }
   const tracingHandle = startTracing('standalone', tracing);
-  const database = (service: ServiceName): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
+  const database = (service: ServiceName | 'gateway'): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
 
   const bus = new InProcessBus();
   const server = new InProcessServer(bus);
@@ -81,7 +81,8 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   const eventFeed = new RecentEventsFeed(events);
   const clock = options.clock ?? new SystemClock();
   const gateway = gatewayOptionsFrom(config);
-  const audit = new BufferedEventPublisher(events, logger.child({ component: 'audit' }));
+  // Audit events wait in a spool under the data directory until delivered: a crash loses none.
+  const audit = await SpooledEventPublisher.open(join(dataDir, 'audit-spool'), events, logger.child({ component: 'audit' }));
 
   @Module({
     imports: [
@@ -93,7 +94,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed }),
+      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed, database: database('gateway') }),
       IamModule.register({
         database: database('iam'),
         bootstrap: {
@@ -133,12 +134,14 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   } catch (error) {
     // A cause the user can fix (the port, the data directory) as one line; the rest as it is.
     await app?.close().catch(() => undefined);
+    await audit.close(0);
     await eventFeed.close();
     await tracingHandle.shutdown();
     throw listenStartupError(error, http) ?? dataDirStartupError(error, dataDir) ?? error;
   }
   logger.info({ url, dataDir }, 'sealbox standalone listening');
   app.getHttpServer().once('close', () => {
+    void audit.close();
     void eventFeed.close();
     void tracingHandle.shutdown();
   });

@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { TRANSPORT_STATUS, type EventFeed, type TransportStatus } from '@sealbox/platform';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { openServiceDatabase, TRANSPORT_STATUS, type DatabaseConfig, type EventFeed, type TransportStatus } from '@sealbox/platform';
 import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
 import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
+import { CreateIdempotencyKeys1765065600000, IdempotencyKeyEntity } from './idempotency/idempotency.entity.js';
+import { GATEWAY_DATABASE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
 import { ReadinessService } from './readiness.service.js';
 import { EVENT_FEED } from './routes/events.routes.js';
@@ -17,6 +19,8 @@ export interface GatewayModuleOptions {
   readonly gateway?: GatewayOptions;
   /** What `GET /v1/events` streams: JetStream when distributed, the in-process bus in standalone. */
   readonly eventFeed: EventFeed;
+  /** The gateway's own database (Idempotency-Keys): PostgreSQL when distributed, SQLite in standalone. */
+  readonly database: DatabaseConfig;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -31,6 +35,18 @@ export class GatewayModule {
         { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
         { provide: EVENT_FEED, useValue: options.eventFeed },
+        {
+          provide: GATEWAY_DATABASE,
+          useFactory: () =>
+            openServiceDatabase({
+              service: 'gateway',
+              config: options.database,
+              entities: [IdempotencyKeyEntity],
+              migrations: [CreateIdempotencyKeys1765065600000],
+            }),
+        },
+        IdempotencyInterceptor,
+        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
         ReadinessService,
         TokenVerifier,
         RevocationList,

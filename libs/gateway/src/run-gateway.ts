@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import {
-  BufferedEventPublisher,
   ConfigError,
   NatsEventSubscriber,
   SystemClock,
@@ -14,6 +13,9 @@ import {
   JetStreamPublisher,
   listen,
   loadConfig,
+  SpooledEventPublisher,
+  StartupError,
+  StartupExitCode,
   natsClient,
   natsConfigOf,
   PlatformModule,
@@ -76,7 +78,19 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const publisher = new JetStreamPublisher(nats, 'gateway', logger);
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
   const eventFeed = new JetStreamEventFeed(nats, 'gateway', logger);
-  const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
+  let audit: SpooledEventPublisher;
+  try {
+    audit = await SpooledEventPublisher.open(config.SEALBOX_AUDIT_SPOOL_DIR, publisher, logger.child({ component: 'audit' }));
+  } catch (error) {
+    exitOnStartupError(
+      new StartupError(
+        StartupExitCode.CONFIG,
+        `cannot use the audit spool ${config.SEALBOX_AUDIT_SPOOL_DIR}: ${error instanceof Error ? error.message : String(error)}`,
+        'give each gateway process a writable SEALBOX_AUDIT_SPOOL_DIR of its own',
+      ),
+      'sealbox gateway',
+    );
+  }
   const clock = new SystemClock();
   const gateway = gatewayOptionsFrom(config);
 
@@ -90,7 +104,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: client, gateway, eventFeed }),
+      GatewayModule.register({ transportStatus: client, gateway, eventFeed, database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL } }),
     ],
   })
   class GatewayRootModule {}

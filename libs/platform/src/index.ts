@@ -33,3 +33,4 @@ export * from './rpc/transport-status.js';
 export * from './jwt/index.js';
 export * from './events/buffered-publisher.js';
 export * from './events/nats-subscriber.js';
+export * from './events/spooled-publisher.js';

@@ -33,6 +33,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INSTANCE_NOT_INITIALIZED':
     case 'IMPORT_TOKEN_EXPIRED':
     case 'IMPORT_TOKEN_EXHAUSTED':
+    case 'IDEMPOTENCY_KEY_IN_USE':
       return 409;
     case 'GONE':
     case 'KEY_DESTROYED':
@@ -52,6 +53,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 415;
     case 'UNPROCESSABLE':
     case 'INTEGRITY_FAILED':
+    case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
     case 'RATE_LIMITED':
       return 429;
