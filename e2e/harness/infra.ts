@@ -159,6 +159,13 @@ export async function assertNoServiceAnswers(url: string): Promise<void> {
 }
 
 /**
+ * How the server notices a client that stopped answering (a frozen or stopped replica), as in
+ * docker/nats.conf: a PING every second, disconnected after 2 unanswered (so its queue-group share
+ * goes to the other replicas within ~2-3 s), or when a write to it blocks for 2 s.
+ */
+const NATS_LIVENESS_CONF = 'ping_interval: "1s"\nping_max: 2\nwrite_deadline: "2s"\n';
+
+/**
  * A NATS server with JetStream for this run only (the `nats-server` binary, in a temp store), so no
  * other process on the machine can answer this stack's subjects or receive its events.
  */
@@ -166,13 +173,17 @@ export async function startNatsServer(options: {
   readonly directory: string;
   readonly logDir: string;
   readonly pidFile: string;
+  /** Start it again on the port it had (after a test stopped it); a free port otherwise. */
+  readonly port?: number;
 }): Promise<string> {
   mkdirSync(options.directory, { recursive: true, mode: 0o700 });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const confFile = join(options.directory, 'nats.conf');
+  writeFileSync(confFile, NATS_LIVENESS_CONF, { mode: 0o600 });
   spawnTracked({
     name: NATS_SERVER,
     command: 'nats-server',
-    args: ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', options.directory],
+    args: ['-c', confFile, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', options.directory],
     cwd: options.directory,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
     logFile: join(options.logDir, `${NATS_SERVER}.log`),

@@ -42,6 +42,14 @@ export const NatsSettings = {
   SEALBOX_NATS_USER: z.string().optional().describe('NATS user of this service (per-service permissions in docker/nats.conf)'),
   SEALBOX_NATS_PASSWORD: z.string().optional().describe('NATS password of this service (no default)'),
   SEALBOX_RPC_TIMEOUT_MS: positiveInt.default(5000).describe('Deadline of one request to another service; then 503 SERVICE_UNAVAILABLE'),
+  SEALBOX_RPC_LEAVE_ON_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'A service replica whose event loop is this many ms late twice in a row leaves its queue group until on time for 2 s, so other replicas take its requests (0 = never; set it only with 2 or more replicas)',
+    ),
 };
 
 export const DatabaseSettings = {
@@ -91,6 +99,8 @@ export interface NatsConnectionConfig {
   readonly servers: string[];
   readonly user?: string;
   readonly pass?: string;
+  /** Leave the queue group while the event loop is this late (ms); undefined: never. */
+  readonly leaveOnLagMs?: number;
 }
 
 export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectionConfig {
@@ -98,5 +108,6 @@ export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectio
     servers: config.SEALBOX_NATS_URL.split(',').map((server) => server.trim()).filter(Boolean),
     ...(config.SEALBOX_NATS_USER ? { user: config.SEALBOX_NATS_USER } : {}),
     ...(config.SEALBOX_NATS_PASSWORD ? { pass: config.SEALBOX_NATS_PASSWORD } : {}),
+    ...(config.SEALBOX_RPC_LEAVE_ON_LAG_MS > 0 ? { leaveOnLagMs: config.SEALBOX_RPC_LEAVE_ON_LAG_MS } : {}),
   };
 }
