@@ -1,12 +1,12 @@
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Clock, DomainError, rootLogger, SchedulerLoop, validationFailed } from '@sealbox/platform';
+import { Clock, DomainError, rootLogger, RPC_CLIENT_OPTIONS, SchedulerLoop, validationFailed, type RpcClientOptions } from '@sealbox/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { of, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { auditOf } from '../auth/audit-context.js';
-import { IdempotencyStore, type StoredResponse } from './idempotency.store.js';
+import { IdempotencyStore, leaseFor, type StoredResponse } from './idempotency.store.js';
 
 export const GATEWAY_DATABASE = Symbol('sealbox:gateway:database');
 
@@ -49,7 +49,7 @@ function fingerprintOf(request: FastifyRequest): string {
  * sent them and are kept 24 hours. Only a successful (2xx) response is remembered: after an error
  * the key is free, and a retry runs the request again. The same key with another method, path or
  * body is 422 IDEMPOTENCY_KEY_REUSED; while the first request runs, a retry is 409
- * IDEMPOTENCY_KEY_IN_USE.
+ * IDEMPOTENCY_KEY_IN_USE (until twice the RPC deadline and a second: then it cannot succeed any more).
  *
  * A Nest interceptor claims the key (it runs after the access guard, which names the identity); an
  * `onSend` hook stores what the request answered, or swaps in the stored answer for a replay.
@@ -63,8 +63,9 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit, On
     @Inject(GATEWAY_DATABASE) private readonly dataSource: DataSource,
     clock: Clock,
     private readonly adapter: HttpAdapterHost,
+    @Inject(RPC_CLIENT_OPTIONS) rpc: RpcClientOptions,
   ) {
-    this.store = new IdempotencyStore(dataSource, clock);
+    this.store = new IdempotencyStore(dataSource, clock, leaseFor(rpc.timeoutMs));
     this.purge = new SchedulerLoop(PURGE_INTERVAL_MS, clock, [{ name: 'idempotency key purge', runner: { runDue: () => this.store.purgeExpired() } }]);
   }
 

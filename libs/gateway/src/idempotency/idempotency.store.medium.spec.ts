@@ -4,7 +4,9 @@ import { createTestDatabase } from '@sealbox/platform/testing';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CreateIdempotencyKeys1765065600000, IdempotencyKeyEntity } from './idempotency.entity.js';
-import { IDEMPOTENCY_KEY_TTL_MS, IDEMPOTENCY_LEASE_MS, IdempotencyStore } from './idempotency.store.js';
+import { IDEMPOTENCY_KEY_TTL_MS, IdempotencyStore } from './idempotency.store.js';
+
+const LEASE_MS = 11_000;
 
 const RESPONSE = { status: 201, headers: { 'content-type': 'application/json; charset=utf-8', location: '/x/1' }, body: '{"id":"1"}' };
 
@@ -26,7 +28,7 @@ describe.each([
     const database = await fresh();
     drop = database.drop;
     dataSource = await openServiceDatabase({ service: 'gateway', config: database.config, entities: [IdempotencyKeyEntity], migrations: [CreateIdempotencyKeys1765065600000] });
-    return new IdempotencyStore(dataSource, clock);
+    return new IdempotencyStore(dataSource, clock, LEASE_MS);
   }
 
   afterEach(async () => {
@@ -57,7 +59,9 @@ describe.each([
   it('takes over a claim whose lease ended (its gateway stopped), and forgets keys after 24 h', async () => {
     const keys = await store();
     await keys.claim('iam-a', 'stuck', 'f1');
-    clock.advance(IDEMPOTENCY_LEASE_MS);
+    clock.advance(LEASE_MS - 1);
+    expect(await keys.claim('iam-a', 'stuck', 'f1')).toEqual({ kind: 'in-use' });
+    clock.advance(1);
     expect(await keys.claim('iam-a', 'stuck', 'f1')).toEqual({ kind: 'claimed' });
     await keys.claim('iam-a', 'done', 'f1');
     await keys.complete('iam-a', 'done', RESPONSE);

@@ -4,8 +4,13 @@ import { IdempotencyKeyEntity } from './idempotency.entity.js';
 
 /** How long a key and the response of its first request are kept (the IETF draft suggests at least 24 hours). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
-/** How long a claim holds while its request runs: longer than any request may take, short enough after a crash. */
-export const IDEMPOTENCY_LEASE_MS = 60_000;
+/**
+ * How long a claim holds while its request runs, from the RPC deadline: a request makes at most two
+ * calls in a row (the decision, then the work), each within the deadline, and a service does not
+ * commit after it. Past the lease, the first request can no longer succeed: a retry runs again (after
+ * a gateway crash, its keys are free within seconds, not a day).
+ */
+export const leaseFor = (rpcTimeoutMs: number) => 2 * rpcTimeoutMs + 1000;
 
 /** The response of a key's first request, replayed to its retries. */
 export interface StoredResponse {
@@ -35,6 +40,7 @@ export class IdempotencyStore {
   constructor(
     dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly leaseMs: number,
   ) {
     this.keys = dataSource.getRepository(IdempotencyKeyEntity);
   }
@@ -48,7 +54,7 @@ export class IdempotencyStore {
           key,
           fingerprint,
           state: 'pending',
-          leaseUntil: now + IDEMPOTENCY_LEASE_MS,
+          leaseUntil: now + this.leaseMs,
           expiresAt: now + IDEMPOTENCY_KEY_TTL_MS,
           status: null,
           headers: null,

@@ -19,7 +19,7 @@ export function natsConnectionOptions(config: NatsConnectionConfig, name: string
     ...(config.pass ? { pass: config.pass } : {}),
     reconnect: true,
     maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
+    reconnectTimeWait: 250,
     // Otherwise every request builds two Error objects up front (for stack traces of failures): a
     // cost on every call for a nicer trace of the rare one that fails, which says what it needs anyway.
     noAsyncTraces: true,
