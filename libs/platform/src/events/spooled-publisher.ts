@@ -226,56 +226,64 @@ export class SpooledEventPublisher implements EventSink {
     this.writeHandle = await open(join(this.dir, segmentName(this.writeSeq)), 'a', 0o600);
   }
 
-  /** Publish the spool from the cursor, in order, forever (until closed). */
+  /** Publish the spool from the cursor, in order, until closed; a failing file operation is logged and retried. */
   private async run(): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
-      // Read before looking at the batch: once the writer moved on, nothing more is written to this segment.
-      const finished = this.cursor.seq < this.writeSeq;
-      const batch = await this.read().catch((error: unknown) => {
-        this.logger.error({ reason: error instanceof Error ? error.message : String(error), spool: this.dir }, 'could not read the event spool');
-        return undefined;
-      });
-      if (!batch) {
+      try {
+        backoff = await this.step(backoff);
+      } catch (error) {
+        this.logger.error({ reason: error instanceof Error ? error.message : String(error), spool: this.dir }, 'the event spool failed; retrying');
         await this.pause(backoff);
-        continue;
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
       }
-      if (batch.items.length === 0) {
-        if (finished) {
-          // The end of a finished segment: everything in it is published.
-          const done = this.cursor.seq;
-          await this.readHandle?.handle.close();
-          this.readHandle = undefined;
-          this.cursor = { seq: done + 1, offset: 0 };
-          await this.saveCursor();
-          await rm(join(this.dir, segmentName(done)), { force: true });
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          // In case a write finished between the read and now.
-          setTimeout(resolve, 200).unref();
-        });
-        this.wake = undefined;
-        continue;
-      }
-      const results = await Promise.allSettled(batch.items.map((item) => this.publisher.publish(item.subject, item.event)));
-      const failedAt = results.findIndex((result) => result.status === 'rejected');
-      const done = failedAt === -1 ? batch.items.length : failedAt;
-      if (done > 0) {
-        this.cursor = { seq: this.cursor.seq, offset: batch.items[done - 1]!.end };
-        this.unpublished = Math.max(0, this.unpublished - done);
-        await this.saveCursor();
-      }
-      if (failedAt === -1) {
-        backoff = 250;
-        continue;
-      }
-      const reason = (results[failedAt] as PromiseRejectedResult).reason as unknown;
-      this.logger.warn({ reason: reason instanceof Error ? reason.message : String(reason), pending: this.unpublished }, 'could not publish events; they wait in the spool');
-      await this.pause(backoff);
-      backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
     }
+  }
+
+  /** One batch (or one wait): the backoff to use next. */
+  private async step(backoff: number): Promise<number> {
+    // Read before looking at the batch: once the writer moved on, nothing more is written to this segment.
+    const finished = this.cursor.seq < this.writeSeq;
+    const batch = await this.read().catch((error: unknown) => {
+      this.logger.error({ reason: error instanceof Error ? error.message : String(error), spool: this.dir }, 'could not read the event spool');
+      return undefined;
+    });
+    if (!batch) {
+      await this.pause(backoff);
+      return backoff;
+    }
+    if (batch.items.length === 0) {
+      if (finished) {
+        // The end of a finished segment: everything in it is published.
+        const done = this.cursor.seq;
+        await this.readHandle?.handle.close();
+        this.readHandle = undefined;
+        this.cursor = { seq: done + 1, offset: 0 };
+        await this.saveCursor();
+        await rm(join(this.dir, segmentName(done)), { force: true });
+        return backoff;
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        // In case a write finished between the read and now.
+        setTimeout(resolve, 200).unref();
+      });
+      this.wake = undefined;
+      return backoff;
+    }
+    const results = await Promise.allSettled(batch.items.map((item) => this.publisher.publish(item.subject, item.event)));
+    const failedAt = results.findIndex((result) => result.status === 'rejected');
+    const done = failedAt === -1 ? batch.items.length : failedAt;
+    if (done > 0) {
+      this.cursor = { seq: this.cursor.seq, offset: batch.items[done - 1]!.end };
+      this.unpublished = Math.max(0, this.unpublished - done);
+      await this.saveCursor();
+    }
+    if (failedAt === -1) return 250;
+    const reason = (results[failedAt] as PromiseRejectedResult).reason as unknown;
+    this.logger.warn({ reason: reason instanceof Error ? reason.message : String(reason), pending: this.unpublished }, 'could not publish events; they wait in the spool');
+    await this.pause(backoff);
+    return Math.min(backoff * 2, this.options.maxBackoffMs);
   }
 
   /** Wait `ms` (the broker is away), or less once closed. */
