@@ -62,6 +62,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        ...shared,
+        test: {
+          // The fault tier: the distributed stack on a NATS server of its own, under faults (npm run test:faults).
+          name: 'faults',
+          include: ['e2e/faults/**/*.faults.spec.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          globalSetup: ['e2e/faults/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -164,9 +164,9 @@ describe('docker/compose.yaml', () => {
     });
 
     it('reports a missing required variable', () => {
-      const broken = withoutLine(/^\s+SEALBOX_PKCS11_PIN:/);
+      const broken = withoutLine(/^\s+SEALBOX_DATABASE_URL: postgres:\/\/sealbox_kms:/);
       expect(composeProblems(broken, natsSource, appDirectories())).toContain(
-        "kms: SEALBOX_PKCS11_PIN is required by the app's config schema but not set",
+        "kms: SEALBOX_DATABASE_URL is required by the app's config schema but not set",
       );
     });
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stackInfo } from './harness/context.js';
 
 const root = join(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
@@ -123,8 +124,12 @@ describe('start-up', () => {
   it('serves /healthz while NATS is unreachable, retries with backoff, and /readyz follows the connection', async () => {
     const natsPort = await freePort();
     const httpPort = await freePort();
+    const spool = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
     const { output } = start(process.execPath, [app('gateway')], {
       SEALBOX_PORT: String(httpPort),
+      // The gateway's own database (Idempotency-Keys): the run's; its audit spool: a folder of this test.
+      SEALBOX_DATABASE_URL: stackInfo().databaseUrl,
+      SEALBOX_AUDIT_SPOOL_DIR: spool,
       SEALBOX_NATS_URL: `nats://127.0.0.1:${natsPort}`,
       SEALBOX_LOG_LEVEL: 'info',
       SEALBOX_RPC_TIMEOUT_MS: '1000',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: the three tiers in order (unit, medium, e2e), each its own vitest run so the tiers
+// `npm test`: the tiers in order (unit, medium, e2e, then the fault tier), each its own vitest run so the tiers
 // never share NATS subjects or the event stream at the same time. Prints one closing line
 // "N passed, N failed" over all tiers and exits non-zero if any tier failed or ran no test.
 // Before the medium and e2e tiers it makes the machine ready (tools/test-setup.mjs): SoftHSM2,
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareMachine } from './test-setup.mjs';
 
-const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e').split(',').map((tier) => tier.trim()).filter(Boolean);
+const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e,faults').split(',').map((tier) => tier.trim()).filter(Boolean);
 const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
 let passed = 0;
 let failed = 0;
@@ -22,7 +22,8 @@ function run(command, args) {
   return result.status ?? 1;
 }
 
-if (tiers.includes('medium') || tiers.includes('e2e')) {
+const needsStack = tiers.includes('e2e') || tiers.includes('faults');
+if (tiers.includes('medium') || needsStack) {
   const ready = await prepareMachine();
   if (!ready.ok) {
     console.error(ready.line);
@@ -30,8 +31,8 @@ if (tiers.includes('medium') || tiers.includes('e2e')) {
   }
 }
 
-if (tiers.includes('e2e')) {
-  // The e2e tier runs the built apps.
+if (needsStack) {
+  // The e2e and fault tiers run the built apps.
   if (run('npx', ['tsc', '-b', 'tsconfig.build.json']) !== 0) {
     console.error('build failed');
     process.exit(1);

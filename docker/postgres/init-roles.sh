@@ -1,10 +1,10 @@
 #!/bin/sh
 # Runs once, when the postgres container initialises an empty data volume (docker-entrypoint-initdb.d).
-# One login role per service that keeps data, owning its schema `sealbox_<svc>` in the one database
+# One login role per service that keeps data (and the gateway: its Idempotency-Keys), owning its schema `sealbox_<svc>` in the one database
 # (the schema name the services use): a service can neither read nor change another's tables.
 # Passwords come from <SVC>_DB_PASSWORD (docker/.env); the services' SEALBOX_DATABASE_URL use them.
 set -eu
-for svc in iam kms secrets lifecycle; do
+for svc in iam kms secrets lifecycle gateway; do
   variable="$(echo "$svc" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
   password="$(printenv "$variable" || true)"
   if [ -z "$password" ]; then

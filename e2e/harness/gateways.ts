@@ -27,7 +27,13 @@ export async function startExtraGateway(stack: StackInfo, name: string): Promise
     command: process.execPath,
     args: ['--enable-source-maps', join(stack.root, 'apps', 'gateway', 'dist', 'main.js'), runMarker(stack.runId)],
     cwd: stack.root,
-    env: { ...stack.appEnv.gateway, SEALBOX_PORT: String(port), SEALBOX_TRACING_FILE: join(stack.spanDir, `${name}.jsonl`) },
+    env: {
+      ...stack.appEnv.gateway,
+      SEALBOX_PORT: String(port),
+      SEALBOX_TRACING_FILE: join(stack.spanDir, `${name}.jsonl`),
+      // Each gateway process its own audit spool.
+      SEALBOX_AUDIT_SPOOL_DIR: join(stack.workDir, `${name}-audit-spool`),
+    },
     logFile: join(stack.logDir, `${name}.log`),
     pidFile: stack.pidFile,
     marker: runMarker(stack.runId),

@@ -176,7 +176,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       SEALBOX_TRACING_FILE: join(spanDir, `${app}.jsonl`),
     });
     const appEnv: Record<StackApp, ProcessEnv> = {
-      gateway: { ...common('gateway'), SEALBOX_HOST: '127.0.0.1', SEALBOX_PORT: String(gatewayPort) },
+      gateway: {
+        ...common('gateway'),
+        SEALBOX_DATABASE_URL: databaseUrl,
+        SEALBOX_AUDIT_SPOOL_DIR: join(workDir, 'gateway-audit-spool'),
+        SEALBOX_HOST: '127.0.0.1',
+        SEALBOX_PORT: String(gatewayPort),
+      },
       iam: {
         ...common('iam'),
         SEALBOX_DATABASE_URL: databaseUrl,

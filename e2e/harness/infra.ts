@@ -3,13 +3,13 @@ import { requestOverNats } from '@sealbox/platform';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import S3rver from 's3rver';
-import { createNatsPki, NATS_TEST_USER, writeNatsTlsConfig, type NatsClientOptions } from './nats-tls.js';
+import { createNatsPki, NATS_TEST_USER, readNatsTlsConfig, writeNatsTlsConfig, type NatsClientOptions } from './nats-tls.js';
 import { spawnTracked } from './processes.js';
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -171,6 +171,7 @@ export async function assertNoServiceAnswers(url: string): Promise<void> {
   }
 }
 
+
 /**
  * A NATS server with JetStream for this run only (the `nats-server` binary, in a temp store), so no
  * other process on the machine can answer this stack's subjects or receive its events.
@@ -194,10 +195,16 @@ export async function startNatsServer(options: {
   readonly apps: readonly string[];
 }): Promise<RunningNats> {
   mkdirSync(options.directory, { recursive: true, mode: 0o700 });
-  const port = await freePort();
-  const pki = createNatsPki(join(options.directory, 'tls'), [...options.apps, NATS_TEST_USER]);
   const configFile = join(options.directory, 'nats.json');
-  const { passwords } = writeNatsTlsConfig({ file: configFile, port, storeDir: join(options.directory, 'jetstream'), pki, root: options.root });
+  // Started again (a test stopped it): the same port, certificates and passwords as before.
+  const { port, passwords, pki } = existsSync(configFile)
+    ? readNatsTlsConfig(configFile, join(options.directory, 'tls'))
+    : await (async () => {
+        const fresh = await freePort();
+        const made = createNatsPki(join(options.directory, 'tls'), [...options.apps, NATS_TEST_USER]);
+        const written = writeNatsTlsConfig({ file: configFile, port: fresh, storeDir: join(options.directory, 'jetstream'), pki: made, root: options.root });
+        return { port: fresh, passwords: written.passwords, pki: made };
+      })();
   spawnTracked({
     name: NATS_SERVER,
     command: 'nats-server',

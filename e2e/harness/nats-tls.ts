@@ -33,6 +33,16 @@ function openssl(cwd: string, args: string[]): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Where the files of a PKI made by createNatsPki are. */
+function pkiAt(directory: string): NatsPki {
+  const caFile = join(directory, 'ca.pem');
+  return {
+    caFile,
+    server: { certFile: join(directory, 'server.pem'), keyFile: join(directory, 'server-key.pem') },
+    client: (name) => ({ caFile, certFile: join(directory, `client-${name}.pem`), keyFile: join(directory, `client-${name}-key.pem`) }),
+  };
+}
+
 /** A CA, the server's certificate and one client certificate per name, valid two days. */
 export function createNatsPki(directory: string, clients: readonly string[]): NatsPki {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -45,12 +55,7 @@ export function createNatsPki(directory: string, clients: readonly string[]): Na
   };
   issue('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   for (const client of clients) issue(`client-${client}`, 'extendedKeyUsage=clientAuth\n');
-  const caFile = join(directory, 'ca.pem');
-  return {
-    caFile,
-    server: { certFile: join(directory, 'server.pem'), keyFile: join(directory, 'server-key.pem') },
-    client: (name) => ({ caFile, certFile: join(directory, `client-${name}.pem`), keyFile: join(directory, `client-${name}-key.pem`) }),
-  };
+  return pkiAt(directory);
 }
 
 /**
@@ -70,6 +75,12 @@ export function writeNatsTlsConfig(options: {
   const config = {
     listen: `127.0.0.1:${options.port}`,
     max_payload: 4 * 1024 * 1024,
+    // As docker/nats.conf: a client that stops answering (a frozen or stopped replica) is noticed by a
+    // PING every second and disconnected after 2 unanswered, or when a write to it blocks 2 s, so its
+    // queue-group share goes to the other replicas within ~2-3 s.
+    ping_interval: '1s',
+    ping_max: 2,
+    write_deadline: '2s',
     jetstream: { store_dir: options.storeDir },
     tls: { cert_file: options.pki.server.certFile, key_file: options.pki.server.keyFile, ca_file: options.pki.caFile, verify: true, timeout: 2 },
     authorization: {
@@ -81,6 +92,16 @@ export function writeNatsTlsConfig(options: {
   };
   writeFileSync(options.file, JSON.stringify(config, null, 2), { mode: 0o600 });
   return { passwords };
+}
+
+/** The port, passwords and PKI of a configuration written before (the server is started again). */
+export function readNatsTlsConfig(file: string, pkiDirectory: string): { port: number; passwords: ReadonlyMap<string, string>; pki: NatsPki } {
+  const config = JSON.parse(readFileSync(file, 'utf8')) as { listen: string; authorization: { users: { user: string; password: string }[] } };
+  return {
+    port: Number(config.listen.split(':').at(-1)),
+    passwords: new Map(config.authorization.users.map((user) => [user.user, user.password])),
+    pki: pkiAt(pkiDirectory),
+  };
 }
 
 export const NATS_TEST_USER = TEST_USER;

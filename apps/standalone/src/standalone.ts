@@ -16,7 +16,7 @@ import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
 import { lifecycleDomainOptions, LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
-  BufferedEventPublisher,
+  SpooledEventPublisher,
   SystemClock,
   createHttpApp,
   createLogger,
@@ -204,12 +204,13 @@ interface UnsealedAppInput {
 /** The full API over the unsealed key store, ready but not listening. */
 async function createUnsealedApp(input: UnsealedAppInput): Promise<NestFastifyApplication> {
   const { config, dataDir, logger, clock, gateway, protector } = input;
-  const database = (service: ServiceName): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
+  const database = (service: ServiceName | 'gateway'): DatabaseConfig => ({ type: 'sqlite', path: join(dataDir, 'db', `${service}.sqlite`) });
   const bus = new InProcessBus();
   const server = new InProcessServer(bus);
   const events = new InProcessEventBus();
   const eventFeed = new RecentEventsFeed(events);
-  const audit = new BufferedEventPublisher(events, logger.child({ component: 'audit' }));
+  // Audit events wait in a spool under the data directory until delivered: a crash loses none.
+  const audit = await SpooledEventPublisher.open(join(dataDir, 'audit-spool'), events, logger.child({ component: 'audit' }));
 
   @Module({
     imports: [
@@ -221,7 +222,7 @@ async function createUnsealedApp(input: UnsealedAppInput): Promise<NestFastifyAp
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed, seal: input.seal }),
+      GatewayModule.register({ transportStatus: inProcessStatus, gateway, eventFeed, seal: input.seal, database: database('gateway') }),
       IamModule.register({
         database: database('iam'),
         bootstrap: {
@@ -266,9 +267,13 @@ async function createUnsealedApp(input: UnsealedAppInput): Promise<NestFastifyAp
     await app.init();
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await audit.close(0);
     await eventFeed.close();
     throw error;
   }
-  app.getHttpServer().once('close', () => void eventFeed.close());
+  app.getHttpServer().once('close', () => {
+    void audit.close();
+    void eventFeed.close();
+  });
   return app;
 }

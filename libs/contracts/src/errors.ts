@@ -28,6 +28,10 @@ export const ErrorCodes = [
   'UNSUPPORTED_MEDIA_TYPE',
   'UNPROCESSABLE',
   'RATE_LIMITED',
+  /** An Idempotency-Key reused with a different request (method, path or body) than the one it was first sent with. */
+  'IDEMPOTENCY_KEY_REUSED',
+  /** A request with this Idempotency-Key is still being processed: retry once it finished. */
+  'IDEMPOTENCY_KEY_IN_USE',
   'INSTANCE_NOT_ACTIVE',
   /** A locked resource instance refuses update and delete (Resource Controller answers 400). */
   'INSTANCE_LOCKED',

@@ -1,4 +1,4 @@
-import { HttpSettings, ServiceSettings } from '@sealbox/platform';
+import { DatabaseSettings, HttpSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import type { GatewayOptions } from './options.js';
 
@@ -28,8 +28,18 @@ export const EdgeSettings = {
     ),
 };
 
-/** Configuration of apps/gateway. */
-export const GatewayAppConfig = z.object({ ...ServiceSettings, ...HttpSettings, ...EdgeSettings });
+/** Settings of the distributed gateway only (standalone keeps its audit spool in its data directory). */
+export const GatewayOnlySettings = {
+  SEALBOX_AUDIT_SPOOL_DIR: z
+    .string()
+    .default('./data/audit-spool')
+    .describe(
+      'Folder where the gateway keeps audit events until NATS has stored them (a NATS outage or a restart loses none); one folder per gateway process',
+    ),
+};
+
+/** Configuration of apps/gateway (its database keeps the Idempotency-Keys, shared by every gateway replica). */
+export const GatewayAppConfig = z.object({ ...ServiceSettings, ...DatabaseSettings, ...HttpSettings, ...EdgeSettings, ...GatewayOnlySettings });
 export type GatewayAppConfig = z.output<typeof GatewayAppConfig>;
 
 export function gatewayOptionsFrom(config: z.output<z.ZodObject<typeof EdgeSettings>>): GatewayOptions {

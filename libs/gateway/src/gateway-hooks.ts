@@ -6,7 +6,7 @@ import {
   RateLimitedError,
   requestSpanContext,
   sendError,
-  type BufferedEventPublisher,
+  type EventSink,
 } from '@sealbox/platform';
 import { auditOf } from './auth/audit-context.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -19,7 +19,7 @@ import type { GatewayOptions } from './options.js';
 export function configureGateway(
   app: NestFastifyApplication,
   options: GatewayOptions,
-  audit: BufferedEventPublisher,
+  audit: EventSink,
   clock: Clock,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();

@@ -381,6 +381,7 @@ describe('gateway HTTP edge: readiness', () => {
       // A request routed to the absent service fails after the RPC deadline instead of hanging.
       const routed = await send(partial.url, { path: '/v2/resource_instances/abc', headers: partial.auth() });
       expect(expectIbmError(routed, 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toContain('lifecycle');
+      expect(routed.headers['retry-after']).toBe('1');
     } finally {
       await partial.close();
     }

@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { TRANSPORT_STATUS, type EventFeed, type TransportStatus } from '@sealbox/platform';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { openServiceDatabase, TRANSPORT_STATUS, type DatabaseConfig, type EventFeed, type TransportStatus } from '@sealbox/platform';
 import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
 import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
+import { CreateIdempotencyKeys1765065600000, IdempotencyKeyEntity } from './idempotency/idempotency.entity.js';
+import { GATEWAY_DATABASE, IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
 import { ReadinessService } from './readiness.service.js';
 import { EVENT_FEED } from './routes/events.routes.js';
@@ -21,6 +23,8 @@ export interface GatewayModuleOptions {
   readonly eventFeed: EventFeed;
   /** The key store's seal, where this process holds it (standalone): serves `/v1/sys/*`. */
   readonly seal?: SealControl;
+  /** The gateway's own database (Idempotency-Keys): PostgreSQL when distributed, SQLite in standalone. */
+  readonly database: DatabaseConfig;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -35,6 +39,18 @@ export class GatewayModule {
         { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
         { provide: EVENT_FEED, useValue: options.eventFeed },
+        {
+          provide: GATEWAY_DATABASE,
+          useFactory: () =>
+            openServiceDatabase({
+              service: 'gateway',
+              config: options.database,
+              entities: [IdempotencyKeyEntity],
+              migrations: [CreateIdempotencyKeys1765065600000],
+            }),
+        },
+        IdempotencyInterceptor,
+        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
         ReadinessService,
         TokenVerifier,
         RevocationList,

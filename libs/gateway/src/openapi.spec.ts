@@ -129,6 +129,14 @@ describe('OpenAPI document', () => {
     expect(parameter('/v1/reclamations', 'get', 'resource_instance_id')).toMatchObject({ in: 'query' });
   });
 
+  it('documents Idempotency-Key (a Sealbox extension) on authenticated POST and PATCH, not on reads nor the public token exchange', () => {
+    const parameter = (path: string, method: string) => document.paths[path]?.[method]?.parameters?.find((entry) => entry.name === 'Idempotency-Key');
+    expect(parameter('/secrets-manager/{instance_guid}/api/v2/secrets', 'post')).toMatchObject({ in: 'header', required: false });
+    expect(parameter('/v2/resource_instances', 'post')).toMatchObject({ in: 'header', required: false });
+    expect(parameter('/secrets-manager/{instance_guid}/api/v2/secrets', 'get')).toBeUndefined();
+    expect(parameter('/identity/token', 'post')).toBeUndefined();
+  });
+
   it('names the IAM action of each checked route', () => {
     const create = document.paths['/secrets-manager/{instance_guid}/api/v2/secrets']?.['post'] as Operation & { 'x-iam-action'?: string; description?: string };
     expect(create['x-iam-action']).toBe('secrets-manager.secret.create');

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import {
-  BufferedEventPublisher,
   ConfigError,
   NatsEventSubscriber,
   SystemClock,
@@ -17,6 +16,7 @@ import {
   StreamSettingsError,
   listen,
   loadConfig,
+  SpooledEventPublisher,
   natsClient,
   eventsStreamOf,
   natsConfigOf,
@@ -86,7 +86,19 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   });
   const subscriber = new NatsEventSubscriber(nats, 'gateway', logger);
   const eventFeed = new JetStreamEventFeed(nats, 'gateway', logger);
-  const audit = new BufferedEventPublisher(publisher, logger.child({ component: 'audit' }));
+  let audit: SpooledEventPublisher;
+  try {
+    audit = await SpooledEventPublisher.open(config.SEALBOX_AUDIT_SPOOL_DIR, publisher, logger.child({ component: 'audit' }));
+  } catch (error) {
+    exitOnStartupError(
+      new StartupError(
+        StartupExitCode.CONFIG,
+        `cannot use the audit spool ${config.SEALBOX_AUDIT_SPOOL_DIR}: ${error instanceof Error ? error.message : String(error)}`,
+        'give each gateway process a writable SEALBOX_AUDIT_SPOOL_DIR of its own',
+      ),
+      'sealbox gateway',
+    );
+  }
   const clock = new SystemClock();
   const gateway = gatewayOptionsFrom(config);
 
@@ -100,7 +112,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: client, gateway, eventFeed }),
+      GatewayModule.register({ transportStatus: client, gateway, eventFeed, database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL } }),
     ],
   })
   class GatewayRootModule {}

@@ -35,3 +35,4 @@ export * from './events/buffered-publisher.js';
 export * from './events/nats-subscriber.js';
 export * from './random/random-batch.js';
 export * from './seal/index.js';
+export * from './events/spooled-publisher.js';

@@ -32,6 +32,22 @@ export const REQUEST_HEADERS: Readonly<Record<string, HeaderDoc>> = {
   },
 };
 
+/** The methods an Idempotency-Key applies to: those not idempotent by themselves. */
+const KEYED_METHODS: ReadonlySet<HttpMethod> = new Set<HttpMethod>(['post', 'patch']);
+
+/** Read by the gateway itself on every authenticated POST and PATCH (not by a route's `@Headers`). */
+const IDEMPOTENCY_KEY_PARAMETER: JsonSchema = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Sealbox extension (IETF draft "The Idempotency-Key HTTP Header Field"): a unique value, e.g. a UUID, chosen by the client. ' +
+    'A retry with the same key (after a 503 or a timeout) gets the first successful response again, marked `Idempotent-Replayed: true`, ' +
+    'instead of doing the work twice. Keys belong to the caller and are kept 24 hours; the same key with another request is ' +
+    '422 `IDEMPOTENCY_KEY_REUSED`, and while the first request runs a retry is 409 `IDEMPOTENCY_KEY_IN_USE`.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
 /** Path parameters by name, where the route's tag does not say better. */
 const PATH_PARAMS: Readonly<Record<string, string>> = {
   instance_guid: 'GUID of the Secrets Manager instance (the SDK service URL is `<gateway>/secrets-manager/<instance_guid>`)',
@@ -134,6 +150,7 @@ export function buildOpenApiDocument(info: DocumentInfo, routes: readonly Docume
       if (!known) throw new Error(`OpenAPI: ${route.name} reads the header ${header}, which REQUEST_HEADERS does not describe`);
       parameters.push({ name: known.name, in: 'header', required: known.required ?? false, description: known.description, schema: known.schema ?? { type: 'string' } });
     }
+    if (KEYED_METHODS.has(route.method) && rule.kind !== 'public') parameters.push(IDEMPOTENCY_KEY_PARAMETER);
     if (route.takesQuery) {
       if (!doc.query) throw new Error(`OpenAPI: ${route.name} takes a query string but its @Operation has no query schema`);
       // Constraints and defaults as the server applies them (output); required as clients must send (input).

@@ -179,7 +179,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions, eventFeed }),
+      GatewayModule.register({
+        transportStatus: options.transportStatus ?? inProcessStatus,
+        gateway: gatewayOptions,
+        eventFeed,
+        database: { type: 'sqlite', path: ':memory:' },
+      }),
     ],
     controllers: [...(options.controllers ?? [])],
   })

@@ -57,6 +57,14 @@ export const NatsSettings = {
   SEALBOX_EVENTS_STREAM_MAX_BYTES: z.coerce.number().int().min(-1).default(-1).describe('Size cap of the event stream, oldest dropped first (-1: none)'),
   SEALBOX_EVENTS_DUPLICATE_WINDOW_MS: positiveInt.default(120_000).describe('A republished event id within this window is dropped by the stream (exactly-once from the outbox)'),
   SEALBOX_RPC_TIMEOUT_MS: positiveInt.default(5000).describe('Deadline of one request to another service; then 503 SERVICE_UNAVAILABLE'),
+  SEALBOX_RPC_LEAVE_ON_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'A service replica whose event loop is this many ms late twice in a row leaves its queue group until on time for 2 s, so other replicas take its requests (0 = never; set it only with 2 or more replicas)',
+    ),
 };
 
 export const DatabaseSettings = {
@@ -121,6 +129,8 @@ export interface NatsConnectionConfig {
    * to secrets). Unset: nats.js's `_INBOX`.
    */
   readonly inboxPrefix?: string;
+  /** Leave the queue group while the event loop is this late (ms); undefined: never. */
+  readonly leaveOnLagMs?: number;
 }
 
 /** A service's NATS settings with its own reply prefix, `_INBOX.<service>`. */
@@ -141,6 +151,7 @@ export function natsConfigOf(config: Parsed<typeof NatsSettings>): NatsConnectio
     ...(config.SEALBOX_NATS_USER ? { user: config.SEALBOX_NATS_USER } : {}),
     ...(config.SEALBOX_NATS_PASSWORD ? { pass: config.SEALBOX_NATS_PASSWORD } : {}),
     ...(tls ? { tls } : {}),
+    ...(config.SEALBOX_RPC_LEAVE_ON_LAG_MS > 0 ? { leaveOnLagMs: config.SEALBOX_RPC_LEAVE_ON_LAG_MS } : {}),
   };
 }
 

@@ -40,6 +40,8 @@ describe('httpStatusOf', () => {
     ['KEY_DESTROYED', 410],
     ['KEY_RESTORE_EXPIRED', 410],
     ['INTEGRITY_FAILED', 422],
+    ['IDEMPOTENCY_KEY_REUSED', 422],
+    ['IDEMPOTENCY_KEY_IN_USE', 409],
     ['RATE_LIMITED', 429],
     ['INTERNAL', 500],
     ['NOT_IMPLEMENTED', 501],

@@ -35,6 +35,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'IMPORT_TOKEN_EXPIRED':
     case 'IMPORT_TOKEN_EXHAUSTED':
     case 'SEAL_NOT_INITIALIZED':
+    case 'IDEMPOTENCY_KEY_IN_USE':
       return 409;
     case 'GONE':
     case 'KEY_DESTROYED':
@@ -54,6 +55,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 415;
     case 'UNPROCESSABLE':
     case 'INTEGRITY_FAILED':
+    case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
     case 'RATE_LIMITED':
       return 429;

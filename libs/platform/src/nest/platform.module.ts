@@ -40,7 +40,7 @@ export class PlatformModule {
         RpcClient,
         ClientProxyCloser,
       ],
-      exports: [Clock, LOGGER, RPC_CLIENT_PROXY, EVENT_PUBLISHER, EVENT_SUBSCRIBER, RpcClient],
+      exports: [Clock, LOGGER, RPC_CLIENT_PROXY, RPC_CLIENT_OPTIONS, EVENT_PUBLISHER, EVENT_SUBSCRIBER, RpcClient],
     };
   }
 }

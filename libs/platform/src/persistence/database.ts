@@ -3,6 +3,7 @@ import type { MigrationInterface } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
+import { CommitDeadlineGuard } from './commit-deadline.js';
 import { GroupSync } from './group-sync.js';
 import { serializeSqliteAccess, walFsync } from './sqlite-access.js';
 
@@ -16,15 +17,18 @@ export type DatabaseConfig =
 export type EntityList = MixedList<Function | string | EntitySchema>;
 export type MigrationList = (new () => MigrationInterface)[];
 
+/** The processes that keep a database: the services, and the gateway (its Idempotency-Keys). */
+export type DatabaseOwner = ServiceName | 'gateway';
+
 export interface ServiceDatabaseOptions {
-  readonly service: ServiceName;
+  readonly service: DatabaseOwner;
   readonly config: DatabaseConfig;
   readonly entities: EntityList;
   readonly migrations: MigrationList;
 }
 
 /** The schema (PostgreSQL) a service owns. */
-export const schemaOf = (service: ServiceName) => `sealbox_${service}`;
+export const schemaOf = (service: DatabaseOwner) => `sealbox_${service}`;
 
 export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOptions {
   const common = {
@@ -70,6 +74,8 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   }
   const dataSource = new DataSource(dataSourceOptions(options));
   await dataSource.initialize();
+  // Added after initialize (which builds the subscriber list from the options): it needs the service's name.
+  dataSource.subscribers.push(new CommitDeadlineGuard(options.service));
   try {
     if (options.config.type === 'postgres') {
       const runner = dataSource.createQueryRunner();

@@ -3,3 +3,5 @@ export * from './columns.js';
 export * from './unique-violation.js';
 export * from './raw-sql.js';
 export * from './group-sync.js';
+export * from './connection-loss.js';
+export * from './commit-deadline.js';

@@ -1,11 +1,12 @@
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { RpcHeaders, Subjects, type ResponseOf, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
+import { RetrySafeSubjects, RpcHeaders, Subjects, type ResponseOf, type Subject, type ValidatedRequestOf } from '@sealbox/contracts';
 import { fieldIssuesOf, isDomainError, serviceUnavailable, toWireError, validationFailed } from '../errors/index.js';
 import { rootLogger } from '../logging/index.js';
+import { databaseUnavailable, isConnectionLoss } from '../persistence/connection-loss.js';
 import { activeTraceId, extractTraceContext, inSpan, SpanKind } from '../tracing/tracer.js';
 import type { ReplyFrame, RequestFrame } from './codec.js';
-import { parseDeadline, withDeadline } from './deadline.js';
+import { deadlinePassed, parseDeadline, withDeadline } from './deadline.js';
 import { callerFrom, type Caller, type HeaderMap } from './headers.js';
 
 /** What a handler learns about the request besides its payload. */
@@ -67,12 +68,17 @@ export async function consume<S extends Subject>(
           ...(requestId ? { requestId } : {}),
           zeroAfterReply: (...buffers) => void scrub.push(...buffers),
         };
-        const reply: HandledReply = { ok: await handle(parsed.data as ValidatedRequestOf<S>, meta) };
+        const reply: HandledReply = { ok: await handleOnFreshConnection(subject, () => handle(parsed.data as ValidatedRequestOf<S>, meta)) };
         if (scrub.length > 0) reply[ZERO_AFTER_REPLY] = scrub;
         return reply;
-      } catch (error) {
+      } catch (thrown) {
         for (const buffer of scrub) buffer.fill(0);
-        if (!isDomainError(error)) {
+        let error = thrown;
+        if (isConnectionLoss(error)) {
+          // The database went away under the request: the caller may retry, so this is a 503, not a 500.
+          rootLogger().warn({ subject, reason: error instanceof Error ? error.message : String(error) }, 'the database connection was lost');
+          error = databaseUnavailable(Subjects[subject].service);
+        } else if (!isDomainError(error)) {
           rootLogger().error({ err: error, subject }, 'unexpected error while handling a request');
         }
         span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
@@ -81,6 +87,29 @@ export async function consume<S extends Subject>(
     },
     parent,
   );
+}
+
+/**
+ * How long a retry waits for the pool to drop the dead connection: PostgreSQL's error reaches the
+ * query before the socket closes, so at once the pool could hand out the same connection again.
+ */
+const FRESH_CONNECTION_DELAY_MS = 50;
+
+/**
+ * Run a handler; when it fails because the database connection was lost (a restart, a terminated
+ * backend) and its subject is one a caller may send twice (RetrySafeSubjects), run it once more on a
+ * fresh connection. Not when the deadline has passed (nobody waits for the answer).
+ */
+async function handleOnFreshConnection<T>(subject: Subject, handle: () => Promise<T>): Promise<T> {
+  try {
+    return await handle();
+  } catch (error) {
+    if (!isConnectionLoss(error) || !RetrySafeSubjects.has(subject)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, FRESH_CONNECTION_DELAY_MS));
+    if (deadlinePassed()) throw error;
+    rootLogger().warn({ subject, reason: error instanceof Error ? error.message : String(error) }, 'the database connection was lost; trying once more');
+    return handle();
+  }
 }
 
 /**

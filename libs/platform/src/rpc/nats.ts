@@ -5,6 +5,7 @@ import type { NatsConnectionConfig } from '../config/fragments.js';
 import { fromWireError } from '../errors/index.js';
 import { rootLogger } from '../logging/logger.js';
 import { decodeReply, encodeRequest } from './codec.js';
+import { LagWatchdog } from './lag-watchdog.js';
 import type { HeaderMap } from './headers.js';
 import { RpcServerStrategy, RpcTransportError, type RpcTransportClient } from './transport.js';
 import type { TransportStatus } from './transport-status.js';
@@ -22,7 +23,7 @@ export function natsConnectionOptions(config: NatsConnectionConfig, name: string
     ...(config.inboxPrefix ? { inboxPrefix: config.inboxPrefix } : {}),
     reconnect: true,
     maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
+    reconnectTimeWait: 250,
     // Otherwise every request builds two Error objects up front (for stack traces of failures): a
     // cost on every call for a nicer trace of the rare one that fails, which says what it needs anyway.
     noAsyncTraces: true,
@@ -129,12 +130,16 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
  * The NATS transport's server for one service: ONE subscription to `<service>.>` in the service's
  * queue group (replicas share the load; each request goes to one of them), every message handed to
  * `dispatch`. Closing drains: requests already received are answered before the connection goes.
+ * While the event loop keeps running late (LagWatchdog) the replica leaves the queue group, so the
+ * other replicas take its share, and joins again once it is on time.
  */
 export class NatsRpcServer extends RpcServerStrategy {
   private readonly link: NatsLink;
   private subscription: Subscription | undefined;
   /** The replies of one event-loop turn leave in one socket write. */
   private readonly replies = new TurnBatch();
+  private readonly watchdog: LagWatchdog | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     config: NatsConnectionConfig,
@@ -142,32 +147,78 @@ export class NatsRpcServer extends RpcServerStrategy {
   ) {
     super();
     this.link = new NatsLink(config, `sealbox-${service}`);
+    this.watchdog = config.leaveOnLagMs === undefined ? undefined : this.watchQueueGroup(config.leaveOnLagMs);
+  }
+
+  /** Leave the queue group while the event loop runs late; join again once it is on time. */
+  private watchQueueGroup(thresholdMs: number): LagWatchdog {
+    return new LagWatchdog(
+      (lagMs) => {
+        rootLogger().warn({ service: this.service, lagMs: Math.round(lagMs) }, 'the event loop is running late: leaving the queue group');
+        const subscription = this.subscription;
+        this.subscription = undefined;
+        void subscription?.drain().catch(() => undefined);
+      },
+      () => {
+        rootLogger().info({ service: this.service }, 'the event loop is on time again: rejoining the queue group');
+        void this.link.open().then(
+          (nc) => this.subscribe(nc),
+          () => undefined,
+        );
+      },
+      { thresholdMs },
+    );
   }
 
   listen(callback: (...optionalParams: unknown[]) => unknown): void {
     this.link.open().then(
       (nc) => {
-        this.subscription = nc.subscribe(`${this.service}.>`, {
-          queue: this.service,
-          callback: (error, message) => {
-            if (error) {
-              rootLogger().warn({ reason: error.message, service: this.service }, 'the RPC subscription failed');
-              return;
-            }
-            void this.dispatch(message.subject, message.data).then((reply) => {
-              if (message.reply) this.replies.defer(() => message.respond(reply));
-            });
-          },
-        });
+        this.subscribe(nc);
+        this.watchdog?.start();
         callback();
       },
       (error: unknown) => callback(error),
     );
   }
 
+  private subscribe(nc: NatsConnection): void {
+    if (this.subscription || nc.isClosed()) return;
+    this.subscription = nc.subscribe(`${this.service}.>`, {
+      queue: this.service,
+      callback: (error, message) => {
+        if (error) {
+          rootLogger().warn({ reason: error.message, service: this.service }, 'the RPC subscription failed');
+          return;
+        }
+        const work = this.dispatch(message.subject, message.data)
+          .then(
+            (reply) =>
+              new Promise<void>((sent) => {
+                if (!message.reply) return sent();
+                // The replies of one event-loop turn leave in one socket write; the work ends once sent.
+                this.replies.defer(() => {
+                  try {
+                    message.respond(reply);
+                  } finally {
+                    sent();
+                  }
+                });
+              }),
+          )
+          // The connection closed under the reply: the caller times out, as for a lost message.
+          .catch(() => undefined);
+        this.inFlight.add(work);
+        void work.finally(() => this.inFlight.delete(work));
+      },
+    });
+  }
+
+  /** Stop taking requests, answer those already received (SIGTERM drains), then disconnect. */
   async close(): Promise<void> {
+    this.watchdog?.stop();
     await this.subscription?.drain().catch(() => undefined);
     this.subscription = undefined;
+    await Promise.allSettled([...this.inFlight]);
     await this.link.close();
   }
 

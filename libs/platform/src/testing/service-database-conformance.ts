@@ -12,6 +12,8 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { NestFactory } from '@nestjs/core';
 import { CloudEvent, type ServiceName } from '@sealbox/contracts';
 import { pino } from 'pino';
@@ -26,6 +28,7 @@ import { PlatformModule } from '../nest/platform.module.js';
 import { ServiceDatabaseModule } from '../nest/service-database.module.js';
 import { dataSourceToken, outboxToken } from '../nest/tokens.js';
 import { openServiceDatabase, pingDatabase, type DatabaseConfig } from '../persistence/database.js';
+import { withDeadline } from '../rpc/deadline.js';
 import { ManualClock } from '../time/clock.js';
 
 /** A database of one backend, fresh for one test. */
@@ -302,6 +305,32 @@ export function describeServiceDatabaseConformance(name: string, backend: Databa
           { id: 'plain', name: 'kept' },
           { id: 'saved', name: 'kept' },
         ]);
+      });
+
+      it('does not commit a transaction whose request deadline passed (rolled back, 503), and commits one with time left', async () => {
+        const dataSource = await openDatabase();
+        const contextManager = new AsyncLocalStorageContextManager().enable();
+        context.setGlobalContextManager(contextManager);
+        try {
+          const late = await rejectionOf(
+            context.with(withDeadline(ROOT_CONTEXT, Date.now() + 30), () =>
+              dataSource.transaction(async (manager) => {
+                await manager.insert(WidgetEntity, { id: 'late', name: 'nobody waits for it' });
+                // The caller gives up while the work is under way (a slow dependency, a frozen replica).
+                await new Promise((resolve) => setTimeout(resolve, 60));
+              }),
+            ),
+          );
+          expect(late).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+          await context.with(withDeadline(ROOT_CONTEXT, Date.now() + 10_000), () =>
+            dataSource.transaction((manager) => manager.insert(WidgetEntity, { id: 'in-time', name: 'kept' })),
+          );
+          // Outside any request (relay, schedulers): no deadline, commits.
+          await dataSource.transaction((manager) => manager.insert(WidgetEntity, { id: 'no-deadline', name: 'kept' }));
+          expect((await dataSource.getRepository(WidgetEntity).find({ order: { id: 'ASC' } })).map((widget) => widget.id)).toEqual(['in-time', 'no-deadline']);
+        } finally {
+          context.disable();
+        }
       });
 
       it('treats a transaction inside a transaction as part of it (savepoint)', async () => {

@@ -36,7 +36,7 @@ export async function startGatewayTarget(tracing: boolean): Promise<number> {
         rpcTimeoutMs: 5000,
         eventPublisher: events,
       }),
-      GatewayModule.register({ transportStatus: inProcessStatus, eventFeed: new RecentEventsFeed(events) }),
+      GatewayModule.register({ transportStatus: inProcessStatus, eventFeed: new RecentEventsFeed(events), database: { type: 'sqlite', path: ':memory:' } }),
     ],
   })
   class GatewayBenchModule {}
