@@ -1,5 +1,6 @@
 // What `npm test` needs on the machine before the medium and e2e tiers: SoftHSM2, a nats-server
-// binary, PostgreSQL on 127.0.0.1:5432 and NATS with JetStream on 127.0.0.1:4222. Missing packages are
+// binary, curl and jq (the README's Quick start, run by the e2e tier), Chromium and its WebDriver (the
+// browser tests of the e2e tier), PostgreSQL on 127.0.0.1:5432 and NATS with JetStream on 127.0.0.1:4222. Missing packages are
 // installed (apt-get, as root, unless SEALBOX_TEST_NO_INSTALL=1), a PostgreSQL cluster that is down is
 // started, and so is NATS; anything that cannot be done stops the run at once with one line naming
 // what is missing and the command that installs it. Dependency-free: it runs before anything is built.
@@ -13,7 +14,7 @@ export const POSTGRES_PORT = 5432;
 export const NATS_PORT = 4222;
 
 /** The Debian packages that provide each command. */
-export const PACKAGES = { 'softhsm2-util': 'softhsm2', 'nats-server': 'nats-server' };
+export const PACKAGES = { 'softhsm2-util': 'softhsm2', 'nats-server': 'nats-server', curl: 'curl', jq: 'jq', chromium: 'chromium', chromedriver: 'chromium-driver' };
 
 /** The machine as the setup sees and changes it (the real one below; fakes in tests). */
 export const machine = {

@@ -9,7 +9,7 @@ interface Outcome {
 
 /** A machine to set up: which commands it has, which ports answer, and what was done to it. */
 function fakeMachine(options: { commands?: string[]; open?: number[]; root?: boolean; clusters?: { version: string; name: string }[]; startsServers?: boolean } = {}) {
-  const commands = new Set(options.commands ?? ['softhsm2-util', 'nats-server', 'apt-get', 'pg_ctlcluster']);
+  const commands = new Set(options.commands ?? ['softhsm2-util', 'nats-server', 'curl', 'jq', 'chromium', 'chromedriver', 'apt-get', 'pg_ctlcluster']);
   const open = new Set(options.open ?? [POSTGRES_PORT, NATS_PORT]);
   const done: string[] = [];
   const probe = {
@@ -19,7 +19,7 @@ function fakeMachine(options: { commands?: string[]; open?: number[]; root?: boo
     postgresClusters: () => options.clusters ?? [{ version: '15', name: 'main' }],
     run: (command: string, args: string[]) => {
       done.push([command, ...args].join(' '));
-      if (command === 'apt-get' && args[0] === 'install') for (const name of ['softhsm2-util', 'nats-server']) commands.add(name);
+      if (command === 'apt-get' && args[0] === 'install') for (const name of ['softhsm2-util', 'nats-server', 'curl', 'jq', 'chromium', 'chromedriver']) commands.add(name);
       if (command === 'pg_ctlcluster' && options.startsServers !== false) open.add(POSTGRES_PORT);
     },
     ensureDir: (path: string) => done.push(`mkdir ${path}`),
@@ -42,7 +42,7 @@ describe('npm test on a fresh machine (tools/test-setup.mjs)', () => {
   });
 
   it('installs SoftHSM2 and nats-server as root with apt-get, then starts PostgreSQL and NATS with JetStream', async () => {
-    const machine = fakeMachine({ commands: ['apt-get', 'pg_ctlcluster'], open: [] });
+    const machine = fakeMachine({ commands: ['apt-get', 'pg_ctlcluster', 'curl', 'jq', 'chromium', 'chromedriver'], open: [] });
     expect(await machine.prepare()).toEqual({ ok: true });
     expect(machine.done).toEqual([
       'apt-get update -qq',
@@ -55,12 +55,15 @@ describe('npm test on a fresh machine (tools/test-setup.mjs)', () => {
   });
 
   it('stops at once with one line naming what is missing and the command that installs it when it may not install', async () => {
-    const user = fakeMachine({ commands: ['apt-get', 'nats-server'], root: false });
+    const user = fakeMachine({ commands: ['apt-get', 'nats-server', 'curl', 'jq', 'chromium', 'chromedriver'], root: false });
     const outcome = await user.prepare();
     expect(outcome).toEqual({ ok: false, line: 'npm test needs softhsm2 (softhsm2-util); install with: sudo apt-get update && apt-get install -y softhsm2' });
     expect(user.done).toEqual([]);
-    const refused = await fakeMachine({ commands: ['apt-get'] }).prepare({ SEALBOX_TEST_NO_INSTALL: '1' });
+    const refused = await fakeMachine({ commands: ['apt-get', 'curl', 'jq', 'chromium', 'chromedriver'] }).prepare({ SEALBOX_TEST_NO_INSTALL: '1' });
     expect(refused.line).toBe('npm test needs softhsm2 and nats-server (softhsm2-util, nats-server); install with: apt-get update && apt-get install -y softhsm2 nats-server');
+    // The README's Quick start (run by the e2e tier) calls curl and jq.
+    const noJq = await fakeMachine({ commands: ['softhsm2-util', 'nats-server', 'curl', 'chromium', 'chromedriver', 'apt-get'], root: false }).prepare();
+    expect(noJq.line).toBe('npm test needs jq (jq); install with: sudo apt-get update && apt-get install -y jq');
   });
 
   it('names PostgreSQL when none is running or installed, and a server that does not come up', async () => {

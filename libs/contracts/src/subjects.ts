@@ -26,7 +26,7 @@ export interface SubjectDefinition<
   readonly service: Svc;
   readonly request: Req;
   readonly response: Res;
-  /** One line for the README and the OpenAPI-side documentation. */
+  /** One line for the docs and the OpenAPI-side documentation. */
   readonly summary: string;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A small typed client for the Secrets Manager v2 API as Sealbox serves it
- * (`{serviceUrl}/secrets-manager/{instanceId}/api/v2/…`). Written from the wire format in
- * ../shared/reference/ibm-api-surface.md §1 (the official v2 SDK is not installable here), and shaped
+ * (`{serviceUrl}/secrets-manager/{instanceId}/api/v2/…`). Written from the wire format of IBM Cloud's
+ * Secrets Manager v2 API (the official v2 SDK is not installable here; the shapes are in
+ * `@sealbox/contracts`), and shaped
  * like it: one method per operation, query options in camelCase, bodies with IBM field names, each
  * answer `{status, headers, result}`.
  *

@@ -17,7 +17,7 @@ const empty = {} as const;
  * service itself (callers never name buckets), holding objects under opaque keys.
  *
  * It never sees plaintext. What it stores is what callers give it: sealed envelopes, encrypted and
- * bound to their context by crypto before they get here (DESIGN.md: the object store is untrusted;
+ * bound to their context by crypto before they get here (docs/security.md: the object store is untrusted;
  * all encryption sits in front of it). Bodies pass through as bytes and are never decoded,
  * inspected or logged.
  */

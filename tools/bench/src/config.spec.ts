@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BenchConfigError, loadBenchSettings, natsServersOf } from './config.js';
 
 describe('loadBenchSettings', () => {
-  it('has the defaults the README table is measured with (10 s a row, 16 connections) and starts a private NATS server', () => {
+  it('has the defaults the docs/benchmarks.md table is measured with (10 s a row, 16 connections) and starts a private NATS server', () => {
     expect(loadBenchSettings({})).toEqual({
       durationS: 10,
       warmupS: 1,

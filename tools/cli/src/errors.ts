@@ -1,5 +1,5 @@
 /**
- * Exit codes of `sealbox` (also in the README, "CLI"):
+ * Exit codes of `sealbox` (also in docs/cli.md):
  * 0 done; 1 the server refused (its IBM error code and message are printed) or the operation failed;
  * 2 wrong usage; 3 not logged in, or the session expired; 4 an operation did not finish in time;
  * 5 the gateway (or NATS) could not be reached.

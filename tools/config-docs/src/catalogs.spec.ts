@@ -3,12 +3,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { catalogs, renderActionTable, renderEventCatalog, sectionOf, withSection } from './catalogs.js';
+import { DOC_TARGETS } from './render.js';
 
-const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+const pageOf = (name: string) => readFileSync(fileURLToPath(new URL(`../../../${DOC_TARGETS[name as keyof typeof DOC_TARGETS]}`, import.meta.url)), 'utf8');
 
-describe('README catalogs', () => {
+describe('docs catalogs', () => {
   it.each(Object.keys(catalogs))('the %s table matches the registry (run `npm run docs:config`)', (name) => {
-    expect(sectionOf(readme, name)).toBe(catalogs[name]?.());
+    expect(sectionOf(pageOf(name), name)).toBe(catalogs[name]?.());
+  });
+
+  it('every catalog has a page', () => {
+    for (const name of Object.keys(catalogs)) expect(Object.keys(DOC_TARGETS)).toContain(name);
   });
 
   it('lists every event and every action', () => {

@@ -1,6 +1,6 @@
 import { ActionRoles, EventTypes, eventSubject } from '@sealbox/contracts';
 
-/** README catalogs generated from the registries in libs/contracts: events and the action → roles table. */
+/** Docs catalogs generated from the registries in libs/contracts: events and the action → roles table. */
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
@@ -18,20 +18,20 @@ export function renderActionTable(): string {
 
 export const markers = (name: string) => ({ start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` });
 
-export function sectionOf(readme: string, name: string): string {
+export function sectionOf(page: string, name: string): string {
   const { start, end } = markers(name);
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md lacks the ${start} … ${end} markers`);
-  return readme.slice(from + start.length, to).replace(/^\n/, '').replace(/\n$/, '');
+  const from = page.indexOf(start);
+  const to = page.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`the page lacks the ${start} … ${end} markers`);
+  return page.slice(from + start.length, to).replace(/^\n/, '').replace(/\n$/, '');
 }
 
-export function withSection(readme: string, name: string, section: string): string {
+export function withSection(page: string, name: string, section: string): string {
   const { start, end } = markers(name);
-  const from = readme.indexOf(start);
-  const to = readme.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md lacks the ${start} … ${end} markers`);
-  return `${readme.slice(0, from + start.length)}\n${section}\n${readme.slice(to)}`;
+  const from = page.indexOf(start);
+  const to = page.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`the page lacks the ${start} … ${end} markers`);
+  return `${page.slice(0, from + start.length)}\n${section}\n${page.slice(to)}`;
 }
 
 export const catalogs: Record<string, () => string> = { events: renderEventCatalog, actions: renderActionTable };

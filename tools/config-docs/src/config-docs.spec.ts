@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   CONFIG_END,
   CONFIG_START,
+  DOC_TARGETS,
   GENERATOR_COMMAND,
   configSectionOf,
   renderAppTable,
@@ -15,12 +16,12 @@ import {
 } from './render.js';
 import { appConfigSchemas } from './schemas.js';
 
-const readmePath = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const pagePath = fileURLToPath(new URL(`../../../${DOC_TARGETS.config}`, import.meta.url));
 
-describe('README.md configuration tables', () => {
-  it('match the apps’ config schemas', () => {
-    const readme = readFileSync(readmePath, 'utf8');
-    expect(configSectionOf(readme), `README.md's configuration tables are out of date: run \`${GENERATOR_COMMAND}\``).toBe(
+describe('docs/configuration.md', () => {
+  it('has the tables of the apps’ config schemas', () => {
+    const page = readFileSync(pagePath, 'utf8');
+    expect(configSectionOf(page), `${DOC_TARGETS.config}'s configuration tables are out of date: run \`${GENERATOR_COMMAND}\``).toBe(
       renderConfigSection(appConfigSchemas),
     );
   });
@@ -37,7 +38,7 @@ describe('renderAppTable', () => {
   it('renders one row per variable with required, default and description', () => {
     expect(renderAppTable('apps/demo', describeConfig(schema))).toBe(
       [
-        '### apps/demo',
+        '## apps/demo',
         '',
         '| variable | required | default | description |',
         '|---|---|---|---|',
@@ -53,7 +54,7 @@ describe('renderAppTable', () => {
 describe('renderConfigSection', () => {
   it('has one table per app of the registry, in registry order', () => {
     const section = renderConfigSection(appConfigSchemas);
-    const headings = [...section.matchAll(/^### apps\/(\S+)$/gm)].map((match) => match[1]);
+    const headings = [...section.matchAll(/^## apps\/(\S+)$/gm)].map((match) => match[1]);
     expect(headings).toEqual([...AppNames]);
   });
 
@@ -65,7 +66,7 @@ describe('renderConfigSection', () => {
   });
 });
 
-describe('README markers', () => {
+describe('configuration markers', () => {
   const readme = ['# Title', '', 'Intro.', CONFIG_START, 'old table', CONFIG_END, '', '## After', ''].join('\n');
 
   it('replaces only the text between the markers', () => {
@@ -79,7 +80,7 @@ describe('README markers', () => {
     expect(withConfigSection(once, 'new table')).toBe(once);
   });
 
-  it('refuses a README without both markers, in order, once each', () => {
+  it('refuses a page without both markers, in order, once each', () => {
     const problem = /must contain <!-- config:start --> followed by <!-- config:end -->, once each/;
     expect(() => configSectionOf('# no markers')).toThrow(problem);
     expect(() => configSectionOf(`${CONFIG_END}\n${CONFIG_START}`)).toThrow(problem);

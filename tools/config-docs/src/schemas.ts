@@ -12,7 +12,7 @@ import { StandaloneAppConfig } from '../../../apps/standalone/src/config.js';
 
 /**
  * The config schema of every app (`apps/<name>`), keyed by the app registry of libs/contracts: a new
- * app does not compile here until its schema is listed, and then shows up in the README tables and
+ * app does not compile here until its schema is listed, and then shows up in docs/configuration.md and
  * in the compose check.
  */
 export const appConfigSchemas: Record<AppName, z.ZodObject<ConfigShape>> = {

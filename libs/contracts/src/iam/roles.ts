@@ -82,7 +82,7 @@ function kmsActions<S extends 'kms' | 'hs-crypto'>(service: S) {
   };
 }
 
-/** action → roles that grant it. The README shows this table. */
+/** action → roles that grant it. docs/iam.md shows this table (`npm run docs:config`). */
 export const ActionRoles = {
   'secrets-manager.secret.list': readers,
   'secrets-manager.secret.metadata.read': readers,

@@ -64,7 +64,7 @@ export const KeyAlias = z
   .refine((value) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value), 'must not be a UUID');
 export const MAX_ALIASES_PER_KEY = 5;
 
-/** Import with an import token (Key Protect "secure import"): see the README, "Importing a key with an import token". */
+/** Import with an import token (Key Protect "secure import"): see docs/key-management.md, "Import". */
 const tokenImportFields = {
   /** The nonce of the import token, AES-256-GCM-encrypted under the key material: `ciphertext || 16-byte tag`, base64. */
   encryptedNonce: binaryText.optional(),

@@ -1,7 +1,7 @@
 /**
  * Secrets Manager v2 wire shapes: what the gateway serves at `/secrets-manager/{instance_guid}/api/v2/…`
  * and what the project's SM v2 client (`@sealbox/sm-client`) parses. IBM field names and JSON, as in
- * ../shared/reference/ibm-api-surface.md §1.
+ * IBM Cloud's Secrets Manager v2 API reference (docs/secrets-manager.md lists where Sealbox differs).
  *
  * Requests (prototypes, patches, lock bodies) are STRICT: a field this API does not take is rejected
  * with its own name, so an unsupported IBM feature (`managed_csr`, `rotation` on an `arbitrary` secret,

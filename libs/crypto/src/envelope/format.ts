@@ -1,7 +1,7 @@
 /**
  * Envelope format v1: the byte layout, its strict parser and the canonical context encoding.
- * Pure functions, no key material handled here. The normative description is libs/crypto/ENVELOPE.md
- * (the README section "Envelope format v1"); a change to this file is a change to that document.
+ * Pure functions, no key material handled here. The normative description is libs/crypto/ENVELOPE.md;
+ * a change to this file is a change to that document.
  *
  *   magic "SBX" (3) | version 0x01 (1) | W (uint16 BE) | wrapped DEK (W) | K (uint8) | key version id (K)
  *   | commitment (32) | nonce (12) | ciphertext (P) | tag (16)

@@ -92,7 +92,7 @@ const wantsRepresentation = (prefer: string | undefined) => /return=representati
 /**
  * Key Protect v2 under /kms (the SDK's serviceUrl is `<gateway>/kms`); the instance travels in the
  * `Bluemix-Instance` header, the caller to kms with every request. Key collections answer
- * `application/vnd.ibm.kms.key+json`. See the README, "Key Protect API", for what is supported.
+ * `application/vnd.ibm.kms.key+json`. docs/key-management.md, "Key Protect API", says what is supported.
  */
 @Tag('Key Protect', { id: 'The id of the key, or one of its aliases' })
 @Controller('kms/api/v2')

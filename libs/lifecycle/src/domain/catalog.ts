@@ -12,7 +12,7 @@ export interface CatalogPlan {
   readonly reclamation: boolean;
 }
 
-/** The plan ids of the catalog (documented in the README, "Resource instances"). */
+/** The plan ids of the catalog (documented in docs/lifecycle.md). */
 export const PLAN_IDS = ['secrets-manager-trial', 'secrets-manager-standard', 'kms-standard', 'hs-crypto-standard'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
 

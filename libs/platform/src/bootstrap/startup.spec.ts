@@ -10,7 +10,7 @@ describe('start-up errors: one line naming the fix, one exit code per cause', ()
     const error = configStartupError(new ConfigError(['SEALBOX_PORT: expected number', 'SEALBOX_DATA_DIR: is required but not set']));
     expect(error.exitCode).toBe(StartupExitCode.CONFIG);
     expect(error.message).toBe(
-      'invalid configuration: SEALBOX_PORT: expected number; SEALBOX_DATA_DIR: is required but not set. Fix: set or correct these SEALBOX_* variables (or SEALBOX_CONFIG_FILE); the README lists every setting under Configuration',
+      'invalid configuration: SEALBOX_PORT: expected number; SEALBOX_DATA_DIR: is required but not set. Fix: set or correct these SEALBOX_* variables (or SEALBOX_CONFIG_FILE); docs/configuration.md lists every setting',
     );
     expect(error.message).not.toContain('\n');
   });

@@ -42,7 +42,7 @@ export function configStartupError(error: ConfigError): StartupError {
   return new StartupError(
     StartupExitCode.CONFIG,
     `invalid configuration: ${error.problems.join('; ')}`,
-    'set or correct these SEALBOX_* variables (or SEALBOX_CONFIG_FILE); the README lists every setting under Configuration',
+    'set or correct these SEALBOX_* variables (or SEALBOX_CONFIG_FILE); docs/configuration.md lists every setting',
   );
 }
 

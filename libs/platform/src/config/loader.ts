@@ -71,7 +71,7 @@ export interface ConfigVariable {
   readonly description: string;
 }
 
-/** The variables of a schema, for the README table and the compose check. */
+/** The variables of a schema, for docs/configuration.md (`npm run docs:config`) and the compose check. */
 export function describeConfig(schema: z.ZodObject<ConfigShape>): ConfigVariable[] {
   return Object.entries(schema.shape).map(([name, field]) => {
     const optional = field.safeParse(undefined).success;

@@ -1,7 +1,6 @@
 /**
  * s3rver (an S3 server on the local filesystem; untyped CommonJS) for the medium tier: one server
- * per test file on a free port of 127.0.0.1 over a temp directory. Its limits (docs:
- * shared/reference/toolchain.md 9a–c): no multipart uploads, signatures never checked (only the
+ * per test file on a free port of 127.0.0.1 over a temp directory. Its limits: no multipart uploads, signatures never checked (only the
  * access key `S3RVER`), path style only with `localhost`.
  */
 import type { AddressInfo } from 'node:net';

@@ -8,7 +8,7 @@ const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 
 const withoutPrefix = (type: string) => type.trim().replace(new RegExp(`^${CLOUDEVENT_TYPE_PREFIX.replace('.', '\\.')}\\.`), '');
 const notAType = (raw: string) =>
-  usage(`--type ${raw.trim()} is not an event type (see the README's event catalog, e.g. ${Object.keys(EventTypes).slice(-3).join(', ')}) or a prefix like lifecycle.>`);
+  usage(`--type ${raw.trim()} is not an event type (see the catalog in docs/events.md, e.g. ${Object.keys(EventTypes).slice(-3).join(', ')}) or a prefix like lifecycle.>`);
 
 /**
  * `--type` to stream subjects (NATS): an event name (`lifecycle.instance.deleted`, also with its
