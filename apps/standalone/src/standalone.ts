@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { allSubjects } from '@sealbox/contracts';
 import { CryptoModule, cryptoOptionsFrom } from '@sealbox/crypto';
-import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupOpenApi } from '@sealbox/gateway';
+import { configureGateway, GatewayModule, gatewayOptionsFrom, httpOptionsFrom, setupConsole, setupOpenApi } from '@sealbox/gateway';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
 import { lifecycleDomainOptions, LifecycleModule } from '@sealbox/lifecycle';
@@ -129,6 +129,7 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
     app.connectMicroservice({ strategy: server });
     await app.startAllMicroservices();
     setupOpenApi(app);
+    await setupConsole(app);
     url = await listen(app, http);
   } catch (error) {
     // A cause the user can fix (the port, the data directory) as one line; the rest as it is.

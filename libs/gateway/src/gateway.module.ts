@@ -5,6 +5,7 @@ import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
 import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
+import { ConsoleAssets } from './console.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
 import { DEFAULT_GATEWAY_OPTIONS, GATEWAY_OPTIONS, type GatewayOptions } from './options.js';
@@ -17,6 +18,8 @@ export interface GatewayModuleOptions {
   readonly gateway?: GatewayOptions;
   /** What `GET /v1/events` streams: JetStream when distributed, the in-process bus in standalone. */
   readonly eventFeed: EventFeed;
+  /** The web console's built files (default: the built libs/console-web, if any). */
+  readonly console?: ConsoleAssets;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -31,6 +34,7 @@ export class GatewayModule {
         { provide: TRANSPORT_STATUS, useValue: options.transportStatus },
         { provide: GATEWAY_OPTIONS, useValue: options.gateway ?? DEFAULT_GATEWAY_OPTIONS },
         { provide: EVENT_FEED, useValue: options.eventFeed },
+        { provide: ConsoleAssets, useValue: options.console ?? ConsoleAssets.find() },
         ReadinessService,
         TokenVerifier,
         RevocationList,
@@ -39,7 +43,7 @@ export class GatewayModule {
         ...routeProviders,
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [DecisionService, TokenVerifier, RevocationList],
+      exports: [DecisionService, TokenVerifier, RevocationList, ConsoleAssets],
     };
   }
 }

@@ -38,6 +38,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { configureGateway } from '../gateway-hooks.js';
 import { GatewayModule } from '../gateway.module.js';
 import { setupOpenApi } from '../openapi.js';
+import { ConsoleAssets, setupConsole } from '../console.js';
 import type { GatewayOptions } from '../options.js';
 
 /**
@@ -67,6 +68,8 @@ export interface TestGatewayOptions {
   /** Rate limits and decision cache; generous by default so tests are not limited by accident. */
   readonly gateway?: Partial<GatewayOptions>;
   readonly clock?: Clock;
+  /** A folder of built console files to serve at /console (none by default, so `/` leads to /docs). */
+  readonly consoleDir?: string;
 }
 
 export interface TestCaller {
@@ -179,7 +182,12 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         eventSubscriber: events,
         clock,
       }),
-      GatewayModule.register({ transportStatus: options.transportStatus ?? inProcessStatus, gateway: gatewayOptions, eventFeed }),
+      GatewayModule.register({
+        transportStatus: options.transportStatus ?? inProcessStatus,
+        gateway: gatewayOptions,
+        eventFeed,
+        console: new ConsoleAssets(options.consoleDir),
+      }),
     ],
     controllers: [...(options.controllers ?? [])],
   })
@@ -215,6 +223,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   }
   app.connectMicroservice({ strategy: server });
   setupOpenApi(app);
+  await setupConsole(app);
 
   const token = (caller: TestCaller = TEST_CALLER, overrides: Partial<IamWire.AccessTokenClaims> = {}): string => {
     const now = Math.floor(clock.nowMs() / 1000);
