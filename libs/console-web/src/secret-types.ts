@@ -60,7 +60,7 @@ const EXPIRATION: FieldSpec = { name: 'expiration_date', label: 'Expiration date
 const CERT_FIELDS: readonly FieldSpec[] = [
   { name: 'certificate', label: 'Certificate (PEM)', kind: 'textarea', required: true },
   { name: 'intermediate', label: 'Intermediate certificate (PEM, optional)', kind: 'textarea' },
-  { name: 'private_key', label: 'Private key (PEM, optional)', kind: 'secret' },
+  { name: 'private_key', label: 'Private key (PEM, optional)', kind: 'textarea', hint: 'Unencrypted PEM (PKCS#8, PKCS#1 or SEC1). Stored encrypted; shown again only on Reveal.' },
 ];
 const certBody = (values: FormValues) => ({
   certificate: text(values, 'certificate'),
