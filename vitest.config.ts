@@ -70,7 +70,7 @@ export default defineConfig({
           include: ['libs/console-web/test/**/*.browser.spec.ts'],
           exclude: ['**/node_modules/**'],
           environment: 'node',
-          testTimeout: 60_000,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

@@ -36,7 +36,7 @@ export async function startConsoleRun(): Promise<ConsoleRun> {
   const profile = mkdtempSync(join(tmpdir(), 'sealbox-console-chromium-'));
   const screenshots = join(root, 'tmp', 'console-screenshots', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(screenshots, { recursive: true });
-  const server = await startStandalone({ env: { SEALBOX_DATA_DIR: dataDir, SEALBOX_PORT: '0', SEALBOX_HOST: '127.0.0.1', SEALBOX_LOG_LEVEL: 'silent' }, announce: () => undefined });
+  const server = await startStandalone({ env: { SEALBOX_DATA_DIR: dataDir, SEALBOX_PORT: '0', SEALBOX_HOST: '127.0.0.1', SEALBOX_LOG_LEVEL: 'silent', SEALBOX_RPC_TIMEOUT_MS: '30000' }, announce: () => undefined });
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

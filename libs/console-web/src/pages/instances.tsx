@@ -36,11 +36,12 @@ export async function listInstances(session: Session, signal?: AbortSignal): Pro
 
 export function InstancesPage({ session }: { readonly session: Session }) {
   const list = useLoad(async (signal) => {
-    const [instances, reclamations] = await Promise.all([
+    const [instances, reclamations, plans] = await Promise.all([
       listInstances(session, signal),
       session.request<LifecycleWire.ReclamationsList>('GET', '/v1/reclamations', { signal }),
+      session.request<LifecycleWire.PlanList>('GET', '/v1/plans', { signal }),
     ]);
-    return { instances, reclamations: reclamations.resources };
+    return { instances, reclamations: reclamations.resources, plans: plans.plans };
   }, []);
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Instance>();
@@ -149,10 +150,17 @@ export function InstancesPage({ session }: { readonly session: Session }) {
         open={deleting !== undefined}
         confirmLabel="Delete"
         message={
-          <p>
-            Delete <strong>{deleting?.name}</strong>? It is disabled at once and goes into reclamation: you can restore it, with all its data, until the
-            reclamation's scheduled time; then it is deleted permanently.
-          </p>
+          list.data?.plans.find((plan) => plan.id === deleting?.resource_plan_id)?.reclamation === false ? (
+            <p>
+              Delete <strong>{deleting?.name}</strong>? Its plan ({deleting?.resource_plan_id}) keeps no reclamation: the instance and all its data are deleted
+              at once and cannot be restored.
+            </p>
+          ) : (
+            <p>
+              Delete <strong>{deleting?.name}</strong>? It is disabled at once and goes into reclamation: you can restore it, with all its data, until the
+              reclamation's scheduled time; then it is deleted permanently.
+            </p>
+          )
         }
         onConfirm={async () => {
           if (deleting) await session.request('DELETE', `/v2/resource_instances/${deleting.guid}`);
@@ -208,7 +216,8 @@ function CreateInstanceDialog({ session, open, onClose, onCreated }: { readonly 
   const keys = useLoad(() => (open && service === 'secrets-manager' ? rootKeyChoices(session, region) : Promise.resolve([])), [open, service, region]);
   const plansOfService = (plans.data?.plans ?? []).filter((candidate) => candidate.service === service && !candidate.retired);
   useEffect(() => {
-    if (!plansOfService.some((candidate) => candidate.id === plan)) setPlan(plansOfService[0]?.id ?? '');
+    // A plan whose deleted instances can be restored comes first.
+    if (!plansOfService.some((candidate) => candidate.id === plan)) setPlan((plansOfService.find((candidate) => candidate.reclamation) ?? plansOfService[0])?.id ?? '');
   }, [service, plans.data]);
   useEffect(() => {
     if (open) {
