@@ -304,7 +304,7 @@ describe('web console', () => {
     await expectAccessible('instances (reclamation)');
     await shot('10-instances-reclamation');
     // The permanent delete waits for the typed name.
-    await page.getByRole('button', { name: 'Delete console-sm permanently' }).click();
+    await page.getByRole('button', { name: 'Delete permanently console-sm' }).click();
     const permanent = page.getByRole('dialog', { name: 'Delete instance permanently' });
     expect(await permanent.getByRole('button', { name: 'Delete permanently' }).isDisabled()).toBe(true);
     await permanent.getByLabel('Type console-sm to confirm').fill('console-s');

@@ -127,7 +127,7 @@ export function InstancesPage({ session }: { readonly session: Session }) {
                           >
                             Restore
                           </button>
-                          <button type="button" class="danger" aria-label={`Delete ${instance.name} permanently`} onClick={() => setReclaiming({ instance, reclamation })}>
+                          <button type="button" class="danger" aria-label={`Delete permanently ${instance.name}`} onClick={() => setReclaiming({ instance, reclamation })}>
                             Delete permanently
                           </button>
                         </>

@@ -135,7 +135,7 @@ export function KeysPage({ session, instance }: { readonly session: Session; rea
                             </button>
                           ) : null}
                           {key.dualAuthDelete.enabled && !key.dualAuthDelete.keySetForDeletion ? (
-                            <button type="button" aria-label={`Set ${key.name} for deletion`} disabled={action.busy} onClick={() => act(key, 'setKeyForDeletion')}>
+                            <button type="button" aria-label={`Set for deletion ${key.name}`} disabled={action.busy} onClick={() => act(key, 'setKeyForDeletion')}>
                               Set for deletion
                             </button>
                           ) : null}
