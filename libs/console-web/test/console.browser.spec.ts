@@ -184,7 +184,9 @@ describe('web console', () => {
       await dialog.getByLabel('Certificate (PEM)').fill(cert.certificate);
       await dialog.getByLabel('Private key (PEM, optional)').fill(cert.privateKey);
     });
-    await create('IAM credentials', 'app-apikey', (dialog) => dialog.getByLabel('Service ID').selectOption({ label: 'console-app' }));
+    await create('IAM credentials', 'app-apikey', async (dialog) => {
+      await dialog.getByLabel('Service ID').selectOption({ label: 'console-app' });
+    });
 
     await page.goto(`/console/#/instances/${await smGuid()}/secrets`);
     const rows = page.locator('#panel-secrets tbody tr');
