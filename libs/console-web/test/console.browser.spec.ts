@@ -77,8 +77,11 @@ describe('web console', () => {
     await textOf(alert.locator('.error-code')).toMatch(/^[A-Z0-9_]+$/);
     await textOf(alert.locator('.error-message')).toMatch(/\w/);
 
-    await page.getByLabel('API key').fill(run.adminKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Keyboard only: the field, the key, Enter.
+    await page.getByLabel('API key').focus();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type(run.adminKey);
+    await page.keyboard.press('Enter');
     await shown(page.getByRole('heading', { name: 'Resource instances' }));
     await shown(page.getByText('No instances yet'));
     // The token is in memory only: nothing in the browser's storage, the URL or the title.
@@ -103,6 +106,11 @@ describe('web console', () => {
     }
     await expectAccessible('instances');
     await shot('02-instances');
+    // Down to 1024 px wide, nothing overflows the page sideways.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1024);
+    await shot('02-instances-1024');
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   it('creates a service ID and an API key for it (shown once), grants it a policy, and sees the key revoked when deleted', async () => {
