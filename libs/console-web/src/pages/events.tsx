@@ -20,6 +20,7 @@ const FILTERS: readonly { readonly value: string; readonly label: string }[] = [
   { value: 'secrets.', label: 'Secrets' },
   { value: 'kms.', label: 'Keys' },
   { value: 'iam.', label: 'Identities and policies' },
+  { value: 'audit.', label: 'Audit (every request)' },
 ];
 
 export function EventsPage({ session }: { readonly session: Session }) {
