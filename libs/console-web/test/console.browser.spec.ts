@@ -234,6 +234,22 @@ describe('web console', () => {
     await expect.poll(() => versions.count()).toBe(2);
     await textOf(versions.nth(0).locator('td').first()).toMatch(/current|previous/);
 
+    // Metadata: the secret's (labels, custom metadata, expiration) and one version's.
+    await page.getByRole('button', { name: 'Edit metadata', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit metadata', exact: true });
+    await edit.getByLabel('Labels (comma-separated)').fill('console, demo');
+    await edit.getByLabel('Custom metadata (JSON object)').fill('{"owner": "team-a"}');
+    await edit.getByLabel('Expiration date (empty: never)').fill('2031-01-02T03:04');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await shown(page.getByText('console, demo'));
+    await shown(page.getByText('{"owner":"team-a"}'));
+    await page.getByRole('button', { name: 'Edit metadata of version current' }).click();
+    const versionEdit = page.getByRole('dialog', { name: 'Edit version metadata' });
+    await versionEdit.getByLabel('Version metadata (JSON object)').fill('{"deployed": true}');
+    await versionEdit.getByRole('button', { name: 'Save' }).click();
+    await shown(page.getByRole('table', { name: 'Versions' }).getByText('{"deployed":true}'));
+
     await page.getByLabel('Lock name').fill('used-by-app');
     await page.getByRole('button', { name: 'Add lock' }).click();
     await shown(page.getByRole('table', { name: 'Locks' }).getByRole('rowheader', { name: 'used-by-app' }));
@@ -339,7 +355,7 @@ describe('web console', () => {
     expect(created.status).toBe(201);
     await shown(page.getByRole('list', { name: 'Events, newest first' }).getByText('secrets.group.created'));
     await page.getByRole('button', { name: 'Dark theme' }).click();
-    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     await expectAccessible('events (dark)');
     await shot('11-events-dark');
     await page.getByRole('button', { name: 'Sign out' }).click();

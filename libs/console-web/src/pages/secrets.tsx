@@ -476,6 +476,7 @@ function SecretDetail({ session, instance, secretId, groups }: { readonly sessio
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [versioning, setVersioning] = useState(false);
+  const [versionEditing, setVersionEditing] = useState<SecretsWire.SecretVersionMetadata>();
   const reloadAll = () => {
     metadata.reload();
     versions.reload();
@@ -557,6 +558,9 @@ function SecretDetail({ session, instance, secretId, groups }: { readonly sessio
                   <th scope="col">Created</th>
                   <th scope="col">Data</th>
                   <th scope="col">Version metadata</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -569,6 +573,11 @@ function SecretDetail({ session, instance, secretId, groups }: { readonly sessio
                     <td>{formatTime(version.created_at)}</td>
                     <td>{version.payload_available ? 'available' : 'deleted'}</td>
                     <td>{version.version_custom_metadata ? <code>{JSON.stringify(version.version_custom_metadata)}</code> : '—'}</td>
+                    <td class="row-actions">
+                      <button type="button" aria-label={`Edit metadata of version ${version.alias ?? version.id}`} onClick={() => setVersionEditing(version)}>
+                        Edit
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -578,6 +587,7 @@ function SecretDetail({ session, instance, secretId, groups }: { readonly sessio
       </div>
       <Locks session={session} path={path} locks={locks.data?.locks ?? []} error={locks.error} reload={reloadAll} />
       <EditMetadataDialog session={session} path={path} secret={secret} open={editing} onClose={() => setEditing(false)} onSaved={reloadAll} />
+      <VersionMetadataDialog session={session} path={path} version={versionEditing} onClose={() => setVersionEditing(undefined)} onSaved={reloadAll} />
       <CreateVersionDialog session={session} path={path} type={secret.secret_type} open={versioning} onClose={() => setVersioning(false)} onCreated={reloadAll} />
       <ConfirmDialog
         title="Delete secret"
@@ -791,6 +801,53 @@ function CreateVersionDialog({ session, path, type, open, onClose, onCreated }: 
   );
 }
 
+function VersionMetadataDialog({ session, path, version, onClose, onSaved }: { readonly session: Session; readonly path: string; readonly version: SecretsWire.SecretVersionMetadata | undefined; readonly onClose: () => void; readonly onSaved: () => void }) {
+  const [custom, setCustom] = useState('');
+  const action = useAction();
+  useEffect(() => {
+    setCustom(version?.version_custom_metadata ? JSON.stringify(version.version_custom_metadata, null, 2) : '');
+    action.clear();
+  }, [version]);
+  return (
+    <Dialog title="Edit version metadata" open={version !== undefined} onClose={onClose}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void action.run(async () => {
+            if (!version) return;
+            const body = { version_custom_metadata: custom.trim() ? jsonObjectOf(custom, 'Version metadata') : null };
+            await session.request('PATCH', `${path}/versions/${version.id}/metadata`, { body, headers: { 'content-type': 'application/merge-patch+json' } });
+            onSaved();
+            onClose();
+          });
+        }}
+      >
+        <p class="hint">Version {version?.alias ?? version?.id}: metadata of this version only (the secret's own metadata is edited with Edit metadata).</p>
+        <label class="field">
+          <span>Version metadata (JSON object)</span>
+          <textarea value={custom} onInput={(event) => setCustom(event.currentTarget.value)} spellcheck={false} />
+        </label>
+        <ErrorBanner error={action.error} />
+        <div class="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary" disabled={action.busy}>
+            Save
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Date and time as a datetime-local input shows it (local time, minutes). */
+const localOf = (iso: string | undefined) => {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+
 function EditMetadataDialog({ session, path, secret, open, onClose, onSaved }: { readonly session: Session; readonly path: string; readonly secret: Metadata; readonly open: boolean; readonly onClose: () => void; readonly onSaved: () => void }) {
   const [name, setName] = useState(secret.name);
   const [description, setDescription] = useState(secret.description ?? '');
@@ -800,6 +857,8 @@ function EditMetadataDialog({ session, path, secret, open, onClose, onSaved }: {
   const [autoRotate, setAutoRotate] = useState(rotation?.auto_rotate ?? false);
   const [interval, setRotationInterval] = useState(String(rotation?.interval ?? 30));
   const [unit, setUnit] = useState<SecretsWire.RotationUnit>(rotation?.unit ?? 'day');
+  const expires = secret.secret_type === 'arbitrary' || secret.secret_type === 'username_password';
+  const [expiration, setExpiration] = useState(localOf('expiration_date' in secret ? secret.expiration_date : undefined));
   const action = useAction();
   useEffect(() => {
     if (!open) return;
@@ -807,6 +866,7 @@ function EditMetadataDialog({ session, path, secret, open, onClose, onSaved }: {
     setDescription(secret.description ?? '');
     setLabels(secret.labels.join(', '));
     setCustom(secret.custom_metadata ? JSON.stringify(secret.custom_metadata, null, 2) : '');
+    setExpiration(localOf('expiration_date' in secret ? secret.expiration_date : undefined));
     action.clear();
   }, [open]);
   return (
@@ -821,6 +881,7 @@ function EditMetadataDialog({ session, path, secret, open, onClose, onSaved }: {
               labels: labels.split(',').map((label) => label.trim()).filter(Boolean),
               custom_metadata: custom.trim() ? jsonObjectOf(custom, 'Custom metadata') : null,
             };
+            if (expires) patch['expiration_date'] = expiration ? new Date(expiration).toISOString() : null;
             if (ROTATABLE.has(secret.secret_type)) patch['rotation'] = autoRotate ? { auto_rotate: true, interval: Number(interval), unit } : { auto_rotate: false };
             await session.request('PATCH', `${path}/metadata`, { body: patch, headers: { 'content-type': 'application/merge-patch+json' } });
             onSaved();
@@ -844,6 +905,12 @@ function EditMetadataDialog({ session, path, secret, open, onClose, onSaved }: {
           <span>Custom metadata (JSON object)</span>
           <textarea value={custom} onInput={(event) => setCustom(event.currentTarget.value)} spellcheck={false} />
         </label>
+        {expires ? (
+          <label class="field">
+            <span>Expiration date (empty: never)</span>
+            <input type="datetime-local" value={expiration} onInput={(event) => setExpiration(event.currentTarget.value)} />
+          </label>
+        ) : null}
         {ROTATABLE.has(secret.secret_type) ? (
           <fieldset class="field">
             <legend>Rotation policy</legend>
