@@ -33,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{apps,libs,tools,docker}/**/*.spec.ts', '*.spec.ts'],
-          exclude: ['**/*.medium.spec.ts', '**/node_modules/**', '**/dist/**'],
+          exclude: ['**/*.medium.spec.ts', '**/*.browser.spec.ts', '**/node_modules/**', '**/dist/**'],
           environment: 'node',
         },
       },
@@ -73,6 +73,19 @@ export default defineConfig({
           globalSetup: ['e2e/faults/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The web console in Debian's Chromium (playwright-core, no browser download) against a standalone server.
+        ...shared,
+        test: {
+          name: 'browser',
+          include: ['libs/console-web/test/**/*.browser.spec.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },

@@ -655,8 +655,8 @@ interface Operation {
   readonly template: string;
 }
 
-/** Open to anyone, naming no account (the docs pages are HTML and YAML, not JSON). */
-const PUBLIC_PATHS = new Set(['/identity/token', '/identity/keys', '/healthz', '/readyz', '/', '/docs', '/openapi.json', '/openapi.yaml']);
+/** Open to anyone, naming no account (the docs pages and the web console are HTML and YAML, not JSON). */
+const PUBLIC_PATHS = new Set(['/identity/token', '/identity/keys', '/healthz', '/readyz', '/', '/docs', '/openapi.json', '/openapi.yaml', '/console']);
 
 async function openApiOperations(): Promise<Operation[]> {
   const document = await request<{ paths: Record<string, Record<string, unknown>> }>(`${gateway}/openapi.json`, { deadlineMs });

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
-// `npm test`: the tiers in order (unit, medium, e2e, then the fault tier), each its own vitest run so the tiers
-// never share NATS subjects or the event stream at the same time. Prints one closing line
+// `npm test`: the tiers in order (unit, medium, e2e, the fault tier, then browser: the web console in
+// Chromium), each its own vitest run so the tiers never share NATS subjects or the event stream at the same time. Prints one closing line
 // "N passed, N failed" over all tiers and exits non-zero if any tier failed or ran no test.
 // Before the medium and e2e tiers it makes the machine ready (tools/test-setup.mjs): SoftHSM2,
 // nats-server, PostgreSQL and NATS, or one line saying what is missing and how to install it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareMachine } from './test-setup.mjs';
 
-const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e,faults').split(',').map((tier) => tier.trim()).filter(Boolean);
+const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e,faults,browser').split(',').map((tier) => tier.trim()).filter(Boolean);
 const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
 let passed = 0;
 let failed = 0;
@@ -31,6 +31,12 @@ if (tiers.includes('medium') || needsStack) {
   }
 }
 
+if (tiers.includes('browser') && !existsSync('/usr/bin/chromium')) {
+  // The browser tier drives Debian's Chromium; playwright never downloads one.
+  console.error('the browser tier needs Chromium at /usr/bin/chromium: apt-get install -y chromium');
+  process.exit(1);
+}
+
 if (needsStack) {
   // The e2e and fault tiers run the built apps.
   if (run('npx', ['tsc', '-b', 'tsconfig.build.json']) !== 0) {
@@ -44,7 +50,8 @@ if (tiers.includes('static')) {
   console.log('\n=== static checks: eslint, tsc ===');
   const lint = run('npx', ['eslint', '.']);
   const types = run('npx', ['tsc', '-p', 'tsconfig.spec.json']);
-  if (lint !== 0 || types !== 0) {
+  const consoleTypes = run('npx', ['tsc', '-p', 'libs/console-web/tsconfig.json']);
+  if (lint !== 0 || types !== 0 || consoleTypes !== 0) {
     failed += 1;
     exitCode = 1;
     console.error('static checks failed');

@@ -7,6 +7,7 @@ import {
   gatewayOptionsFrom,
   httpOptionsFrom,
   SealableServer,
+  setupConsole,
   setupOpenApi,
   type SealControl,
 } from '@sealbox/gateway';
@@ -264,6 +265,7 @@ async function createUnsealedApp(input: UnsealedAppInput): Promise<NestFastifyAp
     app.connectMicroservice({ strategy: server });
     await app.startAllMicroservices();
     setupOpenApi(app);
+    await setupConsole(app);
     await app.init();
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import { AccessGuard } from './auth/access.guard.js';
 import { DecisionService } from './auth/decision.service.js';
 import { RevocationList } from './auth/revocations.js';
 import { RouteAccessCheck } from './auth/route-check.js';
+import { ConsoleAssets } from './console.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { HealthController } from './health.controller.js';
 import { CreateIdempotencyKeys1765065600000, IdempotencyKeyEntity } from './idempotency/idempotency.entity.js';
@@ -25,6 +26,8 @@ export interface GatewayModuleOptions {
   readonly seal?: SealControl;
   /** The gateway's own database (Idempotency-Keys): PostgreSQL when distributed, SQLite in standalone. */
   readonly database: DatabaseConfig;
+  /** The web console's built files (default: the built libs/console-web, if any). */
+  readonly console?: ConsoleAssets;
 }
 
 /** The HTTP edge: IBM-compatible REST surfaces over the services' subjects, closed by default. */
@@ -51,6 +54,7 @@ export class GatewayModule {
         },
         IdempotencyInterceptor,
         { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
+        { provide: ConsoleAssets, useValue: options.console ?? ConsoleAssets.find() },
         ReadinessService,
         TokenVerifier,
         RevocationList,
@@ -60,7 +64,7 @@ export class GatewayModule {
         ...(options.seal ? [{ provide: SEAL_CONTROL, useValue: options.seal }] : []),
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
-      exports: [DecisionService, TokenVerifier, RevocationList],
+      exports: [DecisionService, TokenVerifier, RevocationList, ConsoleAssets],
     };
   }
 }

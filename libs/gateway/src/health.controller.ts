@@ -3,6 +3,7 @@ import { DomainError, SEALBOX_VERSION } from '@sealbox/platform';
 import { header, Public, type RouteRequest } from './auth/access.decorators.js';
 import { DecisionService } from './auth/decision.service.js';
 import { TokenVerifier } from './auth/token-verifier.js';
+import { ConsoleAssets } from './console.js';
 import { Operation, Tag } from './openapi/operation.js';
 import { ReadinessService } from './readiness.service.js';
 import { Liveness, Readiness, type PublicReadiness, type ReadinessReport } from './wire.js';
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly readiness: ReadinessService,
     private readonly tokens: TokenVerifier,
     private readonly decisions: DecisionService,
+    private readonly console: ConsoleAssets,
   ) {}
 
   @Get('healthz')
@@ -44,11 +46,13 @@ export class HealthController {
     }
   }
 
-  /** Where a browser pointed at the gateway lands: the API docs (a console, when there is one). */
+  /** Where a browser pointed at the gateway lands: the web console when it is built, else the API docs. */
   @Get()
   @Redirect('/docs', 302)
-  @Operation({ summary: 'Redirect to the API docs', response: null })
-  root(): void {}
+  @Operation({ summary: 'Redirect to the web console (/console/), or to the API docs (/docs) when the console is not built', response: null })
+  root(): { url: string } {
+    return { url: this.console.home };
+  }
 
   private async mayReadDetails(authorization: string): Promise<boolean> {
     if (!authorization) return false;

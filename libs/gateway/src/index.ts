@@ -3,6 +3,7 @@ export * from './gateway.module.js';
 export * from './health.controller.js';
 export * from './readiness.service.js';
 export * from './openapi.js';
+export * from './console.js';
 export * from './run-gateway.js';
 export * from './options.js';
 export * from './gateway-hooks.js';

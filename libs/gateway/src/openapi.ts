@@ -2,6 +2,7 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { SEALBOX_VERSION } from '@sealbox/platform';
+import { ConsoleAssets } from './console.js';
 import { buildOpenApiDocument, type ExtraOperation, type OpenApiDocument } from './openapi/document.js';
 import { routesOf, type DocumentedRoute } from './openapi/routes.js';
 
@@ -40,7 +41,7 @@ export function routesOfApp(app: INestApplication): DocumentedRoute[] {
 
 /** The OpenAPI 3.1 document of the application's routes. */
 export function openApiDocumentOf(app: INestApplication): OpenApiDocument {
-  return buildOpenApiDocument(INFO, routesOfApp(app), DOCS_OPERATIONS);
+  return buildOpenApiDocument(INFO, routesOfApp(app), [...DOCS_OPERATIONS, ...app.get(ConsoleAssets, { strict: false }).operations]);
 }
 
 /**

@@ -33,6 +33,7 @@ import type { z } from 'zod';
 import { GatewayAppConfig, gatewayOptionsFrom } from './config.js';
 import { configureGateway } from './gateway-hooks.js';
 import { GatewayModule } from './gateway.module.js';
+import { setupConsole } from './console.js';
 import { setupOpenApi } from './openapi.js';
 
 export function httpOptionsFrom(config: z.output<z.ZodObject<typeof HttpSettings>>): HttpOptions {
@@ -120,6 +121,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   const app = await createHttpApp(GatewayRootModule, http, logger);
   configureGateway(app, gateway, audit, clock);
   setupOpenApi(app);
+  await setupConsole(app);
   let url: string;
   try {
     url = await listen(app, http);

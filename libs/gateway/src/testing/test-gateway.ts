@@ -38,6 +38,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { configureGateway } from '../gateway-hooks.js';
 import { GatewayModule } from '../gateway.module.js';
 import { setupOpenApi } from '../openapi.js';
+import { ConsoleAssets, setupConsole } from '../console.js';
 import type { GatewayOptions } from '../options.js';
 
 /**
@@ -67,6 +68,8 @@ export interface TestGatewayOptions {
   /** Rate limits and decision cache; generous by default so tests are not limited by accident. */
   readonly gateway?: Partial<GatewayOptions>;
   readonly clock?: Clock;
+  /** A folder of built console files to serve at /console (none by default, so `/` leads to /docs). */
+  readonly consoleDir?: string;
 }
 
 export interface TestCaller {
@@ -184,6 +187,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         gateway: gatewayOptions,
         eventFeed,
         database: { type: 'sqlite', path: ':memory:' },
+        console: new ConsoleAssets(options.consoleDir),
       }),
     ],
     controllers: [...(options.controllers ?? [])],
@@ -220,6 +224,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   }
   app.connectMicroservice({ strategy: server });
   setupOpenApi(app);
+  await setupConsole(app);
 
   const token = (caller: TestCaller = TEST_CALLER, overrides: Partial<IamWire.AccessTokenClaims> = {}): string => {
     const now = Math.floor(clock.nowMs() / 1000);

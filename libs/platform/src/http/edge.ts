@@ -73,13 +73,31 @@ const DOCS_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
   "font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/**
+ * The web console: its own scripts and stylesheets only (no inline script or style element, no eval),
+ * calls to the API of the same origin, never framed, no form posted anywhere.
+ */
+const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
+  "manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 const HSTS = 'max-age=31536000; includeSubDomains';
+
+const isUnder = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
 
 /** The edge's response headers for a request path; HSTS when served over TLS. */
 export function responseHeaders(tls: boolean): (path: string) => Readonly<Record<string, string>> {
   const api = tls ? { ...API_HEADERS, 'strict-transport-security': HSTS } : API_HEADERS;
   const docs = { ...api, 'content-security-policy': DOCS_CSP };
-  return (path) => (path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-json') ? docs : api);
+  // The console's page is revalidated on every load (it holds no data); its hashed assets never change under a name.
+  const { pragma: _pragma, ...cacheable } = api;
+  const consolePage = { ...cacheable, 'content-security-policy': CONSOLE_CSP, 'cache-control': 'no-cache', 'cross-origin-opener-policy': 'same-origin' };
+  const consoleAssets = { ...consolePage, 'cache-control': 'public, max-age=31536000, immutable' };
+  return (path) => {
+    if (isUnder(path, '/console/assets')) return consoleAssets;
+    if (isUnder(path, '/console')) return consolePage;
+    return path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-json') ? docs : api;
+  };
 }
 
 /**

@@ -50,6 +50,9 @@ export function domainErrorFromHttp(error: unknown): DomainError | undefined {
   switch (httpStatus) {
     case 404:
       return new DomainError('ROUTE_NOT_FOUND', 'No such route');
+    case 403:
+      // What the framework refuses itself, e.g. a static file path with `..` segments (the web console).
+      return new DomainError('FORBIDDEN', 'The requested path is not allowed');
     case 405:
       return new DomainError('METHOD_NOT_ALLOWED', 'Method not allowed on this route');
     case 413:
