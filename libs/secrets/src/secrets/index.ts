@@ -3,7 +3,15 @@ import { SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities
 
 export * from './entities.js';
 export * from './options.js';
-export * from './rules.js';
+export * from './validation.js';
+export * from './ids.js';
+export * from './merge-patch.js';
+export * from './rotation.js';
+export * from './aliases.js';
+export * from './payload.js';
+export * from './wire.js';
+export * from './metadata-patch.js';
+export * from './types/index.js';
 export * from './store.js';
 export * from './vault.js';
 export * from './envelopes.js';

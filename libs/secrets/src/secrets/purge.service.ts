@@ -6,7 +6,7 @@ import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import { RegistryStore, type TenantScope } from '../registry/store.js';
 import { SecretEntity, SecretVersionEntity } from './entities.js';
 import { CachedEnvelopeStore } from './envelopes.js';
-import type { IamVersionDetails } from './rules.js';
+import type { IamVersionDetails } from './types/index.js';
 import { SecretStore } from './store.js';
 
 /**

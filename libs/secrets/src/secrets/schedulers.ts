@@ -5,7 +5,7 @@ import { parseVersionObjectKey, SECRETS_KEY_PREFIX } from '../domain/context.js'
 import { InstanceRegistry } from '../registry/instance-registry.js';
 import { ExpiryNotice, SecretEntity } from './entities.js';
 import { SECRETS_OPTIONS, type SecretsDomainOptions } from './options.js';
-import { uuidV7Time } from './rules.js';
+import { uuidV7Time } from './ids.js';
 import { secretEventRef } from './secret.service.js';
 import { SecretStore, type DueCursor } from './store.js';
 import { ROTATION_ACTOR, VersionService } from './version.service.js';
