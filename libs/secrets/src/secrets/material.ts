@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SecretsWire } from '@sealbox/contracts';
 import { IamCredentialsIssuer } from '../ports.js';
+import { PrivateCertEngine } from './types/private-cert/engine.js';
 import type { InstanceEntity } from '../registry/entities.js';
 import type { SecretEntity, SecretVersionEntity } from './entities.js';
 import { secretTypeHandler, type FirstVersionMade, type SecretActionDone, type SecretTypeHandler, type TypeServices, type VersionMade } from './types/index.js';
@@ -22,8 +23,9 @@ export class VersionMaterial {
   constructor(
     issuer: IamCredentialsIssuer,
     private readonly vault: VersionVault,
+    certificates: PrivateCertEngine,
   ) {
-    this.services = { issuer };
+    this.services = { issuer, certificates };
   }
 
   /** The first version of a new secret (prototype already validated by the contract). */

@@ -10,6 +10,7 @@ import { secretEventRef } from './secret.service.js';
 import { SecretStore, type DueCursor } from './store.js';
 import { ROTATION_ACTOR, VersionService } from './version.service.js';
 import { VersionVault } from './vault.js';
+import { CrlRefreshScheduler } from './types/private-cert/crl-scheduler.js';
 
 /** What one scheduler run did. */
 export interface SchedulerRun {
@@ -212,11 +213,19 @@ export class OrphanSweep {
 export class SecretsSchedulerTimer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly loops: SchedulerLoop[];
 
-  constructor(@Inject(SECRETS_OPTIONS) options: SecretsDomainOptions, clock: Clock, rotation: RotationScheduler, expiry: ExpiryScheduler, sweep: OrphanSweep) {
+  constructor(
+    @Inject(SECRETS_OPTIONS) options: SecretsDomainOptions,
+    clock: Clock,
+    rotation: RotationScheduler,
+    expiry: ExpiryScheduler,
+    sweep: OrphanSweep,
+    crls: CrlRefreshScheduler,
+  ) {
     this.loops = [
       new SchedulerLoop(options.schedulerIntervalMs, clock, [
         { name: 'secrets rotation', runner: rotation },
         { name: 'secrets expiry', runner: expiry },
+        { name: 'private_cert CRLs', runner: crls },
       ]),
       new SchedulerLoop(options.orphanSweepIntervalMs, clock, [{ name: 'secrets orphan sweep', runner: sweep }]),
     ];

@@ -9,6 +9,7 @@ import { arbitrary } from './arbitrary.js';
 import { iamCredentials } from './iam-credentials.js';
 import { importedCert } from './imported-cert.js';
 import { kv } from './kv.js';
+import { privateCert } from './private-cert/index.js';
 import { usernamePassword } from './username-password.js';
 
 export * from './arbitrary.js';
@@ -19,7 +20,7 @@ export * from './private-cert/index.js';
 export * from './username-password.js';
 export { defineSecretType } from './define.js';
 
-export const secretTypeModules = [arbitrary, usernamePassword, kv, importedCert, iamCredentials] as const;
+export const secretTypeModules = [arbitrary, usernamePassword, kv, importedCert, iamCredentials, privateCert] as const;
 
 type Modules = typeof secretTypeModules;
 type Module = Modules[number];

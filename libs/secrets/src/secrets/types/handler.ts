@@ -11,6 +11,7 @@
  */
 import type { SecretsWire } from '@sealbox/contracts';
 import type { IamCredentialsIssuer } from '../../ports.js';
+import type { PrivateCertEngine } from './private-cert/engine.js';
 import type { InstanceEntity } from '../../registry/entities.js';
 import type { SecretEntity, SecretVersionEntity } from '../entities.js';
 import type { VersionPayload } from '../payload.js';
@@ -21,6 +22,8 @@ type SecretType = SecretsWire.SecretType;
 export interface TypeServices {
   /** API keys of service IDs (iam_credentials). */
   readonly issuer: IamCredentialsIssuer;
+  /** Certificates from the instance's CAs (private_cert). */
+  readonly certificates: Pick<PrivateCertEngine, 'issue' | 'revoke'>;
 }
 
 /** What a new version brings: its payload and the metadata it sets on the secret and on itself. */

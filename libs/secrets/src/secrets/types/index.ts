@@ -8,6 +8,7 @@ import type { SecretTypeHandler } from './handler.js';
 import { iamCredentials } from './iam-credentials.js';
 import { importedCert } from './imported-cert.js';
 import { kv } from './kv.js';
+import { privateCert } from './private-cert/handler.js';
 import { usernamePassword } from './username-password.js';
 
 export * from './handler.js';
@@ -23,6 +24,7 @@ export const secretTypeHandlers: HandlerTable = {
   kv,
   imported_cert: importedCert,
   iam_credentials: iamCredentials,
+  private_cert: privateCert,
 };
 
 /** The handler of a stored secret's type (a type column the registry does not know is a bug: it throws). */
