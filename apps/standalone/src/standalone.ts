@@ -113,7 +113,6 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
       LifecycleModule.register({
         database: database('lifecycle'),
         lifecycle: lifecycleDomainOptions(config),
-        ...(config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE ? { testClockFile: config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE } : {}),
       }),
     ],
   })

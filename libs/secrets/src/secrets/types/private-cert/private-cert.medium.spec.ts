@@ -325,10 +325,14 @@ for (const database of testDatabases) {
       const instanceGuid = await newInstance();
       await rootAndTemplate(instanceGuid);
       await issue(instanceGuid, { name: 'before', certificate_template: 'web', common_name: 'before.example.com' });
+      // A CSR made beforehand: the timed request generates no key, so it measures how fast the disabled key bites.
+      const keys = await generateKeyPair({ keyType: 'ec', keyBits: 256 });
+      const csr = (await createCsr(subjectName({ common_name: 'after.example.com' }), keys, { keyType: 'ec', keyBits: 256 })).toString('pem');
       kms.disable(kmsKey.instanceId, kmsKey.keyId);
       const disabledAt = performance.now();
       await events.publish('events.kms.key.disabled', cloudEvent('kms.key.disabled', { accountId, instanceId: kmsKey.instanceId, keyId: kmsKey.keyId }));
-      const refused = await issue(instanceGuid, { name: 'after', certificate_template: 'web', common_name: 'after.example.com' }).then(
+      // The first request after the key's event is refused: the CA key no longer opens.
+      const refused = await issue(instanceGuid, { name: 'after', certificate_template: 'web', common_name: 'after.example.com', csr }).then(
         () => undefined,
         (error: unknown) => error,
       );
