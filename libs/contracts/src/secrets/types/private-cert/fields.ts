@@ -45,5 +45,7 @@ export const subjectFields = {
   province: z.array(z.string().min(1).max(128)).max(10).optional(),
 };
 
-export const CertificateFormat = z.enum(['pem', 'pem_bundle']);
-export const PrivateKeyFormat = z.enum(['der', 'pkcs8']);
+/** Certificates are PEM (IBM also has `pem_bundle`, not supported: refused rather than ignored). */
+export const CertificateFormat = z.enum(['pem']);
+/** Private keys are PKCS#8 PEM (IBM also has `der`, not supported: refused rather than ignored). */
+export const PrivateKeyFormat = z.enum(['pkcs8']);
