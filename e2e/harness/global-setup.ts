@@ -208,8 +208,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       lifecycle: {
         ...common('lifecycle'),
         SEALBOX_DATABASE_URL: databaseUrl,
-        // TESTS ONLY, this stack only: lifecycle's clock = system time + the ms in this file (harness/lifecycle.ts
-        // moves it), and a scheduler that sweeps every second so a moved clock is acted on at once.
+        // TESTS ONLY, this stack only: lifecycle runs with the test clock (processes.ts appEntry): system time + the
+        // ms in this file (harness/lifecycle.ts moves it), and a scheduler that sweeps every second so a moved clock is acted on at once.
         SEALBOX_LIFECYCLE_TEST_CLOCK_FILE: join(workDir, 'lifecycle-clock-offset-ms'),
         SEALBOX_LIFECYCLE_SCHEDULER_INTERVAL_MS: '1000',
       },

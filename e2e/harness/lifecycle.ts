@@ -98,7 +98,8 @@ export async function authorizationsFrom(policies: IamPolicyManagementV1, accoun
 // ---- the lifecycle test clock ---------------------------------------------------------------------
 
 /**
- * The e2e stack starts lifecycle with `SEALBOX_LIFECYCLE_TEST_CLOCK_FILE`: its clock is the system
+ * The e2e stack starts lifecycle through its test-clock entry (processes.ts appEntry) with
+ * `SEALBOX_LIFECYCLE_TEST_CLOCK_FILE`: its clock is the system
  * time plus the ms in that file. Only lifecycle's time moves (reclamation target times, the sweep,
  * saga leases); every other service keeps the system time.
  */

@@ -20,6 +20,15 @@ export function appMain(root: string, app: StackApp): string {
   return join(root, 'apps', app, 'dist', 'main.js');
 }
 
+/**
+ * What the stack runs for an app: its main, except lifecycle, which runs with the test clock
+ * (libs/lifecycle/src/test-clock: the system time plus the ms in SEALBOX_LIFECYCLE_TEST_CLOCK_FILE),
+ * a test-only entry point that production lifecycle does not have.
+ */
+export function appEntry(root: string, app: StackApp): string {
+  return app === 'lifecycle' ? join(root, 'e2e', 'harness', 'lifecycle-with-test-clock.mjs') : appMain(root, app);
+}
+
 /** Fail fast, with the command to run, when an app was not built. */
 export function assertAppsBuilt(root: string, apps: readonly StackApp[]): void {
   const missing = apps.filter((app) => !existsSync(appMain(root, app)));
@@ -83,7 +92,7 @@ export function spawnApp(stack: Pick<StackInfo, 'root' | 'runId' | 'logDir' | 'p
   return spawnTracked({
     name: app,
     command: process.execPath,
-    args: ['--enable-source-maps', appMain(stack.root, app), runMarker(stack.runId)],
+    args: ['--enable-source-maps', appEntry(stack.root, app), runMarker(stack.runId)],
     cwd: stack.root,
     env,
     logFile: join(stack.logDir, `${app}.log`),

@@ -248,7 +248,6 @@ async function createUnsealedApp(input: UnsealedAppInput): Promise<NestFastifyAp
       LifecycleModule.register({
         database: database('lifecycle'),
         lifecycle: lifecycleDomainOptions(config),
-        ...(config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE ? { testClockFile: config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE } : {}),
       }),
     ],
   })

@@ -19,7 +19,7 @@ interface Document {
   readonly components: { schemas: Record<string, Json>; securitySchemes: Record<string, Json> };
 }
 
-const PUBLIC = ['GET /', 'POST /identity/token', 'GET /identity/keys', 'GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /openapi.yaml', 'GET /docs'];
+const PUBLIC = ['GET /', 'POST /identity/token', 'GET /identity/keys', 'GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /openapi.yaml', 'GET /docs', 'GET /secrets-manager/{instance_guid}/api/v2/configurations/{name}/crl'];
 
 let gateway: TestGateway;
 let document: Document;

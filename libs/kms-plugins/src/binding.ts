@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ProviderKind } from './provider.js';
+import { z } from 'zod';
 import { KEY_MATERIAL_BYTES, MAX_DEK_BYTES, ProviderError } from './provider.js';
 
 /**
@@ -24,7 +24,7 @@ const WRAP_DOMAIN = 'sealbox/kms-provider/wrap/v1';
  * provider kind and the instance id, so a ciphertext of one instance never opens in another (even
  * when both imported the same key material) nor under another provider.
  */
-export function wrapAad(kind: ProviderKind, instanceId: string, aad: Buffer): Buffer {
+export function wrapAad(kind: string, instanceId: string, aad: Buffer): Buffer {
   return encodeFields([WRAP_DOMAIN, kind, instanceId, aad]);
 }
 
@@ -65,6 +65,12 @@ export function requireSealed(wrapped: Buffer): void {
 
 /** Longest label prefix a provider config accepts: every label must fit the HSM's 128 characters. */
 export const MAX_LABEL_PREFIX = 16;
+
+const labelText = z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+/** A whole HSM label in a plugin's settings (a provider's own key). */
+export const hsmLabel = labelText.min(1).max(128);
+/** The start of per-instance labels in a plugin's settings, short enough for the instance and a UUID to follow. */
+export const hsmLabelPrefix = labelText.min(1).max(MAX_LABEL_PREFIX);
 const PLAIN_INSTANCE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**

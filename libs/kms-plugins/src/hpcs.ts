@@ -4,6 +4,8 @@ import { z } from 'zod';
 import {
   decodeBase64,
   encodeFields,
+  hsmLabel,
+  hsmLabelPrefix,
   instanceLabelPart,
   requireDek,
   requireInstanceId,
@@ -21,6 +23,7 @@ import {
   type MasterKeyInfo,
   type VersionMaterial,
 } from './provider.js';
+import { definePlugin } from './plugin.js';
 
 export interface HpcsSettings {
   /** Parts needed when createInstance names no threshold. */
@@ -38,6 +41,18 @@ type HpcsHsm = Pick<
 
 export const MIN_THRESHOLD = 2;
 export const MAX_THRESHOLD = 8;
+
+/** Settings of the hpcs plugin. */
+export const HpcsProviderConfig = z.strictObject({
+  kind: z.literal('hpcs'),
+  /** Master key parts needed when an instance is created without a threshold. */
+  defaultThreshold: z.number().int().min(MIN_THRESHOLD).max(MAX_THRESHOLD).default(2),
+  /** Token key sealing pending master key parts until the ceremony completes. */
+  ceremonyKeyLabel: hsmLabel.default('hpcs-ceremony'),
+  /** Instance master keys are token keys `<labelPrefix>-<instance>-mk`. */
+  labelPrefix: hsmLabelPrefix.default('hpcs'),
+});
+
 const MAX_IDENTITY_LENGTH = 256;
 
 /** The message of the verification pattern's HMAC. */
@@ -309,3 +324,6 @@ function infoOf(state: HpcsState): MasterKeyInfo {
   }
   return { status: state.status, threshold: state.threshold, partsLoaded: state.parts.length };
 }
+
+/** The hpcs plugin (one line in registry.ts). */
+export const hpcsPlugin = definePlugin({ kind: 'hpcs', config: HpcsProviderConfig, create: (config, { hsm }) => new HpcsProvider(hsm, config) });

@@ -1,14 +1,16 @@
 export * from './provider.js';
 export { wrapAad, encodeFields } from './binding.js';
-export * from './config.js';
+export * from './plugin.js';
 export * from './registry.js';
-export { KeyProtectProvider, type KeyProtectSettings } from './key-protect.js';
+export { KeyProtectProvider, KeyProtectProviderConfig, keyProtectPlugin, type KeyProtectSettings } from './key-protect.js';
 export {
   HpcsProvider,
+  HpcsProviderConfig,
+  hpcsPlugin,
   masterKeyVerificationPattern,
   VERIFICATION_MESSAGE,
   MIN_THRESHOLD,
   MAX_THRESHOLD,
   type HpcsSettings,
 } from './hpcs.js';
-export { LocalHsmProvider, type LocalHsmSettings } from './local-hsm.js';
+export { LocalHsmProvider, LocalHsmProviderConfig, localHsmPlugin, type LocalHsmSettings } from './local-hsm.js';

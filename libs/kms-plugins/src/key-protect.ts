@@ -1,5 +1,6 @@
 import type { Hsm } from '@sealbox/hsm';
-import { decodeBase64, requireDek, requireInstanceId, requireKeyMaterial, requireSealed, wrapAad } from './binding.js';
+import { z } from 'zod';
+import { decodeBase64, hsmLabel, requireDek, requireInstanceId, requireKeyMaterial, requireSealed, wrapAad } from './binding.js';
 import { forgetBlobs, hsmCall, ProviderTokenKey } from './hsm-errors.js';
 import {
   ProviderError,
@@ -9,6 +10,14 @@ import {
   type MasterKeyInfo,
   type VersionMaterial,
 } from './provider.js';
+import { definePlugin } from './plugin.js';
+
+/** Settings of the key-protect plugin. */
+export const KeyProtectProviderConfig = z.strictObject({
+  kind: z.literal('key-protect'),
+  /** Token key holding the provider master key that wraps every root key version. */
+  masterKeyLabel: hsmLabel.default('kp-master'),
+});
 
 export interface KeyProtectSettings {
   /** Token key holding the provider's master key (created on first use). */
@@ -122,3 +131,6 @@ function checkState(context: InstanceContext): void {
 function notApplicable(): ProviderError {
   return new ProviderError('NOT_APPLICABLE', 'Key Protect instances have no customer master key');
 }
+
+/** The key-protect plugin (one line in registry.ts). */
+export const keyProtectPlugin = definePlugin({ kind: 'key-protect', config: KeyProtectProviderConfig, create: (config, { hsm }) => new KeyProtectProvider(hsm, config) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Hsm } from '@sealbox/hsm';
-import { instanceLabelPart, requireDek, requireInstanceId, requireKeyMaterial, requireSealed, wrapAad } from './binding.js';
+import { z } from 'zod';
+import { hsmLabelPrefix, instanceLabelPart, requireDek, requireInstanceId, requireKeyMaterial, requireSealed, wrapAad } from './binding.js';
 import { destroyIfPresent, hsmCall } from './hsm-errors.js';
 import {
   ProviderError,
@@ -10,6 +11,14 @@ import {
   type MasterKeyInfo,
   type VersionMaterial,
 } from './provider.js';
+import { definePlugin } from './plugin.js';
+
+/** Settings of the local-hsm plugin. */
+export const LocalHsmProviderConfig = z.strictObject({
+  kind: z.literal('local-hsm'),
+  /** Root key versions are token keys `<labelPrefix>-<instance>-<uuid>`. */
+  labelPrefix: hsmLabelPrefix.default('lh'),
+});
 
 export interface LocalHsmSettings {
   /** Labels of root key versions: `<labelPrefix>-<instance>-<uuid>` (see `instanceLabelPart`). */
@@ -120,3 +129,6 @@ function destroyed(): ProviderError {
 function notApplicable(): ProviderError {
   return new ProviderError('NOT_APPLICABLE', 'Local HSM instances have no customer master key');
 }
+
+/** The local-hsm plugin (one line in registry.ts). */
+export const localHsmPlugin = definePlugin({ kind: 'local-hsm', config: LocalHsmProviderConfig, create: (config, { hsm }) => new LocalHsmProvider(hsm, config) });

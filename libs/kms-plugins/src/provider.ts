@@ -19,7 +19,6 @@ import type { Hsm } from '@sealbox/hsm';
  * The kms service serializes the calls that change an instance's state (`loadMasterKeyPart`,
  * `zeroizeMasterKey`) per instance and stores the state each returns before the next one.
  */
-export type ProviderKind = 'key-protect' | 'hpcs' | 'local-hsm';
 
 /** Provider-owned state of an instance (JSON-serializable; stored by kms, never secret in clear). */
 export type InstanceState = Readonly<Record<string, unknown>>;
@@ -49,7 +48,8 @@ export const MAX_DEK_BYTES = 4096;
 export const KEY_MATERIAL_BYTES = 32;
 
 export interface KmsProvider {
-  readonly kind: ProviderKind;
+  /** The plugin's kind (registry.ts: `ProviderKind`). */
+  readonly kind: string;
 
   /** Set up a new instance; returns its state. `threshold` is the HPCS ceremony's number of parts (2..8). */
   createInstance(instanceId: string, options: { threshold?: number }): Promise<InstanceState>;

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { Pkcs11Hsm, SoftHsm, type Hsm } from '@sealbox/hsm';
 import { createSoftHsm2Store, SOFTHSM2_LIBRARY, type SoftHsm2Store, type SoftHsm2Token } from '@sealbox/hsm/testing';
 import { afterAll } from 'vitest';
-import { createProvider, providerKinds } from './registry.js';
-import type { ProviderKind } from './provider.js';
+import { createProvider, providerKinds, type ProviderKind } from './registry.js';
 import { describeHpcsCeremony, describeProviderConformance, type ProviderUnderTest } from './testing/index.js';
 
 /** One SoftHSM2 store per file (SOFTHSM2_CONF is read when the module initializes), a token per suite. */

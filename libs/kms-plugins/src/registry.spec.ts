@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { KmsProviderConfig } from './config.js';
 import { HpcsProvider } from './hpcs.js';
 import { KeyProtectProvider } from './key-protect.js';
 import { LocalHsmProvider } from './local-hsm.js';
-import { createProvider, providerKinds, ProviderRegistry } from './registry.js';
+import { createProvider, KmsProviderConfig, providerKinds, ProviderRegistry } from './registry.js';
 import { activeInstance, FakeHsm } from './testing/index.js';
 
 describe('KmsProviderConfig', () => {

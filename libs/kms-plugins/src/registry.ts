@@ -1,35 +1,46 @@
-import { KmsProviderConfig, type KmsProviderConfigInput, type KmsProviderConfigOf } from './config.js';
-import { HpcsProvider } from './hpcs.js';
-import { KeyProtectProvider } from './key-protect.js';
-import { LocalHsmProvider } from './local-hsm.js';
-import type { KmsProvider, ProviderDependencies, ProviderKind } from './provider.js';
+import { z } from 'zod';
+import { hpcsPlugin } from './hpcs.js';
+import { keyProtectPlugin } from './key-protect.js';
+import { localHsmPlugin } from './local-hsm.js';
+import type { ProviderPlugin } from './plugin.js';
+import type { KmsProvider, ProviderDependencies } from './provider.js';
 
-/** One plugin: how to build its provider from its (parsed) config branch. */
-export interface ProviderPlugin<K extends ProviderKind> {
-  readonly kind: K;
-  create(config: KmsProviderConfigOf<K>, deps: ProviderDependencies): KmsProvider & { readonly kind: K };
-}
+/**
+ * THE list of provider plugins. Every list of kinds (the kms configuration's choices, the stored
+ * instance's provider, the settings union, the conformance suites' loops) is derived from it: a new
+ * plugin is its file (provider class, settings schema, `definePlugin`) plus one line here.
+ */
+export const providerPlugins = [keyProtectPlugin, hpcsPlugin, localHsmPlugin] as const;
 
-type PluginTable = { readonly [K in ProviderKind]: ProviderPlugin<K> };
+type Plugins = typeof providerPlugins;
+export type ProviderKind = Plugins[number]['kind'];
+/** One field of every plugin, as a tuple in registry order (generic in M so that it maps a tuple to a tuple). */
+type FieldOf<M extends readonly unknown[], K extends PropertyKey> = { -readonly [I in keyof M]: M[I] extends { readonly [P in K]: infer V } ? V : never };
+/** Every provider kind, in registry order. */
+export const providerKinds = providerPlugins.map((plugin) => plugin.kind) as unknown as FieldOf<Plugins, 'kind'>;
 
-/** Every provider plugin, by kind. A new plugin adds a branch to `KmsProviderConfig` and a row here. */
-export const providerPlugins: PluginTable = {
-  'key-protect': { kind: 'key-protect', create: (config, { hsm }) => new KeyProtectProvider(hsm, config) },
-  hpcs: { kind: 'hpcs', create: (config, { hsm }) => new HpcsProvider(hsm, config) },
-  'local-hsm': { kind: 'local-hsm', create: (config, { hsm }) => new LocalHsmProvider(hsm, config) },
-};
+/** Settings of one provider plugin: ONE discriminated union on `kind`, from the plugins' own schemas. */
+export const KmsProviderConfig = z.discriminatedUnion(
+  'kind',
+  providerPlugins.map((plugin) => plugin.config) as unknown as FieldOf<Plugins, 'config'>,
+);
+export type KmsProviderConfig = z.output<typeof KmsProviderConfig>;
+export type KmsProviderConfigInput = z.input<typeof KmsProviderConfig>;
+export type KmsProviderConfigOf<K extends ProviderKind> = Extract<KmsProviderConfig, { kind: K }>;
 
-export const providerKinds: readonly ProviderKind[] = ['key-protect', 'hpcs', 'local-hsm'];
+const pluginsByKind = new Map<string, ProviderPlugin>(providerPlugins.map((plugin) => [plugin.kind, plugin as unknown as ProviderPlugin]));
 
-function build<K extends ProviderKind>(config: KmsProviderConfigOf<K>, deps: ProviderDependencies): KmsProvider {
-  const plugin: ProviderPlugin<K> = providerPlugins[config.kind];
-  return plugin.create(config, deps);
+/** Whether `kind` names a plugin. */
+export function isProviderKind(kind: string): kind is ProviderKind {
+  return pluginsByKind.has(kind);
 }
 
 /** A provider of `kind` with its default settings, or from a config branch (validated here). */
 export function createProvider(config: ProviderKind | KmsProviderConfigInput, deps: ProviderDependencies): KmsProvider {
   const parsed = KmsProviderConfig.parse(typeof config === 'string' ? { kind: config } : config);
-  return build(parsed, deps);
+  const plugin = pluginsByKind.get(parsed.kind);
+  if (!plugin) throw new Error(`No KMS provider "${parsed.kind}"`);
+  return plugin.create(parsed, deps);
 }
 
 /**

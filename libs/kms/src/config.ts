@@ -1,3 +1,4 @@
+import { providerKinds } from '@sealbox/kms-plugins';
 import {
   DatabaseSettings,
   readSecretFile,
@@ -13,16 +14,21 @@ import { z } from 'zod';
 import type { KmsModuleOptions } from './kms.module.js';
 import type { KmsDomainOptions } from './tokens.js';
 
-const providerKind = z.enum(['key-protect', 'hpcs', 'local-hsm']);
+const providerKind = z.enum(providerKinds);
+/** `first, b or c`: the default kind, then the others in registry order. */
+function kindChoices(first: string): string {
+  const kinds = [first, ...providerKinds.filter((kind) => kind !== first)];
+  return kinds.length === 1 ? first : `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}`;
+}
 
 /** Settings of the kms domain shared by apps/kms and apps/standalone. */
 export const KmsSettings = {
   SEALBOX_KMS_PROVIDER_KMS: providerKind
     .default('key-protect')
-    .describe('Provider plugin backing new `kms` (Key Protect-like) instances: key-protect, hpcs or local-hsm'),
+    .describe(`Provider plugin backing new \`kms\` (Key Protect-like) instances: ${kindChoices('key-protect')}`),
   SEALBOX_KMS_PROVIDER_HS_CRYPTO: providerKind
     .default('hpcs')
-    .describe('Provider plugin backing new `hs-crypto` (HPCS-like) instances: hpcs, key-protect or local-hsm'),
+    .describe(`Provider plugin backing new \`hs-crypto\` (HPCS-like) instances: ${kindChoices('hpcs')}`),
   SEALBOX_KMS_HPCS_THRESHOLD: z.coerce
     .number()
     .int()

@@ -55,11 +55,6 @@ export const LifecycleSettings = {
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('sealbox-provider')
     .describe('Account that owns the provider key-protect instances (one per region) of provider-managed encryption'),
-  SEALBOX_LIFECYCLE_TEST_CLOCK_FILE: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('TESTS ONLY: a file holding a number of ms added to the system time of the lifecycle service (absent file = 0), so a distributed test can move days forward. Unset in production'),
 };
 
 type LifecycleSettings = z.output<z.ZodObject<typeof LifecycleSettings>>;
@@ -89,6 +84,5 @@ export function lifecycleOptionsFrom(config: LifecycleAppConfig): LifecycleModul
   return {
     database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
     lifecycle: lifecycleDomainOptions(config),
-    ...(config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE ? { testClockFile: config.SEALBOX_LIFECYCLE_TEST_CLOCK_FILE } : {}),
   };
 }

@@ -8,7 +8,6 @@ export * from './domain/catalog.js';
 export * from './domain/crn.js';
 export * from './domain/cursor.js';
 export * from './domain/saga.js';
-export * from './domain/offset-file-clock.js';
 export * from './persistence/entities.js';
 export * from './persistence/1764800000001-lifecycle.js';
 export * from './services/instance.service.js';

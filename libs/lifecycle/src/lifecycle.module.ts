@@ -1,6 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { Clock, ServiceDatabaseModule, type DatabaseConfig } from '@sealbox/platform';
-import { OffsetFileClock } from './domain/offset-file-clock.js';
 import { LifecycleRpcController } from './lifecycle.controller.js';
 import { NatsInstanceResources } from './nats-instance-resources.js';
 import { lifecycleMigrations } from './persistence/1764800000001-lifecycle.js';
@@ -18,8 +17,8 @@ export interface LifecycleModuleOptions {
   readonly lifecycle?: Partial<LifecycleDomainOptions>;
   /** Another implementation of the resources port (the bench's stub); NATS subjects by default. */
   readonly resources?: InstanceResources;
-  /** TESTS ONLY: the lifecycle domain reads time from OffsetFileClock on this file (SEALBOX_LIFECYCLE_TEST_CLOCK_FILE). */
-  readonly testClockFile?: string;
+  /** Another clock for this module's own providers (a distributed test's OffsetFileClock, see test-clock/); the process clock by default. */
+  readonly clock?: Clock;
 }
 
 /** Resource instances, plans, deletion, reclamation and permanent delete. */
@@ -36,7 +35,7 @@ export class LifecycleModule {
       LifecycleScheduler,
     ];
     // Overrides the process clock for this module's own providers only.
-    if (options.testClockFile) providers.push({ provide: Clock, useValue: new OffsetFileClock(options.testClockFile) });
+    if (options.clock) providers.push({ provide: Clock, useValue: options.clock });
     return {
       module: LifecycleModule,
       imports: [ServiceDatabaseModule.register({ service: 'lifecycle', config: options.database, entities: lifecycleEntities, migrations: lifecycleMigrations })],

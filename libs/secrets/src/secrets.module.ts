@@ -6,7 +6,7 @@ import { lockEntities, lockMigrations, lockProviders, LocksRpcController } from 
 import { registryEntities, registryMigrations } from './registry/index.js';
 import { SecretGroupService } from './registry/group.service.js';
 import { InstanceRegistry } from './registry/instance-registry.js';
-import { SecretsApiController, secretEntities, secretMigrations, secretsCoreProviders } from './secrets/index.js';
+import { ConfigurationsRpcController, SecretsApiController, secretEntities, secretMigrations, secretsCoreProviders } from './secrets/index.js';
 import type { SecretsDomainOptions } from './secrets/options.js';
 import { SecretsRpcController } from './secrets.controller.js';
 
@@ -30,7 +30,7 @@ export class SecretsModule {
           migrations: [...registryMigrations, ...secretMigrations, ...lockMigrations],
         }),
       ],
-      controllers: [SecretsRpcController, SecretsApiController, LocksRpcController],
+      controllers: [SecretsRpcController, SecretsApiController, LocksRpcController, ConfigurationsRpcController],
       providers: [
         InstanceRegistry,
         SecretGroupService,

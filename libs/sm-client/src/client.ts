@@ -257,7 +257,7 @@ export class SecretsManagerClient {
     return this.call({ method: 'GET', path: path`/secret_groups/${secretGroupName}/secret_types/${secretType}/secrets/${name}` }, W.Secret);
   }
 
-  async createSecretAction(id: string, prototype: W.SecretActionPrototype): Promise<SmResponse<W.SecretAction>> {
+  async createSecretAction(id: string, prototype: W.AnySecretActionPrototype): Promise<SmResponse<W.SecretAction>> {
     return this.call({ method: 'POST', path: path`/secrets/${id}/actions`, body: prototype }, W.SecretAction);
   }
 
@@ -290,7 +290,7 @@ export class SecretsManagerClient {
     return this.callVoid({ method: 'DELETE', path: path`/secrets/${secretId}/versions/${id}/secret_data` });
   }
 
-  async createSecretVersionAction(secretId: string, id: string, prototype: W.SecretActionPrototype): Promise<SmResponse<W.SecretAction>> {
+  async createSecretVersionAction(secretId: string, id: string, prototype: W.AnySecretActionPrototype): Promise<SmResponse<W.SecretAction>> {
     return this.call({ method: 'POST', path: path`/secrets/${secretId}/versions/${id}/actions`, body: prototype }, W.SecretAction);
   }
 
@@ -373,7 +373,7 @@ export class SecretsManagerClient {
 
   // ---------- configurations ----------
 
-  async createConfiguration(prototype: W.ConfigurationPrototype): Promise<SmResponse<W.Configuration>> {
+  async createConfiguration(prototype: W.AnyConfigurationPrototype): Promise<SmResponse<W.Configuration>> {
     return this.call({ method: 'POST', path: '/configurations', body: prototype }, W.Configuration);
   }
 
@@ -403,7 +403,7 @@ export class SecretsManagerClient {
 
   async createConfigurationAction(
     name: string,
-    prototype: W.ConfigurationActionPrototype,
+    prototype: W.AnyConfigurationActionPrototype,
     configurationType?: string,
   ): Promise<SmResponse<W.ConfigurationAction>> {
     return this.call(

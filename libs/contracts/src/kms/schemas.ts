@@ -75,7 +75,8 @@ export const KmsInstance = z.object({
   instanceId: z.string(),
   serviceName: KmsServiceName,
   region: z.string(),
-  provider: z.enum(['key-protect', 'hpcs', 'local-hsm']),
+  /** The provider plugin backing the instance: a kind of @sealbox/kms-plugins' registry (`providerKinds`). */
+  provider: z.string(),
   masterKeyStatus: z.enum(['not_applicable', 'uninitialized', 'pending', 'active']),
 });
 export const KmsInstanceRef = z.object({ accountId: z.string().min(1).max(64), instanceId: z.string().min(1).max(128) });

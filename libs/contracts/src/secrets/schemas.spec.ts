@@ -48,6 +48,16 @@ const prototypes: Record<W.SecretType, Record<string, unknown>> = {
     ttl: '1d',
     reuse_api_key: true,
   },
+  private_cert: {
+    secret_type: 'private_cert',
+    name: 'api-tls',
+    certificate_template: 'web-servers',
+    common_name: 'api.example.com',
+    alt_names: ['www.example.com'],
+    ip_sans: '10.0.0.1',
+    ttl: '720h',
+    rotation: { auto_rotate: true, interval: 20, unit: 'day' },
+  },
 };
 
 describe('limits', () => {
@@ -285,6 +295,7 @@ describe('version prototypes', () => {
     kv: { data: { k: 'v' } },
     imported_cert: { certificate: CERT, private_key: KEY },
     iam_credentials: { custom_metadata: { rotated: true } },
+    private_cert: { csr: '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----' },
   };
 
   it.each(W.SecretTypes)('a valid %s version prototype parses', (type) => {
@@ -503,6 +514,25 @@ describe('responses', () => {
       api_key: 'key-value',
       api_key_id: 'ApiKey-1',
     },
+    private_cert: {
+      ...common,
+      secret_type: 'private_cert',
+      certificate: CERT,
+      private_key: KEY,
+      issuing_ca: CERT,
+      ca_chain: [CERT],
+      certificate_template: 'web-servers',
+      certificate_authority: 'issuing-ca',
+      common_name: 'api.example.com',
+      alt_names: ['www.example.com'],
+      issuer: 'Example Issuing CA',
+      serial_number: '03:e2:c6',
+      key_algorithm: 'RSA2048',
+      signing_algorithm: 'SHA256-RSA',
+      validity,
+      expiration_date: validity.not_after,
+      rotation: { auto_rotate: false },
+    },
   };
 
   it.each(W.SecretTypes)('a %s secret parses, and its metadata without the payload', (type) => {
@@ -588,5 +618,37 @@ describe('responses', () => {
     };
     expect(W.ErrorBody.parse(body)).toEqual(body);
     expect(failingFields(W.ErrorBody, { ...body, errors: [] })).toEqual(['errors']);
+  });
+});
+
+describe('private_cert configurations', () => {
+  const root = { config_type: 'private_cert_configuration_root_ca', name: 'root-ca', common_name: 'Example Root', max_ttl: '87600h' };
+
+  it('takes a root CA, an intermediate and a template, discriminated by config_type', () => {
+    expect(W.ConfigurationPrototype.parse({ ...root, key_type: 'ec', key_bits: 384 }).config_type).toBe('private_cert_configuration_root_ca');
+    const intermediate = { config_type: 'private_cert_configuration_intermediate_ca', name: 'issuing', common_name: 'Issuing', max_ttl: '8760h', signing_method: 'internal', issuer: 'root-ca' };
+    expect(W.ConfigurationPrototype.safeParse(intermediate).success).toBe(true);
+    const template = { config_type: 'private_cert_configuration_template', name: 'web', certificate_authority: 'issuing', allowed_domains: ['example.com'], allow_subdomains: true, max_ttl: '720h' };
+    expect(W.ConfigurationPrototype.safeParse(template).success).toBe(true);
+  });
+
+  it('names the field that is wrong', () => {
+    expect(failingFields(W.ConfigurationPrototype, { ...root, key_type: 'rsa', key_bits: 384 })).toEqual(['key_bits']);
+    expect(failingFields(W.ConfigurationPrototype, { ...root, max_ttl: '101y' })).toEqual(['max_ttl']);
+    expect(failingFields(W.ConfigurationPrototype, { ...root, name: '-bad' })).toEqual(['name']);
+    expect(failingFields(W.ConfigurationPrototype, { ...root, other_sans: ['x'] })).toEqual(['other_sans']);
+    const internal = { config_type: 'private_cert_configuration_intermediate_ca', name: 'issuing', common_name: 'Issuing', max_ttl: '8760h', signing_method: 'internal' };
+    expect(failingFields(W.ConfigurationPrototype, internal)).toEqual(['issuer']);
+    expect(failingFields(W.ConfigurationPrototype, { config_type: 'iam_credentials_configuration', name: 'x' })).toEqual(['config_type']);
+  });
+
+  it('takes the five CA actions and the revoke action of a secret', () => {
+    for (const action_type of ['rotate_crl', 'revoke_ca_certificate']) {
+      expect(W.ConfigurationActionPrototype.safeParse({ action_type: `private_cert_configuration_action_${action_type}` }).success).toBe(true);
+    }
+    expect(failingFields(W.ConfigurationActionPrototype, { action_type: 'private_cert_configuration_action_sign_intermediate' })).toEqual(['intermediate_certificate_authority']);
+    expect(failingFields(W.ConfigurationActionPrototype, { action_type: 'private_cert_configuration_action_sign_csr', csr: 'nope' })).toEqual(['csr']);
+    expect(W.SecretActionPrototype.safeParse({ action_type: 'private_cert_action_revoke_certificate' }).success).toBe(true);
+    expect(failingFields(W.SecretActionPrototype, { action_type: 'public_cert_action_validate_dns_challenge' })).toEqual(['action_type']);
   });
 });

@@ -26,6 +26,11 @@ export const REQUEST_HEADERS: Readonly<Record<string, HeaderDoc>> = {
   'entity-lock': { name: 'Entity-Lock', description: '`true` creates the resource locked', schema: { type: 'string', enum: ['true', 'false'] } },
   'if-match': { name: 'If-Match', required: true, description: 'The ETag of the last read (`entity_tag` / `etag`): the change is refused if it changed since' },
   'iam-apikey': { name: 'IAM-ApiKey', required: true, description: 'The API key value to look up' },
+  'x-sm-accept-configuration-type': {
+    name: 'X-Sm-Accept-Configuration-Type',
+    description: "The configuration's type, as IBM's SDKs send it; a configuration of another type answers 404",
+    schema: { type: 'string', enum: [...SecretsWire.ConfigurationTypes] },
+  },
   'last-event-id': {
     name: 'Last-Event-ID',
     description: 'The `id` of the last event received: the stream resumes after it (browsers send it when they reconnect)',

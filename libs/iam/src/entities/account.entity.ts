@@ -1,6 +1,6 @@
 import type { IamWire } from '@sealbox/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { EpochMsColumn } from '@sealbox/platform';
 
 @Entity({ name: 'accounts' })
 export class AccountEntity {
@@ -10,7 +10,7 @@ export class AccountEntity {
   @Column({ type: 'varchar', length: 200 })
   name!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
   /** IBM's `restrict_create_platform_apikey`; NOT_SET means Sealbox's default, RESTRICTED. */

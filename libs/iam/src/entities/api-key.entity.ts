@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, EpochMsColumn } from '@sealbox/platform';
 
 /**
  * An API key. Its value is never stored: `lookup` is a short SHA-256 prefix used only to find
@@ -15,7 +15,7 @@ export class ApiKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'iam_id', type: 'varchar', length: 120 })
@@ -45,13 +45,13 @@ export class ApiKeyEntity {
   @Column({ name: 'created_by', type: 'varchar', length: 120, default: '' })
   createdBy!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'modified_at', type: 'bigint', default: 0, transformer: epochMs })
+  @EpochMsColumn('modified_at', { default: 0 })
   modifiedAt!: number;
 
-  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('expires_at', { nullable: true })
   expiresAt!: number | null;
 
   /**

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, EpochMsColumn } from '@sealbox/platform';
 
 /** One row, written in the first-start transaction; its primary key makes the bootstrap happen once. */
 @Entity({ name: 'bootstrap_state' })
@@ -7,7 +7,7 @@ export class BootstrapStateEntity {
   @PrimaryColumn({ type: 'varchar', length: 32 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   /** The administrator created on first start (null only in rows older than the column and not backfilled). */
@@ -18,6 +18,6 @@ export class BootstrapStateEntity {
   @Column({ name: 'apikey_id', type: 'varchar', length: 64, nullable: true })
   apikeyId!: string | null;
 
-  @Column({ name: 'completed_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('completed_at')
   completedAt!: number;
 }

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, EpochMsColumn } from '@sealbox/platform';
 
 export type IdentityKind = 'user' | 'service_id';
 
@@ -14,7 +14,7 @@ export class IdentityEntity {
   @PrimaryColumn({ name: 'iam_id', type: 'varchar', length: 120 })
   iamId!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 20 })
@@ -34,9 +34,9 @@ export class IdentityEntity {
   @Column({ name: 'created_by', type: 'varchar', length: 120, default: '' })
   createdBy!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'modified_at', type: 'bigint', default: 0, transformer: epochMs })
+  @EpochMsColumn('modified_at', { default: 0 })
   modifiedAt!: number;
 }

@@ -1,4 +1,4 @@
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, CreatedByColumn, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
@@ -13,7 +13,7 @@ export class PolicyEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 16 })
@@ -42,13 +42,13 @@ export class PolicyEntity {
   @Column({ type: 'varchar', length: 300, nullable: true })
   description!: string | null;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'last_modified_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('last_modified_at')
   lastModifiedAt!: number;
 
   @Column({ name: 'last_modified_by', type: 'varchar', length: 200 })

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, EpochMsColumn } from '@sealbox/platform';
 
 /**
  * A refresh token, stored only as the SHA-256 of its value. Used once (`usedAt`); presenting a used
@@ -12,7 +12,7 @@ export class RefreshTokenEntity {
   @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 })
   tokenHash!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'apikey_id', type: 'varchar', length: 120 })
@@ -28,15 +28,15 @@ export class RefreshTokenEntity {
   @Column({ name: 'chain_id', type: 'varchar', length: 64, nullable: true })
   chainId!: string | null;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('expires_at')
   expiresAt!: number;
 
-  @Column({ name: 'used_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('used_at', { nullable: true })
   usedAt!: number | null;
 
-  @Column({ name: 'revoked_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('revoked_at', { nullable: true })
   revokedAt!: number | null;
 }

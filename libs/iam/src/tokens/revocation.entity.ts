@@ -1,6 +1,6 @@
 import type { IamWire } from '@sealbox/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, EpochMsColumn } from '@sealbox/platform';
 
 /**
  * A token revocation still in force: access tokens whose claim of `kind` (apikey_id, iam_id,
@@ -16,15 +16,15 @@ export class TokenRevocationEntity {
   @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 120 })
   subjectId!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 32 })
   reason!: string;
 
-  @Column({ name: 'revoked_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('revoked_at')
   revokedAt!: number;
 
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('expires_at')
   expiresAt!: number;
 }

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '@sealbox/platform';
+import { EpochMsColumn } from '@sealbox/platform';
 
 /** active: signs new tokens; retiring: still verifies until `retireAt`; retired: kept for the record. */
 export type SigningKeyState = 'active' | 'retiring' | 'retired';
@@ -27,10 +27,10 @@ export class SigningKeyEntity {
   @Column({ name: 'private_key_sealed', type: 'text' })
   privateKeySealed!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
   /** Set when the key stops signing: it verifies until then. */
-  @Column({ name: 'retire_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('retire_at', { nullable: true })
   retireAt!: number | null;
 }

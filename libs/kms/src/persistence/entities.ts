@@ -1,4 +1,5 @@
-import { epochMs } from '@sealbox/platform';
+import type { ProviderKind } from '@sealbox/kms-plugins';
+import { AccountIdColumn, CreatedByColumn, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
@@ -15,7 +16,7 @@ export class InstanceEntity {
   @PrimaryColumn({ type: 'varchar', length: 128 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'service_name', type: 'varchar', length: 16 })
@@ -25,7 +26,7 @@ export class InstanceEntity {
   region!: string;
 
   @Column({ type: 'varchar', length: 16 })
-  provider!: 'key-protect' | 'hpcs' | 'local-hsm';
+  provider!: ProviderKind;
 
   /** JSON: the provider's InstanceState. */
   @Column({ name: 'provider_state', type: 'text' })
@@ -34,7 +35,7 @@ export class InstanceEntity {
   @Column({ name: 'master_key_status', type: 'varchar', length: 16 })
   masterKeyStatus!: 'not_applicable' | 'uninitialized' | 'pending' | 'active';
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
   /** Optimistic concurrency: every update names the version it read. */
@@ -51,7 +52,7 @@ export class KeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'instance_id', type: 'varchar', length: 128 })
@@ -77,25 +78,25 @@ export class KeyEntity {
   @Column({ type: 'boolean' })
   extractable!: boolean;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 
-  @Column({ name: 'rotated_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('rotated_at', { nullable: true })
   rotatedAt!: number | null;
 
-  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('expires_at', { nullable: true })
   expiresAt!: number | null;
 
   @Column({ name: 'current_version_id', type: 'varchar', length: 36 })
   currentVersionId!: string;
 
-  @Column({ name: 'current_version_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('current_version_at')
   currentVersionAt!: number;
 
   @Column({ name: 'dual_auth_delete', type: 'boolean' })
@@ -108,16 +109,16 @@ export class KeyEntity {
   rotationIntervalMonth!: number | null;
 
   /** When the rotation scheduler rotates the key (domain/schedules.ts `nextRotationAt`); null: never automatically. */
-  @Column({ name: 'next_rotation_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('next_rotation_at', { nullable: true })
   nextRotationAt!: number | null;
 
   @Column({ name: 'set_for_deletion_by', type: 'varchar', length: 200, nullable: true })
   setForDeletionBy!: string | null;
 
-  @Column({ name: 'set_for_deletion_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('set_for_deletion_at', { nullable: true })
   setForDeletionAt!: number | null;
 
-  @Column({ name: 'deleted_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('deleted_at', { nullable: true })
   deletedAt!: number | null;
 
   @Column({ name: 'deleted_by', type: 'varchar', length: 200, nullable: true })
@@ -137,13 +138,13 @@ export class KeyVersionEntity {
   @Column({ name: 'key_id', type: 'varchar', length: 36 })
   keyId!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'instance_id', type: 'varchar', length: 128 })
   instanceId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
   /** The provider's VersionMaterial. */
@@ -172,13 +173,13 @@ export class KeyAliasEntity {
   @Column({ name: 'key_id', type: 'varchar', length: 36 })
   keyId!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 }
 
@@ -194,19 +195,19 @@ export class KeyPolicyEntity {
   @Column({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'instance_id', type: 'varchar', length: 128 })
   instanceId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 
   @Column({ name: 'updated_by', type: 'varchar', length: 200 })
@@ -223,7 +224,7 @@ export class RegistrationEntity {
   @PrimaryColumn({ name: 'resource_crn', type: 'varchar', length: 512 })
   resourceCrn!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'instance_id', type: 'varchar', length: 128 })
@@ -238,13 +239,13 @@ export class RegistrationEntity {
   @Column({ name: 'key_version_id', type: 'varchar', length: 36 })
   keyVersionId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 }
 
@@ -254,16 +255,16 @@ export class ImportTokenEntity {
   @PrimaryColumn({ name: 'instance_id', type: 'varchar', length: 128 })
   instanceId!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('expires_at')
   expiresAt!: number;
 
   /** Seconds, as requested. */
@@ -299,7 +300,7 @@ export class ServiceSecretEntity {
   @Column({ type: 'text' })
   sealed!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 }
 

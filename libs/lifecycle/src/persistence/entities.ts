@@ -1,4 +1,4 @@
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, CreatedByColumn, epochMs, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 const nullableMs = { type: 'bigint', nullable: true, transformer: epochMs } as const;
@@ -18,7 +18,7 @@ export class ResourceInstanceEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   guid!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 512 })
@@ -77,13 +77,13 @@ export class ResourceInstanceEntity {
   @Column({ name: 'plan_history', type: 'text' })
   planHistory!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 
   @Column({ name: 'updated_by', type: 'varchar', length: 200 })
@@ -155,7 +155,7 @@ export class ReclamationEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'instance_guid', type: 'varchar', length: 36 })
@@ -170,7 +170,7 @@ export class ReclamationEntity {
   @Column({ type: 'varchar', length: 16 })
   state!: string;
 
-  @Column({ name: 'target_time', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('target_time')
   targetTime!: number;
 
   @Column({ type: 'varchar', length: 16 })
@@ -179,13 +179,13 @@ export class ReclamationEntity {
   @Column({ name: 'purge_protection', type: 'boolean' })
   purgeProtection!: boolean;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 
   @Column({ name: 'updated_by', type: 'varchar', length: 200 })
@@ -198,7 +198,7 @@ export class RetiredPlanEntity {
   @PrimaryColumn({ name: 'plan_id', type: 'varchar', length: 128 })
   planId!: string;
 
-  @Column({ name: 'retired_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('retired_at')
   retiredAt!: number;
 }
 
@@ -208,7 +208,7 @@ export class ProviderKeyEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   region!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'kms_instance_id', type: 'varchar', length: 128 })
@@ -217,7 +217,7 @@ export class ProviderKeyEntity {
   @Column({ name: 'key_id', type: 'varchar', length: 128 })
   keyId!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 }
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../persistence/columns.js';
+import { EpochMsColumn } from '../persistence/columns.js';
 
 /** An event committed with the state change that caused it, waiting for the relay to publish it. */
 @Entity({ name: 'outbox_events' })
@@ -16,7 +16,7 @@ export class OutboxEventEntity {
   @Column({ type: 'text' })
   envelope!: string;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
   @Column({ type: 'integer', default: 0 })

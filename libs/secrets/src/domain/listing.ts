@@ -1,6 +1,7 @@
 /**
- * Listing secrets: a validated `listSecrets` query (SecretsWire.ListSecretsQuery) becomes a plan any
- * store can run (SQL or in memory), and a page becomes its IBM links.
+ * Listing secrets: a validated `listSecrets` query (SecretsWire.ListSecretsQuery) becomes a plan the
+ * SQL store runs (SecretStore.list, tested in secrets/listing.medium.spec.ts), and a page becomes its
+ * IBM links.
  *
  * The order always ends on `id` in the direction of the sort, so rows that tie on the sort column
  * keep one order between requests and offset pagination returns each secret exactly once. A missing
@@ -62,71 +63,6 @@ export function planSecretList(query: ListSecretsQuery): SecretListPlan {
     ...(query.match_all_labels === undefined ? {} : { labels: [...new Set(query.match_all_labels)] }),
   };
   return { offset: query.offset, limit: query.limit, orderBy: secretOrderBy(query.sort), filters };
-}
-
-/** `match_all_labels`: every required label is among the secret's labels (no requirement: true). */
-export function matchesAllLabels(labels: readonly string[], required: readonly string[] | undefined): boolean {
-  if (required === undefined || required.length === 0) return true;
-  const present = new Set(labels);
-  return required.every((label) => present.has(label));
-}
-
-/** The fields of a secret a plan reads (an in-memory store's view of a row). */
-export interface ListableSecret {
-  readonly id: string;
-  readonly name: string;
-  readonly description?: string | undefined;
-  readonly labels: readonly string[];
-  readonly secret_type: string;
-  readonly secret_group_id: string;
-  readonly created_at: string;
-  readonly updated_at: string;
-  readonly retrieved_at?: string | undefined;
-  readonly expiration_date?: string | undefined;
-}
-
-/** `search`: a case-insensitive substring of the id, name, description, a label or the type. */
-export function matchesSearch(secret: ListableSecret, search: string | undefined): boolean {
-  if (search === undefined || search === '') return true;
-  const needle = search.toLowerCase();
-  return [secret.id, secret.name, secret.description ?? '', secret.secret_type, ...secret.labels].some((field) =>
-    field.toLowerCase().includes(needle),
-  );
-}
-
-/** Whether a secret passes every filter of a plan. */
-export function matchesFilters(secret: ListableSecret, filters: SecretListFilters): boolean {
-  return (
-    matchesSearch(secret, filters.search) &&
-    (filters.groups === undefined || filters.groups.includes(secret.secret_group_id)) &&
-    (filters.secretTypes === undefined || filters.secretTypes.some((type) => type === secret.secret_type)) &&
-    matchesAllLabels(secret.labels, filters.labels)
-  );
-}
-
-/**
- * A comparator for a plan's order, for stores that sort in memory. Values compare as strings (ids,
- * names, types; dates are RFC 3339 in UTC and so sort as text), by UTF-16 code units.
- */
-export function compareByPlan(orderBy: readonly OrderBy[]): (a: ListableSecret, b: ListableSecret) => number {
-  return (a, b) => {
-    for (const { column, direction, nulls } of orderBy) {
-      const left = a[column];
-      const right = b[column];
-      if (left === right) continue;
-      if (left === undefined) return nulls === 'first' ? -1 : 1;
-      if (right === undefined) return nulls === 'first' ? 1 : -1;
-      const order = left < right ? -1 : 1;
-      return direction === 'asc' ? order : -order;
-    }
-    return 0;
-  };
-}
-
-/** Run a plan over secrets in memory: filter, order, page. Returns the page and the filtered total. */
-export function applyPlan<T extends ListableSecret>(secrets: readonly T[], plan: SecretListPlan): { readonly page: T[]; readonly totalCount: number } {
-  const selected = secrets.filter((secret) => matchesFilters(secret, plan.filters)).sort(compareByPlan(plan.orderBy));
-  return { page: selected.slice(plan.offset, plan.offset + plan.limit), totalCount: selected.length };
 }
 
 // ---------- page links ----------

@@ -1,4 +1,4 @@
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, CreatedByColumn, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
@@ -23,7 +23,7 @@ export class SecretLockEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   name!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'secret_group_id', type: 'varchar', length: 36 })
@@ -36,12 +36,12 @@ export class SecretLockEntity {
   @Column({ type: 'text', nullable: true })
   attributes!: string | null;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 }

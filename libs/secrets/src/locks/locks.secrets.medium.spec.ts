@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceRegistry } from '../registry/index.js';
 import { SecretsModule } from '../secrets.module.js';
-import type { VersionPayload } from '../secrets/rules.js';
+import type { VersionPayload } from '../secrets/payload.js';
 import { VersionVault } from '../secrets/vault.js';
 import { activateInstance, failure } from './testing/helpers.js';
 

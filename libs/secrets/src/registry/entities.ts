@@ -1,4 +1,4 @@
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, CreatedByColumn, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A secrets instance the service serves: its owner, CRN, region, KMS root key and state. */
@@ -8,7 +8,7 @@ export class InstanceEntity {
   @PrimaryColumn({ name: 'instance_guid', type: 'varchar', length: 36 })
   instanceGuid!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 512 })
@@ -30,10 +30,10 @@ export class InstanceEntity {
   @Column({ type: 'varchar', length: 16 })
   state!: 'active' | 'disabled';
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 }
 
@@ -47,7 +47,7 @@ export class SecretGroupEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ type: 'varchar', length: 64 })
@@ -56,12 +56,12 @@ export class SecretGroupEntity {
   @Column({ type: 'text', nullable: true })
   description!: string | null;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 }

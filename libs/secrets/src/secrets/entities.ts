@@ -1,4 +1,4 @@
-import { epochMs } from '@sealbox/platform';
+import { AccountIdColumn, CreatedByColumn, EpochMsColumn } from '@sealbox/platform';
 import { Column, Entity, Index, PrimaryColumn, type ValueTransformer } from 'typeorm';
 
 /** A JSON value kept as text (the same column type on SQLite and PostgreSQL). */
@@ -33,7 +33,7 @@ export class SecretEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'secret_group_id', type: 'varchar', length: 36 })
@@ -58,16 +58,16 @@ export class SecretEntity {
   @Column({ type: 'integer' })
   state!: number;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
-  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('updated_at')
   updatedAt!: number;
 
-  @Column({ name: 'expiration_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('expiration_at', { nullable: true })
   expirationAt!: number | null;
 
   @Column({ type: 'text', transformer: jsonText })
@@ -85,10 +85,10 @@ export class SecretEntity {
   @Column({ type: 'boolean' })
   downloaded!: boolean;
 
-  @Column({ name: 'retrieved_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('retrieved_at', { nullable: true })
   retrievedAt!: number | null;
 
-  @Column({ name: 'next_rotation_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('next_rotation_at', { nullable: true })
   nextRotationAt!: number | null;
 
   @Column({ name: 'expiry_notice', type: 'integer' })
@@ -105,7 +105,7 @@ export class SecretVersionEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 
   @Column({ name: 'secret_id', type: 'varchar', length: 36 })
@@ -114,10 +114,10 @@ export class SecretVersionEntity {
   @Column({ type: 'integer' })
   ordinal!: number;
 
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  @EpochMsColumn('created_at')
   createdAt!: number;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 200 })
+  @CreatedByColumn()
   createdBy!: string;
 
   @Column({ name: 'payload_available', type: 'boolean' })
@@ -132,7 +132,7 @@ export class SecretVersionEntity {
   @Column({ name: 'auto_rotated', type: 'boolean' })
   autoRotated!: boolean;
 
-  @Column({ name: 'expiration_at', type: 'bigint', nullable: true, transformer: epochMs })
+  @EpochMsColumn('expiration_at', { nullable: true })
   expirationAt!: number | null;
 
   /** Certificate details (imported_cert), api_key_id and service_id (iam_credentials). */
@@ -153,6 +153,6 @@ export class SecretLabelEntity {
   @PrimaryColumn({ type: 'varchar', length: 64 })
   label!: string;
 
-  @Column({ name: 'account_id', type: 'varchar', length: 64 })
+  @AccountIdColumn()
   accountId!: string;
 }

@@ -1,9 +1,18 @@
 import { SecretsAndVersions1764600000002 } from './1764600000002-secrets-and-versions.js';
 import { SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities.js';
+import { privateCertEntities, privateCertMigrations } from './types/private-cert/index.js';
 
 export * from './entities.js';
 export * from './options.js';
-export * from './rules.js';
+export * from './validation.js';
+export * from './ids.js';
+export * from './merge-patch.js';
+export * from './rotation.js';
+export * from './aliases.js';
+export * from './payload.js';
+export * from './wire.js';
+export * from './metadata-patch.js';
+export * from './types/index.js';
 export * from './store.js';
 export * from './vault.js';
 export * from './envelopes.js';
@@ -18,9 +27,11 @@ export * from './version-directory.js';
 export * from './purge.service.js';
 export * from './schedulers.js';
 export * from './secrets-api.controller.js';
+export * from './secret-actions.js';
+export * from './types/private-cert/index.js';
 
-export const secretEntities = [SecretEntity, SecretVersionEntity, SecretLabelEntity];
-export const secretMigrations = [SecretsAndVersions1764600000002];
+export const secretEntities = [SecretEntity, SecretVersionEntity, SecretLabelEntity, ...privateCertEntities];
+export const secretMigrations = [SecretsAndVersions1764600000002, ...privateCertMigrations];
 
 /** The providers of the secrets and versions core (the module binds LockDirectory and IamCredentialsIssuer). */
 export { secretsCoreProviders } from './providers.js';

@@ -16,6 +16,8 @@ import { secretQueriesFor } from './sql-queries.js';
 import { SecretsInGroupCount, SecretVersionDirectory } from './version-directory.js';
 import { VersionService } from './version.service.js';
 import { VersionVault } from './vault.js';
+import { SecretActionService } from './secret-actions.js';
+import { CaKeyVault, CrlRefreshScheduler, PrivateCertEngine } from './types/private-cert/index.js';
 
 /** Every provider of the secrets and versions core, with its options. */
 export function secretsCoreProviders(options: Partial<SecretsDomainOptions> = {}): Provider[] {
@@ -33,6 +35,10 @@ export function secretsCoreProviders(options: Partial<SecretsDomainOptions> = {}
     VersionMaterial,
     SecretService,
     VersionService,
+    SecretActionService,
+    CaKeyVault,
+    PrivateCertEngine,
+    CrlRefreshScheduler,
     InstancePurge,
     RotationScheduler,
     ExpiryScheduler,

@@ -6,8 +6,9 @@ import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
 import { RegistryStore, type TenantScope } from '../registry/store.js';
 import { SecretEntity, SecretVersionEntity } from './entities.js';
 import { CachedEnvelopeStore } from './envelopes.js';
-import type { IamVersionDetails } from './rules.js';
+import type { IamVersionDetails } from './types/index.js';
 import { SecretStore } from './store.js';
+import { ConfigurationStore } from './types/private-cert/store.js';
 
 /**
  * `secrets.instance.purge` (lifecycle's permanent delete): first the API keys iam issued for the
@@ -40,6 +41,7 @@ export class InstancePurge {
       const scope = { accountId: instance.accountId, instanceGuid: instance.instanceGuid };
       await this.locks.removeInstance(manager, scope);
       const counts = await new SecretStore(manager).purgeInstance(scope);
+      await new ConfigurationStore(manager).purge(scope);
       await this.outbox.record(manager, 'secrets.instance.purged', { accountId: instance.accountId, instanceId: instance.instanceGuid });
       return counts;
     });

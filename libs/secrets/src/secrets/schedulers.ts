@@ -5,11 +5,12 @@ import { parseVersionObjectKey, SECRETS_KEY_PREFIX } from '../domain/context.js'
 import { InstanceRegistry } from '../registry/instance-registry.js';
 import { ExpiryNotice, SecretEntity } from './entities.js';
 import { SECRETS_OPTIONS, type SecretsDomainOptions } from './options.js';
-import { uuidV7Time } from './rules.js';
+import { uuidV7Time } from './ids.js';
 import { secretEventRef } from './secret.service.js';
 import { SecretStore, type DueCursor } from './store.js';
 import { ROTATION_ACTOR, VersionService } from './version.service.js';
 import { VersionVault } from './vault.js';
+import { CrlRefreshScheduler } from './types/private-cert/crl-scheduler.js';
 
 /** What one scheduler run did. */
 export interface SchedulerRun {
@@ -212,11 +213,19 @@ export class OrphanSweep {
 export class SecretsSchedulerTimer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly loops: SchedulerLoop[];
 
-  constructor(@Inject(SECRETS_OPTIONS) options: SecretsDomainOptions, clock: Clock, rotation: RotationScheduler, expiry: ExpiryScheduler, sweep: OrphanSweep) {
+  constructor(
+    @Inject(SECRETS_OPTIONS) options: SecretsDomainOptions,
+    clock: Clock,
+    rotation: RotationScheduler,
+    expiry: ExpiryScheduler,
+    sweep: OrphanSweep,
+    crls: CrlRefreshScheduler,
+  ) {
     this.loops = [
       new SchedulerLoop(options.schedulerIntervalMs, clock, [
         { name: 'secrets rotation', runner: rotation },
         { name: 'secrets expiry', runner: expiry },
+        { name: 'private_cert CRLs', runner: crls },
       ]),
       new SchedulerLoop(options.orphanSweepIntervalMs, clock, [{ name: 'secrets orphan sweep', runner: sweep }]),
     ];

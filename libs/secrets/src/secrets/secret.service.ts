@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SecretsWire } from '@sealbox/contracts';
-import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, isDomainError, outboxToken, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pageLinks, planSecretList, secretListLinkQuery } from '../domain/listing.js';
-import { IamCredentialsIssuer, LockDirectory } from '../ports.js';
+import { LockDirectory } from '../ports.js';
 import type { InstanceEntity } from '../registry/entities.js';
 import { usableInstance, type GroupCaller } from '../registry/rules.js';
 import type { TenantScope } from '../registry/store.js';
@@ -13,18 +13,11 @@ import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './ent
 import { VersionMaterial } from './material.js';
 import { SecretQueries } from './queries.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
-import {
-  fieldError,
-  lockedConflict,
-  metadataChanges,
-  parseOrFail,
-  secretNameTaken,
-  toWireMetadata,
-  toWireSecret,
-  uuidV7,
-  type IamVersionDetails,
-  type VersionPayload,
-} from './rules.js';
+import { uuidV7 } from './ids.js';
+import { metadataChanges } from './metadata-patch.js';
+import type { VersionPayload } from './payload.js';
+import { fieldError, lockedConflict, parseOrFail, secretNameTaken } from './validation.js';
+import { toWireMetadata, toWireSecret } from './wire.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
 
@@ -50,7 +43,6 @@ export class SecretService {
     private readonly vault: VersionVault,
     private readonly material: VersionMaterial,
     private readonly locks: LockDirectory,
-    private readonly issuer: IamCredentialsIssuer,
     private readonly queries: SecretQueries,
     private readonly reads: ReadBookkeeping,
   ) {}
@@ -61,7 +53,7 @@ export class SecretService {
     // Checked before anything is sealed, in one round trip (instance and group again by the insert).
     const instance = await this.placed(scope, prototype);
     const now = this.clock.nowMs();
-    const made = await this.material.first(scope.accountId, prototype, now);
+    const made = await this.material.first(instance, prototype, now);
     const secretId = randomUUID();
     const versionId = uuidV7(now);
     const secret: SecretEntity = {
@@ -103,7 +95,7 @@ export class SecretService {
     try {
       await this.vault.store(instance, secretId, versionId, made.payload);
     } catch (error) {
-      await this.material.discard(scope.accountId, made.issued);
+      await this.material.discard(made);
       throw error;
     }
     try {
@@ -119,7 +111,7 @@ export class SecretService {
     } catch (error) {
       // The envelope is stored but no metadata names it: remove it now (the orphan sweep would later).
       await this.vault.remove(scope.instanceGuid, secretId, versionId);
-      await this.material.discard(scope.accountId, made.issued);
+      await this.material.discard(made);
       if (!isDomainError(error) && (await new SecretStore(this.dataSource.manager).secretByName(scope, secret.groupId, secret.secretType, secret.name))) {
         throw secretNameTaken(secret.name, secret.secretType, secret.groupId);
       }
@@ -160,7 +152,7 @@ export class SecretService {
   ): Promise<SecretsWire.Secret> {
     let payload: VersionPayload | undefined;
     if (current?.payloadAvailable) {
-      payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, current.id);
+      payload = await this.vault.open(instance, secret.secretType, secret.id, current.id);
       await this.reads.record(scope, secret, current, this.clock.nowMs());
     }
     return toWireSecret(this.reads.secret(secret), instance.crn, locks, current && this.reads.version(current), payload);
@@ -216,18 +208,9 @@ export class SecretService {
     });
     for (const version of versions) {
       if (version.payloadAvailable) await this.vault.remove(scope.instanceGuid, secret.id, version.id);
-      const apiKeyId = (version.details as Partial<IamVersionDetails>).api_key_id;
-      if (apiKeyId) await this.revoke(scope.accountId, apiKeyId);
     }
+    await this.material.deleted(secret, versions);
     return {};
-  }
-
-  private async revoke(accountId: string, apiKeyId: string): Promise<void> {
-    try {
-      await this.issuer.revoke(accountId, apiKeyId);
-    } catch (error) {
-      rootLogger().warn({ err: error, accountId, apiKeyId }, "secrets: could not revoke a deleted secret's API key; its ttl ends it");
-    }
   }
 
   async list(caller: GroupCaller, request: SecretsWire.ListSecretsRequest): Promise<SecretsWire.SecretMetadataPaginatedCollection> {

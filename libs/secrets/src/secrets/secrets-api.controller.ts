@@ -3,6 +3,7 @@ import type { ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { RpcHandler, type RpcMeta } from '@sealbox/platform';
 import { callerOf } from '../registry/rules.js';
 import { InstancePurge } from './purge.service.js';
+import { SecretActionService } from './secret-actions.js';
 import { SecretService } from './secret.service.js';
 import { VersionService } from './version.service.js';
 
@@ -13,6 +14,7 @@ export class SecretsApiController {
     private readonly secrets: SecretService,
     private readonly versions: VersionService,
     private readonly purgeService: InstancePurge,
+    private readonly actions: SecretActionService,
   ) {}
 
   @RpcHandler('secrets.instance.purge')
@@ -53,6 +55,11 @@ export class SecretsApiController {
   @RpcHandler('secrets.secret.delete')
   delete(request: ValidatedRequestOf<'secrets.secret.delete'>, meta: RpcMeta): Promise<ResponseOf<'secrets.secret.delete'>> {
     return this.secrets.delete(callerOf(meta), request);
+  }
+
+  @RpcHandler('secrets.secret.action')
+  action(request: ValidatedRequestOf<'secrets.secret.action'>, meta: RpcMeta): Promise<ResponseOf<'secrets.secret.action'>> {
+    return this.actions.create(callerOf(meta), request);
   }
 
   @RpcHandler('secrets.version.create')

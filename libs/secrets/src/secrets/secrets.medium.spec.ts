@@ -36,7 +36,7 @@ import { IamCredentialsIssuer, type IssuedApiKey } from '../ports.js';
 import { SecretsModule } from '../secrets.module.js';
 import { CachedEnvelopeStore } from './envelopes.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
-import { uuidV7 } from './rules.js';
+import { uuidV7 } from './ids.js';
 import { ExpiryScheduler, OrphanSweep, RotationScheduler } from './schedulers.js';
 import { SecretStore } from './store.js';
 

@@ -5,7 +5,7 @@ import type { TenantScope } from '../registry/store.js';
 import { ExpiryNotice, SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities.js';
 
 export type SecretChanges = Partial<Omit<SecretEntity, 'instanceGuid' | 'id' | 'accountId'>>;
-export type VersionChanges = Partial<Pick<SecretVersionEntity, 'payloadAvailable' | 'versionCustomMetadata' | 'downloaded'>>;
+export type VersionChanges = Partial<Pick<SecretVersionEntity, 'payloadAvailable' | 'versionCustomMetadata' | 'downloaded' | 'details'>>;
 
 /** Keyset position of the schedulers' due order. */
 export interface DueCursor {

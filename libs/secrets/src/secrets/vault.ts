@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import type { SecretsWire } from '@sealbox/contracts';
 import { DomainError, isDomainError, rootLogger, RpcClient } from '@sealbox/platform';
 import { versionContext, versionObjectKey } from '../domain/context.js';
 import type { InstanceEntity } from '../registry/entities.js';
 import { CachedEnvelopeStore, type StoredEnvelope } from './envelopes.js';
-import { payloadFromPlaintext, plaintextOf, type VersionPayload } from './rules.js';
+import { payloadFromPlaintext, plaintextOf, type VersionPayload } from './payload.js';
 
 /** The crypto source every secrets call names: the secrets-manager service of one instance. */
-function sourceOf(instance: InstanceEntity) {
+export function cryptoSourceOf(instance: InstanceEntity) {
   return { accountId: instance.accountId, serviceName: 'secrets-manager', serviceInstance: instance.instanceGuid };
 }
 
 /** The instance's root key; its account named only when it is not the instance's (provider-managed encryption). */
-function keyOf(instance: InstanceEntity) {
+export function rootKeyOf(instance: InstanceEntity) {
   return { instanceId: instance.kmsInstanceId, keyId: instance.kmsKeyId, ...(instance.kmsAccountId !== null ? { accountId: instance.kmsAccountId } : {}) };
 }
 
@@ -36,8 +35,8 @@ export class VersionVault {
     let sealed;
     try {
       sealed = await this.rpc.send('crypto.envelope.seal', {
-        source: sourceOf(instance),
-        key: keyOf(instance),
+        source: cryptoSourceOf(instance),
+        key: rootKeyOf(instance),
         context: versionContext(instance.crn, secretId, versionId),
         plaintext,
       });
@@ -48,7 +47,7 @@ export class VersionVault {
   }
 
   /** Read and open a version's envelope; an envelope crypto rewrapped under a newer root key version is stored back. */
-  async open(instance: InstanceEntity, type: SecretsWire.SecretType, secretId: string, versionId: string): Promise<VersionPayload> {
+  async open(instance: InstanceEntity, type: string, secretId: string, versionId: string): Promise<VersionPayload> {
     const key = versionObjectKey(secretId, versionId);
     let envelope: StoredEnvelope;
     try {
@@ -60,8 +59,8 @@ export class VersionVault {
     let opened;
     try {
       opened = await this.rpc.send('crypto.envelope.open', {
-        source: sourceOf(instance),
-        key: keyOf(instance),
+        source: cryptoSourceOf(instance),
+        key: rootKeyOf(instance),
         context: versionContext(instance.crn, secretId, versionId),
         envelope,
       });

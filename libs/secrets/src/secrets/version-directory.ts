@@ -6,7 +6,7 @@ import { VersionDirectory, type ResolvedVersion } from '../ports.js';
 import { SecretsInGroup } from '../registry/ports.js';
 import type { TenantScope } from '../registry/store.js';
 import type { SecretEntity, SecretVersionEntity } from './entities.js';
-import { aliasOf } from './rules.js';
+import { aliasOf } from './aliases.js';
 import { SecretStore } from './store.js';
 import { resolveVersion, VersionService } from './version.service.js';
 import { VersionVault } from './vault.js';

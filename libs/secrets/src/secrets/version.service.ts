@@ -10,18 +10,13 @@ import { SecretAccess } from './access.js';
 import { ExpiryNotice, type SecretEntity, type SecretVersionEntity } from './entities.js';
 import { VersionMaterial } from './material.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
-import {
-  lockedConflict,
-  nextRotationAt,
-  ordinalOfAlias,
-  parseOrFail,
-  patchedCustomMetadata,
-  rotationOf,
-  toWireVersion,
-  toWireVersionMetadata,
-  uuidV7,
-  type VersionPayload,
-} from './rules.js';
+import { ordinalOfAlias } from './aliases.js';
+import { uuidV7 } from './ids.js';
+import { patchedCustomMetadata } from './merge-patch.js';
+import type { VersionPayload } from './payload.js';
+import { nextRotationAt, rotationOf } from './rotation.js';
+import { lockedConflict, parseOrFail } from './validation.js';
+import { toWireVersion, toWireVersionMetadata } from './wire.js';
 import { secretEventRef } from './secret.service.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
@@ -78,8 +73,8 @@ export class VersionService {
   async rotate(instance: InstanceEntity, secret: SecretEntity, prototype: Record<string, unknown>, how: { actor: string; auto: boolean }): Promise<Rotated> {
     const scope: TenantScope = { accountId: secret.accountId, instanceGuid: secret.instanceGuid };
     const current = await new SecretStore(this.dataSource.manager).versionByOrdinal(scope, secret.id, secret.currentOrdinal);
-    const made = await this.material.next(instance, secret, current, prototype);
     const now = this.clock.nowMs();
+    const made = await this.material.next(instance, secret, current, prototype, now);
     const version: SecretVersionEntity = {
       ...scope,
       id: uuidV7(now),
@@ -97,7 +92,7 @@ export class VersionService {
     try {
       await this.vault.store(instance, secret.id, version.id, made.payload);
     } catch (error) {
-      await this.material.discard(secret.accountId, made.issued);
+      await this.material.discard(made);
       throw error;
     }
     let pruned: SecretVersionEntity[] = [];
@@ -132,7 +127,7 @@ export class VersionService {
       }));
     } catch (error) {
       await this.vault.remove(scope.instanceGuid, secret.id, version.id);
-      await this.material.discard(secret.accountId, made.issued);
+      await this.material.discard(made);
       // The ordinal's unique index refused a concurrent rotation's version.
       if (!isDomainError(error)) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
       throw error;
@@ -164,7 +159,7 @@ export class VersionService {
     const { instance, secret } = await this.access.instanceAndSecret(scope, request.secretId);
     const version = await resolveVersion(new SecretStore(this.dataSource.manager), scope, secret, request.id);
     if (!version.payloadAvailable) return toWireVersion(secret, this.reads.version(version), undefined);
-    const payload = await this.vault.open(instance, secret.secretType as SecretsWire.SecretType, secret.id, version.id);
+    const payload = await this.vault.open(instance, secret.secretType, secret.id, version.id);
     await this.reads.record(scope, secret, version, this.clock.nowMs());
     return toWireVersion(secret, this.reads.version(version), payload);
   }

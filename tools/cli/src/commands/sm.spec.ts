@@ -266,3 +266,53 @@ describe('sm versions, groups and locks', () => {
     expect((await cli(['sm', 'secret-locks', SECRET_ID, '-i', GUID])).stdout).toMatch(/app-1\s+current/);
   });
 });
+
+describe('sm configurations (private_cert)', () => {
+  const root = {
+    config_type: 'private_cert_configuration_root_ca',
+    name: 'root',
+    secret_type: 'private_cert',
+    common_name: 'Example Root',
+    status: 'configured',
+    expiration_date: '2036-01-15T08:00:00.000Z',
+    created_at: '2027-01-15T08:00:00.000Z',
+    created_by: 'IBMid-admin',
+    updated_at: '2027-01-15T08:00:00.000Z',
+    data: { certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----' },
+  };
+
+  it('configuration-create sends the JSON prototype; a bad one is a usage error (2) without a request', async () => {
+    routes(on('POST', `${base}/configurations`, () => ({ status: 201, body: root })));
+    const prototype = { config_type: 'private_cert_configuration_root_ca', name: 'root', common_name: 'Example Root', max_ttl: '87600h' };
+    const result = await cli(['sm', 'configuration-create', JSON.stringify(prototype), '-i', GUID]);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(bodyOf(h.server.single())).toEqual(prototype);
+    expect(result.stdout).toContain('Configuration root was created.');
+    const bad = await cli(['sm', 'configuration-create', JSON.stringify({ ...prototype, key_type: 'rsa', key_bits: 384 }), '-i', GUID]);
+    expect(bad.code).toBe(ExitCode.USAGE);
+    expect(bad.stderr).toContain('key_bits');
+    expect(h.server.requests).toHaveLength(1);
+  });
+
+  it('configurations lists every page; configuration sends X-Sm-Accept-Configuration-Type from --type', async () => {
+    routes(
+      on('GET', `${base}/configurations`, () => ({ status: 200, body: { total_count: 1, limit: 200, offset: 0, first: { href: 'x' }, last: { href: 'x' }, configurations: [root] } })),
+      on('GET', `${base}/configurations/root`, () => ({ status: 200, body: root })),
+    );
+    const listed = await cli(['sm', 'configurations', '-i', GUID]);
+    expect(listed.code).toBe(ExitCode.OK);
+    expect(listed.stdout).toContain('private_cert_configuration_root_ca');
+    const shown = await cli(['sm', 'configuration', 'root', '--type', 'root_ca', '-i', GUID]);
+    expect(shown.code).toBe(ExitCode.OK);
+    expect(requestsTo('GET', `${base}/configurations/root`)[0]?.headers['x-sm-accept-configuration-type']).toBe('private_cert_configuration_root_ca');
+    expect((await cli(['sm', 'configuration', 'root', '--type', 'nope', '-i', GUID])).code).toBe(ExitCode.USAGE);
+  });
+
+  it('configuration-action-create builds the action from its short name and options', async () => {
+    routes(on('POST', `${base}/configurations/root/actions`, () => ({ status: 201, body: { action_type: 'private_cert_configuration_action_sign_intermediate' } })));
+    const result = await cli(['sm', 'configuration-action-create', 'root', 'sign_intermediate', '--intermediate', 'issuing', '-i', GUID]);
+    expect(result.code).toBe(ExitCode.OK);
+    expect(bodyOf(h.server.single())).toEqual({ action_type: 'private_cert_configuration_action_sign_intermediate', intermediate_certificate_authority: 'issuing' });
+    expect((await cli(['sm', 'configuration-action-create', 'root', 'sign_intermediate', '-i', GUID])).code).toBe(ExitCode.USAGE);
+  });
+});

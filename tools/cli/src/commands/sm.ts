@@ -504,6 +504,111 @@ const locksDelete: CommandSpec = {
   },
 };
 
+// ---------- configurations (private_cert) ----------
+
+const configurationColumns = [
+  ['Name', (c: SecretsWire.Configuration) => c.name],
+  ['Type', (c: SecretsWire.Configuration) => c.config_type],
+  ['Status', (c: SecretsWire.Configuration) => c.status ?? ''],
+  ['Expires', (c: SecretsWire.Configuration) => c.expiration_date ?? ''],
+  ['Updated', (c: SecretsWire.Configuration) => c.updated_at],
+] as const;
+
+const configurationFields = (configuration: SecretsWire.Configuration) =>
+  fields([
+    ['Name', configuration.name],
+    ['Type', configuration.config_type],
+    ['Status', configuration.status],
+    ['Common name', typeof configuration['common_name'] === 'string' ? configuration['common_name'] : undefined],
+    ['Certificate authority', typeof configuration['certificate_authority'] === 'string' ? configuration['certificate_authority'] : undefined],
+    ['Serial', configuration.serial_number],
+    ['Issuer', configuration.issuer],
+    ['Expires', configuration.expiration_date],
+    ['Created', configuration.created_at],
+    ['Updated', configuration.updated_at],
+  ]);
+
+/** `--type` of the configuration commands: IBM's config_type, or its short form (root_ca, intermediate_ca, template). */
+function configurationType(values: Context['values']): SecretsWire.ConfigurationType | undefined {
+  const given = stringOption(values, 'type');
+  if (given === undefined) return undefined;
+  const full = given.startsWith('private_cert_configuration_') ? given : `private_cert_configuration_${given}`;
+  const parsed = SecretsWire.ConfigurationType.safeParse(full);
+  if (!parsed.success) throw usage(`--type takes root_ca, intermediate_ca or template (or ${SecretsWire.ConfigurationTypes.join(', ')})`);
+  return parsed.data;
+}
+
+const typeOption: OptionSpec = { flags: '--type <type>', description: 'root_ca, intermediate_ca or template (sent as X-Sm-Accept-Configuration-Type)' };
+
+const configurationCreate: CommandSpec = {
+  words: ['sm', 'configuration-create'],
+  summary: 'Create a private_cert configuration (a root CA, an intermediate CA or a certificate template) from its JSON',
+  arguments: ['<json>'],
+  options: [...instanceOptions],
+  examples: [
+    `sealbox sm configuration-create '{"config_type":"private_cert_configuration_root_ca","name":"root","common_name":"Example Root","max_ttl":"87600h"}'`,
+    `sealbox sm configuration-create '{"config_type":"private_cert_configuration_template","name":"web","certificate_authority":"root","allowed_domains":["example.com"],"allow_subdomains":true,"max_ttl":"720h"}'`,
+  ],
+  async run(context) {
+    const prototype = jsonObject(id(context), '<json>');
+    const parsed = SecretsWire.ConfigurationPrototype.safeParse(prototype);
+    if (!parsed.success) throw usage(`Not a configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`).join('; ')}`);
+    const { result } = await sm(context, (client) => client.createConfiguration(parsed.data));
+    emit(context.io.stdout, context.format, result, () => `Configuration ${result.name} was created.\n\n${configurationFields(result)}`);
+  },
+};
+
+const configurations: CommandSpec = {
+  words: ['sm', 'configurations'],
+  summary: 'List the configurations of the instance, every page',
+  options: [...instanceOptions, { flags: '--search <text>', description: 'only configurations whose name or type contains it' }],
+  async run(context) {
+    const search = stringOption(context.values, 'search');
+    const found = await sm(context, (client) => every(client.listConfigurationsAll(search ? { search } : {})));
+    showList(context, found, configurationColumns, 'No configuration found.');
+  },
+};
+
+const configuration: CommandSpec = {
+  words: ['sm', 'configuration'],
+  summary: 'Show a configuration (a CA with its certificate and chain: --output json)',
+  arguments: ['<name>'],
+  options: [...instanceOptions, typeOption, fieldOption],
+  async run(context) {
+    const { result } = await sm(context, (client) => client.getConfiguration(id(context), configurationType(context.values)));
+    show(context, result, () => configurationFields(result));
+  },
+};
+
+const configurationActionCreate: CommandSpec = {
+  words: ['sm', 'configuration-action-create'],
+  summary: 'Run an action on a CA: sign_intermediate, sign_csr, set_signed, rotate_crl or revoke_ca_certificate',
+  arguments: ['<name>', '<action>'],
+  options: [
+    ...instanceOptions,
+    typeOption,
+    { flags: '--intermediate <name>', description: 'sign_intermediate: the intermediate CA to sign' },
+    { flags: '--csr <pem>', description: 'sign_csr: the CSR (PEM)' },
+    { flags: '--certificate <pem>', description: 'set_signed: the signed certificate (PEM)' },
+    { flags: '--body <json>', description: 'the whole action body instead of the options above' },
+  ],
+  examples: ['sealbox sm configuration-action-create root sign_intermediate --intermediate issuing', 'sealbox sm configuration-action-create issuing rotate_crl'],
+  async run(context) {
+    const { values } = context;
+    const raw = stringOption(values, 'body');
+    const short = context.positionals[1] ?? '';
+    const actionType = short.startsWith('private_cert_configuration_action_') ? short : `private_cert_configuration_action_${short}`;
+    const given = (name: string, field: string) => (stringOption(values, name) !== undefined ? { [field]: stringOption(values, name) } : {});
+    const body = raw
+      ? jsonObject(raw, '--body')
+      : { action_type: actionType, ...given('intermediate', 'intermediate_certificate_authority'), ...given('csr', 'csr'), ...given('certificate', 'certificate') };
+    const parsed = SecretsWire.ConfigurationActionPrototype.safeParse(body);
+    if (!parsed.success) throw usage(`Not an action: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`).join('; ')}`);
+    const { result } = await sm(context, (client) => client.createConfigurationAction(id(context), parsed.data, configurationType(values)));
+    emit(context.io.stdout, context.format, result, () => `Action ${result.action_type} done on ${id(context)}.\n`);
+  },
+};
+
 export const smCommands: readonly CommandSpec[] = [
   secretCreate,
   secret,
@@ -522,4 +627,8 @@ export const smCommands: readonly CommandSpec[] = [
   locks,
   locksCreate,
   locksDelete,
+  configurationCreate,
+  configurations,
+  configuration,
+  configurationActionCreate,
 ];

@@ -2,7 +2,7 @@ import { Clock } from '@sealbox/platform';
 import { readFileSync } from 'node:fs';
 
 /**
- * TESTS ONLY (`SEALBOX_LIFECYCLE_TEST_CLOCK_FILE`): the system time plus a number of ms read from a
+ * TESTS ONLY (see index.ts, `SEALBOX_LIFECYCLE_TEST_CLOCK_FILE`): the system time plus a number of ms read from a
  * file on every reading. A distributed test writes e.g. `604800000` to move the lifecycle service 7
  * days ahead. No file, or no integer in it: no offset.
  */

@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '@sealbox/platform';
 import type { SecretEntity } from './entities.js';
-import {
-  aliasOf,
-  checkExpiration,
-  mergePatch,
-  metadataChanges,
-  nextRotationAt,
-  ordinalOfAlias,
-  patchedCustomMetadata,
-  payloadFromPlaintext,
-  plaintextOf,
-  uuidV7,
-  uuidV7Time,
-} from './rules.js';
+import { aliasOf, ordinalOfAlias } from './aliases.js';
+import { uuidV7, uuidV7Time } from './ids.js';
+import { mergePatch, patchedCustomMetadata } from './merge-patch.js';
+import { metadataChanges } from './metadata-patch.js';
+import { payloadFromPlaintext, plaintextOf } from './payload.js';
+import { nextRotationAt } from './rotation.js';
+import { checkExpiration } from './validation.js';
 import { likeContains } from './store.js';
 
 const DAY = 86_400_000;
