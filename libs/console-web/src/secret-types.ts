@@ -116,6 +116,37 @@ export const SECRET_TYPES: Readonly<Record<SecretType, SecretTypeSpec>> = {
     versionFields: CERT_FIELDS,
     versionBody: certBody,
   },
+  private_cert: {
+    label: 'Private certificate',
+    valueFields: ['certificate', 'private_key', 'issuing_ca', 'ca_chain'],
+    fields: [
+      {
+        name: 'certificate_template',
+        label: 'Certificate template',
+        kind: 'text',
+        required: true,
+        hint: "The name of one of this instance's private_cert_configuration_template configurations.",
+      },
+      { name: 'common_name', label: 'Common name', kind: 'text', required: true },
+      { name: 'alt_names', label: 'Alternative names (optional)', kind: 'text', hint: 'Comma-separated DNS names.' },
+      { name: 'ttl', label: 'Time to live (optional)', kind: 'text', hint: "At most the template's maximum; e.g. 720h. The template's default when empty." },
+    ],
+    body: (values) => {
+      const altNames = text(values, 'alt_names')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
+      return {
+        certificate_template: text(values, 'certificate_template'),
+        common_name: text(values, 'common_name'),
+        ...(altNames.length ? { alt_names: altNames } : {}),
+        ...optional('ttl', text(values, 'ttl')),
+      };
+    },
+    // A new version re-issues the certificate from the same template.
+    versionFields: [],
+    versionBody: () => ({}),
+  },
   iam_credentials: {
     label: 'IAM credentials',
     valueFields: ['api_key'],
@@ -133,7 +164,7 @@ export const SECRET_TYPES: Readonly<Record<SecretType, SecretTypeSpec>> = {
 export const SECRET_TYPE_NAMES = Object.keys(SECRET_TYPES) as SecretType[];
 
 /** Whether a type has a rotation policy (its metadata may carry one). */
-export const ROTATABLE: ReadonlySet<SecretType> = new Set(['username_password', 'iam_credentials']);
+export const ROTATABLE: ReadonlySet<SecretType> = new Set(['username_password', 'iam_credentials', 'private_cert']);
 
 export function initialValues(fields: readonly FieldSpec[]): Record<string, string | boolean> {
   return Object.fromEntries(fields.map((field) => [field.name, field.initial ?? (field.kind === 'checkbox' ? false : '')]));
