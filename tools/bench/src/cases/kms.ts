@@ -189,7 +189,8 @@ async function startKmsOverNats(settings: BenchSettings): Promise<KmsFixture> {
   });
 }
 
-const KMS_CHILD = fileURLToPath(new URL('../stack/kms-child.js', import.meta.url));
+/** The compiled child (from the sources, as under vitest, the build's copy: `npm ci` builds it). */
+const KMS_CHILD = fileURLToPath(new URL('../stack/kms-child.js', import.meta.url)).replace(/([\\/])src([\\/]stack[\\/]kms-child\.js)$/, '$1dist$2');
 
 /** Fork the kms process; resolves once it serves (it says so over IPC), with how to stop it. */
 async function startKmsChild(nats: NatsConnectionConfig): Promise<{ stop(): Promise<void> }> {
