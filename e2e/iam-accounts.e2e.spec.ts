@@ -113,7 +113,10 @@ describe('accounts, account settings and users over HTTP (distributed stack)', (
     expect(await sdkFailure(users.removeUser({ accountId: tenant.accountId, iamId: tenant.adminIamId }))).toEqual({ status: 409, code: 'CONFLICT' });
 
     expect((await users.removeUser({ accountId: tenant.accountId, iamId: user.id })).status).toBe(204);
-    const after = await request(`${gateway}/v1/apikeys`, { headers: bearer(userToken), deadlineMs });
+    // Revocation reaches every gateway within a second (an event after iam's commit): poll that long.
+    const refused = async () => request(`${gateway}/v1/apikeys`, { headers: bearer(userToken), deadlineMs });
+    await expect.poll(async () => (await refused()).status, { timeout: 1_500, interval: 100 }).toBe(401);
+    const after = await refused();
     expect(after.status).toBe(401);
     expect(errorBody(after).errors[0]?.code).toBe('UNAUTHORIZED');
     expect(await sdkFailure(users.removeUser({ accountId: tenant.accountId, iamId: user.id }))).toEqual({ status: 404, code: 'NOT_FOUND' });
