@@ -237,6 +237,9 @@ export async function startDistributedStack(): Promise<DistributedStack> {
         SEALBOX_PORT: String(gatewayPort),
         SEALBOX_RATE_LIMIT_IP_RPS: '0',
         SEALBOX_RATE_LIMIT_IDENTITY_RPS: '0',
+        // Its Idempotency-Keys and its audit spool, as deployed.
+        SEALBOX_DATABASE_URL: databaseUrl.toString(),
+        SEALBOX_AUDIT_SPOOL_DIR: join(workDir, 'gateway-audit-spool'),
       },
       iam: {
         ...common,
