@@ -18,7 +18,13 @@ import { startStandalone, type Standalone } from './standalone.js';
  */
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-standalone-product-'));
-const env = { SEALBOX_DATA_DIR: dataDir, SEALBOX_PORT: '0', SEALBOX_LOG_LEVEL: 'silent' };
+const env = {
+  SEALBOX_DATA_DIR: dataDir,
+  SEALBOX_PORT: '0',
+  SEALBOX_LOG_LEVEL: 'silent',
+  // A trial instance holds two secrets here (the quota test below); every other plan keeps its defaults.
+  SEALBOX_SECRETS_QUOTAS: '{"secrets-manager-trial":{"secrets_per_instance":2}}',
+};
 
 interface Json<T = unknown> {
   readonly status: number;
@@ -188,6 +194,22 @@ describe('standalone product over HTTP (npm start)', () => {
     expect(instances.body.resources).toEqual([]);
   }, 60_000);
 
+  it("refuses a secret past the plan's quota with 409 QUOTA_EXCEEDED in the IBM error body, and lifts it with a plan change", async () => {
+    const trial = await provision({ name: 'quota-trial', target: 'us-south', resource_group: 'default', resource_plan_id: 'secrets-manager-trial' });
+    const sm = smFor(trial.guid);
+    for (const name of ['q1', 'q2']) expect((await sm.createSecret({ secret_type: 'arbitrary', name, payload: name })).status).toBe(201);
+    const over = await call<{ errors: { code: string; message: string }[]; status_code: number }>('POST', `/secrets-manager/${trial.guid}/api/v2/secrets`, {
+      body: { secret_type: 'arbitrary', name: 'q3', payload: 'q3' },
+    });
+    expect(over.status).toBe(409);
+    expect(over.body.status_code).toBe(409);
+    expect(over.body.errors[0]?.code).toBe('QUOTA_EXCEEDED');
+    expect(over.body.errors[0]?.message).toContain('at most 2 secrets');
+    const upgraded = await call<LifecycleWire.ResourceInstance>('PATCH', `/v2/resource_instances/${trial.guid}`, { body: { resource_plan_id: 'secrets-manager-standard' } });
+    expect(upgraded.status).toBe(200);
+    expect((await sm.createSecret({ secret_type: 'arbitrary', name: 'q3', payload: 'q3' })).status).toBe(201);
+  }, 60_000);
+
   let customerGuid = '';
   let customerSecretId = '';
   let kmsGuid = '';
@@ -274,6 +296,7 @@ describe('standalone product over HTTP (npm start)', () => {
       ['customer-managed', 'active'],
       ['provider-managed', 'active'],
       ['provider-managed-2', 'active'],
+      ['quota-trial', 'active'],
     ]);
     expect(payloadOf((await smFor(customerGuid).getSecret(customerSecretId)).result)).toBe(canaries.customer);
     const provider = smFor(providerGuid);

@@ -32,6 +32,8 @@ export const ErrorCodes = [
   'IDEMPOTENCY_KEY_REUSED',
   /** A request with this Idempotency-Key is still being processed: retry once it finished. */
   'IDEMPOTENCY_KEY_IN_USE',
+  /** A quota of the instance's plan (secrets, groups, payload bytes, kv keys) or of the identity (API keys) is reached (409). */
+  'QUOTA_EXCEEDED',
   'INSTANCE_NOT_ACTIVE',
   /** A locked resource instance refuses update and delete (Resource Controller answers 400). */
   'INSTANCE_LOCKED',

@@ -151,6 +151,7 @@ export const Subjects = {
   'secrets.health': health('secrets'),
   'secrets.instance.activate': rpc('secrets', 'Register an instance with its KMS key and its default secret group (lifecycle; idempotent)', Secrets.ActivateInstanceRequest, Secrets.SecretsInstance),
   'secrets.instance.get': rpc('secrets', 'Read an instance of the registry', Secrets.InstanceRef, Secrets.SecretsInstance),
+  'secrets.instance.set-plan': rpc('secrets', 'Record the plan of an instance, which sets its quotas (lifecycle, on a plan change; idempotent)', Secrets.SetInstancePlanRequest, Secrets.SecretsInstance),
   'secrets.instance.set-state': rpc('secrets', 'Enable or disable an instance (disabled: INSTANCE_NOT_ACTIVE)', Secrets.SetInstanceStateRequest, Secrets.SecretsInstance),
   'secrets.group.create': rpc('secrets', 'Create a secret group (name unique in the instance)', Secrets.CreateSecretGroupRequest, Secrets.SecretGroup),
   'secrets.group.list': rpc('secrets', 'List the secret groups of an instance, default first', Secrets.ListSecretGroupsRequest, Secrets.SecretGroupCollection),

@@ -1,6 +1,7 @@
 import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import type { IamModuleOptions } from './iam.module.js';
+import { DEFAULT_API_KEYS_PER_IDENTITY } from './options.js';
 
 const seconds = z.coerce.number().int().positive();
 
@@ -16,6 +17,13 @@ export const IamSettings = {
     .max(3600)
     .default(60)
     .describe('How often iam deletes the expired API keys it issued for `iam_credentials` secrets, in seconds'),
+  SEALBOX_IAM_API_KEYS_PER_IDENTITY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(DEFAULT_API_KEYS_PER_IDENTITY)
+    .describe('API keys one user or service ID may hold (keys iam issues for iam_credentials secrets not counted); one more is 409 QUOTA_EXCEEDED'),
   SEALBOX_IAM_PROVIDER_ACCOUNT_ID: z
     .string()
     .min(1)
@@ -54,6 +62,7 @@ export function iamDomainOptions(
     issuer: config.SEALBOX_IAM_ISSUER,
     apiKeySweepIntervalMs: config.SEALBOX_IAM_APIKEY_SWEEP_INTERVAL_S * 1000,
     providerAccountId: config.SEALBOX_IAM_PROVIDER_ACCOUNT_ID,
+    apiKeysPerIdentity: config.SEALBOX_IAM_API_KEYS_PER_IDENTITY,
   };
 }
 

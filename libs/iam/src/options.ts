@@ -31,4 +31,12 @@ export interface IamOptions {
    * Absent: no such account (every use of a key needs an authorization in the key's account).
    */
   readonly providerAccountId?: string;
+  /**
+   * API keys one identity may hold (those iam issues for `iam_credentials` secrets not counted); one
+   * more is 409 QUOTA_EXCEEDED. Absent: DEFAULT_API_KEYS_PER_IDENTITY.
+   */
+  readonly apiKeysPerIdentity?: number;
 }
+
+/** The default of `apiKeysPerIdentity` (SEALBOX_IAM_API_KEYS_PER_IDENTITY). */
+export const DEFAULT_API_KEYS_PER_IDENTITY = 50;

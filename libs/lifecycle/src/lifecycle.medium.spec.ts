@@ -256,6 +256,8 @@ for (const database of testDatabases) {
         const renamed = await client().send('lifecycle.instance.update', { id: instance.guid, body: { name: 'renamed', resource_plan_id: 'secrets-manager-trial', parameters: { purge_protection: true } } }, { caller });
         expect(renamed).toMatchObject({ name: 'renamed', resource_plan_id: 'secrets-manager-trial', parameters: { purge_protection: true } });
         expect(renamed.plan_history.map((item) => item.resource_plan_id)).toEqual(['secrets-manager-standard', 'secrets-manager-trial']);
+        // The secrets service learns the new plan (its quotas follow it) before the change is saved.
+        expect(resources().callsFor(instance.guid)).toContain('setSecretsPlan');
         const plan = await failure(client().send('lifecycle.instance.update', { id: instance.guid, body: { resource_plan_id: 'kms-standard' } }, { caller }), 'VALIDATION_FAILED');
         expect(plan.fields?.map((issue) => issue.field)).toEqual(['resource_plan_id']);
         await failure(client().send('lifecycle.instance.update', { id: instance.guid, body: { resource_plan_id: 'nope' } }, { caller }), 'VALIDATION_FAILED');

@@ -76,7 +76,12 @@ export class NatsInstanceResources extends InstanceResources {
       crn: instance.crn,
       region: instance.region,
       kmsKey: { instanceId: instance.key.instanceId, keyId: instance.key.keyId, accountId: instance.key.accountId },
+      planId: instance.planId,
     });
+  }
+
+  async setSecretsPlan(guid: string, planId: string): Promise<void> {
+    await this.rpc.send('secrets.instance.set-plan', { instanceGuid: guid, planId });
   }
 
   async setSecretsState(guid: string, state: 'active' | 'disabled'): Promise<void> {

@@ -26,6 +26,8 @@ export interface SecretsInstanceRef {
   readonly crn: string;
   readonly region: string;
   readonly key: RootKeyRef;
+  /** The plan, which sets the instance's quotas in the secrets service. */
+  readonly planId: string;
 }
 
 /** A key registration: `key` protects the data of the resource `resourceCrn`. */
@@ -57,6 +59,8 @@ export abstract class InstanceResources {
   abstract deleteRegistration(registration: RegistrationRef): Promise<void>;
   abstract activateSecrets(instance: SecretsInstanceRef): Promise<void>;
   abstract setSecretsState(guid: string, state: 'active' | 'disabled'): Promise<void>;
+  /** The instance's plan in the secrets registry (its quotas follow it); idempotent. */
+  abstract setSecretsPlan(guid: string, planId: string): Promise<void>;
   /** Every secrets row of the instance, and the instance in the secrets registry. */
   abstract purgeSecrets(guid: string): Promise<void>;
   /** The authorization policies whose subject is this instance. */

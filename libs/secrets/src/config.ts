@@ -2,6 +2,7 @@ import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import { DEFAULT_SECRETS_DOMAIN_OPTIONS, type SecretsDomainOptions } from './secrets/options.js';
 import type { SecretsModuleOptions } from './secrets.module.js';
+import { planQuotas, QuotaOverrides } from './quotas/quotas.js';
 
 const DAY_MS = 86_400_000;
 
@@ -14,6 +15,16 @@ const intervalMs = (fallback: number, what: string) =>
     .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (off) or at least 1000')
     .default(fallback)
     .describe(what);
+
+/** JSON text (an environment variable) or an object (the config file), parsed before validation. */
+const jsonText = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return Symbol('not JSON');
+  }
+};
 
 /** Settings of the secrets domain shared by apps/secrets and apps/standalone. */
 export const SecretsSettings = {
@@ -53,6 +64,12 @@ export const SecretsSettings = {
     .max(4 * 1024 * 1024 * 1024)
     .default(DEFAULT_SECRETS_DOMAIN_OPTIONS.envelopeCacheBytes)
     .describe('Memory for stored envelopes (ciphertext only, as the object store returned them) a replica keeps, in bytes; 0 = none'),
+  SEALBOX_SECRETS_QUOTAS: z
+    .preprocess(jsonText, QuotaOverrides)
+    .default({})
+    .describe(
+      'Quotas per plan over the built-in ones, as JSON: {"<plan id>": {"secrets_per_instance", "groups_per_instance", "versions_kept", "kv_keys", "payload_bytes"}} (see docs/secrets-manager.md)',
+    ),
 };
 
 type SecretsSettings = z.output<z.ZodObject<typeof SecretsSettings>>;
@@ -68,6 +85,7 @@ export function secretsDomainOptions(config: SecretsSettings): SecretsDomainOpti
     readFlushIntervalMs: DEFAULT_SECRETS_DOMAIN_OPTIONS.readFlushIntervalMs,
     pendingReadsMax: DEFAULT_SECRETS_DOMAIN_OPTIONS.pendingReadsMax,
     envelopeCacheBytes: config.SEALBOX_SECRETS_ENVELOPE_CACHE_BYTES,
+    quotas: planQuotas(config.SEALBOX_SECRETS_QUOTAS),
   };
 }
 

@@ -31,6 +31,11 @@ export class SecretsRpcController {
     return this.instances.get(request.instanceGuid);
   }
 
+  @RpcHandler('secrets.instance.set-plan')
+  setInstancePlan(request: ValidatedRequestOf<'secrets.instance.set-plan'>): Promise<ResponseOf<'secrets.instance.set-plan'>> {
+    return this.instances.setPlan(request);
+  }
+
   @RpcHandler('secrets.instance.set-state')
   setInstanceState(request: ValidatedRequestOf<'secrets.instance.set-state'>): Promise<ResponseOf<'secrets.instance.set-state'>> {
     return this.instances.setState(request);

@@ -21,6 +21,8 @@ export const ActivateInstanceRequest = z.strictObject({
   region: z.string().min(1).max(64),
   /** `accountId`: the key's account when it is not the instance's (provider-managed encryption). */
   kmsKey: z.strictObject({ instanceId: z.string().min(1).max(64), keyId: z.string().min(1).max(64), accountId: AccountId.optional() }),
+  /** The instance's plan, which sets its quotas (absent: the default plan's). */
+  planId: z.string().min(1).max(128).optional(),
 });
 export type ActivateInstanceRequest = z.infer<typeof ActivateInstanceRequest>;
 
@@ -30,6 +32,10 @@ export type InstanceRef = z.infer<typeof InstanceRef>;
 export const SetInstanceStateRequest = z.strictObject({ instanceGuid: Uuid, state: InstanceState });
 export type SetInstanceStateRequest = z.infer<typeof SetInstanceStateRequest>;
 
+/** `secrets.instance.set-plan` (lifecycle, on a plan change): the quotas follow the new plan. Idempotent. */
+export const SetInstancePlanRequest = z.strictObject({ instanceGuid: Uuid, planId: z.string().min(1).max(128) });
+export type SetInstancePlanRequest = z.infer<typeof SetInstancePlanRequest>;
+
 /** An instance as the registry records it (service-to-service; never user-facing). */
 export const SecretsInstance = z.object({
   accountId: z.string(),
@@ -38,6 +44,7 @@ export const SecretsInstance = z.object({
   region: z.string(),
   kmsKey: z.object({ instanceId: z.string(), keyId: z.string(), accountId: z.string().optional() }),
   state: InstanceState,
+  planId: z.string().optional(),
   createdAt: DateTime,
   updatedAt: DateTime,
 });

@@ -10,6 +10,8 @@ import { ApiKeyEntity, IdentityEntity } from '../entities/index.js';
 import { type Principal } from '../ports.js';
 import { REVOCATION_MARGIN_MS } from '../tokens/revocations.js';
 import { decodePageToken } from './paging.js';
+import { DEFAULT_API_KEYS_PER_IDENTITY } from '../options.js';
+import { randomUUID } from 'node:crypto';
 import { codeOf, failure, startIam, type IamHarness as Harness } from './testing/iam-harness.js';
 
 const DAY_MS = 86_400_000;
@@ -104,6 +106,40 @@ function describeIdentities(name: string, database: () => Promise<{ config: Data
           accountId: first.accountId,
           iamId: first.adminIamId,
         });
+      });
+    });
+
+    describe('API key quota', () => {
+      it(`refuses an identity's API key past ${DEFAULT_API_KEYS_PER_IDENTITY} with QUOTA_EXCEEDED, not counting the keys iam issued for secrets`, async () => {
+        const robot = await newServiceId(adminA, 'quota-robot');
+        const held = (managedBy: string | null, index: number): ApiKeyEntity => ({
+          id: `ApiKey-quota-${randomUUID()}`,
+          accountId: adminA.accountId,
+          iamId: robot.iam_id,
+          name: `held-${index}`,
+          description: '',
+          lookup: randomUUID().slice(0, 16),
+          hash: 'not-a-usable-hash',
+          locked: false,
+          entityTag: 1,
+          createdBy: adminA.iamId,
+          createdAt: iam.clock.nowMs(),
+          modifiedAt: iam.clock.nowMs(),
+          expiresAt: null,
+          managedBy,
+        });
+        // The quota less one, and keys issued for iam_credentials secrets, which do not count.
+        const rows = Array.from({ length: DEFAULT_API_KEYS_PER_IDENTITY - 1 }, (_, index) => held(null, index));
+        await iam.dataSource.getRepository(ApiKeyEntity).insert([...rows, held('secrets-manager', 100), held('secrets-manager', 101)]);
+        const last = await iam.identities.createApiKey(adminA, createKey({ name: 'last', iam_id: robot.iam_id }));
+        const over = await failure(iam.identities.createApiKey(adminA, createKey({ name: 'one-too-many', iam_id: robot.iam_id })));
+        expect(over.code).toBe('QUOTA_EXCEEDED');
+        expect(over.message).toContain(`at most ${DEFAULT_API_KEYS_PER_IDENTITY} API keys`);
+        expect(await iam.dataSource.getRepository(ApiKeyEntity).countBy({ iamId: robot.iam_id, name: 'one-too-many' })).toBe(0);
+        // Another identity has its own quota; deleting a key makes room again.
+        await iam.identities.createApiKey(adminA, createKey({ name: 'admin-key', iam_id: adminA.iamId }));
+        await iam.identities.deleteApiKey(adminA, last.id);
+        await iam.identities.createApiKey(adminA, createKey({ name: 'room-again', iam_id: robot.iam_id }));
       });
     });
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FieldIssue, ResponseOf, ValidatedRequestOf } from '@sealbox/contracts';
 import { Clock, conflict, dataSourceToken, DomainError, notFound, outboxToken, validationFailed, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
-import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { IsNull, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { apiKeyLookup, generateApiKeyValue, hashApiKey, verifyApiKey } from '../apikeys/apikey-secret.js';
 import { AccountEntity, ApiKeyEntity, apiKeyCreated, IdentityEntity } from '../entities/index.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { IdentityAccess, type ApiKeyAction, type IdentityRef, type Visibility } from './access.js';
 import { ADMIN_NAME, newApiKeyId, prepareAccount, userApiKeysRestricted, type NewAccount, type NewApiKey } from './accounts.js';
 import { decodePageToken, keysetPage, pageUrl, toPage, type PageCursor } from './paging.js';
+import { DEFAULT_API_KEYS_PER_IDENTITY, IAM_OPTIONS, type IamOptions } from '../options.js';
 import { entityTagMatches, serviceIdIamId, serviceIdOf, toApiKey, toServiceId } from './wire.js';
 
 const keyNotFound = (id: string) => () => notFound(`API key ${id}`);
@@ -50,6 +51,7 @@ export class IdentityService extends ApiKeyVerifier {
     private readonly adminGrant: AccountAdminGrant,
     private readonly policies: SubjectPolicyCleanup,
     private readonly revoker: TokenRevoker,
+    @Inject(IAM_OPTIONS) private readonly options: IamOptions,
   ) {
     super();
     this.access = new IdentityAccess(decider);
@@ -307,10 +309,23 @@ export class IdentityService extends ApiKeyVerifier {
       if (!(await manager.existsBy(IdentityEntity, { iamId: owner.iamId, accountId: owner.accountId }))) {
         throw identityNotFound(request.iam_id)();
       }
+      await this.assertApiKeyQuota(manager, owner);
       await manager.insert(ApiKeyEntity, { ...row }); // a copy, as above
       await this.outbox.record(manager, 'iam.apikey.created', apiKeyCreated(row));
     });
     return toApiKey(row, value);
+  }
+
+  /**
+   * Room for one more API key of `owner` (the keys iam issues for secrets are the secrets service's
+   * to count). Creates at the same moment can pass the quota by at most their number.
+   */
+  private async assertApiKeyQuota(manager: EntityManager, owner: IdentityEntity): Promise<void> {
+    const quota = this.options.apiKeysPerIdentity ?? DEFAULT_API_KEYS_PER_IDENTITY;
+    const held = await manager.countBy(ApiKeyEntity, { accountId: owner.accountId, iamId: owner.iamId, managedBy: IsNull() });
+    if (held >= quota) {
+      throw new DomainError('QUOTA_EXCEEDED', `Quota exceeded: an identity holds at most ${quota} API keys, and ${owner.iamId} has ${held}; delete one first`);
+    }
   }
 
   async listApiKeys(caller: Principal, request: ValidatedRequestOf<'iam.apikey.list'>): Promise<ResponseOf<'iam.apikey.list'>> {

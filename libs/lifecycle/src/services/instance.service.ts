@@ -276,6 +276,8 @@ export class InstanceService {
       const history = JSON.parse(row.planHistory) as unknown[];
       history.push({ resource_plan_id: plan.id, start_date: new Date(now).toISOString(), requestor_id: caller.iamId });
       Object.assign(changes, { planId: plan.id, planHistory: JSON.stringify(history), planChangeDueAt: null });
+      // The secrets service first: if the change below fails, a retry of the same change sets it again.
+      if (row.service === 'secrets-manager') await this.resources.setSecretsPlan(row.guid, plan.id);
     }
     return this.save(row, changes);
   }

@@ -129,7 +129,7 @@ export class SagaRunner {
         // Provider-managed keys are the provider's: the customer has no registration to see.
         return customerKey ? this.resources.createRegistration(registrationOf(row)) : undefined;
       case 'activate_secrets':
-        return this.resources.activateSecrets({ accountId: row.accountId, guid: row.guid, crn: row.crn, region: row.region, key: keyOf(row) });
+        return this.resources.activateSecrets({ accountId: row.accountId, guid: row.guid, crn: row.crn, region: row.region, key: keyOf(row), planId: row.planId });
       case 'purge_secrets':
         return this.resources.purgeSecrets(row.guid);
       case 'remove_bucket':

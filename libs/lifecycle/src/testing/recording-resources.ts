@@ -100,6 +100,11 @@ export class RecordingResources extends InstanceResources {
     if (!this.secrets.has(instance.guid)) this.secrets.set(instance.guid, 'active');
   }
 
+  async setSecretsPlan(guid: string, planId: string): Promise<void> {
+    await this.step('setSecretsPlan', `${planId} ${guid}`);
+    if (!this.secrets.has(guid)) throw new DomainError('NOT_FOUND', `Instance ${guid} was not found`);
+  }
+
   async setSecretsState(guid: string, state: 'active' | 'disabled'): Promise<void> {
     await this.step('setSecretsState', `${state} ${guid}`);
     if (!this.secrets.has(guid)) throw new DomainError('NOT_FOUND', `Instance ${guid} was not found`);

@@ -42,6 +42,7 @@ describe('httpStatusOf', () => {
     ['INTEGRITY_FAILED', 422],
     ['IDEMPOTENCY_KEY_REUSED', 422],
     ['IDEMPOTENCY_KEY_IN_USE', 409],
+    ['QUOTA_EXCEEDED', 409],
     ['RATE_LIMITED', 429],
     ['INTERNAL', 500],
     ['NOT_IMPLEMENTED', 501],

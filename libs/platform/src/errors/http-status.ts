@@ -36,6 +36,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'IMPORT_TOKEN_EXHAUSTED':
     case 'SEAL_NOT_INITIALIZED':
     case 'IDEMPOTENCY_KEY_IN_USE':
+    case 'QUOTA_EXCEEDED':
       return 409;
     case 'GONE':
     case 'KEY_DESTROYED':

@@ -30,6 +30,10 @@ export class InstanceEntity {
   @Column({ type: 'varchar', length: 16 })
   state!: 'active' | 'disabled';
 
+  /** The plan, which sets the quotas; null: registered before plans were recorded (the default plan's quotas). */
+  @Column({ name: 'plan_id', type: 'varchar', length: 128, nullable: true })
+  planId!: string | null;
+
   @EpochMsColumn('created_at')
   createdAt!: number;
 

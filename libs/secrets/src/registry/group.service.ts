@@ -3,20 +3,21 @@ import type { SecretsWire } from '@sealbox/contracts';
 import { Clock, dataSourceToken, isDomainError, notFound, outboxToken, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SecretGroupEntity } from './entities.js';
+import type { InstanceEntity, SecretGroupEntity } from './entities.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { SecretsInGroup } from './ports.js';
 import {
   applyGroupPatch,
   assertChangeableGroup,
   assertEmptyGroup,
-  assertGroupQuota,
   assertNotDefaultName,
   nameTaken,
   toWireGroup,
   type GroupCaller,
 } from './rules.js';
 import { RegistryStore, type TenantScope } from './store.js';
+import { assertGroupQuota, quotaOf } from '../quotas/quotas.js';
+import { SECRETS_OPTIONS, type SecretsDomainOptions } from '../secrets/options.js';
 
 /** Secret groups of an instance: `default` always exists, names are unique per instance. */
 @Injectable()
@@ -27,6 +28,7 @@ export class SecretGroupService {
     private readonly clock: Clock,
     private readonly instances: InstanceRegistry,
     private readonly secretsInGroup: SecretsInGroup,
+    @Inject(SECRETS_OPTIONS) private readonly options: SecretsDomainOptions,
   ) {}
 
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretGroupRequest): Promise<SecretsWire.SecretGroup> {
@@ -43,8 +45,8 @@ export class SecretGroupService {
       updatedAt: now,
     };
     await this.withUniqueName(scope, request.name, (manager) =>
-      this.inActiveInstance(manager, scope, async (store) => {
-        assertGroupQuota(await store.countGroups(scope));
+      this.inActiveInstance(manager, scope, async (store, instance) => {
+        assertGroupQuota(quotaOf(this.options.quotas, instance.planId), instance.planId, await store.countGroups(scope));
         if (await store.groupByName(scope, request.name)) throw nameTaken(request.name);
         await store.insertGroup(row);
         await this.outbox.record(manager, 'secrets.group.created', { ...this.eventRef(scope), groupId: row.id });
@@ -105,9 +107,9 @@ export class SecretGroupService {
     return { accountId: scope.accountId, instanceId: scope.instanceGuid };
   }
 
-  private async inActiveInstance<T>(manager: EntityManager, scope: TenantScope, work: (store: RegistryStore) => Promise<T>): Promise<T> {
-    await this.instances.requireActive(manager, scope.accountId, scope.instanceGuid);
-    return work(new RegistryStore(manager));
+  private async inActiveInstance<T>(manager: EntityManager, scope: TenantScope, work: (store: RegistryStore, instance: InstanceEntity) => Promise<T>): Promise<T> {
+    const instance = await this.instances.requireActive(manager, scope.accountId, scope.instanceGuid);
+    return work(new RegistryStore(manager), instance);
   }
 
   private async existing(store: RegistryStore, scope: TenantScope, id: string): Promise<SecretGroupEntity> {

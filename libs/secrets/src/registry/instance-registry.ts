@@ -32,6 +32,7 @@ export class InstanceRegistry {
       kmsKeyId: request.kmsKey.keyId,
       kmsAccountId: request.kmsKey.accountId !== undefined && request.kmsKey.accountId !== request.accountId ? request.kmsKey.accountId : null,
       state: 'active',
+      planId: request.planId ?? null,
       createdAt: now,
       updatedAt: now,
     };
@@ -83,6 +84,19 @@ export class InstanceRegistry {
       await store.setInstanceState(row, request.state, updatedAt);
       await this.outbox.record(manager, 'secrets.instance.state-changed', { accountId: row.accountId, instanceId: row.instanceGuid, state: request.state });
       return toWireInstance({ ...row, state: request.state, updatedAt });
+    });
+  }
+
+  /** Record the instance's plan (its quotas follow it); the plan it already has changes nothing. */
+  async setPlan(request: SecretsWire.SetInstancePlanRequest): Promise<SecretsWire.SecretsInstance> {
+    return this.dataSource.transaction(async (manager) => {
+      const store = new RegistryStore(manager);
+      const row = await store.instanceByGuid(request.instanceGuid);
+      if (!row) throw notFound(`Instance ${request.instanceGuid}`);
+      if (row.planId === request.planId) return toWireInstance(row);
+      const updatedAt = this.clock.nowMs();
+      await store.setInstancePlan(row, request.planId, updatedAt);
+      return toWireInstance({ ...row, planId: request.planId, updatedAt });
     });
   }
 

@@ -57,17 +57,6 @@ export function assertChangeableGroup(id: string): void {
   }
 }
 
-/**
- * At most MAX_SECRET_GROUPS_PER_INSTANCE groups besides `default` (IBM's limit). `total` counts every
- * group of the instance, `default` included. Over the limit: 409 CONFLICT (the instance's state,
- * not the request, refuses it).
- */
-export function assertGroupQuota(total: number): void {
-  if (total - 1 >= SecretsWire.MAX_SECRET_GROUPS_PER_INSTANCE) {
-    throw conflict(`An instance has at most ${SecretsWire.MAX_SECRET_GROUPS_PER_INSTANCE} secret groups besides "default"`);
-  }
-}
-
 export const nameTaken = (name: string) => conflict(`A secret group named "${name}" already exists in this instance`);
 
 /** A group with secrets cannot be deleted (409); the caller moves or deletes them first. */
@@ -115,6 +104,7 @@ export function toWireInstance(row: InstanceEntity): SecretsWire.SecretsInstance
     region: row.region,
     kmsKey: { instanceId: row.kmsInstanceId, keyId: row.kmsKeyId, ...(row.kmsAccountId !== null ? { accountId: row.kmsAccountId } : {}) },
     state: row.state,
+    ...(row.planId !== null ? { planId: row.planId } : {}),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };

@@ -42,6 +42,11 @@ export class RegistryStore {
     await this.manager.update(InstanceEntity, { accountId, instanceGuid }, { state, updatedAt });
   }
 
+  async setInstancePlan(scope: TenantScope, planId: string, updatedAt: number): Promise<void> {
+    const { accountId, instanceGuid } = this.scoped(scope);
+    await this.manager.update(InstanceEntity, { accountId, instanceGuid }, { planId, updatedAt });
+  }
+
   group(scope: TenantScope, id: string): Promise<SecretGroupEntity | null> {
     const { accountId, instanceGuid } = this.scoped(scope);
     return this.manager.findOneBy(SecretGroupEntity, { accountId, instanceGuid, id });

@@ -50,6 +50,7 @@ for (const database of testDatabases) {
         kmsInstanceId: randomUUID(),
         kmsKeyId: randomUUID(),
         kmsAccountId: null,
+        planId: null,
         state: 'active',
         createdAt: T0,
         updatedAt: T0,

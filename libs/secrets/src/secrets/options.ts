@@ -1,3 +1,5 @@
+import { planQuotas, type SecretsQuota } from '../quotas/quotas.js';
+
 /** Settings of the secrets and versions core (SEALBOX_SECRETS_* in config.ts). */
 export interface SecretsDomainOptions {
   /** How often the rotation and expiry schedulers look for due secrets (ms); 0: never by timer (tests call them). */
@@ -19,6 +21,8 @@ export interface SecretsDomainOptions {
   readonly pendingReadsMax: number;
   /** Bytes of stored envelopes (ciphertext as the object store returned it) kept in memory; 0: none. */
   readonly envelopeCacheBytes: number;
+  /** The quotas of every plan (quotas/quotas.ts), by plan id. */
+  readonly quotas: Readonly<Record<string, SecretsQuota>>;
 }
 
 export const DEFAULT_SECRETS_DOMAIN_OPTIONS: SecretsDomainOptions = {
@@ -30,6 +34,7 @@ export const DEFAULT_SECRETS_DOMAIN_OPTIONS: SecretsDomainOptions = {
   readFlushIntervalMs: 1000,
   pendingReadsMax: 10_000,
   envelopeCacheBytes: 32 * 1024 * 1024,
+  quotas: planQuotas(),
 };
 
 export const SECRETS_OPTIONS = Symbol('sealbox:secrets:options');

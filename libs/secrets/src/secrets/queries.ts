@@ -28,6 +28,8 @@ export interface Placement {
   readonly groupExists: boolean;
   /** A secret of this type with this name is already in the group. */
   readonly nameTaken: boolean;
+  /** The instance's secrets, counted up to the `countUpTo` asked for (a quota needs no more). */
+  readonly secretsTotal: number;
 }
 
 /** The reads of one secret since its bookkeeping was last written. */
@@ -53,7 +55,7 @@ export abstract class SecretQueries {
   /** The same for the secret named `name` of type `secretType` in the group named `groupName`, and whether that group exists. */
   abstract secretViewByName(scope: TenantScope, groupName: string, secretType: string, name: string): Promise<SecretViewByName>;
   /** The instance, whether the group exists, whether the name is taken for the type in the group (committed rows only). */
-  abstract placement(scope: TenantScope, groupId: string, secretType: string, name: string): Promise<Placement>;
+  abstract placement(scope: TenantScope, groupId: string, secretType: string, name: string, countUpTo: number): Promise<Placement>;
   /**
    * In the caller's transaction (`manager`): insert a new secret, its labels and its first version,
    * only if the instance is active and the group exists (false then, nothing inserted). A name taken

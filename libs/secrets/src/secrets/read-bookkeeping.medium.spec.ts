@@ -31,7 +31,8 @@ for (const database of testDatabases) {
         const scope = { accountId: randomUUID().replaceAll('-', ''), instanceGuid: randomUUID() };
         const secret = secretRow(scope, { name: 'read-then-stopped' });
         const version = versionRow(secret, 1);
-        await new RegistryStore(dataSource.manager).insertInstance({ ...scope, crn: 'crn:x', region: 'us-south', kmsInstanceId: 'k', kmsKeyId: 'k', kmsAccountId: null, state: 'active', createdAt: T0, updatedAt: T0 });
+        await new RegistryStore(dataSource.manager).insertInstance({ ...scope, crn: 'crn:x', region: 'us-south', kmsInstanceId: 'k', kmsKeyId: 'k', kmsAccountId: null,
+        planId: null, state: 'active', createdAt: T0, updatedAt: T0 });
         await new SecretStore(dataSource.manager).insertSecret(secret);
         await new SecretStore(dataSource.manager).insertVersion(version);
 

@@ -20,6 +20,8 @@ import { fieldError, lockedConflict, parseOrFail, secretNameTaken } from './vali
 import { toWireMetadata, toWireSecret } from './wire.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
+import { assertPayloadQuota, assertSecretQuota, quotaOf } from '../quotas/quotas.js';
+import { SECRETS_OPTIONS, type SecretsDomainOptions } from './options.js';
 
 const noSuchGroup = (groupId: string) => fieldError('secret_group_id', `secret group ${groupId} does not exist in this instance`);
 
@@ -45,7 +47,13 @@ export class SecretService {
     private readonly locks: LockDirectory,
     private readonly queries: SecretQueries,
     private readonly reads: ReadBookkeeping,
-  ) {}
+    @Inject(SECRETS_OPTIONS) private readonly options: SecretsDomainOptions,
+  ) {
+    this.secretsCountCap = Math.max(...Object.values(options.quotas).map((quota) => quota.secretsPerInstance));
+  }
+
+  /** How far `placement` counts an instance's secrets: the largest quota of any plan. */
+  private readonly secretsCountCap: number;
 
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
@@ -54,6 +62,12 @@ export class SecretService {
     const instance = await this.placed(scope, prototype);
     const now = this.clock.nowMs();
     const made = await this.material.first(instance, prototype, now);
+    try {
+      assertPayloadQuota(quotaOf(this.options.quotas, instance.planId), instance.planId, prototype.secret_type, made.payload);
+    } catch (error) {
+      await this.material.discard(made);
+      throw error;
+    }
     const secretId = randomUUID();
     const versionId = uuidV7(now);
     const secret: SecretEntity = {
@@ -120,12 +134,17 @@ export class SecretService {
     return toWireSecret(secret, instance.crn, 0, version, made.payload);
   }
 
-  /** The active instance, if the group exists and the name is free in it for the type (committed rows, one round trip). */
+  /**
+   * The active instance, if the group exists, the name is free in it for the type and the plan's
+   * secrets quota has room (committed rows, one round trip). Creates in flight at the same time are
+   * not counted: concurrent creates can pass the quota by at most their number.
+   */
   private async placed(scope: TenantScope, prototype: SecretsWire.SecretPrototype): Promise<InstanceEntity> {
-    const placement = await this.queries.placement(scope, prototype.secret_group_id, prototype.secret_type, prototype.name);
+    const placement = await this.queries.placement(scope, prototype.secret_group_id, prototype.secret_type, prototype.name, this.secretsCountCap);
     const instance = usableInstance(placement.instance ?? null, scope.instanceGuid);
     if (!placement.groupExists) throw noSuchGroup(prototype.secret_group_id);
     if (placement.nameTaken) throw secretNameTaken(prototype.name, prototype.secret_type, prototype.secret_group_id);
+    assertSecretQuota(quotaOf(this.options.quotas, instance.planId), instance.planId, placement.secretsTotal);
     return instance;
   }
 

@@ -33,6 +33,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeKms } from '../../../crypto/src/testing/fake-kms.js';
 import { versionObjectKey } from '../domain/context.js';
 import { IamCredentialsIssuer, type IssuedApiKey } from '../ports.js';
+import { planQuotas } from '../quotas/quotas.js';
 import { SecretsModule } from '../secrets.module.js';
 import { CachedEnvelopeStore } from './envelopes.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
@@ -116,7 +117,7 @@ for (const database of testDatabases) {
     const as = { caller: user };
 
     let lastKmsKey = { instanceId: '', keyId: '' };
-    async function newInstance(): Promise<string> {
+    async function newInstance(planId?: string): Promise<string> {
       const instanceGuid = randomUUID();
       const kmsKey = { instanceId: randomUUID(), keyId: randomUUID() };
       lastKmsKey = kmsKey;
@@ -127,6 +128,7 @@ for (const database of testDatabases) {
         crn: `crn:v1:bluemix:public:secrets-manager:us-south:a/${accountId}:${instanceGuid}::`,
         region: 'us-south',
         kmsKey,
+        ...(planId !== undefined ? { planId } : {}),
       });
       await client.send('storage.bucket.create', { instanceGuid });
       return instanceGuid;
@@ -157,7 +159,14 @@ for (const database of testDatabases) {
           StorageModule.register({ objectStore: { driver: 'filesystem', root: storageRoot } }),
           SecretsModule.register({
             database: opened.config,
-            secrets: { schedulerIntervalMs: 0, orphanSweepIntervalMs: 0, orphanGraceMs: GRACE_MS, expiryWarningMs: 30 * DAY, schedulerBatchSize: 2 },
+            secrets: {
+              schedulerIntervalMs: 0,
+              orphanSweepIntervalMs: 0,
+              orphanGraceMs: GRACE_MS,
+              expiryWarningMs: 30 * DAY,
+              schedulerBatchSize: 2,
+              quotas: planQuotas({ 'tiny-plan': { secrets_per_instance: 2, groups_per_instance: 1, versions_kept: 2, kv_keys: 3, payload_bytes: 64 } }),
+            },
           }),
         ],
         controllers: [FakeKmsController],
@@ -173,6 +182,40 @@ for (const database of testDatabases) {
     afterAll(async () => {
       await app?.close();
       await cleanup?.();
+    });
+
+    describe('quotas of the plan', () => {
+      it('refuses the secret, group, payload bytes and kv keys past the plan with 409 QUOTA_EXCEEDED, stores nothing for them, and follows a plan change', async () => {
+        const instanceGuid = await newInstance('tiny-plan');
+        const objectsBefore = filesUnder(storageRoot).length;
+        const big = await failure(create(instanceGuid, { secret_type: 'arbitrary', name: 'big', payload: 'x'.repeat(65) }), 'QUOTA_EXCEEDED');
+        expect(big.message).toContain('at most 64 bytes; this one is 65');
+        expect(big.message).toContain('plan tiny-plan');
+        const keys = await failure(create(instanceGuid, { secret_type: 'kv', name: 'many', data: { a: 1, b: { c: 2, d: 3 } } }), 'QUOTA_EXCEEDED');
+        expect(keys.message).toContain('at most 3 keys');
+        expect(filesUnder(storageRoot).length).toBe(objectsBefore);
+
+        const first = await create(instanceGuid, { secret_type: 'arbitrary', name: 'one', payload: 'x'.repeat(64) });
+        await create(instanceGuid, { secret_type: 'kv', name: 'two', data: { a: 1, b: { c: 2 } } });
+        const third = await failure(create(instanceGuid, { secret_type: 'arbitrary', name: 'three', payload: 'x' }), 'QUOTA_EXCEEDED');
+        expect(third.message).toContain('at most 2 secrets');
+        const listed = await client.send('secrets.secret.list', { instanceGuid, path: '/api/v2/secrets', query: {} }, as);
+        expect(listed.total_count).toBe(2);
+
+        await client.send('secrets.group.create', { instanceGuid, name: 'g1' }, as);
+        await failure(client.send('secrets.group.create', { instanceGuid, name: 'g2' }, as), 'QUOTA_EXCEEDED');
+
+        await failure(client.send('secrets.version.create', { instanceGuid, secretId: first.id, version: { payload: 'y'.repeat(65) } }, as), 'QUOTA_EXCEEDED');
+        for (const payload of ['v2', 'v3', 'v4']) await client.send('secrets.version.create', { instanceGuid, secretId: first.id, version: { payload } }, as);
+        // The plan keeps two versions: older ones are removed, not refused.
+        const versions = await client.send('secrets.version.list', { instanceGuid, secretId: first.id }, as);
+        expect(versions.versions).toHaveLength(2);
+        expect((await client.send('secrets.secret.metadata.get', { instanceGuid, id: first.id }, as)).versions_total).toBe(2);
+
+        expect(await client.send('secrets.instance.set-plan', { instanceGuid, planId: 'secrets-manager-standard' })).toMatchObject({ planId: 'secrets-manager-standard' });
+        await create(instanceGuid, { secret_type: 'arbitrary', name: 'three', payload: 'x'.repeat(65) });
+        await failure(client.send('secrets.instance.set-plan', { instanceGuid: randomUUID(), planId: 'secrets-manager-standard' }), 'NOT_FOUND');
+      });
     });
 
     describe('each type through its lifecycle', () => {

@@ -58,7 +58,9 @@ abstract class SqlSecretQueries extends SecretQueries implements OnApplicationSh
       text:
         `SELECT ${this.instances.select('i', 'i_')},` +
         ' EXISTS (SELECT 1 FROM secret_groups g WHERE g.instance_guid = $1 AND g.account_id = $2 AND g.id = $3) AS group_exists,' +
-        ' EXISTS (SELECT 1 FROM secrets s WHERE s.instance_guid = $1 AND s.account_id = $2 AND s.secret_group_id = $3 AND s.secret_type = $4 AND s.name = $5) AS name_taken' +
+        ' EXISTS (SELECT 1 FROM secrets s WHERE s.instance_guid = $1 AND s.account_id = $2 AND s.secret_group_id = $3 AND s.secret_type = $4 AND s.name = $5) AS name_taken,' +
+        // Counted only as far as the largest quota: the cost stays bounded however many secrets there are.
+        ' (SELECT COUNT(*) FROM (SELECT 1 FROM secrets c WHERE c.instance_guid = $1 AND c.account_id = $2 LIMIT $6) AS up_to) AS secrets_total' +
         ' FROM secret_instances i WHERE i.instance_guid = $1 AND i.account_id = $2',
     };
   }
@@ -83,11 +85,16 @@ abstract class SqlSecretQueries extends SecretQueries implements OnApplicationSh
     return { ...(instance ? { instance } : {}), ...(secret ? { secret } : {}), ...(current ? { current } : {}), locks: Number(row['locks_total'] ?? 0) };
   }
 
-  async placement(scope: TenantScope, groupId: string, secretType: string, name: string): Promise<Placement> {
+  async placement(scope: TenantScope, groupId: string, secretType: string, name: string, countUpTo: number): Promise<Placement> {
     const { accountId, instanceGuid } = tenantOf(scope);
-    const [row] = await this.reader.rows(this.placementStatement, [instanceGuid, accountId, groupId, secretType, name]);
+    const [row] = await this.reader.rows(this.placementStatement, [instanceGuid, accountId, groupId, secretType, name, countUpTo]);
     const instance = row ? this.instances.fromRow(row, 'i_') : undefined;
-    return { ...(instance ? { instance } : {}), groupExists: Boolean(row?.['group_exists']), nameTaken: Boolean(row?.['name_taken']) };
+    return {
+      ...(instance ? { instance } : {}),
+      groupExists: Boolean(row?.['group_exists']),
+      nameTaken: Boolean(row?.['name_taken']),
+      secretsTotal: Number(row?.['secrets_total'] ?? 0),
+    };
   }
 
   /** `INSERT INTO table (columns)` of an entity. */

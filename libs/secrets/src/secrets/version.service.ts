@@ -20,6 +20,8 @@ import { toWireVersion, toWireVersionMetadata } from './wire.js';
 import { secretEventRef } from './secret.service.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
+import { assertPayloadQuota, quotaOf } from '../quotas/quotas.js';
+import { SECRETS_OPTIONS, type SecretsDomainOptions } from './options.js';
 
 /** `created_by` of versions the rotation scheduler creates. */
 export const ROTATION_ACTOR = 'system';
@@ -54,6 +56,7 @@ export class VersionService {
     private readonly material: VersionMaterial,
     private readonly locks: LockDirectory,
     private readonly reads: ReadBookkeeping,
+    @Inject(SECRETS_OPTIONS) private readonly options: SecretsDomainOptions,
   ) {}
 
   async create(caller: GroupCaller, request: SecretsWire.CreateSecretVersionRequest): Promise<SecretsWire.SecretVersion> {
@@ -75,6 +78,13 @@ export class VersionService {
     const current = await new SecretStore(this.dataSource.manager).versionByOrdinal(scope, secret.id, secret.currentOrdinal);
     const now = this.clock.nowMs();
     const made = await this.material.next(instance, secret, current, prototype, now);
+    const quota = quotaOf(this.options.quotas, instance.planId);
+    try {
+      assertPayloadQuota(quota, instance.planId, secret.secretType, made.payload);
+    } catch (error) {
+      await this.material.discard(made);
+      throw error;
+    }
     const version: SecretVersionEntity = {
       ...scope,
       id: uuidV7(now),
@@ -103,7 +113,7 @@ export class VersionService {
         if (fresh.currentOrdinal !== secret.currentOrdinal) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
         const store = new SecretStore(manager);
         await store.insertVersion(version);
-        const pruned = await this.prunable(manager, scope, fresh, version.ordinal);
+        const pruned = await this.prunable(manager, scope, fresh, version.ordinal, quota.versionsKept);
         await store.removeVersions(scope, secret.id, pruned.map((old) => old.id));
         const expirationAt = made.secretExpirationAt === undefined ? fresh.expirationAt : made.secretExpirationAt;
         const changes = {
@@ -136,9 +146,9 @@ export class VersionService {
     return { secret: updated, version, payload: made.payload };
   }
 
-  /** Versions beyond the MAX_VERSIONS_KEPT newest once `newOrdinal` exists, except locked ones (kept until unlocked). */
-  private async prunable(manager: EntityManager, scope: TenantScope, secret: SecretEntity, newOrdinal: number): Promise<SecretVersionEntity[]> {
-    const oldest = newOrdinal - SecretsWire.MAX_VERSIONS_KEPT;
+  /** Versions beyond the `kept` newest (the plan's quota) once `newOrdinal` exists, except locked ones (kept until unlocked). */
+  private async prunable(manager: EntityManager, scope: TenantScope, secret: SecretEntity, newOrdinal: number, kept: number): Promise<SecretVersionEntity[]> {
+    const oldest = newOrdinal - kept;
     if (oldest < 1) return [];
     const candidates = await new SecretStore(manager).versionsUpTo(scope, secret.id, oldest);
     if (candidates.length === 0) return [];

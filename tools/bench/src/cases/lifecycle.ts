@@ -49,6 +49,7 @@ class StubResources extends InstanceResources {
   async removeBucket(): Promise<void> {}
   async deleteRegistration(_registration: RegistrationRef): Promise<void> {}
   async setSecretsState(): Promise<void> {}
+  async setSecretsPlan(): Promise<void> {}
   async createBucket(): Promise<void> {}
   async createRegistration(_registration: RegistrationRef): Promise<void> {}
   async activateSecrets(_instance: SecretsInstanceRef): Promise<void> {}

@@ -55,6 +55,7 @@ export function describeSecretQueriesConformance(name: string, harness: SecretQu
         kmsInstanceId: randomUUID(),
         kmsKeyId: randomUUID(),
         kmsAccountId: null,
+        planId: null,
         state,
         createdAt: T0,
         updatedAt: T0,
@@ -171,16 +172,26 @@ export function describeSecretQueriesConformance(name: string, harness: SecretQu
       it('says whether the group exists and whether the name is taken for the type in the group', async () => {
         const scope = await newInstance();
         const { secret } = await seeded(scope);
-        const free = await queries.placement(scope, 'default', 'arbitrary', 'free-name');
-        expect(free).toEqual({ instance: await new RegistryStore(dataSource.manager).instance(scope), groupExists: true, nameTaken: false });
-        expect(await queries.placement(scope, 'default', 'arbitrary', secret.name)).toMatchObject({ groupExists: true, nameTaken: true });
-        expect(await queries.placement(scope, 'default', 'kv', secret.name)).toMatchObject({ nameTaken: false });
-        expect(await queries.placement(scope, randomUUID(), 'arbitrary', secret.name)).toMatchObject({ groupExists: false, nameTaken: false });
-        expect(await queries.placement({ ...scope, accountId: 'another' }, 'default', 'arbitrary', secret.name)).toEqual({ groupExists: false, nameTaken: false });
+        const free = await queries.placement(scope, 'default', 'arbitrary', 'free-name', 1000);
+        expect(free).toEqual({ instance: await new RegistryStore(dataSource.manager).instance(scope), groupExists: true, nameTaken: false, secretsTotal: 1 });
+        expect(await queries.placement(scope, 'default', 'arbitrary', secret.name, 1000)).toMatchObject({ groupExists: true, nameTaken: true });
+        expect(await queries.placement(scope, 'default', 'kv', secret.name, 1000)).toMatchObject({ nameTaken: false });
+        expect(await queries.placement(scope, randomUUID(), 'arbitrary', secret.name, 1000)).toMatchObject({ groupExists: false, nameTaken: false });
+        expect(await queries.placement({ ...scope, accountId: 'another' }, 'default', 'arbitrary', secret.name, 1000)).toEqual({ groupExists: false, nameTaken: false, secretsTotal: 0 });
+      });
+
+      it("counts the instance's secrets, of every group and type, only up to the number asked for", async () => {
+        const scope = await newInstance();
+        await seeded(scope);
+        await seeded(scope, { secretType: 'kv' });
+        await seeded(scope);
+        expect((await queries.placement(scope, 'default', 'arbitrary', 'free-name', 1000)).secretsTotal).toBe(3);
+        expect((await queries.placement(scope, 'default', 'arbitrary', 'free-name', 2)).secretsTotal).toBe(2);
+        expect((await queries.placement(await newInstance(), 'default', 'arbitrary', 'free-name', 1000)).secretsTotal).toBe(0);
       });
 
       it('refuses a call without the account or the instance', async () => {
-        for (const scope of unscoped) await expect(queries.placement(scope, 'default', 'arbitrary', 'x')).rejects.toThrow(/without an account id/);
+        for (const scope of unscoped) await expect(queries.placement(scope, 'default', 'arbitrary', 'x', 1000)).rejects.toThrow(/without an account id/);
       });
     });
 
@@ -279,14 +290,14 @@ export function describeSecretQueriesConformance(name: string, harness: SecretQu
           // Awaited while the transaction is open: a read that waited for the connection would never return.
           return {
             view: await queries.secretView(scope, secret.id),
-            placement: await queries.placement(scope, 'default', secret.secretType, secret.name),
+            placement: await queries.placement(scope, 'default', secret.secretType, secret.name, 1000),
           };
         });
         expect(during.view.instance?.instanceGuid).toBe(scope.instanceGuid);
         expect(during.view.secret).toBeUndefined();
         expect(during.placement.nameTaken).toBe(false);
         expect((await queries.secretView(scope, secret.id)).secret).toEqual(secret);
-        expect((await queries.placement(scope, 'default', secret.secretType, secret.name)).nameTaken).toBe(true);
+        expect((await queries.placement(scope, 'default', secret.secretType, secret.name, 1000)).nameTaken).toBe(true);
       });
     });
   });
