@@ -16,6 +16,8 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let exitCode = 0;
+/** Tiers that failed without a failed test, named again at the end. */
+const tierProblems = [];
 
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
@@ -74,11 +76,18 @@ for (const tier of tiers.filter((name) => name !== 'static')) {
   failed += tierFailed;
   skipped += (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0);
   if (status !== 0 || tierFailed > 0) exitCode = 1;
+  // vitest also fails a run whose tests all passed: an unhandled error or rejection, a file that did
+  // not load. Say so in the closing lines, where a CI excerpt shows it.
+  const suitesFailed = report?.numFailedTestSuites ?? 0;
+  if (status !== 0 && tierFailed === 0) {
+    tierProblems.push(`the ${tier} tier exited ${status} with no failed test (${suitesFailed} failed file(s); look for "Unhandled" or "Errors" in its output)`);
+  }
   if (tierPassed === 0) {
     console.error(`the ${tier} tier ran no test`);
     exitCode = 1;
   }
 }
 rmSync(reports, { recursive: true, force: true });
+for (const problem of tierProblems) console.error(problem);
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(exitCode);

@@ -1,7 +1,8 @@
 /**
  * The read-only `events` user of docker/nats.conf, on a nats-server of its own started with that very
- * file (port, store and monitoring port changed, passwords from the environment as in compose):
- * `events tail` reads what a service publishes through JetStream, and the user can do nothing else.
+ * file (port, store and monitoring port changed, the certificates made for the run, no cluster routes,
+ * passwords from the environment as in compose): `events tail` reads what a service publishes through
+ * JetStream, and the user can do nothing else.
  */
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -15,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNatsPki, type NatsPki } from '../../../../e2e/harness/nats-tls.js';
 import { run } from '../cli.js';
 import { ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -42,6 +44,7 @@ let url: string;
 let iam: NatsConnection;
 let events: NatsConnection;
 let iamJsm: JetStreamManager;
+let pki: NatsPki;
 
 async function freePort(): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1');
@@ -57,15 +60,22 @@ function localConf(port: number, storeDir: string): string {
   const replaced = conf
     .replace(/^port: 4222$/m, `port: ${port}`)
     .replace(/^http_port: 8222$/m, '')
-    .replace(/^(\s*)store_dir: \/data$/m, `$1store_dir: "${storeDir}"`);
+    .replace(/^(\s*)store_dir: \/data$/m, `$1store_dir: "${storeDir}"`)
+    // One server: the compose cluster's routes (nats-1..3) do not resolve here.
+    .replace(/^cluster \{[\s\S]*?^\}$/m, '')
+    .replaceAll('/etc/nats/certs/nats.pem', pki.server.certFile)
+    .replaceAll('/etc/nats/certs/nats-key.pem', pki.server.keyFile)
+    .replaceAll('/etc/nats/certs/ca.pem', pki.caFile);
   expect(replaced.match(/^port: \d+$/m)?.[0]).toBe(`port: ${port}`);
   expect(replaced).toContain(`store_dir: "${storeDir}"`);
-  expect(replaced).not.toMatch(/http_port/);
+  expect(replaced).not.toMatch(/http_port|\/etc\/nats|^cluster/m);
+  expect(replaced).toMatch(/verify: true/);
   return replaced;
 }
 
 async function startServer(): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'sealbox-nats-events-'));
+  pki = createNatsPki(join(dir, 'pki'), ['iam', 'events']);
   const port = await freePort();
   writeFileSync(join(dir, 'nats.conf'), localConf(port, join(dir, 'store')));
   server = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf'), '-a', '127.0.0.1'], { env: passwords, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -82,12 +92,18 @@ async function startServer(): Promise<void> {
   url = `nats://127.0.0.1:${port}`;
 }
 
+/** A client of the run's CA, as each compose service is (mutual TLS). */
+const tlsOf = (user: string) => {
+  const files = pki.client(user);
+  return { ca: readFileSync(files.caFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8'), key: readFileSync(files.keyFile, 'utf8') };
+};
+
 const connectAs = (user: string, inboxPrefix?: string) =>
-  connect({ servers: url, user, pass: password(`${user.toUpperCase()}_NATS_PASSWORD`), ...(inboxPrefix ? { inboxPrefix } : {}) });
+  connect({ servers: url, user, pass: password(`${user.toUpperCase()}_NATS_PASSWORD`), tls: tlsOf(user), ...(inboxPrefix ? { inboxPrefix } : {}) });
 
 beforeAll(async () => {
   await startServer();
-  iam = await connectAs('iam');
+  iam = await connectAs('iam', '_INBOX.iam');
   // What every service does at start.
   await ensureEventsStream(iam);
   iamJsm = await jetstreamManager(iam);
@@ -131,7 +147,12 @@ describe('the events user of docker/nats.conf', () => {
           if (text.startsWith('Following')) published = jetstream(iam).publish('events.iam.x', JSON.stringify(sent));
         },
       },
-      env: { SEALBOX_NATS_PASSWORD: password('EVENTS_NATS_PASSWORD') },
+      env: {
+        SEALBOX_NATS_PASSWORD: password('EVENTS_NATS_PASSWORD'),
+        SEALBOX_NATS_TLS_CA_FILE: pki.client('events').caFile,
+        SEALBOX_NATS_TLS_CERT_FILE: pki.client('events').certFile,
+        SEALBOX_NATS_TLS_KEY_FILE: pki.client('events').keyFile,
+      },
       homedir: '/nonexistent',
       fetch: globalThis.fetch,
       nowMs: () => Date.now(),
