@@ -81,6 +81,20 @@ describe('RpcClient', () => {
     expect(transport.sent).toHaveLength(1);
   });
 
+  it('sends a retry-safe call again when the connection dropped with it in flight, a create never', async () => {
+    let calls = 0;
+    const dropped = () => Promise.reject(new RpcTransportError('disconnected', 'the NATS connection dropped'));
+    const transport = new ScriptedTransport(() => (++calls === 1 ? dropped() : Promise.resolve(encodeReply({ ok: REPORT }))));
+    const client = new RpcClient(transport, { timeoutMs: 1000 });
+    await expect(client.send('kms.health', {})).resolves.toEqual(REPORT);
+    expect(transport.sent).toHaveLength(2);
+
+    const creates = new ScriptedTransport(dropped);
+    const error = await errorOf(new RpcClient(creates, { timeoutMs: 1000 }).send('iam.signing-key.rotate', {}));
+    expect([error.code, error.message]).toEqual(['SERVICE_UNAVAILABLE', 'The iam service cannot be reached']);
+    expect(creates.sent).toHaveLength(1);
+  });
+
   it('does not try again when nobody serves the subject', async () => {
     const transport = new ScriptedTransport(() => Promise.reject(new RpcTransportError('unreachable', 'no responders')));
     const client = new RpcClient(transport, { timeoutMs: 1000 });

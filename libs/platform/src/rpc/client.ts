@@ -35,6 +35,8 @@ function firstTryMs(budget: number): number {
 }
 
 const isTimeout = (error: unknown) => error instanceof RpcTransportError && error.kind === 'timeout';
+/** No reply, and the request may have been lost on the way: a retry-safe call is sent again. */
+const isRetriable = (error: unknown) => error instanceof RpcTransportError && (error.kind === 'timeout' || error.kind === 'disconnected');
 
 /** The transport's promise, or a timeout RpcTransportError once `budgetMs` passed, whichever comes first. */
 function withinBudget(reply: Promise<Uint8Array>, subject: string, budgetMs: number): Promise<Uint8Array> {
@@ -96,8 +98,9 @@ export class RpcClient {
             bytes = await attempt(first);
           } catch (error) {
             const left = now + budget - Date.now();
-            if (first === budget || !isTimeout(error) || left < MIN_RETRY_MS) throw error;
-            // No answer in time: most likely a replica that stopped. Once more, to whichever member NATS picks now.
+            if (!RetrySafeSubjects.has(subject) || !isRetriable(error) || left < MIN_RETRY_MS) throw error;
+            // No answer in time (most likely a replica that stopped), or the connection dropped with the
+            // request in flight. Once more, to whichever member NATS picks now, on the current connection.
             bytes = await attempt(left);
           }
         } catch (error) {

@@ -37,6 +37,7 @@ export function natsConnectionOptions(config: NatsConnectionConfig, name: string
 class NatsLink implements TransportStatus {
   private connection: Promise<NatsConnection> | undefined;
   private state = 'not connected';
+  private readonly disconnectListeners: (() => void)[] = [];
 
   constructor(
     private readonly config: NatsConnectionConfig,
@@ -60,7 +61,10 @@ class NatsLink implements TransportStatus {
 
   private async follow(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === 'disconnect') this.state = 'disconnected';
+      if (status.type === 'disconnect') {
+        this.state = 'disconnected';
+        for (const listener of this.disconnectListeners) listener();
+      }
       else if (status.type === 'reconnecting') this.state = 'reconnecting';
       else if (status.type === 'reconnect') this.state = 'connected';
     }
@@ -69,6 +73,11 @@ class NatsLink implements TransportStatus {
 
   isConnected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Called each time the connection drops (before it reconnects). */
+  onDisconnect(listener: () => void): void {
+    this.disconnectListeners.push(listener);
   }
 
   describe(): string {
@@ -95,6 +104,9 @@ export class NatsRpcClient implements RpcTransportClient, TransportStatus {
     name: string,
   ) {
     this.link = new NatsLink(config, `sealbox-${name}-client`);
+    // A reply to a request sent on a connection that dropped may never come: fail those requests now,
+    // not at their deadline (RpcClient sends a retry-safe one again, on the new connection).
+    this.link.onDisconnect(() => this.inbox?.inbox.failAll(new Error('the NATS connection dropped'), 'disconnected'));
   }
 
   /** Connect now (otherwise the first request does). */

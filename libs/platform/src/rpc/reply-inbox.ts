@@ -73,10 +73,11 @@ export class ReplyInbox {
     return request;
   }
 
-  private failAll(error: Error): void {
+  /** Fail every request waiting for its reply (the connection closed, or dropped: `disconnected`). */
+  failAll(error: Error, kind: RpcTransportError['kind'] = 'unreachable'): void {
     for (const token of [...this.pending.keys()]) {
       const request = this.end(token);
-      request?.reject(new RpcTransportError('unreachable', `${request.subject}: ${error.message}`));
+      request?.reject(new RpcTransportError(kind, `${request.subject}: ${error.message}`));
     }
   }
 }

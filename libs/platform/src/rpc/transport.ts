@@ -21,7 +21,11 @@ export interface RpcTransportClient {
  */
 export class RpcTransportError extends Error {
   constructor(
-    readonly kind: 'timeout' | 'unreachable',
+    /**
+     * `disconnected`: the connection dropped with the request in flight. It may or may not have been
+     * done; only a retry-safe request is sent again (on the new connection).
+     */
+    readonly kind: 'timeout' | 'unreachable' | 'disconnected',
     message: string,
   ) {
     super(message);
