@@ -7,3 +7,4 @@ export * from './unseal-source.js';
 export * from './config.js';
 export * from './dev-mode.js';
 export * from './secret-file.js';
+export * from './auto-unseal.js';
