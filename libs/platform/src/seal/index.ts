@@ -8,3 +8,4 @@ export * from './config.js';
 export * from './dev-mode.js';
 export * from './secret-file.js';
 export * from './auto-unseal.js';
+export * from './service-seal.js';
