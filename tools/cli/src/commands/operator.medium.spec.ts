@@ -86,7 +86,17 @@ describe('sealbox operator', () => {
     await readyz(503);
     const status = await cli(['operator', 'seal-status', '--output', 'json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true, sealed: true, type: 'passphrase', t: 1 });
+    // --auto is for a store sealed by a PKCS#11 token: a passphrase store refuses it.
+    const auto = await cli(['operator', 'unseal', '--auto']);
+    expect(auto.code).toBe(ExitCode.SERVER);
+    expect(auto.stderr).toContain('UNSEAL_FAILED');
     expect((await cli(['operator', 'unseal', '--key', 'a long enough passphrase'])).code).toBe(ExitCode.OK);
     await readyz(200);
+    // This server has no PKCS#11 token configured for the seal: a rekey to it is refused, and nothing changes.
+    expect((await cli(['operator', 'rekey', '--pkcs11', '--shares', '3'])).code).toBe(ExitCode.USAGE);
+    const toToken = await cli(['operator', 'rekey', '--pkcs11']);
+    expect(toToken.code).toBe(ExitCode.SERVER);
+    expect(toToken.stderr).toContain('SEAL_TOKEN_NOT_CONFIGURED');
+    expect(JSON.parse((await cli(['operator', 'seal-status', '--output', 'json'])).stdout)).toMatchObject({ sealed: false, type: 'passphrase' });
   }, 60_000);
 });
