@@ -2,7 +2,7 @@ import { SealWire } from '@sealbox/contracts';
 import { createSoftHsm2Store, type SoftHsm2Store, type SoftHsm2Token } from '@sealbox/hsm/testing';
 import { SecretsManagerClient } from '@sealbox/sm-client';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -215,6 +215,25 @@ describe('seal: auto-unseal with a PKCS#11 token (standalone, SoftHSM2)', () => 
     expectError(unavailable, 503, 'SEAL_TOKEN_UNAVAILABLE');
     expect(JSON.stringify(unavailable.body)).not.toContain(token.pin);
     await wrongPin.close();
+  }, 120_000);
+
+  it('dev mode with a token configured: one command still, initialised with the token instead of a key file beside the data', async () => {
+    const dataDir = tempDir('dev');
+    const announced: string[] = [];
+    const dev = await start(dataDir, { ...tokenEnv({ SEALBOX_SEAL_PKCS11_KEY_LABEL: 'dev-seal-key' }), SEALBOX_SEAL_MODE: 'dev' }, announced);
+    expect(dev.sealed).toBe(false);
+    expect(announced.join('')).toContain(`initialised with the PKCS#11 token ${token.label}`);
+    expect(existsSync(join(dataDir, 'DEV-ONLY-unseal.key'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(dataDir, 'seal.json'), 'utf8'))).toMatchObject({ type: 'pkcs11', params: { keyLabel: 'dev-seal-key' } });
+    await dev.close();
+    expect((await start(dataDir, { ...tokenEnv({ SEALBOX_SEAL_PKCS11_KEY_LABEL: 'dev-seal-key' }), SEALBOX_SEAL_MODE: 'dev' })).sealed).toBe(false);
+
+    // A token that is not there: the start fails with one line naming the code, and the empty directory stays uninitialised.
+    const missing = tempDir('dev-missing');
+    await expect(start(missing, { ...tokenEnv({ SEALBOX_SEAL_PKCS11_TOKEN_LABEL: 'no-such-token' }), SEALBOX_SEAL_MODE: 'dev' })).rejects.toThrow(
+      /cannot initialise the seal with the PKCS#11 token no-such-token: SEAL_TOKEN_UNAVAILABLE/,
+    );
+    expect(existsSync(join(missing, 'seal.json'))).toBe(false);
   }, 120_000);
 
   it('rekey passphrase → pkcs11 → shares keeps the data; pkcs11 without a token configured is 409 SEAL_TOKEN_NOT_CONFIGURED', async () => {

@@ -23,6 +23,9 @@ import {
   createHttpApp,
   createLogger,
   dataDirStartupError,
+  DomainError,
+  StartupError,
+  StartupExitCode,
   devUnseal,
   listenStartupError,
   readSecretFile,
@@ -175,7 +178,21 @@ async function unsealAtStart(
   announce: (text: string) => void,
 ): Promise<void> {
   const { mode, devInProduction } = sealModeOf(config);
-  if (mode === 'dev') {
+  const tokenLabel = config.SEALBOX_SEAL_PKCS11_TOKEN_LABEL;
+  if (mode === 'dev' && !keeper.initialized && tokenLabel !== undefined) {
+    // Dev mode with a token configured: still one command, but auto-unseal instead of a key file beside the data.
+    try {
+      await keeper.initialize('pkcs11', {});
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      throw new StartupError(
+        StartupExitCode.CONFIG,
+        `cannot initialise the seal with the PKCS#11 token ${tokenLabel}: ${error.code}: ${error.message}`,
+        'check SEALBOX_SEAL_PKCS11_LIBRARY, SEALBOX_SEAL_PKCS11_TOKEN_LABEL and SEALBOX_SEAL_PKCS11_PIN_FILE',
+      );
+    }
+    announce(`DEV MODE: the key store was initialised with the PKCS#11 token ${tokenLabel} and unseals itself from it (auto-unseal); no unseal key is written beside the data.\n`);
+  } else if (mode === 'dev') {
     if (devInProduction) logger.warn('seal: SEALBOX_SEAL_MODE=dev with SEALBOX_ENV=production: the unseal key lies beside the data (asked for explicitly)');
     const dev = await devUnseal(keeper, dataDir);
     if (dev.unsealed) {
