@@ -122,7 +122,7 @@ describe('start-up', () => {
       const [code] = (await once(child, 'exit')) as [number | null];
       expect(code).toBe(78);
       expect(output.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(output.stderr).toMatch(/^sealbox iam: cannot unseal the iam master key: .*does not open.*Fix: .*SEALBOX_IAM_SEAL_DIRECTORY/);
+      expect(output.stderr).toMatch(/^sealbox iam: cannot unseal the iam master key: UNSEAL_FAILED: .*does not open.*Fix: .*SEALBOX_IAM_SEAL_DIRECTORY/);
       expect(output.stderr).not.toContain('another passphrase');
     } finally {
       rmSync(dir, { recursive: true, force: true });

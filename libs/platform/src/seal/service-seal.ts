@@ -21,8 +21,8 @@ export interface ServiceSealOptions {
  * The seal of a distributed service that keeps a master key on disk (iam), with no operator at
  * hand: on the first start the seal is initialised with the PKCS#11 token when one is configured
  * (auto-unseal), else with the passphrase of the file; every start unseals it the same way. Throws
- * (the caller exits with one line) when the configured secret does not open it: the master keys then
- * stay wrapped on disk. Initialise it with ONE replica: two first starts would make two root keys.
+ * (the caller exits with one line; a DomainError carries the code: UNSEAL_FAILED, SEAL_TOKEN_*) when
+ * the configured secret does not open it: the master keys then stay wrapped on disk. Initialise it with ONE replica: two first starts would make two root keys.
  */
 export async function unsealServiceSeal(options: ServiceSealOptions): Promise<KeyProtector> {
   await mkdir(options.directory, { recursive: true, mode: 0o700 });
@@ -34,9 +34,8 @@ export async function unsealServiceSeal(options: ServiceSealOptions): Promise<Ke
     else throw new Error(`${options.directory}: no unseal secret configured (a PKCS#11 token or a passphrase file)`);
   }
   if (keeper.type === 'pkcs11') {
-    await keeper.autoUnseal().catch((error: unknown) => {
-      throw new Error(`the PKCS#11 token does not unseal ${keeper.path}: ${error instanceof Error ? `${(error as { code?: string }).code ?? ''} ${error.message}`.trim() : String(error)}`);
-    });
+    // DomainErrors with their code (SEAL_TOKEN_KEY_NOT_FOUND...), which the caller's one line names.
+    await keeper.autoUnseal();
   } else if (keeper.type === 'passphrase' && passphrase !== undefined) {
     await keeper.unseal(passphrase);
   } else {
