@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,11 @@ const app = (name: string) => join(root, 'apps', name, 'dist', 'main.js');
 describe('start-up', () => {
   it.each([
     ['iam', {}, 'SEALBOX_DATABASE_URL: is required'],
+    [
+      'iam',
+      { SEALBOX_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', SEALBOX_ENV: 'production', SEALBOX_IAM_MASTER_KEY_FILE: '/tmp/clear.key' },
+      'SEALBOX_IAM_SEAL_DIRECTORY: is required with SEALBOX_ENV=production',
+    ],
     ['kms', { SEALBOX_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x' }, 'SEALBOX_PKCS11_PIN: is required'],
     ['gateway', { SEALBOX_PORT: 'not-a-port' }, 'SEALBOX_PORT:'],
     ['standalone', { SEALBOX_TLS_CERT_FILE: '/tmp/cert.pem' }, 'SEALBOX_TLS_KEY_FILE: is required'],
@@ -94,6 +99,35 @@ describe('start-up', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('iam whose seal the configured secret does not open exits 78 with one line naming the cause; the seal directory holds no clear key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));
+    const passphraseFile = join(dir, 'passphrase');
+    try {
+      const env = {
+        SEALBOX_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x',
+        SEALBOX_ENV: 'production',
+        SEALBOX_IAM_SEAL_DIRECTORY: join(dir, 'iam-seal'),
+        SEALBOX_UNSEAL_PASSPHRASE_FILE: passphraseFile,
+      };
+      // A seal initialised with one passphrase (by the first start), then a start with another.
+      writeFileSync(passphraseFile, 'the first iam seal passphrase\n', { mode: 0o600 });
+      const first = start(process.execPath, [app('iam')], { ...env, SEALBOX_NATS_URL: 'nats://127.0.0.1:1' });
+      for (let waited = 0; waited < 300 && !readdirSync(join(dir)).includes('iam-seal'); waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let waited = 0; waited < 300 && !readdirSync(join(dir, 'iam-seal')).includes('seal.json'); waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+      first.child.kill('SIGTERM');
+      await once(first.child, 'exit');
+      writeFileSync(passphraseFile, 'another passphrase entirely\n', { mode: 0o600 });
+      const { child, output } = start(process.execPath, [app('iam')], env);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(78);
+      expect(output.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(output.stderr).toMatch(/^sealbox iam: cannot unseal the iam master key: UNSEAL_FAILED: .*does not open.*Fix: .*SEALBOX_IAM_SEAL_DIRECTORY/);
+      expect(output.stderr).not.toContain('another passphrase');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('standalone prints the first-start banner last, after the start-up lines; off a terminal it names the key file, never the key', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sealbox-startup-'));

@@ -165,6 +165,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       freePort(),
     ] as const);
     const token = initSoftHsmToken(join(workDir, 'softhsm'), TOKEN_LABEL);
+    const pinFile = join(workDir, 'seal-pin');
+    writeFileSync(pinFile, token.pin, { mode: 0o600 });
 
     const common = (app: StackApp): Record<string, string> => ({
       ...baseEnv(),
@@ -186,7 +188,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       iam: {
         ...common('iam'),
         SEALBOX_DATABASE_URL: databaseUrl,
-        SEALBOX_IAM_MASTER_KEY_FILE: join(workDir, 'iam-master-key'),
+        // Sealed as in production: the master key only wrapped in the seal directory, auto-unsealed by the kms token.
+        SEALBOX_ENV: 'production',
+        SEALBOX_IAM_SEAL_DIRECTORY: join(workDir, 'iam-seal'),
+        SEALBOX_SEAL_PKCS11_LIBRARY: '/usr/lib/softhsm/libsofthsm2.so',
+        SEALBOX_SEAL_PKCS11_TOKEN_LABEL: token.label,
+        SEALBOX_SEAL_PKCS11_PIN_FILE: pinFile,
+        SEALBOX_SEAL_PKCS11_KEY_LABEL: 'sealbox-iam-seal',
+        SOFTHSM2_CONF: token.confFile,
         SEALBOX_IAM_ADMIN_KEY_FILE: join(workDir, 'admin-api-key'),
       },
       kms: {

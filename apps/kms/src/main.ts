@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { KmsAppConfig, KmsModule, kmsOptionsFrom, unsealKmsSoftHsm } from '@sealbox/kms';
-import { ConfigError, exitOnStartupError, loadConfig, runService, StartupError, StartupExitCode, SystemClock } from '@sealbox/platform';
+import { ConfigError, DomainError, exitOnStartupError, loadConfig, runService, StartupError, StartupExitCode, SystemClock } from '@sealbox/platform';
 
 // The soft backend's seal is opened before the service starts (the PKCS#11 backend has none).
 let protector: Awaited<ReturnType<typeof unsealKmsSoftHsm>>;
@@ -12,7 +12,7 @@ try {
       ? error
       : new StartupError(
           StartupExitCode.CONFIG,
-          `cannot unseal the soft HSM: ${error instanceof Error ? error.message : String(error)}`,
+          `cannot unseal the soft HSM: ${error instanceof DomainError ? `${error.code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
           'check SEALBOX_UNSEAL_PASSPHRASE_FILE (0600, the passphrase of the first start) and SEALBOX_SOFT_HSM_DIRECTORY',
         ),
     'sealbox kms',

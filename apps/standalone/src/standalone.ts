@@ -11,17 +11,21 @@ import {
   setupOpenApi,
   type SealControl,
 } from '@sealbox/gateway';
-import { SoftHsm } from '@sealbox/hsm';
+import { pkcs11SealOptionsFrom, SoftHsm } from '@sealbox/hsm';
 import { iamDomainOptions, IamModule } from '@sealbox/iam';
 import { kmsDomainOptions, KmsModule } from '@sealbox/kms';
 import { lifecycleDomainOptions, LifecycleModule } from '@sealbox/lifecycle';
 import {
   addNotImplementedHandlers,
+  autoUnsealAtStart,
   SpooledEventPublisher,
   SystemClock,
   createHttpApp,
   createLogger,
   dataDirStartupError,
+  DomainError,
+  StartupError,
+  StartupExitCode,
   devUnseal,
   listenStartupError,
   readSecretFile,
@@ -98,7 +102,9 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
-    keeper = await SealKeeper.open({ directory: dataDir, sources: unsealSources({ ...(options.scryptLogN ? { scryptLogN: options.scryptLogN } : {}) }), clock });
+    const pkcs11 = pkcs11SealOptionsFrom(config);
+    const sources = unsealSources({ ...(options.scryptLogN ? { scryptLogN: options.scryptLogN } : {}), ...(pkcs11 ? { pkcs11 } : {}) });
+    keeper = await SealKeeper.open({ directory: dataDir, sources, clock });
     await unsealAtStart(keeper, config, dataDir, logger, announce);
   } catch (error) {
     throw dataDirStartupError(error, dataDir) ?? error;
@@ -135,8 +141,11 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   }
   if (server.sealed) {
     const status = keeper.status();
+    const autoError = status.auto_unseal_error;
     announce(
-      status.initialized
+      autoError
+        ? `Sealbox is SEALED: the auto-unseal from the PKCS#11 token failed (${autoError.code}: ${autoError.message}). Fix the token or SEALBOX_SEAL_PKCS11_*, then restart or run \`sealbox operator unseal\`.\n`
+        : status.initialized
         ? `Sealbox is SEALED: unseal it with \`sealbox operator unseal\` (${status.t} of ${status.n} ${status.type === 'shamir' ? 'shares' : 'secret'}); until then only /healthz, /readyz and /v1/sys/* answer.\n`
         : 'Sealbox is SEALED and not initialised: run `sealbox operator init` (a passphrase, or Shamir shares), then `sealbox operator unseal`.\n',
     );
@@ -157,7 +166,10 @@ export async function startStandalone(options: StandaloneOptions = {}): Promise<
   };
 }
 
-/** Dev mode unseals from DEV-ONLY-unseal.key (creating it on an empty store); a passphrase file unseals in any mode. */
+/**
+ * Dev mode unseals from DEV-ONLY-unseal.key (creating it on an empty store); a passphrase file unseals
+ * in any mode; a store sealed by a PKCS#11 token unseals from it in any mode (or stays sealed, one log line).
+ */
 async function unsealAtStart(
   keeper: SealKeeper,
   config: StandaloneAppConfig,
@@ -166,7 +178,21 @@ async function unsealAtStart(
   announce: (text: string) => void,
 ): Promise<void> {
   const { mode, devInProduction } = sealModeOf(config);
-  if (mode === 'dev') {
+  const tokenLabel = config.SEALBOX_SEAL_PKCS11_TOKEN_LABEL;
+  if (mode === 'dev' && !keeper.initialized && tokenLabel !== undefined) {
+    // Dev mode with a token configured: still one command, but auto-unseal instead of a key file beside the data.
+    try {
+      await keeper.initialize('pkcs11', {});
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      throw new StartupError(
+        StartupExitCode.CONFIG,
+        `cannot initialise the seal with the PKCS#11 token ${tokenLabel}: ${error.code}: ${error.message}`,
+        'check SEALBOX_SEAL_PKCS11_LIBRARY, SEALBOX_SEAL_PKCS11_TOKEN_LABEL and SEALBOX_SEAL_PKCS11_PIN_FILE',
+      );
+    }
+    announce(`DEV MODE: the key store was initialised with the PKCS#11 token ${tokenLabel} and unseals itself from it (auto-unseal); no unseal key is written beside the data.\n`);
+  } else if (mode === 'dev') {
     if (devInProduction) logger.warn('seal: SEALBOX_SEAL_MODE=dev with SEALBOX_ENV=production: the unseal key lies beside the data (asked for explicitly)');
     const dev = await devUnseal(keeper, dataDir);
     if (dev.unsealed) {
@@ -180,6 +206,7 @@ async function unsealAtStart(
   } else if (keeper.type === 'dev-key') {
     logger.warn('seal: operator mode and a store sealed by a dev-only key: it stays sealed (unseal with the key, then rekey)');
   }
+  await autoUnsealAtStart(keeper, logger);
   const passphraseFile = config.SEALBOX_UNSEAL_PASSPHRASE_FILE;
   if (keeper.sealed && keeper.initialized && passphraseFile) {
     if (keeper.type !== 'passphrase') throw new Error(`SEALBOX_UNSEAL_PASSPHRASE_FILE is set but the key store is sealed by ${keeper.type ?? 'nothing'}`);

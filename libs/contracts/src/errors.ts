@@ -64,6 +64,12 @@ export const ErrorCodes = [
   'UNSEAL_FAILED',
   /** The key store has no unseal secret yet: `POST /v1/sys/init` first (409). */
   'SEAL_NOT_INITIALIZED',
+  /** Auto-unseal: no PKCS#11 token is configured (SEALBOX_SEAL_PKCS11_TOKEN_LABEL) for a pkcs11 init, rekey or unseal (409). */
+  'SEAL_TOKEN_NOT_CONFIGURED',
+  /** Auto-unseal: the configured token has no key with the configured label (SEALBOX_SEAL_PKCS11_KEY_LABEL) (409). */
+  'SEAL_TOKEN_KEY_NOT_FOUND',
+  /** Auto-unseal: the PKCS#11 module or token cannot be reached, or refused the PIN (503). */
+  'SEAL_TOKEN_UNAVAILABLE',
   'NOT_IMPLEMENTED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',

@@ -1,15 +1,5 @@
 import { providerKinds } from '@sealbox/kms-plugins';
-import {
-  DatabaseSettings,
-  readSecretFile,
-  readSecretFileSync,
-  SealKeeper,
-  ServiceSettings,
-  unsealSources,
-  type Clock,
-  type KeyProtector,
-} from '@sealbox/platform';
-import { mkdir } from 'node:fs/promises';
+import { DatabaseSettings, readSecretFileSync, ServiceSettings, unsealServiceSeal, type Clock, type KeyProtector } from '@sealbox/platform';
 import { z } from 'zod';
 import type { KmsModuleOptions } from './kms.module.js';
 import type { KmsDomainOptions } from './tokens.js';
@@ -134,12 +124,9 @@ export function kmsOptionsFrom(config: KmsAppConfig, hsmProtector?: KeyProtector
  */
 export async function unsealKmsSoftHsm(config: KmsAppConfig, clock: Clock): Promise<KeyProtector | undefined> {
   if (config.SEALBOX_HSM_BACKEND !== 'soft') return undefined;
-  const directory = config.SEALBOX_SOFT_HSM_DIRECTORY ?? '';
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const keeper = await SealKeeper.open({ directory, sources: unsealSources(), clock });
-  const passphrase = await readSecretFile(config.SEALBOX_UNSEAL_PASSPHRASE_FILE ?? '', 'SEALBOX_UNSEAL_PASSPHRASE_FILE');
-  if (!keeper.initialized) await keeper.initialize('passphrase', { passphrase });
-  if (keeper.type !== 'passphrase') throw new Error(`${directory}/seal.json is sealed by ${keeper.type ?? 'nothing'}, not a passphrase`);
-  await keeper.unseal(passphrase);
-  return keeper.protector();
+  return unsealServiceSeal({
+    directory: config.SEALBOX_SOFT_HSM_DIRECTORY ?? '',
+    clock,
+    passphraseFile: { path: config.SEALBOX_UNSEAL_PASSPHRASE_FILE ?? '', setting: 'SEALBOX_UNSEAL_PASSPHRASE_FILE' },
+  });
 }

@@ -25,7 +25,8 @@ export class SealStatusRoutes {
   @Post('init')
   @HttpCode(200)
   @Operation({
-    summary: 'Initialise an empty key store with its unseal secret: a passphrase, or n Shamir shares of which k unseal (shown once); 409 once initialised',
+    summary:
+      'Initialise an empty key store with its unseal secret: a passphrase, n Shamir shares of which k unseal (shown once), or the configured PKCS#11 token (auto-unseal); 409 once initialised',
     body: SealSecretRequest,
     response: SealSecretResponse,
   })
@@ -36,7 +37,8 @@ export class SealStatusRoutes {
   @Post('unseal')
   @HttpCode(200)
   @Operation({
-    summary: 'Give one unseal input (a share, the passphrase or the key); a wrong secret is 400 UNSEAL_FAILED and resets the progress (rate limited)',
+    summary:
+      'Give one unseal input (a share, the passphrase or the key), or {} to unseal a pkcs11 (auto-unseal) store from its token again; a wrong secret is 400 UNSEAL_FAILED and resets the progress (rate limited)',
     body: UnsealRequest,
     response: SealStatus,
   })

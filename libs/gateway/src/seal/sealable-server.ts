@@ -97,7 +97,8 @@ export class SealableServer implements SealControl {
       return keeper.status();
     }
     const wasSealed = keeper.sealed;
-    const status = await keeper.unseal(request.key);
+    // No key: an auto-unseal (PKCS#11) store asks its token again; any other kind refuses (UNSEAL_FAILED).
+    const status = 'key' in request ? await keeper.unseal(request.key) : await keeper.autoUnseal();
     if (wasSealed && !status.sealed && this.currentSealed) {
       let full: NestFastifyApplication;
       try {

@@ -50,12 +50,15 @@ describe('httpStatusOf', () => {
     ['SEALED', 503],
     ['UNSEAL_FAILED', 400],
     ['SEAL_NOT_INITIALIZED', 409],
+    ['SEAL_TOKEN_NOT_CONFIGURED', 409],
+    ['SEAL_TOKEN_KEY_NOT_FOUND', 409],
+    ['SEAL_TOKEN_UNAVAILABLE', 503],
   ])('%s is %i', (code, status) => {
     expect(httpStatusOf(code)).toBe(status);
   });
 
-  it('blames the server only for SEALED, INTERNAL, NOT_IMPLEMENTED and SERVICE_UNAVAILABLE', () => {
+  it('blames the server only for SEALED, an unreachable seal token, INTERNAL, NOT_IMPLEMENTED and SERVICE_UNAVAILABLE', () => {
     const serverSide = ErrorCodes.filter((code) => httpStatusOf(code) >= 500);
-    expect(serverSide).toEqual(['SEALED', 'NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
+    expect(serverSide).toEqual(['SEALED', 'SEAL_TOKEN_UNAVAILABLE', 'NOT_IMPLEMENTED', 'SERVICE_UNAVAILABLE', 'INTERNAL']);
   });
 });

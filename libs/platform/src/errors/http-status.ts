@@ -35,6 +35,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'IMPORT_TOKEN_EXPIRED':
     case 'IMPORT_TOKEN_EXHAUSTED':
     case 'SEAL_NOT_INITIALIZED':
+    case 'SEAL_TOKEN_NOT_CONFIGURED':
+    case 'SEAL_TOKEN_KEY_NOT_FOUND':
     case 'IDEMPOTENCY_KEY_IN_USE':
     case 'QUOTA_EXCEEDED':
       return 409;
@@ -66,6 +68,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 501;
     case 'SERVICE_UNAVAILABLE':
     case 'SEALED':
+    case 'SEAL_TOKEN_UNAVAILABLE':
       return 503;
   }
 }

@@ -7,3 +7,5 @@ export * from './unseal-source.js';
 export * from './config.js';
 export * from './dev-mode.js';
 export * from './secret-file.js';
+export * from './auto-unseal.js';
+export * from './service-seal.js';

@@ -70,6 +70,8 @@ export class SealKeeper {
   private rootKey: Buffer | undefined;
   private inputs: string[] = [];
   private failures: number[] = [];
+  /** Why the last auto-unseal failed (code and message, no secret), shown by `status()` until one succeeds. */
+  private autoError: SealWire.AutoUnsealError | undefined;
   private readonly files: DurableFiles;
   private readonly throttle: UnsealThrottleOptions;
   private busy: Promise<unknown> = Promise.resolve();
@@ -118,7 +120,53 @@ export class SealKeeper {
     if (!file) return { initialized: false, sealed: true, t: 0, n: 0, progress: 0 };
     const source = this.source(file.type);
     const params = source.paramsSchema.parse(file.params);
-    return { type: file.type, initialized: true, sealed: this.sealed, t: source.required(params), n: source.pieces(params), progress: this.inputs.length };
+    return {
+      type: file.type,
+      initialized: true,
+      sealed: this.sealed,
+      t: source.required(params),
+      n: source.pieces(params),
+      progress: this.inputs.length,
+      ...(this.autoError && this.sealed ? { auto_unseal_error: this.autoError } : {}),
+    };
+  }
+
+  /** Whether the store unseals by itself (its kind takes no operator input: a PKCS#11 token). */
+  get autoUnseals(): boolean {
+    return this.file !== undefined && this.source(this.file.type).auto === true;
+  }
+
+  /**
+   * Unseal an auto-unseal store from its device (the token decrypts the KEK), without input. A
+   * failure keeps the store sealed, is remembered for `status()` (`auto_unseal_error`) and thrown:
+   * SEAL_TOKEN_KEY_NOT_FOUND, SEAL_TOKEN_UNAVAILABLE, SEAL_TOKEN_NOT_CONFIGURED or UNSEAL_FAILED.
+   * A store of another kind is UNSEAL_FAILED (it needs its key, shares or passphrase).
+   */
+  autoUnseal(): Promise<SealStatus> {
+    return this.exclusive(async () => {
+      const file = this.file;
+      if (!file) throw notInitializedError();
+      if (!this.sealed) return this.status();
+      const source = this.source(file.type);
+      if (source.auto !== true) throw unsealFailed(`This key store is sealed by ${file.type}: give ${file.type === 'shamir' ? 'a share' : 'the secret'} (key)`);
+      this.checkThrottle();
+      const params = source.paramsSchema.parse(file.params);
+      let kek: Buffer | undefined;
+      try {
+        kek = await source.derive(params, []);
+        this.rootKey = unwrapWithKey(kek, Buffer.from(file.rootKey, 'base64'), rootKeyContext(file.type, file.params));
+      } catch (error) {
+        this.fail();
+        const failure = error instanceof DomainError ? error : unsealFailed('The token key does not open this key store (seal.json was edited, or another key)');
+        this.autoError = { code: failure.code, message: failure.message };
+        throw failure;
+      } finally {
+        kek?.fill(0);
+      }
+      this.autoError = undefined;
+      this.failures = [];
+      return this.status();
+    });
   }
 
   /**
@@ -187,6 +235,7 @@ export class SealKeeper {
     this.rootKey?.fill(0);
     this.rootKey = undefined;
     this.inputs = [];
+    this.autoError = undefined;
   }
 
   /** A new unseal secret (any kind) for the same root key: nothing else is re-encrypted. Needs the store unsealed. */

@@ -11,6 +11,11 @@ import { DomainError } from '../errors/index.js';
  */
 export interface UnsealSource<Init, Params> {
   readonly type: SealType;
+  /**
+   * An auto-unseal kind (a PKCS#11 token): it takes no operator input (`required` is 0) and
+   * `derive(params, [])` asks the device; the key store unseals with it at start (`autoUnseal`).
+   */
+  readonly auto?: boolean;
   /** What `init` and `rekey` take for this kind (the request body minus `type`). */
   readonly initSchema: z.ZodType<Init>;
   /** What is stored in seal.json for this kind (public). */

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createSoftHsm2Store, type SoftHsm2Store } from '@sealbox/hsm/testing';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,7 +87,68 @@ describe('sealbox operator', () => {
     await readyz(503);
     const status = await cli(['operator', 'seal-status', '--output', 'json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true, sealed: true, type: 'passphrase', t: 1 });
+    // --auto is for a store sealed by a PKCS#11 token: a passphrase store refuses it.
+    const auto = await cli(['operator', 'unseal', '--auto']);
+    expect(auto.code).toBe(ExitCode.SERVER);
+    expect(auto.stderr).toContain('UNSEAL_FAILED');
     expect((await cli(['operator', 'unseal', '--key', 'a long enough passphrase'])).code).toBe(ExitCode.OK);
     await readyz(200);
+    // This server has no PKCS#11 token configured for the seal: a rekey to it is refused, and nothing changes.
+    expect((await cli(['operator', 'rekey', '--pkcs11', '--shares', '3'])).code).toBe(ExitCode.USAGE);
+    const toToken = await cli(['operator', 'rekey', '--pkcs11']);
+    expect(toToken.code).toBe(ExitCode.SERVER);
+    expect(toToken.stderr).toContain('SEAL_TOKEN_NOT_CONFIGURED');
+    expect(JSON.parse((await cli(['operator', 'seal-status', '--output', 'json'])).stdout)).toMatchObject({ sealed: false, type: 'passphrase' });
+  }, 60_000);
+});
+
+describe('sealbox operator with a PKCS#11 token (auto-unseal, SoftHSM2)', () => {
+  let softhsm: SoftHsm2Store;
+  let tokenEnv: Record<string, string>;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    softhsm = await createSoftHsm2Store();
+    const token = await softhsm.initToken();
+    const pinFile = join(home, 'seal-pin');
+    writeFileSync(pinFile, token.pin, { mode: 0o600 });
+    tokenEnv = { SEALBOX_SEAL_PKCS11_TOKEN_LABEL: token.label, SEALBOX_SEAL_PKCS11_PIN_FILE: pinFile, SEALBOX_SEAL_PKCS11_KEY_LABEL: 'cli-seal' };
+    dataDir = join(home, 'data-pkcs11');
+  });
+  afterAll(async () => {
+    await softhsm?.remove();
+  });
+
+  const startWith = (env: Record<string, string>) =>
+    startStandalone({
+      env: { SEALBOX_DATA_DIR: dataDir, SEALBOX_PORT: '0', SEALBOX_LOG_LEVEL: 'silent', SEALBOX_SEAL_MODE: 'operator', ...env },
+      announce: () => undefined,
+    });
+
+  it('init --pkcs11, unseal --auto; a restart with a wrong key label shows the code in seal-status and unseal --auto', async () => {
+    const first = await startWith(tokenEnv);
+    try {
+      const init = await cli(['operator', 'init', '--pkcs11', '--endpoint', first.url]);
+      expect(init.code).toBe(ExitCode.OK);
+      expect(init.stdout).toContain('unseals itself from the token');
+      expect(init.stdout).toContain('sealbox operator unseal --auto');
+      const unsealed = await cli(['operator', 'unseal', '--auto', '--endpoint', first.url, '--output', 'json']);
+      expect(unsealed.code).toBe(ExitCode.OK);
+      expect(JSON.parse(unsealed.stdout)).toMatchObject({ sealed: false, type: 'pkcs11' });
+    } finally {
+      await first.close();
+    }
+
+    const wrong = await startWith({ ...tokenEnv, SEALBOX_SEAL_PKCS11_KEY_LABEL: 'not-the-cli-seal' });
+    try {
+      const status = await cli(['operator', 'seal-status', '--endpoint', wrong.url]);
+      expect(status.code).toBe(ExitCode.OK);
+      expect(status.stdout).toMatch(/Auto-unseal error:?\s+SEAL_TOKEN_KEY_NOT_FOUND/);
+      const retried = await cli(['operator', 'unseal', '--auto', '--endpoint', wrong.url]);
+      expect(retried.code).toBe(ExitCode.SERVER);
+      expect(retried.stderr).toContain('SEAL_TOKEN_KEY_NOT_FOUND');
+    } finally {
+      await wrong.close();
+    }
   }, 60_000);
 });

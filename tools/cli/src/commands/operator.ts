@@ -38,14 +38,19 @@ function statusText(status: SealWire.SealStatus): string {
     ['Threshold', status.t],
     ['Shares', status.n],
     ['Unseal progress', `${status.progress}/${status.t}`],
+    ...(status.auto_unseal_error ? ([['Auto-unseal error', `${status.auto_unseal_error.code}: ${status.auto_unseal_error.message}`]] as const) : []),
   ]);
 }
 
-/** A passphrase or `--shares N --threshold K` as the body of init and rekey. */
+/** A passphrase, `--shares N --threshold K` or `--pkcs11` as the body of init and rekey. */
 function secretRequest(context: Context): SealWire.SealSecretRequest {
   const passphrase = stringOption(context.values, 'passphrase');
   const shares = stringOption(context.values, 'shares');
   const threshold = stringOption(context.values, 'threshold');
+  if (context.values['pkcs11'] === true) {
+    if (passphrase !== undefined || shares !== undefined || threshold !== undefined) throw usage('Give either --pkcs11, --passphrase or --shares and --threshold');
+    return { type: 'pkcs11' };
+  }
   if (passphrase !== undefined) {
     if (shares !== undefined || threshold !== undefined) throw usage('Give either --passphrase or --shares and --threshold, not both');
     return { type: 'passphrase', passphrase: passphrase.replace(/\r?\n$/, '') };
@@ -62,9 +67,11 @@ const secretOptions = [
   { flags: '--passphrase <passphrase>', description: `an unseal passphrase (at least ${SealWire.MIN_PASSPHRASE_LENGTH} characters; @FILE or @- keeps it off the command line)` },
   { flags: '--shares <n>', description: 'Shamir: how many unseal key shares to make (default 5)' },
   { flags: '--threshold <k>', description: 'Shamir: how many shares unseal (default 3)' },
+  { flags: '--pkcs11', description: "auto-unseal: the server's PKCS#11 token (SEALBOX_SEAL_PKCS11_*) keeps the unseal key; the store then unseals itself at start" },
 ];
 
 function secretText(answer: SealWire.SealSecretResponse, what: string): string {
+  if (answer.type === 'pkcs11') return `${what}: the unseal key is wrapped by the PKCS#11 token's key; the store unseals itself from the token at start (or with sealbox operator unseal, no key).\n`;
   if (answer.type !== 'shamir') return `${what}. Keep the passphrase safe: it is not stored anywhere and nothing opens without it.\n`;
   return `${what}.\n\n${answer.keys.map((key, index) => `Unseal key ${index + 1}: ${key}`).join('\n')}\n\nThese shares are shown ONCE and stored nowhere: give each to a different operator. Unsealing needs the threshold of them (sealbox operator unseal, one share per call).\n`;
 }
@@ -73,11 +80,12 @@ const init: CommandSpec = {
   words: ['operator', 'init'],
   summary: 'Initialise an empty key store: n Shamir shares of which k unseal (shown once), or a passphrase',
   options: [...secretOptions, endpointOption],
-  examples: ['sealbox operator init --shares 5 --threshold 3', 'sealbox operator init --passphrase @- < passphrase.txt'],
+  examples: ['sealbox operator init --shares 5 --threshold 3', 'sealbox operator init --passphrase @- < passphrase.txt', 'sealbox operator init --pkcs11'],
   async run(context) {
     const answer = await publicRequest(context, { method: 'POST', path: '/v1/sys/init', json: secretRequest(context) });
     const created = answerOf(SealWire.SealSecretResponse, answer, 'POST /v1/sys/init');
-    emit(context.io.stdout, context.format, created, () => `${secretText(created, 'Initialised')}It is still sealed: run sealbox operator unseal.\n`);
+    const next = created.type === 'pkcs11' ? 'sealbox operator unseal --auto' : 'sealbox operator unseal';
+    emit(context.io.stdout, context.format, created, () => `${secretText(created, 'Initialised')}It is still sealed: run ${next}.\n`);
   },
 };
 
@@ -88,14 +96,16 @@ const unseal: CommandSpec = {
   options: [
     { flags: '--key <key>', description: 'the share, passphrase or key (@FILE or @- keeps it off the command line and out of the shell history)' },
     { flags: '--reset', description: 'forget the inputs given so far' },
+    { flags: '--auto', description: 'a store sealed by a PKCS#11 token (auto-unseal): ask the token again' },
     endpointOption,
   ],
-  examples: ['sealbox operator unseal --key @-', 'sealbox operator unseal --reset'],
+  examples: ['sealbox operator unseal --key @-', 'sealbox operator unseal --reset', 'sealbox operator unseal --auto'],
   async run(context) {
     const key = stringOption(context.values, 'key') ?? context.positionals[0];
     const reset = context.values['reset'] === true;
-    if (!reset && !key) throw usage('Give the share, passphrase or key with --key (@FILE or @- to read it), or --reset');
-    const json = reset ? { reset: true } : { key: (key ?? '').replace(/\r?\n$/, '') };
+    const auto = context.values['auto'] === true;
+    if (!reset && !auto && !key) throw usage('Give the share, passphrase or key with --key (@FILE or @- to read it), --auto for a PKCS#11 auto-unseal store, or --reset');
+    const json = reset ? { reset: true } : auto ? {} : { key: (key ?? '').replace(/\r?\n$/, '') };
     const answer = await publicRequest(context, { method: 'POST', path: '/v1/sys/unseal', json });
     const status = answerOf(SealWire.SealStatus, answer, 'POST /v1/sys/unseal');
     emit(context.io.stdout, context.format, status, () => statusText(status));

@@ -14,6 +14,11 @@ export interface UnsealSourceCase<Init, Params> {
   readonly wrongInputs: (init: Init, handout: readonly string[]) => Promise<string[]>;
   /** An input no secret of this kind can be (refused by `accept`). */
   readonly malformed: string;
+  /**
+   * Auto-unseal kinds take no input: the same kind on another device (another token key) stands
+   * for "the wrong secret" and derives with `wrongInputs`.
+   */
+  readonly wrongSource?: UnsealSource<Init, Params>;
 }
 
 /**
@@ -50,7 +55,7 @@ export function describeUnsealSource<Init, Params>(testCase: UnsealSourceCase<In
       const wrong = await testCase.wrongInputs(testCase.init, created.handout);
       let derived: Buffer | undefined;
       try {
-        derived = await source.derive(params, wrong);
+        derived = await (testCase.wrongSource ?? source).derive(params, wrong);
       } catch (error) {
         expect(error).toBeInstanceOf(DomainError);
         expect((error as DomainError).code).toBe('UNSEAL_FAILED');
