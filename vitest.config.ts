@@ -67,10 +67,24 @@ export default defineConfig({
         test: {
           // The fault tier: the distributed stack on a NATS server of its own, under faults (npm run test:faults).
           name: 'faults',
-          include: ['e2e/faults/**/*.faults.spec.ts'],
+          include: ['e2e/faults/*.faults.spec.ts'],
           exclude: ['**/node_modules/**'],
           environment: 'node',
           globalSetup: ['e2e/faults/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          // The cluster fault tier: the distributed stack on a 3-node NATS cluster, nodes killed (npm run test:faults:cluster).
+          name: 'faults-cluster',
+          include: ['e2e/faults/cluster/*.faults.spec.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          globalSetup: ['e2e/faults/cluster/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareMachine } from './test-setup.mjs';
 
-const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e,faults,browser').split(',').map((tier) => tier.trim()).filter(Boolean);
+const tiers = (process.env.SEALBOX_TEST_TIERS ?? 'static,unit,medium,e2e,faults,faults-cluster,browser').split(',').map((tier) => tier.trim()).filter(Boolean);
 const reports = mkdtempSync(join(tmpdir(), 'sealbox-test-'));
 let passed = 0;
 let failed = 0;
@@ -24,7 +24,7 @@ function run(command, args) {
   return result.status ?? 1;
 }
 
-const needsStack = tiers.includes('e2e') || tiers.includes('faults');
+const needsStack = tiers.includes('e2e') || tiers.includes('faults') || tiers.includes('faults-cluster');
 if (tiers.includes('medium') || needsStack) {
   const ready = await prepareMachine();
   if (!ready.ok) {

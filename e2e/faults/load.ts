@@ -12,6 +12,8 @@ export interface Acknowledged {
   readonly id: string;
   readonly name: string;
   readonly payload: string;
+  /** When the 201 arrived (Date.now()): an event about it cannot be published before. */
+  readonly answeredAt: number;
 }
 
 /** A create retried with its Idempotency-Key, as a careful client does: after a 503, a 429, or no answer (and 409 IDEMPOTENCY_KEY_IN_USE). */
@@ -74,7 +76,7 @@ export class WriteLoad {
         const answer = await this.create(name, payload, key);
         this.samples.push({ at: performance.now(), status: answer.status, ...(answer.code ? { code: answer.code } : {}) });
         if (answer.status === 201 && answer.id) {
-          this.acknowledged.push({ id: answer.id, name, payload });
+          this.acknowledged.push({ id: answer.id, name, payload, answeredAt: Date.now() });
           if (answer.replayed) this.replays++;
           acknowledged = true;
           done = true;

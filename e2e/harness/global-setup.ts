@@ -161,7 +161,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ? waitForNatsServer({ servers: [externalNats] }, 15_000)
             .then(() => assertNoServiceAnswers(externalNats))
             .then((): RunningNats => ({ url: externalNats, client: { servers: [externalNats] }, appEnv: () => ({}) }))
-        : startNatsServer({ directory: join(workDir, 'nats'), logDir, pidFile, root: ROOT, apps: [...StackApps, 'events'] }),
+        : startNatsServer({
+            directory: join(workDir, 'nats'),
+            logDir,
+            pidFile,
+            root: ROOT,
+            apps: [...StackApps, 'events'],
+            // SEALBOX_E2E_NATS_NODES=3: a cluster (the cluster fault tier).
+            nodes: Number(process.env.SEALBOX_E2E_NATS_NODES ?? '1'),
+          }),
       freePort(),
     ] as const);
     const token = initSoftHsmToken(join(workDir, 'softhsm'), TOKEN_LABEL);
@@ -236,6 +244,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       natsUrl: nats.url,
       nats: nats.client,
       natsEventsEnv: nats.appEnv('events'),
+      ...(nats.nodes ? { natsNodes: nats.nodes } : {}),
       databaseUrl,
       s3Endpoint: objectStore.endpoint,
       adminKeyFile: appEnv.iam.SEALBOX_IAM_ADMIN_KEY_FILE ?? '',

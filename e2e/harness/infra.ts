@@ -1,15 +1,16 @@
 import { healthSubject, ServiceNames } from '@sealbox/contracts';
 import { requestOverNats } from '@sealbox/platform';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import S3rver from 's3rver';
-import { createNatsPki, NATS_TEST_USER, readNatsTlsConfig, writeNatsTlsConfig, type NatsClientOptions } from './nats-tls.js';
+import { createNatsPki, NATS_TEST_USER, readNatsTlsConfig, writeNatsTlsConfig, type NatsClientOptions, type NatsPki } from './nats-tls.js';
 import { spawnTracked } from './processes.js';
 
 /** A port nothing listens on right now (the OS picks it). */
@@ -172,20 +173,52 @@ export async function assertNoServiceAnswers(url: string): Promise<void> {
 }
 
 
-/**
- * A NATS server with JetStream for this run only (the `nats-server` binary, in a temp store), so no
- * other process on the machine can answer this stack's subjects or receive its events.
- */
-/** The run's NATS server: its URL, the tests' connection options, and each app's NATS variables. */
+/** One node of the run's NATS cluster. */
+export interface NatsNode {
+  /** `server_name` (the stream's `cluster.leader` names it). */
+  readonly serverName: string;
+  readonly url: string;
+  /**
+   * The node's configuration: start it again with `startNatsNode`. Also the pid file's marker of its
+   * process (a tracked process is recognised by a marker among its arguments).
+   */
+  readonly configFile: string;
+  /** Its monitoring endpoint (`/connz`, `/jsz`). */
+  readonly monitorUrl: string;
+}
+
+/** The run's NATS server (or cluster): its URL(s), the tests' connection options, and each app's NATS variables. */
 export interface RunningNats {
+  /** One URL, or a comma-separated list of a cluster's (as SEALBOX_NATS_URL takes them). */
   readonly url: string;
   readonly client: NatsClientOptions;
   appEnv(app: string): Record<string, string>;
+  /** The nodes of a cluster (absent: one server). */
+  readonly nodes?: readonly NatsNode[];
+}
+
+/** (Re)start one node of the run's NATS from its configuration file. */
+export function startNatsNode(node: Pick<NatsNode, 'configFile'>, options: { readonly logDir: string; readonly pidFile: string }): void {
+  const folder = dirname(node.configFile);
+  spawnTracked({
+    name: NATS_SERVER,
+    command: 'nats-server',
+    args: ['-c', node.configFile],
+    cwd: folder,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
+    // nats-server.log, or nats-server-node-<n>.log for a cluster's node.
+    logFile: join(options.logDir, `${[NATS_SERVER, ...(/node-\d+$/.test(folder) ? [basename(folder)] : [])].join('-')}.log`),
+    pidFile: options.pidFile,
+    // The configuration file is the one argument that names this server.
+    marker: node.configFile,
+  });
 }
 
 /**
  * Start the run's own NATS server (JetStream, TLS with client certificates, docker/nats.conf's users)
- * on a free port; see nats-tls.ts.
+ * on a free port, so no other process on the machine can answer this stack's subjects or receive its
+ * events; see nats-tls.ts. With `nodes` > 1: a cluster of that many servers (routes on the
+ * loopback, one JetStream store each), as docker/compose.yaml runs three.
  */
 export async function startNatsServer(options: {
   readonly directory: string;
@@ -193,8 +226,10 @@ export async function startNatsServer(options: {
   readonly pidFile: string;
   readonly root: string;
   readonly apps: readonly string[];
+  readonly nodes?: number;
 }): Promise<RunningNats> {
   mkdirSync(options.directory, { recursive: true, mode: 0o700 });
+  if ((options.nodes ?? 1) > 1) return startNatsCluster(options, options.nodes ?? 1);
   const configFile = join(options.directory, 'nats.json');
   // Started again (a test stopped it): the same port, certificates and passwords as before.
   const { port, passwords, pki } = existsSync(configFile)
@@ -205,22 +240,48 @@ export async function startNatsServer(options: {
         const written = writeNatsTlsConfig({ file: configFile, port: fresh, storeDir: join(options.directory, 'jetstream'), pki: made, root: options.root });
         return { port: fresh, passwords: written.passwords, pki: made };
       })();
-  spawnTracked({
-    name: NATS_SERVER,
-    command: 'nats-server',
-    args: ['-c', configFile],
-    cwd: options.directory,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/bin' },
-    logFile: join(options.logDir, `${NATS_SERVER}.log`),
-    pidFile: options.pidFile,
-    marker: options.directory,
+  startNatsNode({ configFile }, options);
+  return runningNats([`tls://127.0.0.1:${port}`], passwords, pki);
+}
+
+async function startNatsCluster(options: Parameters<typeof startNatsServer>[0], count: number): Promise<RunningNats> {
+  const pki = createNatsPki(join(options.directory, 'tls'), [...options.apps, NATS_TEST_USER]);
+  const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), route: await freePort(), http: await freePort() })));
+  let passwords: ReadonlyMap<string, string> | undefined;
+  const nodes: NatsNode[] = ports.map((port, index) => {
+    const folder = join(options.directory, `node-${index + 1}`);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const configFile = join(folder, 'nats.json');
+    const serverName = `n${index + 1}`;
+    const written = writeNatsTlsConfig({
+      file: configFile,
+      port: port.client,
+      storeDir: join(folder, 'jetstream'),
+      pki,
+      root: options.root,
+      ...(passwords ? { passwords } : {}),
+      cluster: { serverName, port: port.route, routes: ports.map((other) => other.route), httpPort: port.http },
+    });
+    passwords = written.passwords;
+    return { serverName, url: `tls://127.0.0.1:${port.client}`, configFile, monitorUrl: `http://127.0.0.1:${port.http}` };
   });
-  const url = `tls://127.0.0.1:${port}`;
-  const clientOf = (user: string): NatsClientOptions => ({ servers: [url], user, pass: passwords.get(user) ?? '', tls: pki.client(user) });
+  for (const node of nodes) startNatsNode(node, options);
+  const running = await runningNats(
+    nodes.map((node) => node.url),
+    passwords ?? new Map(),
+    pki,
+  );
+  // JetStream answers once the nodes have elected a meta leader.
+  await waitForJetStream(running.client, 30_000);
+  return { ...running, nodes };
+}
+
+async function runningNats(urls: readonly string[], passwords: ReadonlyMap<string, string>, pki: NatsPki): Promise<RunningNats> {
+  const clientOf = (user: string): NatsClientOptions => ({ servers: [...urls], user, pass: passwords.get(user) ?? '', tls: pki.client(user) });
   const client = clientOf(NATS_TEST_USER);
   await waitForNatsServer(client, 15_000);
   return {
-    url,
+    url: urls.join(','),
     client,
     appEnv: (app) => {
       const own = clientOf(app);
@@ -233,4 +294,19 @@ export async function startNatsServer(options: {
       };
     },
   };
+}
+
+/** Poll until JetStream answers its account info (a cluster has its meta leader). */
+async function waitForJetStream(client: NatsClientOptions, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const nc = await connectNats(client, 2000).catch(() => undefined);
+    try {
+      if (nc && (await jetstreamManager(nc, { timeout: 2000 }).then((manager) => manager.getAccountInfo()).catch(() => undefined))) return;
+    } finally {
+      await nc?.close().catch(() => undefined);
+    }
+    if (performance.now() > deadline) throw new Error(`e2e: the NATS cluster's JetStream did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -69,10 +69,26 @@ export function writeNatsTlsConfig(options: {
   readonly storeDir: string;
   readonly pki: NatsPki;
   readonly root: string;
+  /** The users' passwords of another node of the same cluster (every node has the same users). */
+  readonly passwords?: ReadonlyMap<string, string>;
+  /**
+   * One node of a cluster: its name, route port and every node's route port (the routes stay on the
+   * loopback, unencrypted: the run's clients all use TLS), and a monitoring port (`/connz`, `/jsz`).
+   */
+  readonly cluster?: { readonly serverName: string; readonly port: number; readonly routes: readonly number[]; readonly httpPort: number };
 }): { readonly passwords: ReadonlyMap<string, string> } {
   const users = natsUsers(parseNatsConf(readFileSync(join(options.root, 'docker', 'nats.conf'), 'utf8')));
-  const passwords = new Map<string, string>([...users.map((user) => user.user), TEST_USER].map((user) => [user, randomBytes(24).toString('base64url')]));
+  const passwords =
+    options.passwords ?? new Map<string, string>([...users.map((user) => user.user), TEST_USER].map((user) => [user, randomBytes(24).toString('base64url')]));
+  const cluster = options.cluster;
   const config = {
+    ...(cluster
+      ? {
+          server_name: cluster.serverName,
+          http: `127.0.0.1:${cluster.httpPort}`,
+          cluster: { name: 'sealbox-e2e', listen: `127.0.0.1:${cluster.port}`, routes: cluster.routes.map((port) => `nats-route://127.0.0.1:${port}`) },
+        }
+      : {}),
     listen: `127.0.0.1:${options.port}`,
     max_payload: 4 * 1024 * 1024,
     // As docker/nats.conf: a client that stops answering (a frozen or stopped replica) is noticed by a

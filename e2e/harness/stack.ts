@@ -1,3 +1,4 @@
+import type { NatsNode } from './infra.js';
 import type { NatsClientOptions } from './nats-tls.js';
 import { ServiceNames } from '@sealbox/contracts';
 
@@ -32,6 +33,8 @@ export interface StackInfo {
    * certificate and user (every subject), unless SEALBOX_E2E_NATS_URL named a plain server.
    */
   readonly nats: NatsClientOptions;
+  /** The nodes when the run's NATS is a cluster (SEALBOX_E2E_NATS_NODES > 1). */
+  readonly natsNodes?: readonly NatsNode[];
   /** SEALBOX_NATS_* variables of docker/nats.conf's read-only `events` user (for `sealbox events tail --nats`). */
   readonly natsEventsEnv: Readonly<Record<string, string>>;
   /** The run's own database (dropped at teardown). */
