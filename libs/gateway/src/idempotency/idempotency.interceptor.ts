@@ -57,13 +57,15 @@ function runIn(active: Context, next: CallHandler): Observable<unknown> {
   return activeContext.with(active, () => next.handle());
 }
 
-/** The fingerprint of a request: its method, URL and body. */
-function fingerprintOf(request: FastifyRequest): string {
+/** The fingerprint of a request: its method, URL (path and query) and parsed body. */
+export function requestFingerprint(method: string, url: string, body: unknown): string {
   return createHash('sha256')
-    .update(`${request.method} ${request.url}\n`)
-    .update(JSON.stringify(request.body ?? null))
+    .update(`${method} ${url}\n`)
+    .update(JSON.stringify(body ?? null))
     .digest('hex');
 }
+
+const fingerprintOf = (request: FastifyRequest) => requestFingerprint(request.method, request.url, request.body);
 
 /** The key as it travels to a service: scoped to the identity (a hash of both), never the client's string. */
 export function scopedKeyOf(scope: string, key: string): string {
