@@ -3,10 +3,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { context as activeContext, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Entity, PrimaryColumn, Table, type DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors/domain-error.js';
+import { withDeadline } from '../rpc/deadline.js';
 import type { IdempotencyKey } from '../rpc/idempotency.js';
+import { startTracing, type TracingHandle } from '../tracing/sdk.js';
 import { createTestDatabase } from '../testing/postgres.js';
 import { ManualClock } from '../time/clock.js';
 import { openServiceDatabase, type DatabaseConfig } from './database.js';
@@ -185,6 +188,30 @@ describe.each([
       { replayed: true, kept: { id } },
     ]);
     expect(await writes(db)).toBe(1);
+  });
+
+  describe.runIf(name === 'PostgreSQL')('with a request deadline', () => {
+    let tracing: TracingHandle;
+    // The AsyncLocalStorage context a request's deadline travels in.
+    beforeAll(() => void (tracing = startTracing('once-test', { exporter: 'none' })));
+    afterAll(() => tracing.shutdown());
+
+    it('waits for an attempt stuck mid-transaction only until its own deadline: 503, connection released', async () => {
+      const db = await open();
+      const once = keyOf('k1');
+      let release: () => void = () => undefined;
+      const first = attempt(db, once, new Promise<void>((resolve) => (release = resolve)));
+      await expect.poll(() => db.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND granted"), { timeout: 5000 }).not.toEqual([{ n: 0 }]);
+      const started = Date.now();
+      const waited = await rejection(activeContext.with(withDeadline(ROOT_CONTEXT, Date.now() + 300), () => attempt(db, once)));
+      expect((waited as DomainError).code).toBe('SERVICE_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(3000);
+      release();
+      expect((await first).replayed).toBe(false);
+      // Within a deadline that has time left, the same wait ends in a replay.
+      expect((await activeContext.with(withDeadline(ROOT_CONTEXT, Date.now() + 5000), () => attempt(db, once))).replayed).toBe(true);
+      expect(await writes(db)).toBe(1);
+    });
   });
 
   it.runIf(name === 'PostgreSQL')('lets the waiting attempt do the work when the first one rolls back', async () => {

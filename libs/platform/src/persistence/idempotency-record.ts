@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, LessThanOrEqual, PrimaryColumn, Table, TableIndex, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { DomainError } from '../errors/domain-error.js';
+import { DomainError, serviceUnavailable } from '../errors/domain-error.js';
+import { activeDeadline } from '../rpc/deadline.js';
 import type { IdempotencyKey } from '../rpc/idempotency.js';
 import type { Clock } from '../time/clock.js';
 import { EpochMsColumn } from './columns.js';
@@ -119,7 +120,7 @@ export class IdempotencyRecords {
     const fresh = { fingerprint: once.fingerprint, attempt, result: null, createdAt: now, expiresAt: now + this.ttlMs };
     // ON CONFLICT DO NOTHING (PostgreSQL), INSERT OR IGNORE (SQLite): a key in use is not an error
     // that would abort the transaction. On PostgreSQL this waits for an uncommitted row of the same key.
-    await manager.createQueryBuilder().insert().into(IdempotencyRecordEntity).values({ key: once.key, ...fresh }).orIgnore().execute();
+    await this.claim(manager, manager.createQueryBuilder().insert().into(IdempotencyRecordEntity).values({ key: once.key, ...fresh }).orIgnore());
     let row = await manager.findOneBy(IdempotencyRecordEntity, { key: once.key });
     if (row && row.attempt !== attempt && row.expiresAt <= now) {
       // Expired but not purged yet: the key starts over (the row lock makes one attempt win).
@@ -136,11 +137,43 @@ export class IdempotencyRecords {
     return { replayed: false, result };
   }
 
+  /**
+   * Run the claiming insert. On PostgreSQL it waits for another attempt's open transaction with the
+   * same key for at most what remains of this request's deadline: an attempt stuck mid-transaction (a
+   * frozen replica) would otherwise hold every retry, and a connection for each, until it resumes.
+   * Past the deadline the retry is answered 503 and tries again later.
+   */
+  private async claim(manager: EntityManager, insert: { execute(): Promise<unknown> }): Promise<void> {
+    const deadline = activeDeadline();
+    if (manager.connection.options.type !== 'postgres' || deadline === undefined) {
+      await insert.execute();
+      return;
+    }
+    const waitMs = Math.max(1, deadline - Date.now());
+    await manager.query(`SET LOCAL lock_timeout = '${waitMs}ms'`);
+    try {
+      await insert.execute();
+    } catch (error) {
+      if (codeOf(error) === LOCK_NOT_AVAILABLE) throw serviceUnavailable('An earlier attempt with this Idempotency-Key is still running: retry in a moment');
+      throw error;
+    }
+    await manager.query('SET LOCAL lock_timeout TO DEFAULT');
+  }
+
   /** Remove expired records; how many (a scheduler calls it). */
   async purgeExpired(manager: EntityManager): Promise<number> {
     const result = await manager.delete(IdempotencyRecordEntity, { expiresAt: LessThanOrEqual(this.clock.nowMs()) });
     return result.affected ?? 0;
   }
+}
+
+/** PostgreSQL's SQLSTATE when lock_timeout ran out. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+function codeOf(error: unknown): string | undefined {
+  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  const code = (driverError as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function parse(text: string | null): unknown {
