@@ -35,7 +35,9 @@ export class WriteLoad {
   replays = 0;
   /**
    * Creates whose retry found the secret already there (409 CONFLICT): an earlier attempt committed
-   * but its answer was lost on the way (the process was killed between COMMIT and reply).
+   * but its answer was lost on the way (the process was killed between COMMIT and reply), and the
+   * retry was not answered as a replay. The secrets service records the Idempotency-Key with the
+   * secret, so the tier expects none.
    */
   readonly committedButUnanswered: string[] = [];
   private running = false;

@@ -12,4 +12,15 @@ export const RpcHeaders = {
    * deadline has passed, and the calls it makes get what remains.
    */
   deadline: 'sealbox-deadline',
+  /**
+   * The Idempotency-Key of the HTTP request, as the gateway forwards it to a service that records it
+   * (IdempotentSubjects): the SHA-256 (hex) of `<IAM id>\n<key>`, so a key is only ever matched
+   * within the identity that sent it and the client's own string never leaves the gateway.
+   */
+  idempotencyKey: 'sealbox-idempotency-key',
+  /**
+   * The SHA-256 (hex) of `<method> <path and query>\n<JSON of the body>`, the request the key came
+   * with: the same key with another request is refused.
+   */
+  idempotencyFingerprint: 'sealbox-idempotency-fingerprint',
 } as const;

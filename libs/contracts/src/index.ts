@@ -4,6 +4,7 @@ export * from './subjects.js';
 export * from './events.js';
 export * from './headers.js';
 export * from './retry.js';
+export * from './idempotency.js';
 export * from './iam/roles.js';
 export * as IamWire from './iam/schemas.js';
 export * as KmsWire from './kms/schemas.js';

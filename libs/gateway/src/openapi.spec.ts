@@ -135,6 +135,11 @@ describe('OpenAPI document', () => {
     expect(parameter('/v2/resource_instances', 'post')).toMatchObject({ in: 'header', required: false });
     expect(parameter('/secrets-manager/{instance_guid}/api/v2/secrets', 'get')).toBeUndefined();
     expect(parameter('/identity/token', 'post')).toBeUndefined();
+    // Where the service records the key there is no 409 for a retry; elsewhere there is, until the first request's deadline.
+    const description = (path: string) => (parameter(path, 'post') as { description?: string } | undefined)?.description;
+    expect(description('/secrets-manager/{instance_guid}/api/v2/secrets')).toContain('recorded in the same transaction');
+    expect(description('/secrets-manager/{instance_guid}/api/v2/secrets')).not.toContain('IDEMPOTENCY_KEY_IN_USE');
+    expect(description('/v2/resource_instances')).toContain('409 `IDEMPOTENCY_KEY_IN_USE`');
   });
 
   it('names the IAM action of each checked route', () => {

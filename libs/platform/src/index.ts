@@ -12,6 +12,7 @@ export * from './rpc/nats.js';
 export * from './rpc/fallback.js';
 export * from './rpc/codec.js';
 export * from './rpc/deadline.js';
+export * from './rpc/idempotency.js';
 export * from './rpc/transport.js';
 export * from './persistence/index.js';
 export * from './events/outbox.entity.js';

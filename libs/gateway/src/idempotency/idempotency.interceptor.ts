@@ -1,12 +1,25 @@
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { Clock, DomainError, rootLogger, RPC_CLIENT_OPTIONS, SchedulerLoop, validationFailed, type RpcClientOptions } from '@sealbox/platform';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { context as activeContext, type Context } from '@opentelemetry/api';
+import { IdempotentSubjects } from '@sealbox/contracts';
+import {
+  Clock,
+  DomainError,
+  rootLogger,
+  RPC_CLIENT_OPTIONS,
+  SchedulerLoop,
+  validationFailed,
+  withDeadline,
+  withIdempotencyKey,
+  type RpcClientOptions,
+} from '@sealbox/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { of, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { auditOf } from '../auth/audit-context.js';
-import { IdempotencyStore, leaseFor, type StoredResponse } from './idempotency.store.js';
+import { OPERATION, type OperationDoc } from '../openapi/operation.js';
+import { IdempotencyStore, LEASE_GRACE_MS, type StoredResponse } from './idempotency.store.js';
 
 export const GATEWAY_DATABASE = Symbol('sealbox:gateway:database');
 
@@ -26,32 +39,57 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 interface KeyState {
   readonly scope: string;
   readonly key: string;
-  /** The claim of this request, until its response was stored or the claim released. */
-  claimed?: boolean;
+  /** The claim of this request (its lease end names it), until its response was stored or the claim released. */
+  claimed?: number;
   replay?: StoredResponse;
+  /** The key went to the service (IdempotentSubjects), which answered an earlier attempt's result. */
+  replayedByService?: boolean;
 }
 
 const STATE = Symbol('sealbox:idempotency');
 type WithState = { [STATE]?: KeyState };
 
-/** The fingerprint of a request: its method, URL and body. */
-function fingerprintOf(request: FastifyRequest): string {
+/**
+ * Run the rest of the request (the handler and the RPC calls it makes) in `active`: Nest binds the
+ * handler to the async context in which `handle()` is called.
+ */
+function runIn(active: Context, next: CallHandler): Observable<unknown> {
+  return activeContext.with(active, () => next.handle());
+}
+
+/** The fingerprint of a request: its method, URL (path and query) and parsed body. */
+export function requestFingerprint(method: string, url: string, body: unknown): string {
   return createHash('sha256')
-    .update(`${request.method} ${request.url}\n`)
-    .update(JSON.stringify(request.body ?? null))
+    .update(`${method} ${url}\n`)
+    .update(JSON.stringify(body ?? null))
     .digest('hex');
+}
+
+const fingerprintOf = (request: FastifyRequest) => requestFingerprint(request.method, request.url, request.body);
+
+/** The key as it travels to a service: scoped to the identity (a hash of both), never the client's string. */
+export function scopedKeyOf(scope: string, key: string): string {
+  return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
 /**
  * `Idempotency-Key` on creates and other non-idempotent requests (POST, PATCH), a Sealbox extension
  * of the IBM APIs: a request retried with the key of an earlier one (after a 503 or a timeout) is
  * answered the first one's response instead of being done twice. Keys belong to the identity that
- * sent them and are kept 24 hours. Only a successful (2xx) response is remembered: after an error
- * the key is free, and a retry runs the request again. The same key with another method, path or
- * body is 422 IDEMPOTENCY_KEY_REUSED; while the first request runs, a retry is 409
- * IDEMPOTENCY_KEY_IN_USE (until twice the RPC deadline and a second: then it cannot succeed any more).
+ * sent them and are kept 24 hours. A keyed request has one deadline (SEALBOX_RPC_TIMEOUT_MS from when
+ * its handler starts) that every call it makes shares; no service commits its work after it.
  *
- * A Nest interceptor claims the key (it runs after the access guard, which names the identity); an
+ * Two ways, by the subject the route sends:
+ * - IdempotentSubjects (secret create, new secret version): the key goes to the service, which
+ *   records it in the transaction of the write and answers a retry the first attempt's result,
+ *   even when that attempt's answer was lost; it also serializes attempts running together. The
+ *   gateway keeps nothing and never answers 409 for these.
+ * - every other route: the gateway claims the key in its database until the request's deadline
+ *   (plus LEASE_GRACE_MS) and remembers a successful (2xx) response. After an error the key is free
+ *   and a retry runs again; a retry while the claim holds is 409 IDEMPOTENCY_KEY_IN_USE.
+ * Either way, the same key with another method, path or body is 422 IDEMPOTENCY_KEY_REUSED.
+ *
+ * A Nest interceptor handles the key (it runs after the access guard, which names the identity); an
  * `onSend` hook stores what the request answered, or swaps in the stored answer for a replay.
  */
 @Injectable()
@@ -63,9 +101,10 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit, On
     @Inject(GATEWAY_DATABASE) private readonly dataSource: DataSource,
     clock: Clock,
     private readonly adapter: HttpAdapterHost,
-    @Inject(RPC_CLIENT_OPTIONS) rpc: RpcClientOptions,
+    @Inject(RPC_CLIENT_OPTIONS) private readonly rpc: RpcClientOptions,
+    private readonly reflector: Reflector,
   ) {
-    this.store = new IdempotencyStore(dataSource, clock, leaseFor(rpc.timeoutMs));
+    this.store = new IdempotencyStore(dataSource, clock);
     this.purge = new SchedulerLoop(PURGE_INTERVAL_MS, clock, [{ name: 'idempotency key purge', runner: { runDue: () => this.store.purgeExpired() } }]);
   }
 
@@ -98,19 +137,35 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit, On
     const scope = auditOf(request).iamId;
     // A public route (the token exchange) has no identity to keep the key for: it runs as without one.
     if (!scope) return next.handle();
-    return this.keyed(request, header, scope, next);
+    const subject = this.reflector.get<OperationDoc | undefined>(OPERATION, context.getHandler())?.subject;
+    return this.keyed(request, header, scope, next, subject !== undefined && IdempotentSubjects.has(subject));
   }
 
-  private async keyed(request: FastifyRequest & WithState, header: string | string[], scope: string, next: CallHandler): Promise<Observable<unknown>> {
+  private async keyed(
+    request: FastifyRequest & WithState,
+    header: string | string[],
+    scope: string,
+    next: CallHandler,
+    forwarded: boolean,
+  ): Promise<Observable<unknown>> {
     const key = Array.isArray(header) ? undefined : header;
     if (key === undefined || !KEY_FORMAT.test(key)) {
       throw validationFailed([{ field: 'Idempotency-Key', message: 'must be one value of 1 to 255 printable ASCII characters' }], 'The Idempotency-Key header');
     }
-    const claim = await this.store.claim(scope, key, fingerprintOf(request));
+    // The request's one deadline: the calls it makes share it, and no service commits after it.
+    const deadline = Date.now() + this.rpc.timeoutMs;
+    const fingerprint = fingerprintOf(request);
+    if (forwarded) {
+      const state: KeyState = { scope, key };
+      request[STATE] = state;
+      const forward = { key: scopedKeyOf(scope, key), fingerprint, onReplay: () => void (state.replayedByService = true) };
+      return runIn(withIdempotencyKey(withDeadline(activeContext.active(), deadline), forward), next);
+    }
+    const claim = await this.store.claim(scope, key, fingerprint, deadline - Date.now() + LEASE_GRACE_MS);
     switch (claim.kind) {
       case 'claimed':
-        request[STATE] = { scope, key, claimed: true };
-        return next.handle();
+        request[STATE] = { scope, key, claimed: claim.leaseUntil };
+        return runIn(withDeadline(activeContext.active(), deadline), next);
       case 'replay':
         request[STATE] = { scope, key, replay: claim.response };
         // The body is swapped for the stored one in onSend.
@@ -133,8 +188,10 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit, On
       reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
       return stored.body;
     }
-    if (!state.claimed) return payload;
-    state.claimed = false;
+    if (state.replayedByService) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+    const leaseUntil = state.claimed;
+    if (leaseUntil === undefined) return payload;
+    state.claimed = undefined;
     const status = reply.statusCode;
     try {
       if (status >= 200 && status < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
@@ -143,9 +200,9 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit, On
           const value = reply.getHeader(name);
           if (value !== undefined) headers[name] = String(value);
         }
-        await this.store.complete(state.scope, state.key, { status, headers, body: typeof payload === 'string' ? payload : '' });
+        await this.store.complete(state.scope, state.key, leaseUntil, { status, headers, body: typeof payload === 'string' ? payload : '' });
       } else {
-        await this.store.release(state.scope, state.key);
+        await this.store.release(state.scope, state.key, leaseUntil);
       }
     } catch (error) {
       // The response stands; the key stays claimed until its lease ends, then a retry runs again.

@@ -5,12 +5,12 @@ import { IdempotencyKeyEntity } from './idempotency.entity.js';
 /** How long a key and the response of its first request are kept (the IETF draft suggests at least 24 hours). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
- * How long a claim holds while its request runs, from the RPC deadline: a request makes at most two
- * calls in a row (the decision, then the work), each within the deadline, and a service does not
- * commit after it. Past the lease, the first request can no longer succeed: a retry runs again (after
- * a gateway crash, its keys are free within seconds, not a day).
+ * How long a claim outlives its request's deadline: the time for the answer of a commit made just
+ * before the deadline to reach the gateway and be stored. A service does not commit after the
+ * deadline (it checks just before COMMIT), so past the lease the first request can no longer
+ * succeed and a retry runs again: after a gateway crash, its keys are free within the deadline.
  */
-export const leaseFor = (rpcTimeoutMs: number) => 2 * rpcTimeoutMs + 1000;
+export const LEASE_GRACE_MS = 250;
 
 /** The response of a key's first request, replayed to its retries. */
 export interface StoredResponse {
@@ -20,8 +20,8 @@ export interface StoredResponse {
 }
 
 export type Claim =
-  /** The key is new (or expired): this request runs, then `complete` or `release`. */
-  | { readonly kind: 'claimed' }
+  /** The key is new (or expired): this request runs, then `complete` or `release` (with `leaseUntil`, which names this claim). */
+  | { readonly kind: 'claimed'; readonly leaseUntil: number }
   /** The first request with this key finished: answer what it answered. */
   | { readonly kind: 'replay'; readonly response: StoredResponse }
   /** The first request with this key is still running. */
@@ -40,13 +40,14 @@ export class IdempotencyStore {
   constructor(
     dataSource: DataSource,
     private readonly clock: Clock,
-    private readonly leaseMs: number,
   ) {
     this.keys = dataSource.getRepository(IdempotencyKeyEntity);
   }
 
-  async claim(scope: string, key: string, fingerprint: string): Promise<Claim> {
+  /** Claim a key for a request that can succeed for `leaseMs` more (its deadline, and the grace). */
+  async claim(scope: string, key: string, fingerprint: string, leaseMs: number): Promise<Claim> {
     const now = this.clock.nowMs();
+    const leaseUntil = now + leaseMs;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.keys.insert({
@@ -54,13 +55,13 @@ export class IdempotencyStore {
           key,
           fingerprint,
           state: 'pending',
-          leaseUntil: now + this.leaseMs,
+          leaseUntil,
           expiresAt: now + IDEMPOTENCY_KEY_TTL_MS,
           status: null,
           headers: null,
           body: null,
         });
-        return { kind: 'claimed' };
+        return { kind: 'claimed', leaseUntil };
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }
@@ -82,17 +83,20 @@ export class IdempotencyStore {
     return { kind: 'in-use' };
   }
 
-  /** Remember what the claimed request answered. */
-  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+  /**
+   * Remember what the claimed request answered. Only this request's claim (`leaseUntil` names it):
+   * a claim taken over after the lease belongs to a retry that runs on its own.
+   */
+  async complete(scope: string, key: string, leaseUntil: number, response: StoredResponse): Promise<void> {
     await this.keys.update(
-      { scope, key, state: 'pending' },
+      { scope, key, state: 'pending', leaseUntil },
       { state: 'done', status: response.status, headers: JSON.stringify(response.headers), body: response.body },
     );
   }
 
   /** Forget a claim whose request did not succeed: a retry runs it again. */
-  async release(scope: string, key: string): Promise<void> {
-    await this.keys.delete({ scope, key, state: 'pending' });
+  async release(scope: string, key: string, leaseUntil: number): Promise<void> {
+    await this.keys.delete({ scope, key, state: 'pending', leaseUntil });
   }
 
   /** Remove expired keys; how many. */

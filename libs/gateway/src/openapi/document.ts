@@ -1,4 +1,4 @@
-import { ErrorCodes, rolesGranting, SecretsWire, Subjects } from '@sealbox/contracts';
+import { ErrorCodes, IdempotentSubjects, rolesGranting, SecretsWire, Subjects } from '@sealbox/contracts';
 import type { AccessRule } from '../auth/access.decorators.js';
 import { DERIVED_SCHEMA_NAMES, RESPONSE_HEADERS } from './operation.js';
 import type { DocumentedRoute, HttpMethod } from './routes.js';
@@ -40,17 +40,30 @@ export const REQUEST_HEADERS: Readonly<Record<string, HeaderDoc>> = {
 /** The methods an Idempotency-Key applies to: those not idempotent by themselves. */
 const KEYED_METHODS: ReadonlySet<HttpMethod> = new Set<HttpMethod>(['post', 'patch']);
 
+const IDEMPOTENCY_KEY_COMMON =
+  'Sealbox extension (IETF draft "The Idempotency-Key HTTP Header Field"): a unique value, e.g. a UUID, chosen by the client. ' +
+  'A retry with the same key (after a 503 or a timeout) gets the first successful response again, marked `Idempotent-Replayed: true`, ' +
+  'instead of doing the work twice. Keys belong to the caller and are kept 24 hours; the same key with another request is ' +
+  '422 `IDEMPOTENCY_KEY_REUSED`. ';
+
 /** Read by the gateway itself on every authenticated POST and PATCH (not by a route's `@Headers`). */
 const IDEMPOTENCY_KEY_PARAMETER: JsonSchema = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
   description:
-    'Sealbox extension (IETF draft "The Idempotency-Key HTTP Header Field"): a unique value, e.g. a UUID, chosen by the client. ' +
-    'A retry with the same key (after a 503 or a timeout) gets the first successful response again, marked `Idempotent-Replayed: true`, ' +
-    'instead of doing the work twice. Keys belong to the caller and are kept 24 hours; the same key with another request is ' +
-    '422 `IDEMPOTENCY_KEY_REUSED`, and while the first request runs a retry is 409 `IDEMPOTENCY_KEY_IN_USE`.',
+    IDEMPOTENCY_KEY_COMMON +
+    "While the first request can still succeed (until its deadline, SEALBOX_RPC_TIMEOUT_MS after it started), a retry is 409 `IDEMPOTENCY_KEY_IN_USE`; after an error the key is free and a retry runs again.",
   schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+/** The same on operations whose service records the key with the write (IdempotentSubjects). */
+const RECORDED_IDEMPOTENCY_KEY_PARAMETER: JsonSchema = {
+  ...IDEMPOTENCY_KEY_PARAMETER,
+  description:
+    IDEMPOTENCY_KEY_COMMON +
+    'The key is recorded in the same transaction as the write: a retry gets the first result even when the first answer was lost ' +
+    '(never 409 for its own name), and a retry while the first request still runs waits for it.',
 };
 
 /** Path parameters by name, where the route's tag does not say better. */
@@ -155,7 +168,9 @@ export function buildOpenApiDocument(info: DocumentInfo, routes: readonly Docume
       if (!known) throw new Error(`OpenAPI: ${route.name} reads the header ${header}, which REQUEST_HEADERS does not describe`);
       parameters.push({ name: known.name, in: 'header', required: known.required ?? false, description: known.description, schema: known.schema ?? { type: 'string' } });
     }
-    if (KEYED_METHODS.has(route.method) && rule.kind !== 'public') parameters.push(IDEMPOTENCY_KEY_PARAMETER);
+    if (KEYED_METHODS.has(route.method) && rule.kind !== 'public') {
+      parameters.push(doc.subject !== undefined && IdempotentSubjects.has(doc.subject) ? RECORDED_IDEMPOTENCY_KEY_PARAMETER : IDEMPOTENCY_KEY_PARAMETER);
+    }
     if (route.takesQuery) {
       if (!doc.query) throw new Error(`OpenAPI: ${route.name} takes a query string but its @Operation has no query schema`);
       // Constraints and defaults as the server applies them (output); required as clients must send (input).

@@ -5,6 +5,7 @@ import { rootLogger } from '../logging/index.js';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing/tracer.js';
 import { decodeReply, encodeRequest, illFormedStringPath } from './codec.js';
 import { activeDeadline, HOP_MARGIN_MS } from './deadline.js';
+import { activeIdempotencyKey, addIdempotencyHeaders } from './idempotency.js';
 import type { Caller, HeaderMap } from './headers.js';
 import { RpcTransportError, type RpcTransportClient } from './transport.js';
 
@@ -86,6 +87,7 @@ export class RpcClient {
         const headers: HeaderMap = injectTraceContext({});
         if (options.caller) headers[RpcHeaders.caller] = JSON.stringify(options.caller);
         if (options.requestId) headers[RpcHeaders.requestId] = options.requestId;
+        addIdempotencyHeaders(headers, subject);
         const attempt = (ms: number) => {
           // Each try carries its own deadline: a replica that gets it late (it was frozen) drops it.
           headers[RpcHeaders.deadline] = String(Date.now() + ms);
@@ -113,6 +115,7 @@ export class RpcClient {
           throw new DomainError('INTERNAL', `The ${service} service answered something that is not a reply`);
         }
         if ('err' in reply) throw fromWireError(reply.err);
+        if (reply.replayed) activeIdempotencyKey()?.onReplay?.();
         return reply.ok as ResponseOf<S>;
       },
     );

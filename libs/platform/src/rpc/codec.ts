@@ -6,7 +6,8 @@
  * copy (no shared references, as across a network).
  *
  * A request is `{ h, d }`: the headers (trace context, caller, request id, deadline; string values)
- * and the payload. A reply is `{ ok }` (the response) or `{ err }` (a WireError).
+ * and the payload. A reply is `{ ok }` (the response, with `replayed: true` when it is the answer of an
+ * earlier attempt with the same Idempotency-Key) or `{ err }` (a WireError).
  */
 import { isWireError, type WireError } from '@sealbox/contracts';
 import { addExtension, Packr, type Options } from 'msgpackr';
@@ -31,7 +32,7 @@ export interface RequestFrame {
   readonly d: unknown;
 }
 
-export type ReplyFrame = { readonly ok: unknown } | { readonly err: WireError };
+export type ReplyFrame = { readonly ok: unknown; readonly replayed?: true } | { readonly err: WireError };
 
 /** Why a frame could not be read: the bytes are not a message of this protocol. */
 export class MalformedFrameError extends Error {

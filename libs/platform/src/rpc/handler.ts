@@ -8,12 +8,18 @@ import { activeTraceId, extractTraceContext, inSpan, SpanKind } from '../tracing
 import type { ReplyFrame, RequestFrame } from './codec.js';
 import { deadlinePassed, parseDeadline, withDeadline } from './deadline.js';
 import { callerFrom, type Caller, type HeaderMap } from './headers.js';
+import { idempotencyKeyFrom, type IdempotencyKey } from './idempotency.js';
 
 /** What a handler learns about the request besides its payload. */
 export interface RpcMeta {
   readonly subject: Subject;
   readonly caller?: Caller;
   readonly requestId?: string;
+  /**
+   * The request's Idempotency-Key, scoped to its identity, when the gateway forwarded one (only to
+   * IdempotentSubjects): the handler records it with its write (`IdempotencyRecords`).
+   */
+  readonly idempotency?: IdempotencyKey;
   /**
    * Zero these buffers once the reply is encoded: a response that carries secret bytes (an opened
    * plaintext, a data key) hands them to the transport without a copy left behind in memory.
@@ -62,13 +68,18 @@ export async function consume<S extends Subject>(
         if (!parsed.success) throw validationFailed(fieldIssuesOf(parsed.error));
         const requestId = headers?.[RpcHeaders.requestId] || undefined;
         const caller = callerFrom(headers);
+        const received = idempotencyKeyFrom(headers);
+        let replayed = false;
+        const idempotency = received && { ...received, onReplay: () => void (replayed = true) };
         const meta: RpcMeta = {
           subject,
           ...(caller ? { caller } : {}),
           ...(requestId ? { requestId } : {}),
+          ...(idempotency ? { idempotency } : {}),
           zeroAfterReply: (...buffers) => void scrub.push(...buffers),
         };
-        const reply: HandledReply = { ok: await handleOnFreshConnection(subject, () => handle(parsed.data as ValidatedRequestOf<S>, meta)) };
+        const ok = await handleOnFreshConnection(subject, () => handle(parsed.data as ValidatedRequestOf<S>, meta));
+        const reply: HandledReply = replayed ? { ok, replayed: true } : { ok };
         if (scrub.length > 0) reply[ZERO_AFTER_REPLY] = scrub;
         return reply;
       } catch (thrown) {

@@ -1,3 +1,4 @@
+import { CreateIdempotencyRecords1765200000000, IdempotencyRecordEntity } from '@sealbox/platform';
 import { SecretsAndVersions1764600000002 } from './1764600000002-secrets-and-versions.js';
 import { SecretEntity, SecretLabelEntity, SecretVersionEntity } from './entities.js';
 import { privateCertEntities, privateCertMigrations } from './types/private-cert/index.js';
@@ -30,8 +31,9 @@ export * from './secrets-api.controller.js';
 export * from './secret-actions.js';
 export * from './types/private-cert/index.js';
 
-export const secretEntities = [SecretEntity, SecretVersionEntity, SecretLabelEntity, ...privateCertEntities];
-export const secretMigrations = [SecretsAndVersions1764600000002, ...privateCertMigrations];
+/** The Idempotency-Keys of secret creates and new versions live in `idempotency_records` (libs/platform), with the secrets. */
+export const secretEntities = [SecretEntity, SecretVersionEntity, SecretLabelEntity, IdempotencyRecordEntity, ...privateCertEntities];
+export const secretMigrations = [SecretsAndVersions1764600000002, ...privateCertMigrations, CreateIdempotencyRecords1765200000000];
 
 /** The providers of the secrets and versions core (the module binds LockDirectory and IamCredentialsIssuer). */
 export { secretsCoreProviders } from './providers.js';

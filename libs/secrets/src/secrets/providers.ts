@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { dataSourceToken, RpcClient } from '@sealbox/platform';
+import { Clock, dataSourceToken, IdempotencyRecords, RpcClient } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
 import { VersionDirectory } from '../ports.js';
 import { SecretsInGroup } from '../registry/ports.js';
@@ -10,7 +10,7 @@ import { DEFAULT_SECRETS_DOMAIN_OPTIONS, SECRETS_OPTIONS, type SecretsDomainOpti
 import { InstancePurge } from './purge.service.js';
 import { SecretQueries } from './queries.js';
 import { ReadBookkeeping } from './read-bookkeeping.js';
-import { ExpiryScheduler, OrphanSweep, RotationScheduler, SecretsSchedulerTimer } from './schedulers.js';
+import { ExpiryScheduler, IdempotencyRecordPurge, OrphanSweep, RotationScheduler, SecretsSchedulerTimer } from './schedulers.js';
 import { SecretService } from './secret.service.js';
 import { secretQueriesFor } from './sql-queries.js';
 import { SecretsInGroupCount, SecretVersionDirectory } from './version-directory.js';
@@ -29,6 +29,7 @@ export function secretsCoreProviders(options: Partial<SecretsDomainOptions> = {}
       inject: [RpcClient, SECRETS_OPTIONS],
       useFactory: (rpc: RpcClient, settings: SecretsDomainOptions) => new CachedEnvelopeStore(new StorageEnvelopeStore(rpc), settings.envelopeCacheBytes),
     },
+    { provide: IdempotencyRecords, inject: [Clock], useFactory: (clock: Clock) => new IdempotencyRecords(clock) },
     ReadBookkeeping,
     SecretAccess,
     VersionVault,
@@ -43,6 +44,7 @@ export function secretsCoreProviders(options: Partial<SecretsDomainOptions> = {}
     RotationScheduler,
     ExpiryScheduler,
     OrphanSweep,
+    IdempotencyRecordPurge,
     SecretsSchedulerTimer,
     SecretVersionDirectory,
     { provide: VersionDirectory, useExisting: SecretVersionDirectory },

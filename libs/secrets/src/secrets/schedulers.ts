@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, dataSourceToken, isDomainError, outboxToken, rootLogger, SchedulerLoop, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, IdempotencyRecords, isDomainError, outboxToken, rootLogger, SchedulerLoop, type Outbox } from '@sealbox/platform';
 import type { DataSource } from 'typeorm';
 import { parseVersionObjectKey, SECRETS_KEY_PREFIX } from '../domain/context.js';
 import { InstanceRegistry } from '../registry/instance-registry.js';
@@ -204,9 +204,22 @@ export class OrphanSweep {
   }
 }
 
+/** Removes the Idempotency-Keys of creates and new versions once their 24 hours are over. */
+@Injectable()
+export class IdempotencyRecordPurge {
+  constructor(
+    @Inject(dataSourceToken('secrets')) private readonly dataSource: DataSource,
+    private readonly records: IdempotencyRecords,
+  ) {}
+
+  runDue(): Promise<number> {
+    return this.records.purgeExpired(this.dataSource.manager);
+  }
+}
+
 /**
- * The timers of the secrets schedulers: rotation then expiry every SEALBOX_SECRETS_SCHEDULER_INTERVAL_MS,
- * the orphan sweep every SEALBOX_SECRETS_ORPHAN_SWEEP_INTERVAL_MS, at the injected clock's time.
+ * The timers of the secrets schedulers: rotation then expiry (and the purge of expired
+ * Idempotency-Keys) every SEALBOX_SECRETS_SCHEDULER_INTERVAL_MS, the orphan sweep every SEALBOX_SECRETS_ORPHAN_SWEEP_INTERVAL_MS, at the injected clock's time.
  * Started once the application has bootstrapped, stopped (waiting for a run) before the database closes.
  */
 @Injectable()
@@ -220,12 +233,14 @@ export class SecretsSchedulerTimer implements OnApplicationBootstrap, OnModuleDe
     expiry: ExpiryScheduler,
     sweep: OrphanSweep,
     crls: CrlRefreshScheduler,
+    idempotency: IdempotencyRecordPurge,
   ) {
     this.loops = [
       new SchedulerLoop(options.schedulerIntervalMs, clock, [
         { name: 'secrets rotation', runner: rotation },
         { name: 'secrets expiry', runner: expiry },
         { name: 'private_cert CRLs', runner: crls },
+        { name: 'secrets idempotency key purge', runner: idempotency },
       ]),
       new SchedulerLoop(options.orphanSweepIntervalMs, clock, [{ name: 'secrets orphan sweep', runner: sweep }]),
     ];

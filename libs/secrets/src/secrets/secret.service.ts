@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SecretsWire } from '@sealbox/contracts';
-import { Clock, dataSourceToken, isDomainError, outboxToken, type Outbox } from '@sealbox/platform';
+import { Clock, dataSourceToken, IdempotencyRecords, isDomainError, outboxToken, type IdempotencyKey, type OnceOutcome, type Outbox } from '@sealbox/platform';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { pageLinks, planSecretList, secretListLinkQuery } from '../domain/listing.js';
@@ -30,6 +30,18 @@ export function secretEventRef(secret: Pick<SecretEntity, 'accountId' | 'instanc
   return { accountId: secret.accountId, instanceId: secret.instanceGuid, secretId: secret.id, secretType: secret.secretType, groupId: secret.groupId };
 }
 
+/** What a secret create or a new version keeps with its Idempotency-Key: where its answer is read again. */
+export interface KeptVersionRef {
+  readonly secretId: string;
+  readonly versionId: string;
+}
+
+export function keptVersionRef(kept: unknown): KeptVersionRef {
+  const ref = kept as Partial<KeptVersionRef> | null;
+  if (typeof ref?.secretId !== 'string' || typeof ref.versionId !== 'string') throw new Error('an idempotency record of the secrets service holds no version reference');
+  return { secretId: ref.secretId, versionId: ref.versionId };
+}
+
 /**
  * Secrets: create (seal → store the envelope → commit metadata and event in one transaction), read
  * with the payload, by name, metadata, merge-patch updates, delete, list. Reads write nothing: their
@@ -47,6 +59,7 @@ export class SecretService {
     private readonly locks: LockDirectory,
     private readonly queries: SecretQueries,
     private readonly reads: ReadBookkeeping,
+    private readonly records: IdempotencyRecords,
     @Inject(SECRETS_OPTIONS) private readonly options: SecretsDomainOptions,
   ) {
     this.secretsCountCap = Math.max(...Object.values(options.quotas).map((quota) => quota.secretsPerInstance));
@@ -55,8 +68,38 @@ export class SecretService {
   /** How far `placement` counts an instance's secrets: the largest quota of any plan. */
   private readonly secretsCountCap: number;
 
-  async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest): Promise<SecretsWire.Secret> {
+  /**
+   * With an Idempotency-Key (`once`), a create is done at most once per key: the key is recorded in
+   * the transaction that inserts the secret, and a retry finding it is answered the secret that
+   * attempt created (its current metadata and the payload of the version it made), whether the
+   * first attempt's answer arrived or not.
+   */
+  async create(caller: GroupCaller, request: SecretsWire.CreateSecretRequest, once?: IdempotencyKey): Promise<SecretsWire.Secret> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
+    if (!once) return this.createNew(caller, scope, request);
+    const done = await this.records.find(this.dataSource.manager, once);
+    if (done) return this.replayCreated(scope, once, done.kept);
+    try {
+      return await this.createNew(caller, scope, request, once);
+    } catch (error) {
+      // An attempt with the same key that committed meanwhile (its name is now taken): answer what it created.
+      const committed = isDomainError(error) ? await this.records.find(this.dataSource.manager, once) : undefined;
+      if (committed) return this.replayCreated(scope, once, committed.kept);
+      throw error;
+    }
+  }
+
+  /** The answer to a retried create: the secret the first attempt created, with the payload of the version it made. */
+  private async replayCreated(scope: TenantScope, once: IdempotencyKey, kept: unknown): Promise<SecretsWire.Secret> {
+    const { secretId, versionId } = keptVersionRef(kept);
+    once.onReplay?.();
+    const { instance, secret } = await this.access.instanceAndSecret(scope, secretId);
+    const version = await new SecretStore(this.dataSource.manager).version(scope, secretId, versionId);
+    const payload = version?.payloadAvailable ? await this.vault.open(instance, secret.secretType, secretId, versionId) : undefined;
+    return toWireSecret(this.reads.secret(secret), instance.crn, await this.locksTotal(scope, secretId), version ? this.reads.version(version) : undefined, payload);
+  }
+
+  private async createNew(caller: GroupCaller, scope: TenantScope, request: SecretsWire.CreateSecretRequest, once?: IdempotencyKey): Promise<SecretsWire.Secret> {
     const prototype = request.secret;
     // Checked before anything is sealed, in one round trip (instance and group again by the insert).
     const instance = await this.placed(scope, prototype);
@@ -112,15 +155,20 @@ export class SecretService {
       await this.material.discard(made);
       throw error;
     }
+    const write = async (manager: EntityManager) => {
+      // Inserted only while the instance is active and the group exists; a name taken since the
+      // check above fails the insert on the unique index (secrets_by_name): 409 below.
+      if (!(await this.queries.insertCreated(manager, secret, version))) {
+        await this.access.instance(scope, manager);
+        throw noSuchGroup(prototype.secret_group_id);
+      }
+      await this.outbox.record(manager, 'secrets.secret.created', secretEventRef(secret));
+    };
+    let outcome: OnceOutcome<void>;
     try {
-      await this.dataSource.transaction(async (manager) => {
-        // Inserted only while the instance is active and the group exists; a name taken since the
-        // check above fails the insert on the unique index (secrets_by_name): 409 below.
-        if (!(await this.queries.insertCreated(manager, secret, version))) {
-          await this.access.instance(scope, manager);
-          throw noSuchGroup(prototype.secret_group_id);
-        }
-        await this.outbox.record(manager, 'secrets.secret.created', secretEventRef(secret));
+      outcome = await this.dataSource.transaction(async (manager): Promise<OnceOutcome<void>> => {
+        if (!once) return { replayed: false, result: await write(manager) };
+        return this.records.inTransactionOnce(manager, once, () => write(manager), () => ({ secretId, versionId }));
       });
     } catch (error) {
       // The envelope is stored but no metadata names it: remove it now (the orphan sweep would later).
@@ -130,6 +178,12 @@ export class SecretService {
         throw secretNameTaken(secret.name, secret.secretType, secret.groupId);
       }
       throw error;
+    }
+    if (outcome.replayed && once) {
+      // Another attempt with this key committed first (it ran alongside this one): its secret is the answer.
+      await this.vault.remove(scope.instanceGuid, secretId, versionId);
+      await this.material.discard(made);
+      return this.replayCreated(scope, once, outcome.kept);
     }
     return toWireSecret(secret, instance.crn, 0, version, made.payload);
   }

@@ -24,7 +24,7 @@ export class SecretsApiController {
 
   @RpcHandler('secrets.secret.create')
   create(request: ValidatedRequestOf<'secrets.secret.create'>, meta: RpcMeta): Promise<ResponseOf<'secrets.secret.create'>> {
-    return this.secrets.create(callerOf(meta), request);
+    return this.secrets.create(callerOf(meta), request, meta.idempotency);
   }
 
   @RpcHandler('secrets.secret.get')
@@ -64,7 +64,7 @@ export class SecretsApiController {
 
   @RpcHandler('secrets.version.create')
   createVersion(request: ValidatedRequestOf<'secrets.version.create'>, meta: RpcMeta): Promise<ResponseOf<'secrets.version.create'>> {
-    return this.versions.create(callerOf(meta), request);
+    return this.versions.create(callerOf(meta), request, meta.idempotency);
   }
 
   @RpcHandler('secrets.version.list')

@@ -19,9 +19,15 @@ import {
   OutboxEventEntity,
   RpcClient,
   RpcHandler,
+  startTracing,
   validationFailed,
+  withIdempotencyKey,
   type Caller,
+  type IdempotencyKey,
+  type TracingHandle,
 } from '@sealbox/platform';
+import { context as activeContext } from '@opentelemetry/api';
+import { createHash } from 'node:crypto';
 import { testDatabases, testPlatformModule } from '@sealbox/platform/testing';
 import { StorageModule } from '@sealbox/storage';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -780,6 +786,79 @@ for (const database of testDatabases) {
         expect(issuer.revoked).toEqual(expect.arrayContaining(keys));
         const revokedHere = issuer.revoked.filter((id) => keys.includes(id));
         expect(revokedHere).toHaveLength(3);
+      });
+    });
+
+    describe('Idempotency-Key (recorded with the write)', () => {
+      let tracing: TracingHandle;
+      // The AsyncLocalStorage context the gateway's keys travel in.
+      beforeAll(() => void (tracing = startTracing('secrets-idempotency-test', { exporter: 'none' })));
+      afterAll(() => tracing.shutdown());
+
+      const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+      /** A key as the gateway forwards it; `replays` counts the replies that said "replayed". */
+      const keyed = (name: string, request: object) => {
+        const state = { replays: 0 };
+        const key: IdempotencyKey = { key: sha(`${user.iamId}\n${name}`), fingerprint: sha(JSON.stringify(request)), onReplay: () => void state.replays++ };
+        return { state, send: <T>(call: () => Promise<T>) => activeContext.with(withIdempotencyKey(activeContext.active(), key), call) };
+      };
+      const secretsNamed = async (instanceGuid: string, name: string) =>
+        (await client.send('secrets.secret.list', { instanceGuid, path: '/api/v2/secrets', query: {} as never }, as)).secrets.filter((secret) => secret.name === name);
+
+      it('answers a retried create (its first answer lost) the secret the first attempt created, with its payload, once', async () => {
+        const instanceGuid = await newInstance();
+        const body = { secret_type: 'arbitrary', name: 'once', payload: 'first-payload' } as const;
+        const attempt = keyed(randomUUID(), body);
+        const first = await attempt.send(() => create(instanceGuid, body));
+        expect(attempt.state.replays).toBe(0);
+        // The client never saw `first`: it sends the same request with the same key again.
+        const retry = await attempt.send(() => create(instanceGuid, body));
+        expect(attempt.state.replays).toBe(1);
+        expect(retry).toMatchObject({ id: first.id, name: 'once', payload: 'first-payload', versions_total: 1 });
+        expect(await secretsNamed(instanceGuid, 'once')).toHaveLength(1);
+        await expect.poll(() => eventsOf(first.id)).toEqual(['secrets.secret.created']);
+        // The record keeps references only: no payload in the database.
+        const kept: { result: string }[] = await dataSource.query('SELECT result FROM idempotency_records');
+        expect(kept.map((row) => row.result).join()).not.toContain('first-payload');
+        // Without the key, the IBM behaviour: 409.
+        await failure(create(instanceGuid, body), 'CONFLICT');
+      });
+
+      it('refuses the same key with another request: IDEMPOTENCY_KEY_REUSED, nothing created', async () => {
+        const instanceGuid = await newInstance();
+        const name = randomUUID();
+        const body = { secret_type: 'arbitrary', name: 'reused-1', payload: 'p' } as const;
+        await keyed(name, body).send(() => create(instanceGuid, body));
+        const other = { secret_type: 'arbitrary', name: 'reused-2', payload: 'p' } as const;
+        await failure(keyed(name, other).send(() => create(instanceGuid, other)), 'IDEMPOTENCY_KEY_REUSED');
+        expect(await secretsNamed(instanceGuid, 'reused-2')).toHaveLength(0);
+      });
+
+      it('serializes two attempts with one key running together: one secret, both answered it', async () => {
+        const instanceGuid = await newInstance();
+        const body = { secret_type: 'arbitrary', name: 'together', payload: 'p' } as const;
+        const attempt = keyed(randomUUID(), body);
+        const answers = await Promise.all([attempt.send(() => create(instanceGuid, body)), attempt.send(() => create(instanceGuid, body))]);
+        expect(answers[1].id).toBe(answers[0].id);
+        expect(attempt.state.replays).toBe(1);
+        expect(await secretsNamed(instanceGuid, 'together')).toHaveLength(1);
+        // The loser's envelope was removed: one object for one version.
+        expect(filesUnder(storageRoot).filter((path) => path.includes(answers[0].id))).toHaveLength(1);
+      });
+
+      it('makes one new version per key: a retry is answered that version', async () => {
+        const instanceGuid = await newInstance();
+        const secret = await create(instanceGuid, { secret_type: 'arbitrary', name: 'rotated-once', payload: 'v1' });
+        const request = { instanceGuid, secretId: secret.id, version: { payload: 'v2' } };
+        const attempt = keyed(randomUUID(), request);
+        const first = await attempt.send(() => client.send('secrets.version.create', request, as));
+        const retry = await attempt.send(() => client.send('secrets.version.create', request, as));
+        expect(retry).toMatchObject({ id: first.id, payload: 'v2' });
+        expect(attempt.state.replays).toBe(1);
+        expect((await client.send('secrets.secret.metadata.get', { instanceGuid, id: secret.id }, as)).versions_total).toBe(2);
+        // A different key makes another version, as without one.
+        const next = await keyed(randomUUID(), request).send(() => client.send('secrets.version.create', request, as));
+        expect(next.id).not.toBe(first.id);
       });
     });
   });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SecretsWire } from '@sealbox/contracts';
-import { Clock, conflict, dataSourceToken, isDomainError, notFound, outboxToken, type Outbox } from '@sealbox/platform';
+import { Clock, conflict, dataSourceToken, IdempotencyRecords, isDomainError, notFound, outboxToken, type IdempotencyKey, type OnceOutcome, type Outbox } from '@sealbox/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { LockDirectory } from '../ports.js';
 import type { InstanceEntity } from '../registry/entities.js';
@@ -17,7 +17,7 @@ import type { VersionPayload } from './payload.js';
 import { nextRotationAt, rotationOf } from './rotation.js';
 import { lockedConflict, parseOrFail } from './validation.js';
 import { toWireVersion, toWireVersionMetadata } from './wire.js';
-import { secretEventRef } from './secret.service.js';
+import { keptVersionRef, secretEventRef } from './secret.service.js';
 import { SecretStore } from './store.js';
 import { VersionVault } from './vault.js';
 import { assertPayloadQuota, quotaOf } from '../quotas/quotas.js';
@@ -57,14 +57,44 @@ export class VersionService {
     private readonly locks: LockDirectory,
     private readonly reads: ReadBookkeeping,
     @Inject(SECRETS_OPTIONS) private readonly options: SecretsDomainOptions,
+    private readonly records: IdempotencyRecords,
   ) {}
 
-  async create(caller: GroupCaller, request: SecretsWire.CreateSecretVersionRequest): Promise<SecretsWire.SecretVersion> {
+  /**
+   * A new version. With an Idempotency-Key (`once`) at most one per key: the key is recorded in the
+   * rotation's transaction, and a retry finding it is answered the version that attempt made.
+   */
+  async create(caller: GroupCaller, request: SecretsWire.CreateSecretVersionRequest, once?: IdempotencyKey): Promise<SecretsWire.SecretVersion> {
     const scope = this.access.scopeOf(caller, request.instanceGuid);
+    if (once) {
+      const done = await this.records.find(this.dataSource.manager, once);
+      if (done) return this.replayCreated(scope, once, done.kept);
+    }
     const { instance, secret } = await this.access.instanceAndSecret(scope, request.secretId);
     const prototype = parseOrFail(SecretsWire.SecretVersionPrototypes[secret.secretType as SecretsWire.SecretType], request.version) as Record<string, unknown>;
-    const rotated = await this.rotate(instance, secret, prototype, { actor: caller.iamId, auto: false });
-    return toWireVersion(rotated.secret, rotated.version, rotated.payload);
+    let outcome: OnceOutcome<Rotated>;
+    try {
+      outcome = await this.rotateOnce(instance, secret, prototype, { actor: caller.iamId, auto: false }, once);
+    } catch (error) {
+      // An attempt with the same key that committed meanwhile (this one lost the race on the ordinal): answer its version.
+      const committed = once && isDomainError(error) ? await this.records.find(this.dataSource.manager, once) : undefined;
+      if (committed && once) return this.replayCreated(scope, once, committed.kept);
+      throw error;
+    }
+    // A replay only happens with a key.
+    if (outcome.replayed) return this.replayCreated(scope, once as IdempotencyKey, outcome.kept);
+    return toWireVersion(outcome.result.secret, outcome.result.version, outcome.result.payload);
+  }
+
+  /** The answer to a retried new version: the version the first attempt made, with its payload. */
+  private async replayCreated(scope: TenantScope, once: IdempotencyKey, kept: unknown): Promise<SecretsWire.SecretVersion> {
+    const { secretId, versionId } = keptVersionRef(kept);
+    once.onReplay?.();
+    const { instance, secret } = await this.access.instanceAndSecret(scope, secretId);
+    const version = await new SecretStore(this.dataSource.manager).version(scope, secretId, versionId);
+    if (!version) throw notFound(`Version ${versionId} of secret ${secretId}`);
+    const payload = version.payloadAvailable ? await this.vault.open(instance, secret.secretType, secretId, versionId) : undefined;
+    return toWireVersion(secret, this.reads.version(version), payload);
   }
 
   /**
@@ -74,6 +104,22 @@ export class VersionService {
    * record `secrets.version.created` and `secrets.secret.rotated`.
    */
   async rotate(instance: InstanceEntity, secret: SecretEntity, prototype: Record<string, unknown>, how: { actor: string; auto: boolean }): Promise<Rotated> {
+    const outcome = await this.rotateOnce(instance, secret, prototype, how, undefined);
+    if (outcome.replayed) throw new Error('a rotation without an Idempotency-Key cannot be a replay');
+    return outcome.result;
+  }
+
+  /**
+   * `rotate`, recording `once` (when given) in its transaction; when an attempt with the same key
+   * committed first, this one's sealed version is thrown away and the outcome is that attempt's.
+   */
+  private async rotateOnce(
+    instance: InstanceEntity,
+    secret: SecretEntity,
+    prototype: Record<string, unknown>,
+    how: { actor: string; auto: boolean },
+    once: IdempotencyKey | undefined,
+  ): Promise<OnceOutcome<Rotated>> {
     const scope: TenantScope = { accountId: secret.accountId, instanceGuid: secret.instanceGuid };
     const current = await new SecretStore(this.dataSource.manager).versionByOrdinal(scope, secret.id, secret.currentOrdinal);
     const now = this.clock.nowMs();
@@ -105,27 +151,27 @@ export class VersionService {
       await this.material.discard(made);
       throw error;
     }
-    let pruned: SecretVersionEntity[] = [];
-    let updated: SecretEntity;
+    let written: OnceOutcome<{ updated: SecretEntity; pruned: SecretVersionEntity[] }>;
     try {
-      ({ updated, pruned } = await this.dataSource.transaction(async (manager) => {
-        const fresh = await this.access.secret(scope, secret.id, manager);
-        if (fresh.currentOrdinal !== secret.currentOrdinal) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
-        const store = new SecretStore(manager);
-        await store.insertVersion(version);
-        const pruned = await this.prunable(manager, scope, fresh, version.ordinal, quota.versionsKept);
-        await store.removeVersions(scope, secret.id, pruned.map((old) => old.id));
-        const expirationAt = made.secretExpirationAt === undefined ? fresh.expirationAt : made.secretExpirationAt;
-        const changes = {
-          currentOrdinal: version.ordinal,
-          versionsTotal: fresh.versionsTotal + 1 - pruned.length,
-          updatedAt: now,
-          downloaded: false,
-          details: made.secretDetails,
-          expirationAt,
-          ...(expirationAt !== fresh.expirationAt ? { expiryNotice: ExpiryNotice.none } : {}),
-          nextRotationAt: nextRotationAt(rotationOf(made.secretDetails), now),
-          ...(prototype['custom_metadata'] !== undefined ? { customMetadata: nonEmpty(prototype['custom_metadata']) } : {}),
+      written = await this.dataSource.transaction(async (manager) => {
+        const write = async () => {
+          const fresh = await this.access.secret(scope, secret.id, manager);
+          if (fresh.currentOrdinal !== secret.currentOrdinal) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
+          const store = new SecretStore(manager);
+          await store.insertVersion(version);
+          const pruned = await this.prunable(manager, scope, fresh, version.ordinal, quota.versionsKept);
+          await store.removeVersions(scope, secret.id, pruned.map((old) => old.id));
+          const expirationAt = made.secretExpirationAt === undefined ? fresh.expirationAt : made.secretExpirationAt;
+          const changes = {
+            currentOrdinal: version.ordinal,
+            versionsTotal: fresh.versionsTotal + 1 - pruned.length,
+            updatedAt: now,
+            downloaded: false,
+            details: made.secretDetails,
+            expirationAt,
+            ...(expirationAt !== fresh.expirationAt ? { expiryNotice: ExpiryNotice.none } : {}),
+            nextRotationAt: nextRotationAt(rotationOf(made.secretDetails), now),
+            ...(prototype['custom_metadata'] !== undefined ? { customMetadata: nonEmpty(prototype['custom_metadata']) } : {}),
         };
         if (!(await store.updateSecret(scope, secret.id, changes, fresh.currentOrdinal))) {
           throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
@@ -134,7 +180,10 @@ export class VersionService {
         await this.outbox.record(manager, 'secrets.version.created', ref);
         await this.outbox.record(manager, 'secrets.secret.rotated', { ...ref, auto: how.auto });
         return { updated: { ...fresh, ...changes } as SecretEntity, pruned };
-      }));
+        };
+        if (!once) return { replayed: false as const, result: await write() };
+        return this.records.inTransactionOnce(manager, once, write, () => ({ secretId: secret.id, versionId: version.id }));
+      });
     } catch (error) {
       await this.vault.remove(scope.instanceGuid, secret.id, version.id);
       await this.material.discard(made);
@@ -142,8 +191,14 @@ export class VersionService {
       if (!isDomainError(error)) throw conflict(`Secret ${secret.id} got another new version at the same time: try again`);
       throw error;
     }
+    if (written.replayed) {
+      await this.vault.remove(scope.instanceGuid, secret.id, version.id);
+      await this.material.discard(made);
+      return written;
+    }
+    const { updated, pruned } = written.result;
     for (const old of pruned) if (old.payloadAvailable) await this.vault.remove(scope.instanceGuid, secret.id, old.id);
-    return { secret: updated, version, payload: made.payload };
+    return { replayed: false, result: { secret: updated, version, payload: made.payload } };
   }
 
   /** Versions beyond the `kept` newest (the plan's quota) once `newOrdinal` exists, except locked ones (kept until unlocked). */
