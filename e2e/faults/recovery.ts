@@ -15,6 +15,13 @@ export function recoveryMs(load: WriteLoad, endedAt: number, before: number, wat
   return null;
 }
 
+/** How many answers were 500, whatever their code (statusCounts keys an answer with a code as `500 INTERNAL`). */
+export function internalErrorsIn(counts: Readonly<Record<string, number>>): number {
+  return Object.entries(counts)
+    .filter(([key]) => key === '500' || key.startsWith('500 '))
+    .reduce((sum, [, count]) => sum + count, 0);
+}
+
 /** Answers counted by "status code" (or status alone). */
 export function statusCounts(samples: readonly Sample[]): Record<string, number> {
   const counts: Record<string, number> = {};

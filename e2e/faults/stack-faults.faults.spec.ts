@@ -22,13 +22,12 @@ import { connectNats, NATS_SERVER, startNatsServer, waitForNatsServer } from '..
 import { NatsCaller } from '../harness/kms.js';
 import { runningProcesses, spawnApp, stopApp, stopProcesses } from '../harness/processes.js';
 import { inParallel, provisionSecretsInstance, type SecretsInstance } from '../harness/secrets.js';
-import { WriteLoad, type Sample } from './load.js';
+import { WriteLoad } from './load.js';
+import { internalErrorsIn, RECOVERED_SHARE, recoveryMs as recoveryAfter, statusCounts } from './recovery.js';
 
 const stack = stackInfo();
 const tag = `faults-${stack.runId}`;
 const WRITERS = 6;
-/** Recovery: the first 1 s window after a fault with at least this share of the throughput before. */
-const RECOVERED_SHARE = 0.8;
 const RECOVERY_GOAL_MS = 2000;
 const FREEZE_MS = 15_000;
 /** Quiet time between faults. */
@@ -59,22 +58,6 @@ interface FaultFigures {
   readonly statuses: Record<string, number>;
   /** Successful creates in each second from the start of the fault to the end of the watch. */
   readonly perSecond: number[];
-}
-
-function statusCounts(samples: readonly Sample[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const sample of samples) {
-    const key = sample.code ? `${sample.status} ${sample.code}` : String(sample.status);
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** How many answers were 500, whatever their code (statusCounts keys an answer with a code as `500 INTERNAL`). */
-function internalErrorsIn(counts: Readonly<Record<string, number>>): number {
-  return Object.entries(counts)
-    .filter(([key]) => key === '500' || key.startsWith('500 '))
-    .reduce((sum, [, count]) => sum + count, 0);
 }
 
 /** Poll /readyz every 50 ms until 200. */
@@ -113,13 +96,7 @@ describe('faults under write load (distributed stack)', () => {
     const endedAt = performance.now();
     // Watch long enough to see full throughput again (or not).
     await sleep(goalMs + 2000);
-    let recoveryMs: number | null = null;
-    for (let from = endedAt; from <= endedAt + Math.max(15_000, goalMs) && from + 1000 <= performance.now(); from += 100) {
-      if (load.successesBetween(from, from + 1000) >= RECOVERED_SHARE * before) {
-        recoveryMs = Math.round(from - endedAt);
-        break;
-      }
-    }
+    const recoveryMs = recoveryAfter(load, endedAt, before, Math.max(15_000, goalMs));
     const seconds = Math.max(0.001, (endedAt - startedAt) / 1000);
     const throughputDuring = load.successesBetween(startedAt, endedAt) / seconds;
     const figures: FaultFigures = {
