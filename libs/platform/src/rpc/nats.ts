@@ -237,13 +237,15 @@ export function natsClient(config: NatsConnectionConfig, name: string): NatsRpcC
   return new NatsRpcClient(config, name);
 }
 
-/** How long a process waits between tries while NATS does not answer. */
-export const NATS_WAIT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5000, jitter: 'full' };
+/**
+ * How long a process waits between tries while NATS does not answer. No jitter: a deployment is a
+ * handful of processes, and the log (`retryInMs`) shows an operator the wait growing.
+ */
+export const NATS_WAIT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5000, jitter: 'none' };
 
 /**
- * Wait until NATS answers, retrying with exponential backoff (up to 250 ms, doubling to 5 s, full
- * jitter: every service of a deployment waits for the same server) and one log line per failed
- * attempt. Resolves true when a connection succeeded, false when `signal` aborts.
+ * Wait until NATS answers, retrying with exponential backoff (250 ms doubling to 5 s) and one log line
+ * per failed attempt. Resolves true when a connection succeeded, false when `signal` aborts.
  */
 export async function waitForNats(config: NatsConnectionConfig, logger: Logger, signal?: AbortSignal): Promise<boolean> {
   try {
