@@ -46,7 +46,7 @@ afterAll(async () => {
 describe('gateway access: authentication', () => {
   it('lets an authenticated, authorized caller through, with the caller forwarded to the service', async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
-    const response = await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
+    const response = await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() });
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ id: SECRET, instance: INSTANCE, caller: { ...TEST_CALLER, subType: 'user' }, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
@@ -69,10 +69,10 @@ describe('gateway access: authentication', () => {
 
   it('answers a token signed by another key under the same kid with 401 UNAUTHORIZED', async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
-    const genuine = gateway.token();
+    const genuine = await gateway.token();
     const [header, claims] = genuine.split('.');
     const forger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const forged = signJwt(JSON.parse(Buffer.from(claims ?? '', 'base64url').toString('utf8')) as object, forger, TEST_SIGNING_KID);
+    const forged = await signJwt(JSON.parse(Buffer.from(claims ?? '', 'base64url').toString('utf8')) as object, forger, TEST_SIGNING_KID);
     expect(forged.split('.')[0]).toBe(header);
     expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${forged}` } }), 401, 'UNAUTHORIZED');
   });
@@ -80,17 +80,17 @@ describe('gateway access: authentication', () => {
   it('answers an expired token with 401 UNAUTHORIZED, a fresh one with 200', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 1));
     const gateway = await start({ controllers: [EchoSecrets], clock });
-    const token = gateway.token();
+    const token = await gateway.token();
     expect((await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     clock.advance(2 * 3600 * 1000);
     expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${token}` } }), 401, 'UNAUTHORIZED');
-    expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() })).status).toBe(200);
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() })).status).toBe(200);
   });
 
   it('refuses a token at once when the revocation of its API key arrives on the in-process bus (standalone)', async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
-    const token = gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-revoked', chain_id: 'chain-1' });
-    const other = gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-kept', chain_id: 'chain-2' });
+    const token = await gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-revoked', chain_id: 'chain-1' });
+    const other = await gateway.token(TEST_CALLER, { apikey_id: 'ApiKey-kept', chain_id: 'chain-2' });
     expect((await send(gateway.url, { path: SECRET_PATH, headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     const data = { accountId: TEST_CALLER.accountId, kind: 'apikey', id: 'ApiKey-revoked', reason: 'apikey-deleted', expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
     await gateway.events.publish('events.iam.tokens.revoked', {
@@ -110,7 +110,7 @@ describe('gateway access: authentication', () => {
   it('refuses a token whose identity iam lists as revoked, from the first request', async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
     gateway.revoked.push({ kind: 'identity', id: TEST_CALLER.iamId, expires_at: new Date(Date.now() + 3_600_000).toISOString() });
-    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 401, 'UNAUTHORIZED');
+    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() }), 401, 'UNAUTHORIZED');
   });
 
   it('serves public routes without a token', async () => {
@@ -122,14 +122,14 @@ describe('gateway access: authentication', () => {
 
   it('answers 503 SERVICE_UNAVAILABLE on a protected route when iam cannot be reached to verify tokens', async () => {
     const gateway = await start({ services: { iam: 'absent' }, rpcTimeoutMs: 100 });
-    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 503, 'SERVICE_UNAVAILABLE');
+    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() }), 503, 'SERVICE_UNAVAILABLE');
   });
 });
 
 describe('gateway access: authorization', () => {
   it('asks iam about the action on the resource addressed by the route, in the caller account', async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
-    await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
+    await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() });
     expect(gateway.authorizations).toEqual([
       {
         subject: { iamId: TEST_CALLER.iamId, accountId: TEST_CALLER.accountId },
@@ -141,7 +141,7 @@ describe('gateway access: authorization', () => {
 
   it('answers a denied read of one item with 404 NOT_FOUND, like a missing item', async () => {
     const gateway = await start({ controllers: [EchoSecrets], authorize: () => ({ allowed: false }) });
-    const body = expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 404, 'NOT_FOUND');
+    const body = expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() }), 404, 'NOT_FOUND');
     expect(body.errors[0]?.message).toBe('The requested resource was not found');
   });
 
@@ -150,7 +150,7 @@ describe('gateway access: authorization', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: `/secrets-manager/${INSTANCE}/api/v2/secrets`,
-      headers: { ...gateway.auth(), 'content-type': 'application/json' },
+      headers: { ...await gateway.auth(), 'content-type': 'application/json' },
       body: '{"name":"s"}',
     });
     expect(expectIbmError(response, 403, 'FORBIDDEN').errors[0]?.message).toContain('secrets-manager.secret.create');
@@ -162,8 +162,8 @@ describe('gateway access: authorization', () => {
       authorize: (request) => ({ allowed: request.subject.accountId === TEST_CALLER.accountId }),
     });
     const other = { iamId: 'IBMid-other', accountId: 'acc-other' };
-    expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() })).status).toBe(200);
-    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth(other) }), 404, 'NOT_FOUND');
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() })).status).toBe(200);
+    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth(other) }), 404, 'NOT_FOUND');
     expect(gateway.authorizations.map((request) => request.resource.accountId)).toEqual(['acc-test', 'acc-other']);
   });
 
@@ -209,20 +209,20 @@ describe('gateway edge: rate limits and audit', () => {
   it('limits requests per identity with 429 RATE_LIMITED, independently of other identities', async () => {
     const clock = new ManualClock(Date.UTC(2026, 3, 1));
     const gateway = await start({ controllers: [EchoSecrets], clock, gateway: { rateLimitPerIdentity: { perSecond: 1, burst: 1 } } });
-    expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() })).status).toBe(200);
-    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() }), 429, 'RATE_LIMITED');
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() })).status).toBe(200);
+    expectIbmError(await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() }), 429, 'RATE_LIMITED');
     const other = { iamId: 'IBMid-other', accountId: 'acc-test' };
-    expect((await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth(other) })).status).toBe(200);
+    expect((await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth(other) })).status).toBe(200);
   });
 
   it("runs the route in the request's trace: the service it calls works in the caller's trace", async () => {
     const gateway = await start({ controllers: [EchoSecrets] });
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const response = await send(gateway.url, { path: SECRET_PATH, headers: { ...gateway.auth(), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    const response = await send(gateway.url, { path: SECRET_PATH, headers: { ...await gateway.auth(), traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
     expect(response.status).toBe(200);
     expect(response.json()).toMatchObject({ id: SECRET, traceId });
     // Without an incoming trace, the edge starts one and the service joins it.
-    const fresh = await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
+    const fresh = await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() });
     expect((fresh.json() as { traceId?: string }).traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -237,8 +237,8 @@ describe('gateway edge: rate limits and audit', () => {
     const until = (count: number) =>
       audited.length >= count ? Promise.resolve() : new Promise<void>((resolve) => (notify = () => audited.length >= count && resolve()));
 
-    await send(gateway.url, { path: SECRET_PATH, headers: gateway.auth() });
-    const denied = await send(gateway.url, { path: `/secrets-manager/${INSTANCE}/api/v2/secrets/${DENIED_SECRET}`, headers: gateway.auth() });
+    await send(gateway.url, { path: SECRET_PATH, headers: await gateway.auth() });
+    const denied = await send(gateway.url, { path: `/secrets-manager/${INSTANCE}/api/v2/secrets/${DENIED_SECRET}`, headers: await gateway.auth() });
     await send(gateway.url, { path: SECRET_PATH, headers: { authorization: 'Bearer nope' } });
     await until(3);
 

@@ -84,12 +84,12 @@ describe('HTTP edge: what the server refuses by itself', () => {
   it('refuses a JSON body nested deeper than the limit with 400 INVALID_BODY naming the limit (5,000 levels too)', async () => {
     for (const depth of [9, 5000]) {
       const body = '['.repeat(depth) + ']'.repeat(depth);
-      const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: { 'content-type': 'application/json', ...gateway.auth() }, body });
+      const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: { 'content-type': 'application/json', ...await gateway.auth() }, body });
       expect(expectIbmError(response, 400, 'INVALID_BODY').errors[0]?.message).toBe('The request body nests arrays and objects deeper than 8 levels');
     }
     // At the limit, brackets inside strings not counted, the body gets through to validation.
     const shallow = JSON.stringify({ name: '[[[[[[[[[[[[', a: [[[[[[1]]]]]] });
-    const ok = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: { 'content-type': 'application/json', ...gateway.auth() }, body: shallow });
+    const ok = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances', headers: { 'content-type': 'application/json', ...await gateway.auth() }, body: shallow });
     expect(expectIbmError(ok, 400, 'VALIDATION_FAILED').errors.length).toBeGreaterThan(0);
   });
 

@@ -67,16 +67,16 @@ const MISSING_SECRET = '0b5571f7-21e6-42b7-91c5-3f5ac9793a46';
 const ARBITRARY = JSON.stringify({ secret_type: 'arbitrary', name: 's1', payload: 'p' });
 
 /** A POST as an authenticated caller. */
-const post = (path: string, contentType: string | undefined, body: string, headers: Record<string, string> = {}) =>
+const post = async (path: string, contentType: string | undefined, body: string, headers: Record<string, string> = {}) =>
   send(gateway.url, {
     method: 'POST',
     path,
-    headers: { ...gateway.auth(), ...(contentType ? { 'content-type': contentType } : {}), ...headers },
+    headers: { ...await gateway.auth(), ...(contentType ? { 'content-type': contentType } : {}), ...headers },
     body,
   });
 
 /** A GET as an authenticated caller. */
-const get = (path: string, headers: Record<string, string> = {}) => send(gateway.url, { path, headers: { ...gateway.auth(), ...headers } });
+const get = async (path: string, headers: Record<string, string> = {}) => send(gateway.url, { path, headers: { ...await gateway.auth(), ...headers } });
 
 function expectNotImplemented(response: TestResponse, subject: string): void {
   const body = expectIbmError(response, 501, 'NOT_IMPLEMENTED');
@@ -263,7 +263,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: `${SM}/secrets`,
-      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...await gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: gzipSync(ARBITRARY),
     });
     // Reaches the service (which fails on purpose), so the body was inflated and parsed.
@@ -276,7 +276,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: '/v2/resource_instances',
-      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...await gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: bomb,
     });
     expectIbmError(response, 413, 'PAYLOAD_TOO_LARGE');
@@ -286,7 +286,7 @@ describe('gateway HTTP edge: request bodies', () => {
     const response = await send(gateway.url, {
       method: 'POST',
       path: '/v2/resource_instances',
-      headers: { ...gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...await gateway.auth(), 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: '{"name":"i"}',
     });
     expectIbmError(response, 400, 'INVALID_BODY');
@@ -298,7 +298,7 @@ describe('gateway HTTP edge: request bodies', () => {
   });
 
   it('accepts a POST with no body and no content type (Resource Controller lock)', async () => {
-    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances/i-1/lock', headers: gateway.auth() });
+    const response = await send(gateway.url, { method: 'POST', path: '/v2/resource_instances/i-1/lock', headers: await gateway.auth() });
     expectNotImplemented(response, 'lifecycle.instance.lock');
   });
 });
@@ -348,9 +348,9 @@ describe('gateway HTTP edge: readiness', () => {
   it('gives the report behind it to an administrator, and only to one', async () => {
     const strict = await startTestGateway({ authorize: (request) => ({ allowed: request.action === 'sealbox.readiness.read' && request.subject.iamId === 'IBMid-admin' }) });
     try {
-      const viewer = await send(strict.url, { path: '/readyz', headers: strict.auth({ iamId: 'IBMid-viewer', accountId: 'acc-test' }) });
+      const viewer = await send(strict.url, { path: '/readyz', headers: await strict.auth({ iamId: 'IBMid-viewer', accountId: 'acc-test' }) });
       expect(viewer.json()).toEqual({ status: 'ready' });
-      const admin = await send(strict.url, { path: '/readyz', headers: strict.auth({ iamId: 'IBMid-admin', accountId: 'acc-test' }) });
+      const admin = await send(strict.url, { path: '/readyz', headers: await strict.auth({ iamId: 'IBMid-admin', accountId: 'acc-test' }) });
       expect(admin.json()).toMatchObject({ status: 'ready', transport: 'in-process', services: { iam: { ok: true, replica: expect.stringContaining(':') } } });
     } finally {
       await strict.close();
@@ -358,7 +358,7 @@ describe('gateway HTTP edge: readiness', () => {
   });
 
   it('is ready (200) when every service answers its health subject', async () => {
-    const response = await send(gateway.url, { path: '/readyz', headers: gateway.auth() });
+    const response = await send(gateway.url, { path: '/readyz', headers: await gateway.auth() });
     expect(response.status).toBe(200);
     const report = response.json<{ status: string; transport: string; services: Record<string, { ok: boolean }> }>();
     expect(report.status).toBe('ready');
@@ -372,14 +372,14 @@ describe('gateway HTTP edge: readiness', () => {
     try {
       const anonymous = expectIbmError(await send(partial.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE');
       expect(anonymous.errors[0]?.message).toBe('Not ready');
-      const response = await send(partial.url, { path: '/readyz', headers: partial.auth() });
+      const response = await send(partial.url, { path: '/readyz', headers: await partial.auth() });
       const body = expectIbmError(response, 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('lifecycle (no answer)');
       for (const healthy of ['iam', 'kms', 'crypto', 'storage', 'secrets']) {
         expect(body.errors[0]?.message).not.toContain(healthy);
       }
       // A request routed to the absent service fails after the RPC deadline instead of hanging.
-      const routed = await send(partial.url, { path: '/v2/resource_instances/abc', headers: partial.auth() });
+      const routed = await send(partial.url, { path: '/v2/resource_instances/abc', headers: await partial.auth() });
       expect(expectIbmError(routed, 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toContain('lifecycle');
       expect(routed.headers['retry-after']).toBe('1');
     } finally {
@@ -390,7 +390,7 @@ describe('gateway HTTP edge: readiness', () => {
   it('is 503 naming a service whose health check fails, with the failing check', async () => {
     const degraded = await startTestGateway({ services: { storage: 'degraded' } });
     try {
-      const body = expectIbmError(await send(degraded.url, { path: '/readyz', headers: degraded.auth() }), 503, 'SERVICE_UNAVAILABLE');
+      const body = expectIbmError(await send(degraded.url, { path: '/readyz', headers: await degraded.auth() }), 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('storage (database: test dependency is down)');
     } finally {
       await degraded.close();
@@ -403,7 +403,7 @@ describe('gateway HTTP edge: readiness', () => {
     });
     try {
       expect(expectIbmError(await send(disconnected.url, { path: '/readyz' }), 503, 'SERVICE_UNAVAILABLE').errors[0]?.message).toBe('Not ready');
-      const body = expectIbmError(await send(disconnected.url, { path: '/readyz', headers: disconnected.auth() }), 503, 'SERVICE_UNAVAILABLE');
+      const body = expectIbmError(await send(disconnected.url, { path: '/readyz', headers: await disconnected.auth() }), 503, 'SERVICE_UNAVAILABLE');
       expect(body.errors[0]?.message).toContain('nats disconnected');
       // Liveness does not depend on the transport.
       expect((await send(disconnected.url, { path: '/healthz' })).status).toBe(200);

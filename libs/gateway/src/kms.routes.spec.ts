@@ -232,12 +232,12 @@ afterAll(async () => {
 const base = '/kms/api/v2';
 
 /** A request as the Key Protect SDK sends it: Bearer token, Bluemix-Instance, JSON (vendor) content type. */
-function kp(method: string, path: string, options: { instance?: string | null; contentType?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+async function kp(method: string, path: string, options: { instance?: string | null; contentType?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   const request: TestRequest = {
     method,
     path: `${base}${path}`,
     headers: {
-      ...gateway.auth(),
+      ...await gateway.auth(),
       ...(options.instance === null ? {} : { 'bluemix-instance': options.instance ?? KP }),
       ...(options.contentType ? { 'content-type': options.contentType } : {}),
       ...options.headers,

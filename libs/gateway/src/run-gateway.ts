@@ -26,6 +26,8 @@ import {
   startTracing,
   tracingConfigOf,
   waitForNats,
+  NATS_WAIT_BACKOFF,
+  retry,
   type HttpOptions,
 } from '@sealbox/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -134,18 +136,21 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   logger.info({ url }, 'gateway listening');
 
   const connecting = new AbortController();
-  void (async () => {
-    while (!connecting.signal.aborted) {
+  // waitForNats backs off while NATS does not answer; this backs off when it answers but the client's
+  // connection still fails (refused credentials, a server going away again).
+  void retry(
+    async () => {
       if (!(await waitForNats(nats, logger, connecting.signal))) return;
-      try {
-        await client.connect();
-        logger.info('gateway connected to NATS');
-        return;
-      } catch (error) {
-        logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'NATS connect failed; retrying');
-      }
-    }
-  })();
+      await client.connect();
+      logger.info('gateway connected to NATS');
+    },
+    {
+      ...NATS_WAIT_BACKOFF,
+      signal: connecting.signal,
+      onRetry: (error, attempt, retryInMs) =>
+        logger.warn({ attempt, retryInMs, reason: error instanceof Error ? error.message : String(error) }, 'NATS connect failed; retrying'),
+    },
+  ).catch(() => undefined); // aborted: the gateway is stopping
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -15,7 +15,7 @@ function verifierOf(clock: ManualClock, events = new FakeEvents()) {
   return { iam, events, verifier: new TokenVerifier(iam.rpc, clock, revocations) };
 }
 
-function token(clock: ManualClock, ttlSeconds = 3600, claims: Partial<IamWire.AccessTokenClaims> = {}): string {
+function token(clock: ManualClock, ttlSeconds = 3600, claims: Partial<IamWire.AccessTokenClaims> = {}): Promise<string> {
   const iat = Math.floor(clock.nowMs() / 1000);
   return signJwt(
     {
@@ -43,7 +43,7 @@ describe('TokenVerifier', () => {
   it('remembers a verified token but never past its expiry', async () => {
     const clock = new ManualClock();
     const { verifier } = verifierOf(clock);
-    const bearer = `Bearer ${token(clock, 120)}`;
+    const bearer = `Bearer ${await token(clock, 120)}`;
     expect((await verifier.verify(bearer)).iamId).toBe('IBMid-1');
     expect((await verifier.verify(bearer)).accountId).toBe('acc');
     clock.advance(126_000); // past exp and the 5 s leeway
@@ -53,7 +53,7 @@ describe('TokenVerifier', () => {
   it('stops accepting a remembered token once its signing key is no longer published', async () => {
     const clock = new ManualClock();
     const { verifier, iam } = verifierOf(clock);
-    const bearer = `Bearer ${token(clock)}`;
+    const bearer = `Bearer ${await token(clock)}`;
     expect(await codeOf(verifier.verify(bearer))).toBe('ok');
     iam.published = false;
     clock.advance(61_000); // past the JWKS refresh interval
@@ -82,8 +82,8 @@ describe('TokenVerifier', () => {
     ] as const)('refuses a remembered token with 401 once %s', async (_name, kind, id) => {
       const clock = new ManualClock();
       const { verifier, events, iam } = verifierOf(clock);
-      const bearer = `Bearer ${token(clock)}`;
-      const other = `Bearer ${token(clock, 3600, { apikey_id: 'ApiKey-2', chain_id: 'chain-2', iam_id: 'IBMid-2' })}`;
+      const bearer = `Bearer ${await token(clock)}`;
+      const other = `Bearer ${await token(clock, 3600, { apikey_id: 'ApiKey-2', chain_id: 'chain-2', iam_id: 'IBMid-2' })}`;
       expect(await codeOf(verifier.verify(bearer))).toBe('ok');
       const fetches = iam.jwksFetches;
       await events.emit('iam.tokens.revoked', revoked(clock, kind, id));
@@ -97,13 +97,13 @@ describe('TokenVerifier', () => {
       const clock = new ManualClock();
       const { verifier, iam } = verifierOf(clock);
       iam.revocations.push({ kind: 'apikey', id: 'ApiKey-1', expires_at: new Date(clock.nowMs() + 3_600_000).toISOString() });
-      expect(await codeOf(verifier.verify(`Bearer ${token(clock)}`))).toBe('UNAUTHORIZED');
+      expect(await codeOf(verifier.verify(`Bearer ${await token(clock)}`))).toBe('UNAUTHORIZED');
     });
 
     it('checks the identity of a token issued without the private claims', async () => {
       const clock = new ManualClock();
       const { verifier, events } = verifierOf(clock);
-      const bearer = `Bearer ${token(clock, 3600, { apikey_id: undefined, chain_id: undefined })}`;
+      const bearer = `Bearer ${await token(clock, 3600, { apikey_id: undefined, chain_id: undefined })}`;
       expect(await codeOf(verifier.verify(bearer))).toBe('ok');
       await events.emit('iam.tokens.revoked', revoked(clock, 'identity', 'IBMid-1'));
       expect(await codeOf(verifier.verify(bearer))).toBe('UNAUTHORIZED');
@@ -113,7 +113,7 @@ describe('TokenVerifier', () => {
       const clock = new ManualClock();
       const { verifier, iam } = verifierOf(clock);
       iam.available = false;
-      expect(await codeOf(verifier.verify(`Bearer ${token(clock)}`))).toBe('SERVICE_UNAVAILABLE');
+      expect(await codeOf(verifier.verify(`Bearer ${await token(clock)}`))).toBe('SERVICE_UNAVAILABLE');
     });
   });
 });

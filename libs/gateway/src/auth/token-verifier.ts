@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IamWire } from '@sealbox/contracts';
-import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, TtlCache, verifyJwt, type Caller } from '@sealbox/platform';
-import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { Clock, DomainError, peekJwtHeader, publicKeyFromJwk, RpcClient, TtlCache, verifyJwt, type Caller, type JwtVerifyKey } from '@sealbox/platform';
+import { createHash } from 'node:crypto';
 import { RevocationList, type RevocableToken } from './revocations.js';
 
 const REFETCH_MIN_INTERVAL_MS = 1000;
@@ -26,7 +26,7 @@ interface VerifiedToken extends RevocableToken {
  */
 @Injectable()
 export class TokenVerifier {
-  private keys = new Map<string, KeyObject>();
+  private keys = new Map<string, JwtVerifyKey>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
   /** sha256(token) → caller and expiry: the signature check is the costliest step of a request. */
@@ -59,7 +59,7 @@ export class TokenVerifier {
       key = this.keys.get(kid);
     }
     if (!key) throw unauthorized('The access token is not valid: unknown signing key');
-    const claims = IamWire.AccessTokenClaims.safeParse(verifyJwt(token, key, { now: Math.floor(now / 1000) }));
+    const claims = IamWire.AccessTokenClaims.safeParse(await verifyJwt(token, key, { currentDate: new Date(now) }));
     if (!claims.success) throw unauthorized('The access token is not valid: unexpected claims');
     const caller: Caller = {
       iamId: claims.data.iam_id,
@@ -87,11 +87,9 @@ export class TokenVerifier {
     this.inflight ??= (async () => {
       try {
         const { keys } = await this.rpc.send('iam.jwks.get', {});
-        const next = new Map<string, KeyObject>();
-        for (const jwk of keys) {
-          if (jwk.alg === 'ES256' && jwk.use === 'sig') next.set(jwk.kid, publicKeyFromJwk(jwk as JsonWebKey));
-        }
-        this.keys = next;
+        const signing = keys.filter((jwk) => jwk.alg === 'ES256' && jwk.use === 'sig');
+        const imported = await Promise.all(signing.map(async (jwk) => [jwk.kid, await publicKeyFromJwk(jwk)] as const));
+        this.keys = new Map(imported);
         this.fetchedAt = this.clock.nowMs();
       } finally {
         this.inflight = undefined;

@@ -75,11 +75,11 @@ describe('Idempotency-Key', () => {
   let gateway: TestGateway;
   const clock = new ManualClock(Date.now());
 
-  const create = (key: string | undefined, body: object = { name: 'g1' }, caller: TestCaller = TEST_CALLER) =>
+  const create = async (key: string | undefined, body: object = { name: 'g1' }, caller: TestCaller = TEST_CALLER) =>
     send(gateway.url, {
       method: 'POST',
       path: BASE,
-      headers: { ...gateway.auth(caller), 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+      headers: { ...await gateway.auth(caller), 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
       body: JSON.stringify(body),
     });
   const idOf = (response: { json<T>(): T }) => response.json<SecretsWire.SecretGroup>().id;

@@ -37,7 +37,7 @@ const secretEvent = (accountId: string, secretId: string) => ({ accountId, insta
 async function follow(query = '', headers: Record<string, string> = {}) {
   const controller = new AbortController();
   open.push(controller);
-  const response = await fetch(`${gateway.url}/v1/events${query}`, { headers: { ...gateway.auth(), ...headers }, signal: controller.signal });
+  const response = await fetch(`${gateway.url}/v1/events${query}`, { headers: { ...await gateway.auth(), ...headers }, signal: controller.signal });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events = serverSentEvents(response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
@@ -87,7 +87,7 @@ describe('GET /v1/events (Server-Sent Events)', () => {
   });
 
   it('answers 400 VALIDATION_FAILED naming type for a prefix no event type has', async () => {
-    const response = await send(gateway.url, { path: '/v1/events?type=secrets.,sekrets.', headers: gateway.auth() });
+    const response = await send(gateway.url, { path: '/v1/events?type=secrets.,sekrets.', headers: await gateway.auth() });
     const body = expectIbmError(response, 400, 'VALIDATION_FAILED');
     expect(body.errors[0]?.message).toMatch(/^type: no event type starts with sekrets\./);
   });
@@ -98,13 +98,13 @@ describe('GET /v1/events (Server-Sent Events)', () => {
 
   it('answers 403 FORBIDDEN when no policy grants event-stream.event.read', async () => {
     denyEvents = true;
-    expectIbmError(await send(gateway.url, { path: '/v1/events', headers: gateway.auth() }), 403, 'FORBIDDEN');
+    expectIbmError(await send(gateway.url, { path: '/v1/events', headers: await gateway.auth() }), 403, 'FORBIDDEN');
     expect(gateway.authorizations.at(-1)).toMatchObject({ action: 'event-stream.event.read', resource: { serviceName: 'event-stream', accountId: TEST_CALLER.accountId } });
   });
 
   it('ends open streams when the gateway shuts down (it does not wait for them)', async () => {
     const own = await startTestGateway();
-    const response = await fetch(`${own.url}/v1/events`, { headers: own.auth() });
+    const response = await fetch(`${own.url}/v1/events`, { headers: await own.auth() });
     const reading = (async () => {
       for await (const _chunk of response.body as unknown as AsyncIterable<Uint8Array>) void _chunk;
     })();

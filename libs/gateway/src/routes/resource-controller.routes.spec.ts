@@ -200,7 +200,7 @@ describe('Resource Controller routes', () => {
   let denied: TestGateway;
   let tracing: TracingHandle;
 
-  const call = (
+  const call = async (
     target: TestGateway,
     method: string,
     path: string,
@@ -210,7 +210,7 @@ describe('Resource Controller routes', () => {
     send(target.url, {
       method,
       path,
-      headers: { ...target.auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...await target.auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 
@@ -486,7 +486,7 @@ describe('Resource Controller routes', () => {
 
   describe('with the official ResourceControllerV2 SDK client', () => {
     it('create, get by CRN, list over two pages, update, lock/unlock, delete, list reclamations, restore and reclaim', async () => {
-      const rc = new ResourceControllerV2({ authenticator: new BearerTokenAuthenticator({ bearerToken: gateway.token() }), serviceUrl: gateway.url });
+      const rc = new ResourceControllerV2({ authenticator: new BearerTokenAuthenticator({ bearerToken: await gateway.token() }), serviceUrl: gateway.url });
 
       const created = await rc.createResourceInstance({
         name: CREATE.name,
@@ -545,7 +545,7 @@ describe('Resource Controller routes', () => {
     });
 
     it('SDK failures carry the IBM error: status and errors[0].code (unknown action, missing instance)', async () => {
-      const rc = new ResourceControllerV2({ authenticator: new BearerTokenAuthenticator({ bearerToken: gateway.token() }), serviceUrl: gateway.url });
+      const rc = new ResourceControllerV2({ authenticator: new BearerTokenAuthenticator({ bearerToken: await gateway.token() }), serviceUrl: gateway.url });
       const failure = async (promise: Promise<unknown>) => {
         const error = (await promise.then(
           () => undefined,

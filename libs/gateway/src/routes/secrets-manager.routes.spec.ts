@@ -70,11 +70,11 @@ describe('Secrets Manager v2 secret-group routes', () => {
   let denied: TestGateway;
   let tracing: TracingHandle;
 
-  const call = (target: TestGateway, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<TestResponse> =>
+  const call = async (target: TestGateway, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<TestResponse> =>
     send(target.url, {
       method,
       path,
-      headers: { ...target.auth(), ...(body === undefined ? {} : { 'content-type': contentType }) },
+      headers: { ...await target.auth(), ...(body === undefined ? {} : { 'content-type': contentType }) },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 

@@ -292,11 +292,11 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
   let denied: TestGateway;
   let tracing: TracingHandle;
 
-  const call = (target: TestGateway, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<TestResponse> =>
+  const call = async (target: TestGateway, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<TestResponse> =>
     send(target.url, {
       method,
       path,
-      headers: { ...target.auth(), ...(body === undefined ? {} : { 'content-type': contentType }) },
+      headers: { ...await target.auth(), ...(body === undefined ? {} : { 'content-type': contentType }) },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
   const callRoute = (target: TestGateway, route: Route): Promise<TestResponse> => call(target, route.method, route.path, route.body, route.contentType);
@@ -571,7 +571,7 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
   });
 
   describe("the project's SM v2 client (@sealbox/sm-client) against these routes", () => {
-    const client = () => new SecretsManagerClient({ serviceUrl: gateway.url, instanceId: INSTANCE, bearerToken: gateway.token() });
+    const client = async () => new SecretsManagerClient({ serviceUrl: gateway.url, instanceId: INSTANCE, bearerToken: await gateway.token() });
 
     /** Each client method, the status it gets and the subject it reaches: the client's paths are the routes' paths. */
     const operations: readonly [string, (c: SecretsManagerClient) => Promise<SmResponse<unknown>>, number, Subject][] = [
@@ -598,7 +598,7 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
     ];
 
     it.each(operations)('%s: the status, the answer parsed by the wire schema, the subject reached', async (_name, invoke, status, subject) => {
-      const response = await invoke(client());
+      const response = await invoke(await client());
       expect(response.status).toBe(status);
       expect(received.map((r) => r.subject)).toEqual([subject]);
     });
@@ -610,12 +610,12 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
 
     it('pages through listSecretsAll and stops on the last page', async () => {
       const all: string[] = [];
-      for await (const item of client().listSecretsAll({ limit: 1 })) all.push(item.id);
+      for await (const item of (await client()).listSecretsAll({ limit: 1 })) all.push(item.id);
       expect(all).toEqual([SECRET]);
     });
 
     it('gets a field-level SecretsManagerError for bad input, naming the field', async () => {
-      const error = await client()
+      const error = await (await client())
         .createSecret({ secret_type: 'arbitrary', name: 'my-secret', payload: '' })
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(SecretsManagerError);
@@ -669,7 +669,7 @@ describe('Secrets Manager v2 secret, version and lock routes', () => {
     it('updateSecretMetadata: a merge patch that is not a JSON object is 400 INVALID_BODY', async () => {
       for (const body of ['[1]', '"text"', '42', 'null', '{', ''])
         expectIbmError(await call(gateway, 'PATCH', `${S}/metadata`, body, MERGE_PATCH), 400, 'INVALID_BODY');
-      expectIbmError(await send(gateway.url, { method: 'PATCH', path: `${S}/metadata`, headers: gateway.auth() }), 400, 'INVALID_BODY');
+      expectIbmError(await send(gateway.url, { method: 'PATCH', path: `${S}/metadata`, headers: await gateway.auth() }), 400, 'INVALID_BODY');
     });
 
     it('getSecretByNameType: an unknown secret_type, a bad group name or secret name', async () => {

@@ -92,9 +92,9 @@ export interface TestGateway {
   /** The revocations the fake iam lists (`iam.revocation.list`); no event is published for them. */
   readonly revoked: IamWire.Revocation[];
   /** An access token the gateway accepts (signed with the fake iam's key), for `caller`. */
-  token(caller?: TestCaller, overrides?: Partial<IamWire.AccessTokenClaims>): string;
+  token(caller?: TestCaller, overrides?: Partial<IamWire.AccessTokenClaims>): Promise<string>;
   /** `{ authorization: 'Bearer <token>' }`. */
-  auth(caller?: TestCaller): Record<string, string>;
+  auth(caller?: TestCaller): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -226,7 +226,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   setupOpenApi(app);
   await setupConsole(app);
 
-  const token = (caller: TestCaller = TEST_CALLER, overrides: Partial<IamWire.AccessTokenClaims> = {}): string => {
+  const token = (caller: TestCaller = TEST_CALLER, overrides: Partial<IamWire.AccessTokenClaims> = {}): Promise<string> => {
     const now = Math.floor(clock.nowMs() / 1000);
     const claims: IamWire.AccessTokenClaims = {
       iss: 'sealbox-test',
@@ -257,7 +257,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       authorizations,
       revoked,
       token,
-      auth: (caller) => ({ authorization: `Bearer ${token(caller)}` }),
+      auth: async (caller) => ({ authorization: `Bearer ${await token(caller)}` }),
       close: async () => {
         await app.close();
         await audit.close(0);

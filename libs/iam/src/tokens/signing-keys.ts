@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Clock, dataSourceToken, LOGGER, outboxToken, type Outbox } from '@sealbox/platform';
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { LessThanOrEqual, MoreThan, QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
@@ -39,19 +40,16 @@ const generateEcKeyPair = promisify(generateKeyPair);
 /** The AAD of a sealed private key: it opens only as the key it was sealed for. */
 export const sealedKeyContext = (kid: string) => Buffer.from(`sealbox/iam/signing-key/v1/${kid}`);
 
-function publicJwkOf(key: KeyObject): EcPublicJwk {
-  const { kty, crv, x, y } = key.export({ format: 'jwk' });
+async function publicJwkOf(key: KeyObject): Promise<EcPublicJwk> {
+  const { kty, crv, x, y } = await exportJWK(key);
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') {
     throw new Error('A token signing key must be an EC P-256 key');
   }
-  return { kty, crv, x, y };
+  return { kty: 'EC', crv: 'P-256', x, y };
 }
 
-/** RFC 7638 JWK thumbprint: SHA-256 of the required members in lexicographic order, base64url. */
-function thumbprint(jwk: EcPublicJwk): string {
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return createHash('sha256').update(canonical).digest('base64url');
-}
+/** The key's id: its RFC 7638 JWK thumbprint (SHA-256, base64url). */
+const thumbprint = (jwk: EcPublicJwk): Promise<string> => calculateJwkThumbprint(jwk, 'sha256');
 
 /**
  * The token signing keys: creates the first one at start, signs with the active one, rotates, and
@@ -166,8 +164,8 @@ export class SigningKeyRing implements OnApplicationBootstrap {
 
   private async generate(): Promise<{ row: SigningKeyEntity; signer: Signer }> {
     const { privateKey, publicKey } = await generateEcKeyPair('ec', { namedCurve: 'P-256' });
-    const jwk = publicJwkOf(publicKey);
-    const kid = thumbprint(jwk);
+    const jwk = await publicJwkOf(publicKey);
+    const kid = await thumbprint(jwk);
     const der = privateKey.export({ type: 'pkcs8', format: 'der' });
     let sealed: Buffer;
     try {
@@ -196,10 +194,10 @@ export class SigningKeyRing implements OnApplicationBootstrap {
     } finally {
       der.fill(0);
     }
-    const jwk = publicJwkOf(createPublicKey(privateKey));
+    const jwk = await publicJwkOf(createPublicKey(privateKey));
     const stored = JSON.parse(row.publicJwk) as Partial<EcPublicJwk>;
     const sameKey = stored.kty === jwk.kty && stored.crv === jwk.crv && stored.x === jwk.x && stored.y === jwk.y;
-    if (thumbprint(jwk) !== row.kid || !sameKey) {
+    if ((await thumbprint(jwk)) !== row.kid || !sameKey) {
       throw new Error(`Token signing key ${row.kid}: the stored public key does not match the sealed private key`);
     }
     this.verified.set(row.kid, jwk);

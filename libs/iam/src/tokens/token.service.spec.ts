@@ -11,7 +11,7 @@ import {
   verifyJwt,
 } from '@sealbox/platform';
 import { testPlatformModule } from '@sealbox/platform/testing';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IAM_OPTIONS, type IamOptions } from '../options.js';
@@ -120,7 +120,7 @@ async function verifyWithJwks(tokens: TokenService, token: string, now: number, 
   const { kid } = peekJwtHeader(token);
   const jwk = (await tokens.jwks()).keys.find((key) => key.kid === kid);
   if (!jwk) throw new DomainError('UNAUTHORIZED', `unknown kid ${kid}`);
-  return verifyJwt(token, publicKeyFromJwk(jwk), { now, leewaySeconds });
+  return verifyJwt(token, await publicKeyFromJwk(jwk), { currentDate: new Date(now * 1000), leewaySeconds });
 }
 
 async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {
@@ -149,6 +149,10 @@ describe('TokenService: signing keys at start', () => {
       { kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: rows[0]?.kid, alg: 'ES256', use: 'sig' },
     ]);
     expect(keys[0]).not.toHaveProperty('d');
+    // The kid is the key's RFC 7638 thumbprint (SHA-256 of the required members in lexicographic
+    // order), so kids stored before stay the kids of their keys.
+    const canonical = JSON.stringify({ crv: keys[0]?.['crv'], kty: keys[0]?.kty, x: keys[0]?.['x'], y: keys[0]?.['y'] });
+    expect(rows[0]?.kid).toBe(createHash('sha256').update(canonical).digest('base64url'));
     await expect.poll(() => received.map((event) => [event.type, event.data])).toEqual([
       ['com.sealbox.iam.signing-key.rotated', { kid: rows[0]?.kid }],
     ]);

@@ -144,12 +144,12 @@ export class TokenService {
     );
   }
 
-  private issue(
+  private async issue(
     identity: VerifiedApiKey,
     signer: Signer,
     chain: { readonly refreshToken: string; readonly chainId: string },
     nowMs: number,
-  ): ResponseOf<'iam.token.exchange'> {
+  ): Promise<ResponseOf<'iam.token.exchange'>> {
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + this.options.accessTokenTtlSeconds;
     const claims: IamWire.AccessTokenClaims = {
@@ -169,7 +169,7 @@ export class TokenService {
       chain_id: chain.chainId,
     };
     return {
-      access_token: signJwt(claims, signer.privateKey, signer.kid),
+      access_token: await signJwt(claims, signer.privateKey, signer.kid),
       refresh_token: chain.refreshToken,
       token_type: 'Bearer',
       expires_in: this.options.accessTokenTtlSeconds,

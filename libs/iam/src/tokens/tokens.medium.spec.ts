@@ -84,7 +84,7 @@ async function verifyWithJwks(replica: Replica, token: string, now: number): Pro
   const { kid } = peekJwtHeader(token);
   const jwk = (await replica.tokens.jwks()).keys.find((key) => key.kid === kid);
   if (!jwk) throw new DomainError('UNAUTHORIZED', `unknown kid ${kid}`);
-  return verifyJwt(token, publicKeyFromJwk(jwk), { now, leewaySeconds: 0 });
+  return verifyJwt(token, await publicKeyFromJwk(jwk), { currentDate: new Date(now * 1000), leewaySeconds: 0 });
 }
 
 async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<DomainError> {

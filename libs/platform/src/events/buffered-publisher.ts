@@ -1,6 +1,7 @@
 import type { CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { EventPublisher } from './publisher.js';
+import { Backoff, sleep } from '../time/backoff.js';
 
 interface Queued {
   readonly subject: string;
@@ -58,7 +59,7 @@ export class BufferedEventPublisher {
   }
 
   private async run(): Promise<void> {
-    let delay = 250;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 10_000, jitter: 'none' });
     try {
       while (this.queue.length > 0 && !this.stopped) {
         const batch = this.queue.splice(0, this.window);
@@ -67,15 +68,14 @@ export class BufferedEventPublisher {
         this.inFlight = 0;
         const failed = batch.filter((_, index) => results[index]?.status === 'rejected');
         if (failed.length === 0) {
-          delay = 250;
+          backoff.reset();
           continue;
         }
         // Failed events go back to the head, in their order, ahead of newer ones (room permitting).
         this.queue = [...failed, ...this.queue].slice(0, Math.max(this.capacity, failed.length));
         const reason = results.find((result) => result.status === 'rejected')?.reason as unknown;
         this.logger.warn({ reason: reason instanceof Error ? reason.message : String(reason), pending: this.queue.length }, 'could not publish events; will retry');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 10_000);
+        await sleep(backoff.next());
       }
     } finally {
       this.running = false;

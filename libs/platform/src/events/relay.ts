@@ -13,6 +13,7 @@ import {
 import { OutboxEventEntity } from './outbox.entity.js';
 import { describePublishFailure } from './jetstream.js';
 import type { EventPublisher } from './publisher.js';
+import { Backoff } from '../time/backoff.js';
 
 export interface RelayOptions {
   readonly batchSize: number;
@@ -36,7 +37,8 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
   private stopped = true;
   private again = false;
-  private failures = 0;
+  /** Between failed drains; reset by a successful drain or by the publisher's word that the broker is back. */
+  private readonly backoff: Backoff;
   private stopReachable: (() => void) | undefined;
   /**
    * Timers run in the context the relay was created in, not in the one of whoever nudged it: a drain
@@ -67,14 +69,17 @@ export class OutboxRelay {
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
     private readonly options: RelayOptions = DEFAULT_RELAY_OPTIONS,
-  ) {}
+  ) {
+    // No jitter: one relay per service process, each retrying its own connection.
+    this.backoff = new Backoff({ initialMs: options.baseBackoffMs, maxMs: options.maxBackoffMs, jitter: 'none' });
+  }
 
   start(): void {
     this.stopped = false;
     // The broker is back: no need to wait out the backoff.
     this.stopReachable ??= this.publisher.onReachable?.(() => {
-      if (this.failures === 0 || this.stopped) return;
-      this.failures = 0;
+      if (this.backoff.failures === 0 || this.stopped) return;
+      this.backoff.reset();
       this.schedule(0);
     });
     if (!this.dataSource.subscribers.includes(this.commitListener)) this.dataSource.subscribers.push(this.commitListener);
@@ -98,7 +103,7 @@ export class OutboxRelay {
       this.again = true;
       return;
     }
-    if (this.failures === 0) this.schedule(0);
+    if (this.backoff.failures === 0) this.schedule(0);
   }
 
   /**
@@ -139,23 +144,18 @@ export class OutboxRelay {
     let done: () => void = () => undefined;
     this.running = new Promise((resolve) => (done = resolve));
     this.again = false;
+    let retryInMs: number | undefined;
     try {
       await this.drain();
-      if (this.failures > 0) this.logger.info('event broker reachable again; outbox drained');
-      this.failures = 0;
+      if (this.backoff.failures > 0) this.logger.info('event broker reachable again; outbox drained');
+      this.backoff.reset();
     } catch (error) {
-      this.failures++;
-      this.logger.warn({ reason: describePublishFailure(error), failures: this.failures }, 'could not publish outbox events; will retry');
+      retryInMs = this.backoff.next();
+      this.logger.warn({ reason: describePublishFailure(error), failures: this.backoff.failures, retryInMs }, 'could not publish outbox events; will retry');
     } finally {
       this.running = undefined;
       done();
     }
-    const delay =
-      this.failures > 0
-        ? Math.min(this.options.maxBackoffMs, this.options.baseBackoffMs * 2 ** Math.min(this.failures - 1, 10))
-        : this.again
-          ? 0
-          : this.options.idleMs;
-    this.schedule(delay);
+    this.schedule(retryInMs ?? (this.again ? 0 : this.options.idleMs));
   }
 }

@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventPublisher } from './publisher.js';
+import { Backoff, sleep } from '../time/backoff.js';
 
 /** Where events are enqueued for publication, whatever keeps them meanwhile. */
 export interface EventSink {
@@ -29,7 +30,6 @@ const SEGMENT = /^(\d{12})\.jsonl$/;
 const READ_CHUNK = 64 * 1024;
 
 const segmentName = (seq: number) => `${String(seq).padStart(12, '0')}.jsonl`;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The first unpublished byte: a segment and an offset in it. */
 interface Cursor {
@@ -75,6 +75,10 @@ export class SpooledEventPublisher implements EventSink {
   private wake: (() => void) | undefined;
   private pump: Promise<void> | undefined;
   private stopped = false;
+  /** Aborted by close: ends a backoff wait at once. */
+  private readonly stopping = new AbortController();
+  /** While the broker is away, or a file operation fails; a published batch resets it. */
+  private readonly backoff: Backoff;
   private accepting = true;
 
   private constructor(
@@ -84,6 +88,7 @@ export class SpooledEventPublisher implements EventSink {
     options: SpoolOptions,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.backoff = new Backoff({ initialMs: Math.min(250, this.options.maxBackoffMs), maxMs: this.options.maxBackoffMs, jitter: 'none' });
   }
 
   /** Take the spool directory (creating it), count what a previous run left unpublished, start publishing. */
@@ -117,8 +122,9 @@ export class SpooledEventPublisher implements EventSink {
     this.accepting = false;
     await this.write();
     const deadline = Date.now() + timeoutMs;
-    while (this.unpublished > 0 && Date.now() < deadline) await sleep(20);
+    while (this.unpublished > 0 && Date.now() < deadline) await sleep(20, { unref: true });
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
     await this.pump;
     await this.writing;
@@ -228,20 +234,18 @@ export class SpooledEventPublisher implements EventSink {
 
   /** Publish the spool from the cursor, in order, until closed; a failing file operation is logged and retried. */
   private async run(): Promise<void> {
-    let backoff = 250;
     while (!this.stopped) {
       try {
-        backoff = await this.step(backoff);
+        await this.step();
       } catch (error) {
         this.logger.error({ reason: error instanceof Error ? error.message : String(error), spool: this.dir }, 'the event spool failed; retrying');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, this.options.maxBackoffMs);
+        await this.pause(this.backoff.next());
       }
     }
   }
 
-  /** One batch (or one wait): the backoff to use next. */
-  private async step(backoff: number): Promise<number> {
+  /** One batch (or one wait). */
+  private async step(): Promise<void> {
     // Read before looking at the batch: once the writer moved on, nothing more is written to this segment.
     const finished = this.cursor.seq < this.writeSeq;
     const batch = await this.read().catch((error: unknown) => {
@@ -249,8 +253,9 @@ export class SpooledEventPublisher implements EventSink {
       return undefined;
     });
     if (!batch) {
-      await this.pause(backoff);
-      return backoff;
+      // Waits as long as the last failure did, without counting one more.
+      await this.pause(this.backoff.peek());
+      return;
     }
     if (batch.items.length === 0) {
       if (finished) {
@@ -261,7 +266,7 @@ export class SpooledEventPublisher implements EventSink {
         this.cursor = { seq: done + 1, offset: 0 };
         await this.saveCursor();
         await rm(join(this.dir, segmentName(done)), { force: true });
-        return backoff;
+        return;
       }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -269,7 +274,7 @@ export class SpooledEventPublisher implements EventSink {
         setTimeout(resolve, 200).unref();
       });
       this.wake = undefined;
-      return backoff;
+      return;
     }
     const results = await Promise.allSettled(batch.items.map((item) => this.publisher.publish(item.subject, item.event)));
     const failedAt = results.findIndex((result) => result.status === 'rejected');
@@ -279,17 +284,18 @@ export class SpooledEventPublisher implements EventSink {
       this.unpublished = Math.max(0, this.unpublished - done);
       await this.saveCursor();
     }
-    if (failedAt === -1) return 250;
+    if (failedAt === -1) {
+      this.backoff.reset();
+      return;
+    }
     const reason = (results[failedAt] as PromiseRejectedResult).reason as unknown;
     this.logger.warn({ reason: reason instanceof Error ? reason.message : String(reason), pending: this.unpublished }, 'could not publish events; they wait in the spool');
-    await this.pause(backoff);
-    return Math.min(backoff * 2, this.options.maxBackoffMs);
+    await this.pause(this.backoff.next());
   }
 
   /** Wait `ms` (the broker is away), or less once closed. */
-  private async pause(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (!this.stopped && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, { signal: this.stopping.signal, unref: true });
   }
 
   /** Up to `window` complete lines from the cursor, each with the offset just past it. */

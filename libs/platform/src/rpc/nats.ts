@@ -11,6 +11,7 @@ import { RpcServerStrategy, RpcTransportError, type RpcTransportClient } from '.
 import type { TransportStatus } from './transport-status.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { TurnBatch } from './turn-batch.js';
+import { retry, type BackoffOptions } from '../time/backoff.js';
 
 /** How every Sealbox NATS connection is opened (RPC, events): credentials, endless reconnects, no per-request traces. */
 export function natsConnectionOptions(config: NatsConnectionConfig, name: string) {
@@ -249,27 +250,38 @@ export function natsClient(config: NatsConnectionConfig, name: string): NatsRpcC
 }
 
 /**
+ * How long a process waits between tries while NATS does not answer. No jitter: a deployment is a
+ * handful of processes, and the log (`retryInMs`) shows an operator the wait growing.
+ */
+export const NATS_WAIT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5000, jitter: 'none' };
+
+/**
  * Wait until NATS answers, retrying with exponential backoff (250 ms doubling to 5 s) and one log line
- * per failed attempt. Resolves when a connection succeeded, or when `signal` aborts.
+ * per failed attempt. Resolves true when a connection succeeded, false when `signal` aborts.
  */
 export async function waitForNats(config: NatsConnectionConfig, logger: Logger, signal?: AbortSignal): Promise<boolean> {
-  let delay = 250;
-  for (let attempt = 1; !signal?.aborted; attempt++) {
-    try {
-      const probe = await connect({ ...natsConnectionOptions(config, 'sealbox-probe'), reconnect: false, timeout: 2000 });
-      await probe.close();
-      if (attempt > 1) logger.info({ servers: config.servers }, 'NATS is reachable');
-      return true;
-    } catch (error) {
-      logger.warn(
-        { servers: config.servers, attempt, retryInMs: delay, reason: error instanceof Error ? error.message : String(error) },
-        'NATS is unreachable; retrying',
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 5000);
-    }
+  try {
+    await retry(
+      async (attempt) => {
+        const probe = await connect({ ...natsConnectionOptions(config, 'sealbox-probe'), reconnect: false, timeout: 2000 });
+        await probe.close();
+        if (attempt > 1) logger.info({ servers: config.servers }, 'NATS is reachable');
+      },
+      {
+        ...NATS_WAIT_BACKOFF,
+        signal,
+        onRetry: (error, attempt, retryInMs) =>
+          logger.warn(
+            { servers: config.servers, attempt, retryInMs, reason: error instanceof Error ? error.message : String(error) },
+            'NATS is unreachable; retrying',
+          ),
+      },
+    );
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
   }
-  return false;
 }
 
 /**

@@ -4,6 +4,7 @@ import { dependencyCases } from './dependencies.js';
 import { envelopeCases } from './envelope.js';
 import { hsmCases } from './hsm.js';
 import { httpCases } from './http.js';
+import { jwtCases } from './jwt.js';
 import { kmsCases } from './kms.js';
 import { lifecycleCases } from './lifecycle.js';
 import { natsRawCases } from './nats.js';
@@ -22,6 +23,7 @@ export function createBench(settings: BenchSettings): Bench {
     ...hsmCases(settings),
     ...kmsCases(settings),
     ...envelopeCases(),
+    ...jwtCases(),
     ...lifecycleCases(),
     ...dependencyCases(settings),
     ...secretsCases(settings),
