@@ -101,11 +101,11 @@ describe('Idempotency-Key', () => {
     forwarded.deadlines = [];
   });
 
-  const createSecret = (key: string | undefined, body: object = { secret_type: 'arbitrary', name: 's1', payload: 'p' }, caller: TestCaller = TEST_CALLER) =>
+  const createSecret = async (key: string | undefined, body: object = { secret_type: 'arbitrary', name: 's1', payload: 'p' }, caller: TestCaller = TEST_CALLER) =>
     send(gateway.url, {
       method: 'POST',
       path: `/secrets-manager/${INSTANCE}/api/v2/secrets`,
-      headers: { ...gateway.auth(caller), 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
+      headers: { ...(await gateway.auth(caller)), 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
       body: JSON.stringify(body),
     });
 
