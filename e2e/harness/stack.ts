@@ -34,8 +34,13 @@ export interface StackInfo {
   readonly nats: NatsClientOptions;
   /** SEALBOX_NATS_* variables of docker/nats.conf's read-only `events` user (for `sealbox events tail --nats`). */
   readonly natsEventsEnv: Readonly<Record<string, string>>;
-  /** The run's own database (dropped at teardown). */
+  /**
+   * The run's own database, as its superuser: on the run's own cluster a URL with its TLS parameters
+   * (verify-full, the superuser's client certificate), so `new pg.Client({ connectionString })` just works.
+   */
   readonly databaseUrl: string;
+  /** True on the run's own cluster (TLS only, one role per app); false with SEALBOX_E2E_POSTGRES_URL. */
+  readonly databaseTls: boolean;
   readonly s3Endpoint: string;
   /** Where iam wrote the admin API key on its first start (mode 0600). */
   readonly adminKeyFile: string;

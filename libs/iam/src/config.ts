@@ -1,4 +1,4 @@
-import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
+import { DatabaseSettings, postgresConfigOf, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import type { IamModuleOptions } from './iam.module.js';
 
@@ -59,7 +59,7 @@ export function iamDomainOptions(
 
 export function iamOptionsFrom(config: IamAppConfig): IamModuleOptions {
   return {
-    database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
+    database: postgresConfigOf(config),
     bootstrap: config.SEALBOX_IAM_ADMIN_KEY_FILE ? { adminKeyFile: config.SEALBOX_IAM_ADMIN_KEY_FILE } : {},
     iam: iamDomainOptions(config, config.SEALBOX_IAM_MASTER_KEY_FILE),
   };

@@ -1,6 +1,7 @@
 import { providerKinds } from '@sealbox/kms-plugins';
 import {
   DatabaseSettings,
+  postgresConfigOf,
   readSecretFile,
   readSecretFileSync,
   SealKeeper,
@@ -109,7 +110,7 @@ export function kmsDomainOptions(config: KmsSettings): Pick<KmsModuleOptions, 'p
  * directory (`unsealKmsSoftHsm`); PKCS#11 reads its PIN here, at start, never logged.
  */
 export function kmsOptionsFrom(config: KmsAppConfig, hsmProtector?: KeyProtector): KmsModuleOptions {
-  const database = { type: 'postgres' as const, url: config.SEALBOX_DATABASE_URL };
+  const database = postgresConfigOf(config);
   if (config.SEALBOX_HSM_BACKEND === 'soft') {
     if (!hsmProtector) throw new Error('SEALBOX_HSM_BACKEND=soft: the soft HSM needs its unsealed seal (unsealKmsSoftHsm)');
     return { database, hsm: { backend: 'soft', directory: config.SEALBOX_SOFT_HSM_DIRECTORY ?? '' }, hsmProtector, ...kmsDomainOptions(config) };

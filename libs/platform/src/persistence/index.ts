@@ -5,3 +5,4 @@ export * from './raw-sql.js';
 export * from './group-sync.js';
 export * from './connection-loss.js';
 export * from './commit-deadline.js';
+export * from './postgres-tls.js';

@@ -1,2 +1,4 @@
 export * from './postgres.js';
 export * from './platform.js';
+export * from './pki.js';
+export * from './private-postgres.js';
