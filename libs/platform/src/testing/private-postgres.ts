@@ -101,7 +101,8 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions): Pro
   const pki = createTestPki(join(options.directory, 'tls'), { caName: 'Sealbox test PostgreSQL CA', clients: roles });
   mkdirSync(dataDir, { mode: 0o700 });
   if (user) chownTree(options.directory, user);
-  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C.UTF-8' };
+  // The binaries are named by their full path; initdb finds postgres next to itself.
+  const env = { PATH: '/usr/sbin:/usr/bin:/bin', LC_ALL: 'C.UTF-8' };
   execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'reject', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
     cwd: options.directory,
     env,
