@@ -3,10 +3,12 @@
  * certificate only (testing/private-postgres.ts): the settings a service reads (postgresConfigOf)
  * connect with the right CA and certificate, and every lesser configuration is refused.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki } from '../testing/pki.js';
@@ -36,7 +38,7 @@ describe('PostgreSQL over TLS (a private cluster: hostssl with client certificat
   let startMs: number;
 
   /** openServiceDatabase with the settings a service would read; the DataSource is closed again. */
-  async function open(overrides: Record<string, string | undefined>): Promise<string> {
+  async function open(overrides: Record<string, string | undefined>, service: 'iam' | 'kms' = 'iam'): Promise<string> {
     const merged = Object.fromEntries(Object.entries({ ...settings, ...overrides }).filter(([, value]) => value !== undefined)) as Record<string, string>;
     const config = postgresConfigOf({
       SEALBOX_DATABASE_URL: merged['SEALBOX_DATABASE_URL'] ?? '',
@@ -45,7 +47,7 @@ describe('PostgreSQL over TLS (a private cluster: hostssl with client certificat
       SEALBOX_DATABASE_TLS_CERT_FILE: merged['SEALBOX_DATABASE_TLS_CERT_FILE'],
       SEALBOX_DATABASE_TLS_KEY_FILE: merged['SEALBOX_DATABASE_TLS_KEY_FILE'],
     });
-    const dataSource = await openServiceDatabase({ service: 'iam', config, entities: [], migrations: [] });
+    const dataSource = await openServiceDatabase({ service, config, entities: [], migrations: [] });
     try {
       const rows: { ssl: boolean; version: string }[] = await dataSource.query('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       return rows[0]?.ssl ? `tls ${rows[0].version}` : 'plain';
@@ -125,6 +127,39 @@ describe('PostgreSQL over TLS (a private cluster: hostssl with client certificat
     const superuser = cluster.pki.client('postgres');
     await expect(open({ SEALBOX_DATABASE_TLS_CERT_FILE: superuser.certFile, SEALBOX_DATABASE_TLS_KEY_FILE: superuser.keyFile })).rejects.toThrow(
       /certificate authentication failed for user "sealbox_iam"/,
+    );
+  });
+
+  // Last: it swaps the cluster's pg_hba.conf for the compose stack's.
+  it("with docker/postgres/pg_hba.conf (the compose stack's): TLS, the role's password and a client certificate of the CA, all three", async () => {
+    const password = randomBytes(12).toString('hex');
+    const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE sealbox_kms LOGIN PASSWORD '${password}'`);
+      await admin.query(`GRANT CREATE ON DATABASE ${DATABASE} TO sealbox_kms`);
+      const composeHba = readFileSync(fileURLToPath(new URL('../../../../docker/postgres/pg_hba.conf', import.meta.url)), 'utf8');
+      writeFileSync(join(cluster.dataDir, 'pg_hba.conf'), composeHba);
+      await admin.query('SELECT pg_reload_conf()');
+    } finally {
+      await admin.end();
+    }
+    // The compose stack's apps show their NATS client certificate (CN = app, not the role): verify-ca.
+    const appCertificate = cluster.pki.client(ROLE);
+    const asKms = {
+      SEALBOX_DATABASE_URL: `postgres://sealbox_kms:${password}@127.0.0.1:${cluster.port}/${DATABASE}`,
+      SEALBOX_DATABASE_TLS_CERT_FILE: appCertificate.certFile,
+      SEALBOX_DATABASE_TLS_KEY_FILE: appCertificate.keyFile,
+    };
+    await expect.poll(() => open(asKms, 'kms').catch((error: unknown) => String(error)), { timeout: 5000 }).toMatch(/^tls /);
+    await expect(open({ ...asKms, SEALBOX_DATABASE_TLS_CERT_FILE: undefined, SEALBOX_DATABASE_TLS_KEY_FILE: undefined }, 'kms')).rejects.toThrow(
+      /connection requires a valid client certificate/,
+    );
+    await expect(
+      open({ ...asKms, SEALBOX_DATABASE_TLS_CA_FILE: undefined, SEALBOX_DATABASE_TLS_CERT_FILE: undefined, SEALBOX_DATABASE_TLS_KEY_FILE: undefined }, 'kms'),
+    ).rejects.toThrow(/no encryption/);
+    await expect(open({ ...asKms, SEALBOX_DATABASE_URL: `postgres://sealbox_kms:wrong@127.0.0.1:${cluster.port}/${DATABASE}` }, 'kms')).rejects.toThrow(
+      /password authentication failed for user "sealbox_kms"/,
     );
   });
 });
