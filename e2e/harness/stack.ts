@@ -16,7 +16,7 @@ export interface StackInfo {
   readonly runId: string;
   /** Base URL of the gateway, e.g. `http://127.0.0.1:40123`. */
   readonly gatewayUrl: string;
-  /** Temp folder of the run: logs/, spans/, s3/, softhsm/, nats/ and the pid file. */
+  /** Temp folder of the run: logs/, spans/, s3/, softhsm/, nats/, postgres/ (the run's own cluster) and the pid file. */
   readonly workDir: string;
   /** One `<app>.spans.jsonl` per app (FileSpanExporter, one JSON line per span). */
   readonly spanDir: string;

@@ -52,7 +52,13 @@ export function postgresBinDir(): string {
 /** uid and gid to run the server as: the `postgres` user when this process is root, else this process's. */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const field = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  const field = (flag: string) => {
+    try {
+      return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    } catch {
+      throw new Error('private PostgreSQL: as root it runs as the `postgres` user, and there is none (apt-get install -y postgresql makes it)');
+    }
+  };
   return { uid: field('-u'), gid: field('-g') };
 }
 
