@@ -1,7 +1,7 @@
 /**
  * The dev stack (compose.yaml + nats.conf) against the code: every app has a service with the
- * variables its config schema requires, a healthcheck and a NATS user, and nats.conf lets each
- * service do what libs/contracts says it does, and no more.
+ * variables its config schema requires, a healthcheck, a NATS user and (with a database) TLS to
+ * PostgreSQL, and nats.conf lets each service do what libs/contracts says it does, and no more.
  */
 import { EVENTS_STREAM, EventTypes, eventSubject, healthSubject, ServiceNames, Subjects, type AppName, type EventName, type Subject } from '@sealbox/contracts';
 import { describeConfig } from '@sealbox/platform';
@@ -75,6 +75,9 @@ function composeProblems(composeSource: string, natsSource: string, appDirs: rea
     const known = new Set(variables.map((variable) => variable.name));
     for (const name of Object.keys(env).filter((name) => name.startsWith('SEALBOX_') && !known.has(name))) {
       problems.push(`${app}: ${name} is not a variable of the app's config schema`);
+    }
+    if (env.SEALBOX_DATABASE_URL && env.SEALBOX_DATABASE_TLS_MODE !== 'verify-full') {
+      problems.push(`${app}: connects to PostgreSQL without verify-full TLS (merge *database-tls into its environment)`);
     }
     const test = service.healthcheck?.test ?? [];
     const command = typeof test === 'string' ? [test] : test;
@@ -188,6 +191,12 @@ describe('docker/compose.yaml', () => {
       );
       expect(problems).toContain('storage: NATS user objects is not a user of nats.conf');
       expect(problems).toContain('kms: SEALBOX_PKCS11_PIN must come from docker/.env as ${NAME:?message}, never a value in compose.yaml');
+    });
+
+    it('reports an app that would reach PostgreSQL without TLS', () => {
+      const source = composeSource.replace(/(image: sealbox\/secrets:dev[\s\S]*?)<<: \[\*service-env, \*database-tls\]/, '$1<<: *service-env');
+      expect(source).not.toBe(composeSource);
+      expect(composeProblems(source, natsSource, appDirectories())).toEqual(['secrets: connects to PostgreSQL without verify-full TLS (merge *database-tls into its environment)']);
     });
 
     it('reports a service without healthcheck', () => {

@@ -56,6 +56,10 @@ describe('start-up', () => {
     ['gateway', { SEALBOX_PORT: 'not-a-port' }, 'SEALBOX_PORT:'],
     ['standalone', { SEALBOX_TLS_CERT_FILE: '/tmp/cert.pem' }, 'SEALBOX_TLS_KEY_FILE: is required'],
     ['storage', { SEALBOX_S3_ENDPOINT: 'not a url', SEALBOX_S3_ACCESS_KEY: 'a', SEALBOX_S3_SECRET_KEY: 'b' }, 'SEALBOX_S3_ENDPOINT:'],
+    // The database's TLS files are read at start, before NATS is waited for.
+    ['secrets', { SEALBOX_DATABASE_URL: 'postgres://x@127.0.0.1:5432/x', SEALBOX_DATABASE_TLS_CERT_FILE: '/tmp/c.pem' }, 'SEALBOX_DATABASE_TLS_KEY_FILE: is required with SEALBOX_DATABASE_TLS_CERT_FILE'],
+    ['lifecycle', { SEALBOX_DATABASE_URL: 'postgres://x@127.0.0.1:5432/x', SEALBOX_DATABASE_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'SEALBOX_DATABASE_TLS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)'],
+    ['gateway', { SEALBOX_DATABASE_URL: 'postgres://x@127.0.0.1:5432/x', SEALBOX_DATABASE_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'SEALBOX_DATABASE_TLS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)'],
   ])('refuses to start %s with invalid configuration, naming the variable', async (name, env, expected) => {
     const { child, output } = start(process.execPath, [app(name)], env);
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -162,7 +166,7 @@ describe('start-up', () => {
     const { output } = start(process.execPath, [app('gateway')], {
       SEALBOX_PORT: String(httpPort),
       // The gateway's own database (Idempotency-Keys): the run's; its audit spool: a folder of this test.
-      SEALBOX_DATABASE_URL: stackInfo().databaseUrl,
+      ...Object.fromEntries(Object.entries(stackInfo().appEnv.gateway).filter(([name]) => name.startsWith('SEALBOX_DATABASE_'))),
       SEALBOX_AUDIT_SPOOL_DIR: spool,
       SEALBOX_NATS_URL: `nats://127.0.0.1:${natsPort}`,
       SEALBOX_LOG_LEVEL: 'info',

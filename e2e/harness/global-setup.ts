@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { startPrivatePostgres, type PrivatePostgres } from '@sealbox/platform/testing';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { waitForReady } from './http.js';
 import {
@@ -19,16 +21,23 @@ import {
   waitForNatsServer,
 } from './infra.js';
 import { logTails } from './logs.js';
-import { assertAppsBuilt, spawnApp, stopProcesses, trackedProcesses } from './processes.js';
+import { assertAppsBuilt, spawnApp, stopProcesses, trackedProcesses, trackProcess } from './processes.js';
 import { StackApps, type ProcessEnv, type StackApp, type StackInfo } from './stack.js';
 
 /**
- * One distributed stack per `vitest run --project e2e`: a fresh PostgreSQL database, a NATS server,
- * s3rver and a SoftHSM2 token of the run's own, and the seven apps as separate processes. Everything
- * is torn down at the end; a run that died without its teardown is cleaned up by the next one.
+ * One distributed stack per `vitest run --project e2e`: a PostgreSQL cluster, a NATS server, s3rver
+ * and a SoftHSM2 token of the run's own, and the seven apps as separate processes. Everything is torn
+ * down at the end; a run that died without its teardown is cleaned up by the next one.
  *
  * Settings (for CI or diagnosis only, the defaults fit this machine):
- * - SEALBOX_E2E_POSTGRES_URL: admin URL of the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres)
+ * - PostgreSQL: by default a cluster of the run's own on a free port (initdb of the machine's
+ *   /usr/lib/postgresql/<version>/bin, as the `postgres` user when run as root), as the distributed
+ *   deployment runs it: TLS only, with client certificates made for the run (CN = role), and one role
+ *   per service owning its schema, as docker/postgres/init-roles.sh makes them (see
+ *   libs/platform/src/testing/private-postgres.ts). Tests connect as its superuser with
+ *   `stack.databaseUrl` (TLS parameters in the URL).
+ * - SEALBOX_E2E_POSTGRES_URL=<admin url>: use a database on that server instead (for diagnosis), no TLS,
+ *   every app as that URL's user; `private` or unset: the run's own cluster.
  * - NATS: by default a server of the run's own on a free port, as the distributed deployment runs it:
  *   TLS with client certificates made for the run, and docker/nats.conf's per-app users and subject
  *   permissions (see nats-tls.ts); tests connect with `connectNats(stack.nats)`.
@@ -51,8 +60,42 @@ interface RunRecord {
   /** The vitest process that owns the run, and its start time (so a reused pid is not taken for it). */
   readonly ownerPid: number;
   readonly ownerStart: string;
+  /** The external server's admin URL, or '' for the run's own cluster (it goes with the run folder). */
   readonly adminUrl: string;
   readonly database: string;
+}
+
+/** The apps that keep a database, each logging in to the run's own cluster as its own role. */
+const DATABASE_APPS = ['gateway', 'iam', 'kms', 'secrets', 'lifecycle'] as const satisfies readonly StackApp[];
+const roleOf = (app: StackApp) => `sealbox_${app}`;
+const POSTGRES_SERVER = 'postgres';
+
+/**
+ * The run's database on its own cluster: one role per app owning its schema (docker/postgres/init-roles.sh),
+ * each app's SEALBOX_DATABASE_* settings, and the superuser URL the tests use.
+ */
+async function createPrivateDatabase(cluster: PrivatePostgres, database: string): Promise<{ url: string; appSettings: (app: StackApp) => Record<string, string> }> {
+  const admin = new pg.Client({ connectionString: cluster.url('postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  const owner = new pg.Client({ connectionString: cluster.url(database) });
+  await owner.connect();
+  try {
+    for (const app of DATABASE_APPS) {
+      const role = roleOf(app);
+      await owner.query(`CREATE ROLE "${role}" LOGIN`);
+      await owner.query(`CREATE SCHEMA "${role}" AUTHORIZATION "${role}"`);
+      // The services run `CREATE SCHEMA IF NOT EXISTS` at start, which PostgreSQL checks against this.
+      await owner.query(`GRANT CREATE ON DATABASE "${database}" TO "${role}"`);
+    }
+  } finally {
+    await owner.end();
+  }
+  return { url: cluster.url(database), appSettings: (app) => cluster.serviceSettings(database, roleOf(app)) };
 }
 
 /** Cleanup steps, run last-in first-out; every step runs even when one fails. */
@@ -99,7 +142,7 @@ async function reapAbandonedRuns(): Promise<void> {
     }
     if (startTimeOf(record.ownerPid) === record.ownerStart) continue;
     await stopProcesses(trackedProcesses(join(dir, 'pids')), { signal: 'SIGKILL' });
-    await dropDatabase(record.adminUrl, record.database).catch(() => undefined);
+    if (record.adminUrl) await dropDatabase(record.adminUrl, record.database).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -117,6 +160,21 @@ function baseEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
 }
 
+/** Start the run's own PostgreSQL cluster in `<workDir>/postgres`, tracked in the pid file. */
+async function startRunPostgres(workDir: string, logDir: string, pidFile: string): Promise<PrivatePostgres> {
+  // The cluster runs as the `postgres` user (when this is root), which must pass through the run folder
+  // (only pass: the folder's files keep their own modes).
+  chmodSync(workDir, 0o711);
+  const cluster = await startPrivatePostgres({
+    directory: join(workDir, 'postgres'),
+    port: await freePort(),
+    roles: DATABASE_APPS.map(roleOf),
+    logFile: join(logDir, `${POSTGRES_SERVER}.log`),
+  });
+  trackProcess(pidFile, { pid: cluster.pid, name: POSTGRES_SERVER, marker: cluster.dataDir });
+  return cluster;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   assertAppsBuilt(ROOT, StackApps);
   await reapAbandonedRuns();
@@ -128,7 +186,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const pidFile = join(workDir, 'pids');
   for (const dir of [logDir, spanDir]) mkdirSync(dir, { mode: 0o700 });
 
-  const adminUrl = process.env.SEALBOX_E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const postgresSetting = process.env.SEALBOX_E2E_POSTGRES_URL;
+  const adminUrl = postgresSetting === undefined || postgresSetting === '' || postgresSetting === 'private' ? '' : postgresSetting;
   const database = `sealbox_e2e_${runId}`;
   const run: RunRecord = { ownerPid: process.pid, ownerStart: startTimeOf(process.pid) ?? '', adminUrl, database };
   writeFileSync(join(workDir, RUN_FILE), JSON.stringify(run), { mode: 0o600 });
@@ -142,20 +201,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Registered before anything starts (each step copes with what never started), so a setup that
   // fails halfway leaves nothing behind either. Last in, first out: the processes go first.
   let s3: RunningS3 | undefined;
-  teardown.add('drop the database', () => dropDatabase(adminUrl, database));
+  if (adminUrl) teardown.add('drop the database', () => dropDatabase(adminUrl, database));
   teardown.add('stop s3rver', () => s3?.close());
   teardown.add('stop the processes', async () => {
     // The apps first (SIGTERM: a clean shutdown), then the NATS server they were connected to.
     const processes = trackedProcesses(pidFile);
-    await stopProcesses(processes.filter((entry) => entry.name !== NATS_SERVER), { signal: 'SIGTERM', graceMs: 5000 });
+    await stopProcesses(processes.filter((entry) => entry.name !== NATS_SERVER && entry.name !== POSTGRES_SERVER), { signal: 'SIGTERM', graceMs: 5000 });
     await stopProcesses(processes.filter((entry) => entry.name === NATS_SERVER), { signal: 'SIGTERM', graceMs: 5000 });
+    // SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+    await stopProcesses(processes.filter((entry) => entry.name === POSTGRES_SERVER), { signal: 'SIGINT', graceMs: 10_000 });
   });
 
   try {
     const natsSetting = process.env.SEALBOX_E2E_NATS_URL;
     const externalNats = natsSetting === undefined || natsSetting === '' || natsSetting === 'private' ? undefined : natsSetting;
-    const [databaseUrl, objectStore, nats, gatewayPort] = await allStarted([
-      createDatabase(adminUrl, database),
+    const [postgres, objectStore, nats, gatewayPort] = await allStarted([
+      adminUrl
+        ? createDatabase(adminUrl, database).then((url) => ({ url, appSettings: (): Record<string, string> => ({ SEALBOX_DATABASE_URL: url }) }))
+        : startRunPostgres(workDir, logDir, pidFile).then((cluster) => createPrivateDatabase(cluster, database)),
       startS3rver(join(workDir, 's3')).then((started) => (s3 = started)),
       externalNats
         ? waitForNatsServer({ servers: [externalNats] }, 15_000)
@@ -175,6 +238,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const token = initSoftHsmToken(join(workDir, 'softhsm'), TOKEN_LABEL);
     const pinFile = join(workDir, 'seal-pin');
     writeFileSync(pinFile, token.pin, { mode: 0o600 });
+    const databaseUrl = postgres.url;
 
     const common = (app: StackApp): Record<string, string> => ({
       ...baseEnv(),
@@ -188,14 +252,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const appEnv: Record<StackApp, ProcessEnv> = {
       gateway: {
         ...common('gateway'),
-        SEALBOX_DATABASE_URL: databaseUrl,
+        ...postgres.appSettings('gateway'),
         SEALBOX_AUDIT_SPOOL_DIR: join(workDir, 'gateway-audit-spool'),
         SEALBOX_HOST: '127.0.0.1',
         SEALBOX_PORT: String(gatewayPort),
       },
       iam: {
         ...common('iam'),
-        SEALBOX_DATABASE_URL: databaseUrl,
+        ...postgres.appSettings('iam'),
         // Sealed as in production: the master key only wrapped in the seal directory, auto-unsealed by the kms token.
         SEALBOX_ENV: 'production',
         SEALBOX_IAM_SEAL_DIRECTORY: join(workDir, 'iam-seal'),
@@ -208,7 +272,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       },
       kms: {
         ...common('kms'),
-        SEALBOX_DATABASE_URL: databaseUrl,
+        ...postgres.appSettings('kms'),
         SEALBOX_PKCS11_LIBRARY: '/usr/lib/softhsm/libsofthsm2.so',
         SEALBOX_PKCS11_TOKEN_LABEL: token.label,
         SEALBOX_PKCS11_PIN: token.pin,
@@ -221,10 +285,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
         SEALBOX_S3_ACCESS_KEY: objectStore.accessKey,
         SEALBOX_S3_SECRET_KEY: objectStore.secretKey,
       },
-      secrets: { ...common('secrets'), SEALBOX_DATABASE_URL: databaseUrl },
+      secrets: { ...common('secrets'), ...postgres.appSettings('secrets') },
       lifecycle: {
         ...common('lifecycle'),
-        SEALBOX_DATABASE_URL: databaseUrl,
+        ...postgres.appSettings('lifecycle'),
         // TESTS ONLY, this stack only: lifecycle runs with the test clock (processes.ts appEntry): system time + the
         // ms in this file (harness/lifecycle.ts moves it), and a scheduler that sweeps every second so a moved clock is acted on at once.
         SEALBOX_LIFECYCLE_TEST_CLOCK_FILE: join(workDir, 'lifecycle-clock-offset-ms'),
@@ -246,6 +310,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       natsEventsEnv: nats.appEnv('events'),
       ...(nats.nodes ? { natsNodes: nats.nodes } : {}),
       databaseUrl,
+      databaseTls: !adminUrl,
       s3Endpoint: objectStore.endpoint,
       adminKeyFile: appEnv.iam.SEALBOX_IAM_ADMIN_KEY_FILE ?? '',
       appEnv,
@@ -263,7 +328,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${reason}\n${logTails(logDir, [...StackApps, ...(externalNats ? [] : [NATS_SERVER])])}`);
+      throw new Error(`${reason}\n${logTails(logDir, [...StackApps, ...(externalNats ? [] : [NATS_SERVER]), ...(adminUrl ? [] : [POSTGRES_SERVER])])}`);
     }
     if (!existsSync(stack.adminKeyFile)) throw new Error(`e2e: iam did not write the admin API key to ${stack.adminKeyFile}`);
 

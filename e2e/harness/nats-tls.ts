@@ -4,12 +4,12 @@
  * the subject permissions of docker/nats.conf (so the e2e tier proves those permissions are enough,
  * and no more than that is needed), plus one `e2e` user for the tests' own direct NATS calls.
  *
- * The certificates are made for the run with openssl (a P-256 CA, a server certificate for
- * 127.0.0.1/localhost, a client certificate per user) under the run's folder, mode 0600.
+ * The certificates are made for the run (createTestPki of @sealbox/platform/testing: a P-256 CA, a
+ * server certificate for 127.0.0.1/localhost, a client certificate per user) under the run's folder.
  */
-import { execFileSync } from 'node:child_process';
+import { createTestPki, testPkiAt, type TestPki } from '@sealbox/platform/testing';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { natsUsers, parseNatsConf } from '../../docker/nats-conf.js';
 
@@ -21,41 +21,13 @@ export interface NatsClientOptions {
   readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
 }
 
-export interface NatsPki {
-  readonly caFile: string;
-  readonly server: { readonly certFile: string; readonly keyFile: string };
-  client(name: string): { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
-}
+export type NatsPki = TestPki;
 
 const TEST_USER = 'e2e';
 
-function openssl(cwd: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** Where the files of a PKI made by createNatsPki are. */
-function pkiAt(directory: string): NatsPki {
-  const caFile = join(directory, 'ca.pem');
-  return {
-    caFile,
-    server: { certFile: join(directory, 'server.pem'), keyFile: join(directory, 'server-key.pem') },
-    client: (name) => ({ caFile, certFile: join(directory, `client-${name}.pem`), keyFile: join(directory, `client-${name}-key.pem`) }),
-  };
-}
-
 /** A CA, the server's certificate and one client certificate per name, valid two days. */
 export function createNatsPki(directory: string, clients: readonly string[]): NatsPki {
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(directory, ['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Sealbox e2e NATS CA']);
-  const issue = (name: string, extensions: string): void => {
-    writeFileSync(join(directory, `${name}.ext`), extensions);
-    openssl(directory, ['req', ...ec, '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    openssl(directory, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
-  };
-  issue('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  for (const client of clients) issue(`client-${client}`, 'extendedKeyUsage=clientAuth\n');
-  return pkiAt(directory);
+  return createTestPki(directory, { caName: 'Sealbox e2e NATS CA', clients });
 }
 
 /**
@@ -116,7 +88,7 @@ export function readNatsTlsConfig(file: string, pkiDirectory: string): { port: n
   return {
     port: Number(config.listen.split(':').at(-1)),
     passwords: new Map(config.authorization.users.map((user) => [user.user, user.password])),
-    pki: pkiAt(pkiDirectory),
+    pki: testPkiAt(pkiDirectory),
   };
 }
 

@@ -17,7 +17,7 @@ export interface StackInfo {
   readonly runId: string;
   /** Base URL of the gateway, e.g. `http://127.0.0.1:40123`. */
   readonly gatewayUrl: string;
-  /** Temp folder of the run: logs/, spans/, s3/, softhsm/, nats/ and the pid file. */
+  /** Temp folder of the run: logs/, spans/, s3/, softhsm/, nats/, postgres/ (the run's own cluster) and the pid file. */
   readonly workDir: string;
   /** One `<app>.spans.jsonl` per app (FileSpanExporter, one JSON line per span). */
   readonly spanDir: string;
@@ -37,8 +37,13 @@ export interface StackInfo {
   readonly natsNodes?: readonly NatsNode[];
   /** SEALBOX_NATS_* variables of docker/nats.conf's read-only `events` user (for `sealbox events tail --nats`). */
   readonly natsEventsEnv: Readonly<Record<string, string>>;
-  /** The run's own database (dropped at teardown). */
+  /**
+   * The run's own database, as its superuser: on the run's own cluster a URL with its TLS parameters
+   * (verify-full, the superuser's client certificate), so `new pg.Client({ connectionString })` just works.
+   */
   readonly databaseUrl: string;
+  /** True on the run's own cluster (TLS only, one role per app); false with SEALBOX_E2E_POSTGRES_URL. */
+  readonly databaseTls: boolean;
   readonly s3Endpoint: string;
   /** Where iam wrote the admin API key on its first start (mode 0600). */
   readonly adminKeyFile: string;

@@ -16,6 +16,7 @@ import {
   StreamSettingsError,
   listen,
   loadConfig,
+  postgresConfigOf,
   SpooledEventPublisher,
   natsClient,
   eventsStreamOf,
@@ -70,11 +71,13 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
   let http: HttpOptions;
   let tracing: ReturnType<typeof tracingConfigOf>;
   let nats: ReturnType<typeof natsConfigOf>;
+  let database: ReturnType<typeof postgresConfigOf>;
   try {
     config = loadConfig(GatewayAppConfig, env);
     http = httpOptionsFrom(config);
     tracing = tracingConfigOf(config);
     nats = natsConfigOfService(natsConfigOf(config), 'gateway');
+    database = postgresConfigOf(config);
   } catch (error) {
     exitOnConfigError(error, 'sealbox gateway');
   }
@@ -115,7 +118,7 @@ export async function runGateway(env?: Record<string, string | undefined>): Prom
         eventSubscriber: subscriber,
         clock,
       }),
-      GatewayModule.register({ transportStatus: client, gateway, eventFeed, database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL } }),
+      GatewayModule.register({ transportStatus: client, gateway, eventFeed, database }),
     ],
   })
   class GatewayRootModule {}

@@ -1,5 +1,6 @@
 import {
   DatabaseSettings,
+  postgresConfigOf,
   SealPkcs11Settings,
   ServiceSettings,
   unsealServiceSeal,
@@ -135,7 +136,7 @@ export function iamOptionsFrom(config: IamAppConfig, protector?: KeyProtector): 
   if (directory !== undefined && !protector) throw new Error('SEALBOX_IAM_SEAL_DIRECTORY: the iam master key needs its unsealed seal (unsealIamSeal)');
   const clearFile = config.SEALBOX_IAM_MASTER_KEY_FILE ?? join(directory ?? '.', 'iam-master.key');
   return {
-    database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
+    database: postgresConfigOf(config),
     bootstrap: config.SEALBOX_IAM_ADMIN_KEY_FILE ? { adminKeyFile: config.SEALBOX_IAM_ADMIN_KEY_FILE } : {},
     iam: {
       ...iamDomainOptions(config, clearFile),

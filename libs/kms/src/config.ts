@@ -1,5 +1,5 @@
 import { providerKinds } from '@sealbox/kms-plugins';
-import { DatabaseSettings, readSecretFileSync, ServiceSettings, unsealServiceSeal, type Clock, type KeyProtector } from '@sealbox/platform';
+import { DatabaseSettings, postgresConfigOf, readSecretFileSync, ServiceSettings, unsealServiceSeal, type Clock, type KeyProtector } from '@sealbox/platform';
 import { z } from 'zod';
 import type { KmsModuleOptions } from './kms.module.js';
 import type { KmsDomainOptions } from './tokens.js';
@@ -99,7 +99,7 @@ export function kmsDomainOptions(config: KmsSettings): Pick<KmsModuleOptions, 'p
  * directory (`unsealKmsSoftHsm`); PKCS#11 reads its PIN here, at start, never logged.
  */
 export function kmsOptionsFrom(config: KmsAppConfig, hsmProtector?: KeyProtector): KmsModuleOptions {
-  const database = { type: 'postgres' as const, url: config.SEALBOX_DATABASE_URL };
+  const database = postgresConfigOf(config);
   if (config.SEALBOX_HSM_BACKEND === 'soft') {
     if (!hsmProtector) throw new Error('SEALBOX_HSM_BACKEND=soft: the soft HSM needs its unsealed seal (unsealKmsSoftHsm)');
     return { database, hsm: { backend: 'soft', directory: config.SEALBOX_SOFT_HSM_DIRECTORY ?? '' }, hsmProtector, ...kmsDomainOptions(config) };

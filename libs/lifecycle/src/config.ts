@@ -1,4 +1,4 @@
-import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
+import { DatabaseSettings, postgresConfigOf, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import { reclamationPlansProblem } from './domain/catalog.js';
 import type { LifecycleModuleOptions } from './lifecycle.module.js';
@@ -82,7 +82,7 @@ export function lifecycleDomainOptions(config: LifecycleSettings): LifecycleDoma
 
 export function lifecycleOptionsFrom(config: LifecycleAppConfig): LifecycleModuleOptions {
   return {
-    database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL },
+    database: postgresConfigOf(config),
     lifecycle: lifecycleDomainOptions(config),
   };
 }

@@ -1,4 +1,4 @@
-import { DatabaseSettings, ServiceSettings } from '@sealbox/platform';
+import { DatabaseSettings, postgresConfigOf, ServiceSettings } from '@sealbox/platform';
 import { z } from 'zod';
 import { DEFAULT_SECRETS_DOMAIN_OPTIONS, type SecretsDomainOptions } from './secrets/options.js';
 import type { SecretsModuleOptions } from './secrets.module.js';
@@ -98,5 +98,5 @@ export const SecretsAppConfig = z.object({
 export type SecretsAppConfig = z.output<typeof SecretsAppConfig>;
 
 export function secretsOptionsFrom(config: SecretsAppConfig): SecretsModuleOptions {
-  return { database: { type: 'postgres', url: config.SEALBOX_DATABASE_URL }, secrets: secretsDomainOptions(config) };
+  return { database: postgresConfigOf(config), secrets: secretsDomainOptions(config) };
 }

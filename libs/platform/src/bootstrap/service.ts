@@ -52,10 +52,13 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
   let config: z.output<S>;
   let tracing: ReturnType<typeof tracingConfigOf>;
   let nats: ReturnType<typeof natsConfigOf>;
+  let domainModule: DynamicModule;
   try {
     config = loadConfig(options.schema, options.env);
     tracing = tracingConfigOf(config);
     nats = natsConfigOfService(natsConfigOf(config), options.service);
+    // Built here, so a setting it checks (the database's TLS files, say) refuses the start as a configuration error.
+    domainModule = options.module(config);
   } catch (error) {
     exitOnConfigError(error, `sealbox ${options.service}`);
   }
@@ -82,7 +85,7 @@ export async function runService<S extends z.ZodObject<ServiceConfigShape>>(
         eventPublisher: publisher,
         eventSubscriber: subscriber,
       }),
-      options.module(config),
+      domainModule,
     ],
   })
   class ServiceRootModule {}

@@ -72,6 +72,18 @@ export const DatabaseSettings = {
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .describe('PostgreSQL connection URL (required; holds the password, so it has no default)'),
+  SEALBOX_DATABASE_TLS_MODE: z
+    .enum(['disable', 'require', 'verify-full'])
+    .optional()
+    .describe(
+      'TLS to PostgreSQL: disable; require (encrypted, the server certificate is not checked); verify-full (a certificate signed by SEALBOX_DATABASE_TLS_CA_FILE, or by a public CA when that is unset, naming the host of SEALBOX_DATABASE_URL). Unset: verify-full when any SEALBOX_DATABASE_TLS_*_FILE is set, else disable',
+    ),
+  SEALBOX_DATABASE_TLS_CA_FILE: z.string().optional().describe('PEM CA bundle that signed the PostgreSQL server certificate (verify-full); read once at start'),
+  SEALBOX_DATABASE_TLS_CERT_FILE: z
+    .string()
+    .optional()
+    .describe('PEM client certificate of this service, for PostgreSQL servers that require one (pg_hba.conf `cert` or `clientcert=`); read once at start'),
+  SEALBOX_DATABASE_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SEALBOX_DATABASE_TLS_CERT_FILE; read once at start, never logged'),
 };
 
 export const HttpSettings = {

@@ -5,11 +5,15 @@ import { dirname } from 'node:path';
 import type { ServiceName } from '@sealbox/contracts';
 import { CommitDeadlineGuard } from './commit-deadline.js';
 import { GroupSync } from './group-sync.js';
+import { postgresTlsError, type PostgresTls } from './postgres-tls.js';
 import { serializeSqliteAccess, walFsync } from './sqlite-access.js';
 
-/** Where a service keeps its tables: its own PostgreSQL schema, or its own SQLite file. */
+/**
+ * Where a service keeps its tables: its own PostgreSQL schema (over TLS when `tls` is set:
+ * `postgresConfigOf` builds it from the SEALBOX_DATABASE_* settings), or its own SQLite file.
+ */
 export type DatabaseConfig =
-  | { readonly type: 'postgres'; readonly url: string }
+  | { readonly type: 'postgres'; readonly url: string; readonly tls?: PostgresTls }
   | { readonly type: 'sqlite'; readonly path: string };
 
 // TypeORM's own typing of entity lists.
@@ -45,6 +49,7 @@ export function dataSourceOptions(options: ServiceDatabaseOptions): DataSourceOp
         ...common,
         type: 'postgres',
         url: options.config.url,
+        ...(options.config.tls ? { ssl: options.config.tls.connectionOptions() } : {}),
         schema: schemaOf(options.service),
         applicationName: `sealbox-${options.service}`,
         // Unqualified names (raw SQL in a migration or query) resolve in the service's own schema,
@@ -73,7 +78,11 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     mkdirSync(dirname(options.config.path), { recursive: true, mode: 0o700 });
   }
   const dataSource = new DataSource(dataSourceOptions(options));
-  await dataSource.initialize();
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw (options.config.type === 'postgres' ? postgresTlsError(error, options.config.tls) : undefined) ?? error;
+  }
   // Added after initialize (which builds the subscriber list from the options): it needs the service's name.
   dataSource.subscribers.push(new CommitDeadlineGuard(options.service));
   try {

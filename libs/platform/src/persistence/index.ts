@@ -6,3 +6,4 @@ export * from './group-sync.js';
 export * from './connection-loss.js';
 export * from './commit-deadline.js';
 export * from './idempotency-record.js';
+export * from './postgres-tls.js';
