@@ -45,14 +45,14 @@ export class TokenVerifier {
     const match = /^Bearer\s+([A-Za-z0-9_.-]+)$/i.exec(authorization.trim());
     if (!match?.[1]) throw unauthorized('The Authorization header must be a Bearer access token');
     const token = match[1];
-    const { kid } = peekJwtHeader(token);
     if (!this.revocations.loaded) await this.revocations.ready();
     const now = this.clock.nowMs();
     if (now - this.fetchedAt > REFRESH_INTERVAL_MS) await this.refresh();
     const digest = createHash('sha256').update(token).digest('hex');
     const known = this.verified.get(digest);
-    // Reused only while unexpired and while its signing key is still published.
+    // Reused only while unexpired and while its signing key is still published (the hot path: no decoding).
     if (known && known.expMs > now && this.keys.has(known.kid)) return this.unlessRevoked(known);
+    const { kid } = peekJwtHeader(token);
     let key = this.keys.get(kid);
     if (!key && now - this.fetchedAt >= REFETCH_MIN_INTERVAL_MS) {
       await this.refresh();

@@ -1,5 +1,5 @@
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type StreamInfo } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { JetStreamApiError, jetstream, jetstreamManager, StorageType, type JetStreamClient, type StreamInfo } from '@nats-io/jetstream';
+import { connect, nanos, NoRespondersError, RequestError, type NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type CloudEvent } from '@sealbox/contracts';
 import type { Logger } from 'pino';
 import type { NatsConnectionConfig } from '../config/fragments.js';
@@ -85,11 +85,22 @@ export async function ensureEventsStream(nc: NatsConnection, settings: EventsStr
 
 /** What a failed publish means, in words an operator can act on (nats.js says "jetstream is not enabled" for a stream without a leader). */
 export function describePublishFailure(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/jetstream is not enabled|no responders|503/i.test(message)) {
+  if (streamUnavailable(error)) {
     return `the event stream ${EVENTS_STREAM} is unavailable (no JetStream server or stream leader answers; a cluster elects a new leader within seconds)`;
   }
-  return message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Nobody answered for the stream: no responders (nats.js reports a publish that met none as
+ * "jetstream is not enabled", with the no-responders error as its cause) or a 503 from the JetStream
+ * API. Told by the errors' types along the cause chain, never by their text.
+ */
+function streamUnavailable(error: unknown, depth = 0): boolean {
+  if (error instanceof NoRespondersError) return true;
+  if (error instanceof RequestError && error.isNoResponders()) return true;
+  if (error instanceof JetStreamApiError && error.status === 503) return true;
+  return depth < 5 && error instanceof Error && error.cause !== undefined && streamUnavailable(error.cause, depth + 1);
 }
 
 /**

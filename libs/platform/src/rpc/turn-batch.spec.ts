@@ -14,18 +14,17 @@ describe('TurnBatch', () => {
     expect(ran).toEqual(['microtask', 'a', 'b']);
   });
 
-  it('keeps running the others when one task throws, and reports a start that throws as a rejection', async () => {
+  it('keeps running the others when one task throws, and schedules again after a flush', async () => {
     const batch = new TurnBatch();
     const ran: string[] = [];
     batch.defer(() => {
       throw new Error('first');
     });
     batch.defer(() => ran.push('second'));
-    const failed = batch.later(() => {
-      throw new Error('synchronously');
-    });
-    await expect(failed).rejects.toThrow('synchronously');
-    await expect(batch.later(async () => 42)).resolves.toBe(42);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(ran).toEqual(['second']);
+    batch.defer(() => ran.push('next turn'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['second', 'next turn']);
   });
 });

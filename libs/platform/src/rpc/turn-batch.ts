@@ -20,19 +20,6 @@ export class TurnBatch {
     setImmediate(this.flush);
   }
 
-  /** `start()` at the end of this turn; its outcome, including a synchronous throw, as a promise. */
-  later<T>(start: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) =>
-      this.defer(() => {
-        try {
-          start().then(resolve, reject);
-        } catch (error) {
-          reject(error);
-        }
-      }),
-    );
-  }
-
   private readonly flush = (): void => {
     const tasks = this.pending;
     this.pending = [];
@@ -41,7 +28,7 @@ export class TurnBatch {
       try {
         task();
       } catch {
-        // A task reports its own failure (later() does); one failing must not keep the others back.
+        // A task reports its own failure (ReplyInbox rejects its request); one failing must not keep the others back.
       }
     }
   };
