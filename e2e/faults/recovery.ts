@@ -1,4 +1,8 @@
-import type { Sample, WriteLoad } from './load.js';
+import { ServiceNames } from '@sealbox/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { inParallel } from '../harness/secrets.js';
+import type { Acknowledged, Sample, WriteLoad } from './load.js';
 
 /** Recovery: the first 1 s window after a fault with at least this share of the throughput before it. */
 export const RECOVERED_SHARE = 0.8;
@@ -30,4 +34,54 @@ export function statusCounts(samples: readonly Sample[]): Record<string, number>
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/** What reading back every acknowledged write found. */
+export interface ReadBack {
+  /** 404: acknowledged, then gone. */
+  readonly lost: number;
+  /** Read back with another name or payload. */
+  readonly corrupt: number;
+  /** Any other final status, counted by status. */
+  readonly readFailures: Record<string, number>;
+}
+
+/** Read every acknowledged write back through the gateway as a careful client does: again after a 503, up to 20 times. */
+export async function readBack(gatewayUrl: string, instanceGuid: string, token: string, acknowledged: readonly Acknowledged[]): Promise<ReadBack> {
+  let lost = 0;
+  let corrupt = 0;
+  const readFailures: Record<string, number> = {};
+  await inParallel(acknowledged, 8, async (write) => {
+    let response: Response | undefined;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      response = await fetch(`${gatewayUrl}/secrets-manager/${instanceGuid}/api/v2/secrets/${write.id}`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => undefined);
+      if (response && response.status !== 503) break;
+      await sleep(200);
+    }
+    const status = response?.status ?? 0;
+    if (status === 404) lost++;
+    else if (status !== 200 || !response) readFailures[String(status)] = (readFailures[String(status)] ?? 0) + 1;
+    else {
+      const body = (await response.json()) as { name?: string; payload?: string };
+      if (body.name !== write.name || body.payload !== write.payload) corrupt++;
+    }
+  });
+  return { lost, corrupt, readFailures };
+}
+
+/** The rows left in each outbox, polled until every one is empty (the relays publish within a second or two) or 10 s passed. */
+export async function outboxRowsLeft(database: pg.Client): Promise<Record<string, number>> {
+  const outboxes: Record<string, number> = {};
+  for (let attempt = 0; attempt < 50; attempt++) {
+    for (const service of ServiceNames.filter((name) => ['iam', 'kms', 'secrets', 'lifecycle'].includes(name))) {
+      const rows = await database.query<{ count: string }>(`SELECT count(*) AS count FROM sealbox_${service}.outbox_events`);
+      outboxes[service] = Number(rows.rows[0]?.count);
+    }
+    if (Object.values(outboxes).every((count) => count === 0)) break;
+    await sleep(200);
+  }
+  return outboxes;
 }

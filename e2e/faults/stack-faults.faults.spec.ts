@@ -10,7 +10,7 @@
  * machine) is measured per fault; a JSON report records every figure.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { EVENTS_STREAM, ServiceNames, type CloudEvent } from '@sealbox/contracts';
+import { EVENTS_STREAM, type CloudEvent } from '@sealbox/contracts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,9 +21,9 @@ import { adminSession, createAccountOverNats, type AdminSession } from '../harne
 import { connectNats, NATS_SERVER, startNatsServer, waitForNatsServer } from '../harness/infra.js';
 import { NatsCaller } from '../harness/kms.js';
 import { runningProcesses, spawnApp, stopApp, stopProcesses } from '../harness/processes.js';
-import { inParallel, provisionSecretsInstance, type SecretsInstance } from '../harness/secrets.js';
+import { provisionSecretsInstance, type SecretsInstance } from '../harness/secrets.js';
 import { WriteLoad } from './load.js';
-import { internalErrorsIn, RECOVERED_SHARE, recoveryMs as recoveryAfter, statusCounts } from './recovery.js';
+import { internalErrorsIn, outboxRowsLeft, readBack, RECOVERED_SHARE, recoveryMs as recoveryAfter, statusCounts } from './recovery.js';
 
 const stack = stackInfo();
 const tag = `faults-${stack.runId}`;
@@ -227,40 +227,9 @@ describe('faults under write load (distributed stack)', () => {
     const stoppedAt = performance.now();
     await readyAgain();
 
-    // Every acknowledged write reads back with its payload.
-    let lost = 0;
-    let corrupt = 0;
-    const readFailures: Record<string, number> = {};
-    await inParallel(load.acknowledged, 8, async (write) => {
-      // Read as a careful client does: again after a 503 (the stack is loaded), up to 20 times.
-      let response: Response | undefined;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        response = await fetch(`${stack.gatewayUrl}/secrets-manager/${instance.guid}/api/v2/secrets/${write.id}`, {
-          headers: { authorization: `Bearer ${admin.token}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(10_000),
-        }).catch(() => undefined);
-        if (response && response.status !== 503) break;
-        await sleep(200);
-      }
-      const status = response?.status ?? 0;
-      if (status === 404) lost++;
-      else if (status !== 200 || !response) readFailures[String(status)] = (readFailures[String(status)] ?? 0) + 1;
-      else {
-        const body = (await response.json()) as { name?: string; payload?: string };
-        if (body.name !== write.name || body.payload !== write.payload) corrupt++;
-      }
-    });
-
-    // Every outbox drained (the relays publish within a second or two of the last write).
-    const outboxes: Record<string, number> = {};
-    for (let attempt = 0; attempt < 50; attempt++) {
-      for (const service of ServiceNames.filter((name) => ['iam', 'kms', 'secrets', 'lifecycle'].includes(name))) {
-        const rows = await database.query<{ count: string }>(`SELECT count(*) AS count FROM sealbox_${service}.outbox_events`);
-        outboxes[service] = Number(rows.rows[0]?.count);
-      }
-      if (Object.values(outboxes).every((count) => count === 0)) break;
-      await sleep(200);
-    }
+    // Every acknowledged write reads back with its payload; every outbox drained.
+    const { lost, corrupt, readFailures } = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
+    const outboxes = await outboxRowsLeft(database);
 
     // The events in the stream: one secret.created per secret of the instance; one audit event per answered create.
     const listed = await fetch(`${stack.gatewayUrl}/secrets-manager/${instance.guid}/api/v2/secrets?limit=1`, {

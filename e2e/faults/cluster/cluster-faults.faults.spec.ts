@@ -8,7 +8,7 @@
  * to 80 % of before within 2 s of the node's return. A JSON report records every figure.
  */
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { EVENTS_STREAM, ServiceNames, type CloudEvent } from '@sealbox/contracts';
+import { EVENTS_STREAM, type CloudEvent } from '@sealbox/contracts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,9 +19,9 @@ import { adminSession, createAccountOverNats, type AdminSession } from '../../ha
 import { connectNats, NATS_SERVER, startNatsNode, type NatsNode } from '../../harness/infra.js';
 import { NatsCaller } from '../../harness/kms.js';
 import { runningProcesses, spawnApp, stopApp, stopProcesses } from '../../harness/processes.js';
-import { inParallel, provisionSecretsInstance, type SecretsInstance } from '../../harness/secrets.js';
+import { provisionSecretsInstance, type SecretsInstance } from '../../harness/secrets.js';
 import { WriteLoad } from '../load.js';
-import { internalErrorsIn, recoveryMs, statusCounts } from '../recovery.js';
+import { internalErrorsIn, outboxRowsLeft, readBack, recoveryMs, statusCounts } from '../recovery.js';
 
 const stack = stackInfo();
 const nodes = stack.natsNodes ?? [];
@@ -218,37 +218,8 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
     await load.stop();
     await readyAgain();
 
-    let lost = 0;
-    let corrupt = 0;
-    const readFailures: Record<string, number> = {};
-    await inParallel(load.acknowledged, 8, async (write) => {
-      let response: Response | undefined;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        response = await fetch(`${stack.gatewayUrl}/secrets-manager/${instance.guid}/api/v2/secrets/${write.id}`, {
-          headers: { authorization: `Bearer ${admin.token}`, accept: 'application/json' },
-          signal: AbortSignal.timeout(10_000),
-        }).catch(() => undefined);
-        if (response && response.status !== 503) break;
-        await sleep(200);
-      }
-      const status = response?.status ?? 0;
-      if (status === 404) lost++;
-      else if (status !== 200 || !response) readFailures[String(status)] = (readFailures[String(status)] ?? 0) + 1;
-      else {
-        const body = (await response.json()) as { name?: string; payload?: string };
-        if (body.name !== write.name || body.payload !== write.payload) corrupt++;
-      }
-    });
-
-    const outboxes: Record<string, number> = {};
-    for (let attempt = 0; attempt < 50; attempt++) {
-      for (const service of ServiceNames.filter((name) => ['iam', 'kms', 'secrets', 'lifecycle'].includes(name))) {
-        const rows = await database.query<{ count: string }>(`SELECT count(*) AS count FROM sealbox_${service}.outbox_events`);
-        outboxes[service] = Number(rows.rows[0]?.count);
-      }
-      if (Object.values(outboxes).every((count) => count === 0)) break;
-      await sleep(200);
-    }
+    const { lost, corrupt, readFailures } = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
+    const outboxes = await outboxRowsLeft(database);
 
     const listed = await fetch(`${stack.gatewayUrl}/secrets-manager/${instance.guid}/api/v2/secrets?limit=1`, {
       headers: { authorization: `Bearer ${admin.token}`, accept: 'application/json' },
