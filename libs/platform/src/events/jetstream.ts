@@ -110,6 +110,8 @@ function streamUnavailable(error: unknown, depth = 0): boolean {
 export class JetStreamPublisher implements EventPublisher {
   private connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
   private readonly reachable = new Set<() => void>();
+  /** How to fail each publish waiting for its acknowledgement (when the connection drops). */
+  private readonly awaitingAck = new Set<(error: Error) => void>();
 
   constructor(
     private readonly nats: NatsConnectionConfig,
@@ -118,9 +120,23 @@ export class JetStreamPublisher implements EventPublisher {
     private readonly stream: EventsStreamSettings = DEFAULT_EVENTS_STREAM,
   ) {}
 
+  /**
+   * Publish and wait for the stream's acknowledgement (5 s at most). A publish in flight when the
+   * connection drops fails at once: its acknowledgement could only come on that connection. The
+   * caller publishes again (the relay does, once reconnected), and the stream drops the duplicate.
+   */
   async publish(subject: string, event: CloudEvent): Promise<void> {
     const { js } = await this.connect();
-    await js.publish(subject, JSON.stringify(event), { msgID: event.id, timeout: 5000 });
+    let fail: (error: Error) => void = () => undefined;
+    const dropped = new Promise<never>((_resolve, reject) => {
+      fail = reject;
+    });
+    this.awaitingAck.add(fail);
+    try {
+      await Promise.race([js.publish(subject, JSON.stringify(event), { msgID: event.id, timeout: 5000 }), dropped]);
+    } finally {
+      this.awaitingAck.delete(fail);
+    }
   }
 
   onReachable(listener: () => void): () => void {
@@ -149,6 +165,11 @@ export class JetStreamPublisher implements EventPublisher {
 
   private async followReconnects(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        const error = new Error('the NATS connection dropped before the stream acknowledged the event');
+        for (const fail of this.awaitingAck) fail(error);
+        this.awaitingAck.clear();
+      }
       if (status.type === 'reconnect') for (const listener of this.reachable) listener();
     }
   }
