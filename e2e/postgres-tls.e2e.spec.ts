@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { stackInfo, type StackApp } from './harness/context.js';
+import { POSTGRES_SERVER } from './harness/infra.js';
 
 const stack = stackInfo();
 const DATABASE_APPS = ['gateway', 'iam', 'kms', 'secrets', 'lifecycle'] as const satisfies readonly StackApp[];
+/** PostgreSQL's log line for a connection (log_connections): role, database, application, and the TLS of it. */
+const CONNECTION_AUTHORIZED = /connection authorized: user=(\S+) database=(\S+) application_name=(\S+) SSL enabled \(protocol=([^,]+),/g;
 
 async function asSuperuser<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: stack.databaseUrl });
@@ -43,8 +47,17 @@ describe.skipIf(!stack.databaseTls)('service traffic to PostgreSQL: TLS only, a 
         )
         .then((result) => result.rows),
     );
-    // Every app's pool holds at least one connection once the stack is ready (its migrations, its health check).
-    expect(new Set(rows.map((row) => row.application_name))).toEqual(new Set(DATABASE_APPS.map((app) => `sealbox-${app}`)));
+    // A pool closes its idle connections, so the log tells which apps connected (log_connections):
+    // every one did, as its own role, over TLS.
+    const authorized = [...readFileSync(join(stack.logDir, `${POSTGRES_SERVER}.log`), 'utf8').matchAll(CONNECTION_AUTHORIZED)]
+      .filter((match) => match[2] === database)
+      .map((match) => ({ user: match[1], application: match[3], protocol: match[4] }));
+    for (const app of DATABASE_APPS) {
+      const own = authorized.filter((entry) => entry.application === `sealbox-${app}`);
+      expect(own.length, `connections of ${app}`).toBeGreaterThan(0);
+      for (const entry of own) expect(entry, app).toMatchObject({ user: `sealbox_${app}`, protocol: expect.stringMatching(/^TLSv1\.[23]$/) as string });
+    }
+    // And every connection open now.
     for (const row of rows) {
       expect(row, row.application_name).toMatchObject({ ssl: true, usename: `sealbox_${row.application_name.slice('sealbox-'.length)}` });
       expect(row.version, row.application_name).toMatch(/^TLSv1\.[23]$/);

@@ -13,6 +13,7 @@ import {
   freePort,
   initSoftHsmToken,
   NATS_SERVER,
+  POSTGRES_SERVER,
   randomHex,
   startNatsServer,
   startS3rver,
@@ -68,7 +69,6 @@ interface RunRecord {
 /** The apps that keep a database, each logging in to the run's own cluster as its own role. */
 const DATABASE_APPS = ['gateway', 'iam', 'kms', 'secrets', 'lifecycle'] as const satisfies readonly StackApp[];
 const roleOf = (app: StackApp) => `sealbox_${app}`;
-const POSTGRES_SERVER = 'postgres';
 
 /**
  * The run's database on its own cluster: one role per app owning its schema (docker/postgres/init-roles.sh),

@@ -113,6 +113,8 @@ export function initSoftHsmToken(directory: string, label: string): SoftHsmToken
 
 /** Name of the run's NATS server in the pid file and of its log file. */
 export const NATS_SERVER = 'nats-server';
+/** The run's PostgreSQL cluster: its name in the pid file and its log, `<logDir>/postgres.log`. */
+export const POSTGRES_SERVER = 'postgres';
 
 /** A connection to the run's NATS as `client` (the tests' own user, or an app's), failing fast. */
 export function connectNats(client: NatsClientOptions, timeoutMs = 2000): Promise<NatsConnection> {

@@ -127,6 +127,9 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions): Pro
       `ssl_key_file = '${pki.server.keyFile}'`,
       `ssl_ca_file = '${pki.caFile}'`,
       "ssl_min_protocol_version = 'TLSv1.2'",
+      // Each connection's role, database and TLS version in the log: a test can see a pool that has
+      // since closed its idle connections.
+      'log_connections = on',
       'max_connections = 300',
       'shared_buffers = 64MB',
       'fsync = off',
