@@ -25,6 +25,11 @@ export function natsConnectionOptions(config: NatsConnectionConfig, name: string
     reconnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // nats.js adds up to 1 s of random delay to each reconnect attempt over TLS (100 ms without): after
+    // an outage the last service back decided the recovery. A handful of connections per process need
+    // no more spreading than plain TCP does.
+    reconnectJitter: 100,
+    reconnectJitterTLS: 100,
     // Otherwise every request builds two Error objects up front (for stack traces of failures): a
     // cost on every call for a nicer trace of the rare one that fails, which says what it needs anyway.
     noAsyncTraces: true,
