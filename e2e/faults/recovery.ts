@@ -85,3 +85,28 @@ export async function outboxRowsLeft(database: pg.Client): Promise<Record<string
   }
   return outboxes;
 }
+
+/** Poll the gateway's /readyz every 50 ms until 200. */
+export async function readyAgain(gatewayUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const status = await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`the stack was not ready again within ${timeoutMs} ms`);
+}
+
+/** The report's `writes`: what the load acknowledged and what reading it back found. */
+export function writesReport(load: WriteLoad, found: ReadBack) {
+  return {
+    acknowledged: load.acknowledged.length,
+    acknowledgedByReplay: load.replays,
+    notAcknowledged: load.unacknowledged.length,
+    committedButUnanswered: load.committedButUnanswered.length,
+    ...found,
+  };
+}

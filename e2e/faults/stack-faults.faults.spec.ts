@@ -23,7 +23,7 @@ import { NatsCaller } from '../harness/kms.js';
 import { runningProcesses, spawnApp, stopApp, stopProcesses } from '../harness/processes.js';
 import { provisionSecretsInstance, type SecretsInstance } from '../harness/secrets.js';
 import { WriteLoad } from './load.js';
-import { internalErrorsIn, outboxRowsLeft, readBack, RECOVERED_SHARE, recoveryMs as recoveryAfter, statusCounts } from './recovery.js';
+import { internalErrorsIn, outboxRowsLeft, readBack, readyAgain, RECOVERED_SHARE, recoveryMs as recoveryAfter, statusCounts, writesReport } from './recovery.js';
 
 const stack = stackInfo();
 const tag = `faults-${stack.runId}`;
@@ -58,20 +58,6 @@ interface FaultFigures {
   readonly statuses: Record<string, number>;
   /** Successful creates in each second from the start of the fault to the end of the watch. */
   readonly perSecond: number[];
-}
-
-/** Poll /readyz every 50 ms until 200. */
-async function readyAgain(timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const status = await fetch(`${stack.gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
-      (response) => response.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await sleep(50);
-  }
-  throw new Error(`the stack was not ready again within ${timeoutMs} ms`);
 }
 
 describe('faults under write load (distributed stack)', () => {
@@ -126,7 +112,7 @@ describe('faults under write load (distributed stack)', () => {
     start('gateway');
     start('secrets');
     start('secrets');
-    await readyAgain();
+    await readyAgain(stack.gatewayUrl);
     const nats = await NatsCaller.open(stack);
     try {
       admin = await adminSession(stack, (await createAccountOverNats(stack, `${tag}-account`)).apikey);
@@ -173,7 +159,7 @@ describe('faults under write load (distributed stack)', () => {
           if (app === 'gateway') gatewayKilledAt = performance.now();
           await stopApp(stack, app, { signal: 'SIGKILL' });
           for (let replica = 0; replica < replicas; replica++) start(app);
-          await readyAgain();
+          await readyAgain(stack.gatewayUrl);
         },
         goalMs,
       );
@@ -225,10 +211,10 @@ describe('faults under write load (distributed stack)', () => {
   it('lost no acknowledged write, answered no 500, delivered every outbox and audit event; writes the report', { timeout: 180_000 }, async () => {
     await load.stop();
     const stoppedAt = performance.now();
-    await readyAgain();
+    await readyAgain(stack.gatewayUrl);
 
     // Every acknowledged write reads back with its payload; every outbox drained.
-    const { lost, corrupt, readFailures } = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
+    const found = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
     const outboxes = await outboxRowsLeft(database);
 
     // The events in the stream: one secret.created per secret of the instance; one audit event per answered create.
@@ -249,15 +235,7 @@ describe('faults under write load (distributed stack)', () => {
       at: new Date().toISOString(),
       writers: WRITERS,
       baselineCreatesPerSecond: Math.round(baseline * 10) / 10,
-      writes: {
-        acknowledged: load.acknowledged.length,
-        acknowledgedByReplay: load.replays,
-        notAcknowledged: load.unacknowledged.length,
-        committedButUnanswered: load.committedButUnanswered.length,
-        lost,
-        corrupt,
-        readFailures,
-      },
+      writes: writesReport(load, found),
       answers: all,
       internalErrors: internalErrorsIn(all),
       outboxRowsLeft: outboxes,
@@ -275,12 +253,12 @@ describe('faults under write load (distributed stack)', () => {
     writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`fault tier report: ${REPORT}\n${JSON.stringify({ ...report, faults: faults.map((f) => ({ fault: f.fault, recoveryMs: f.recoveryMs, shareDuring: f.shareDuring })) }, null, 2)}`);
 
-    expect(lost, 'acknowledged writes lost').toBe(0);
+    expect(found.lost, 'acknowledged writes lost').toBe(0);
     // A create committed whose answer was lost (gateway killed, NATS stopped) is answered by its retry
     // with the same key as a replay, never 409 CONFLICT (its own name taken).
     expect(load.committedButUnanswered, 'retries of own creates answered 409 CONFLICT').toEqual([]);
-    expect(corrupt, 'acknowledged writes corrupt').toBe(0);
-    expect(readFailures).toEqual({});
+    expect(found.corrupt, 'acknowledged writes corrupt').toBe(0);
+    expect(found.readFailures).toEqual({});
     expect(internalErrorsIn(all), '500 answers').toBe(0);
     expect(outboxes).toEqual({ iam: 0, kms: 0, secrets: 0, lifecycle: 0 });
     expect(stream.created, 'secret.created events of the instance').toBe(secretsInInstance);

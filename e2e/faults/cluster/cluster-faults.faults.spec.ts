@@ -21,7 +21,7 @@ import { NatsCaller } from '../../harness/kms.js';
 import { runningProcesses, spawnApp, stopApp, stopProcesses } from '../../harness/processes.js';
 import { provisionSecretsInstance, type SecretsInstance } from '../../harness/secrets.js';
 import { WriteLoad } from '../load.js';
-import { internalErrorsIn, outboxRowsLeft, readBack, recoveryMs, statusCounts } from '../recovery.js';
+import { internalErrorsIn, readyAgain, writesReport, outboxRowsLeft, readBack, recoveryMs, statusCounts } from '../recovery.js';
 
 const stack = stackInfo();
 const nodes = stack.natsNodes ?? [];
@@ -123,19 +123,6 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
   const database = new pg.Client({ connectionString: stack.databaseUrl });
   const start = (app: StackApp, extra: Record<string, string> = {}) => spawnApp(stack, app, { ...stack.appEnv[app], ...extra });
 
-  async function readyAgain(timeoutMs = 60_000): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      const status = await fetch(`${stack.gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
-        (response) => response.status,
-        () => 0,
-      );
-      if (status === 200) return;
-      await sleep(50);
-    }
-    throw new Error(`the stack was not ready again within ${timeoutMs} ms`);
-  }
-
   /** SIGKILL `node`, start it again after OUTAGE_MS, and measure the load around it. */
   async function killNode(fault: string, node: NatsNode): Promise<NodeFault> {
     await sleep(2000);
@@ -174,7 +161,7 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
     // No rate limit in the way of the load.
     await stopApp(stack, 'gateway');
     start('gateway', { SEALBOX_RATE_LIMIT_IP_RPS: '0', SEALBOX_RATE_LIMIT_IDENTITY_RPS: '0' });
-    await readyAgain();
+    await readyAgain(stack.gatewayUrl);
     const nats = await NatsCaller.open(stack);
     try {
       admin = await adminSession(stack, (await createAccountOverNats(stack, `${tag}-account`)).apikey);
@@ -216,9 +203,9 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
 
   it('lost no acknowledged write, answered no 500, and put every secret.created event in the stream once and in time; writes the report', { timeout: 180_000 }, async () => {
     await load.stop();
-    await readyAgain();
+    await readyAgain(stack.gatewayUrl);
 
-    const { lost, corrupt, readFailures } = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
+    const found = await readBack(stack.gatewayUrl, instance.guid, admin.token, load.acknowledged);
     const outboxes = await outboxRowsLeft(database);
 
     const listed = await fetch(`${stack.gatewayUrl}/secrets-manager/${instance.guid}/api/v2/secrets?limit=1`, {
@@ -247,15 +234,7 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
       at: new Date().toISOString(),
       nodes: nodes.map((node) => node.serverName),
       writers: WRITERS,
-      writes: {
-        acknowledged: load.acknowledged.length,
-        acknowledgedByReplay: load.replays,
-        notAcknowledged: load.unacknowledged.length,
-        committedButUnanswered: load.committedButUnanswered.length,
-        lost,
-        corrupt,
-        readFailures,
-      },
+      writes: writesReport(load, found),
       answers: all,
       internalErrors: internalErrorsIn(all),
       outboxRowsLeft: outboxes,
@@ -267,9 +246,9 @@ describe('NATS cluster nodes killed under write load (distributed stack on 3 nod
     writeFileSync(REPORT, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`cluster fault tier report: ${REPORT}\n${JSON.stringify(report, null, 2)}`);
 
-    expect(lost, 'acknowledged writes lost').toBe(0);
-    expect(corrupt, 'acknowledged writes corrupt').toBe(0);
-    expect(readFailures).toEqual({});
+    expect(found.lost, 'acknowledged writes lost').toBe(0);
+    expect(found.corrupt, 'acknowledged writes corrupt').toBe(0);
+    expect(found.readFailures).toEqual({});
     expect(internalErrorsIn(all), '500 answers').toBe(0);
     expect(outboxes).toEqual({ iam: 0, kms: 0, secrets: 0, lifecycle: 0 });
     expect(events.length, 'secret.created events of the instance').toBe(secretsInInstance);
